@@ -1,0 +1,361 @@
+"""Webhook events ingested per second through gunicorn, against a trivial Django view on the same server.
+
+Ours: N calls already placed (queued by the real dispatcher, provider ids stored), then for each
+the four messages Vapi sends (status-update ringing, in-progress, ended; end-of-call-report),
+POSTed to /webhooks/vapi/<token> with X-Vapi-Secret. A call's messages go in order on one
+connection at a time; --clients calls are in flight together. Figure: events / wall time.
+Baseline: the same bodies POSTed the same way to /bench/noop (bench/wsgi_bench.py), a Django view
+that reads the body and answers JSON, on the same gunicorn (--workers sync workers).
+The load generator writes prebuilt requests on raw sockets (one connection per request, as sync
+workers close it), so it costs little next to the server; it shares the 2 cores all the same.
+
+When the endpoint only stores events for a worker to record (an inbox: dialer.webhooks has
+record_received_events), the bench records them all in its own process after the run, and prints
+that rate too. Then it fails loudly unless every request was answered 200, every call ended, every
+event was logged once, and the campaign's counters equal a recount.
+
+    python bench/bench_webhooks.py --calls 300 --workers 2 --clients 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, fail, report, setup_django  # noqa: E402
+
+AREA_CODES = ["212", "312", "415", "303", "305", "206", "617", "702", "808", "907", "214", "404"]
+ENDED_REASON = "customer-ended-call"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn bench.wsgi_bench:application on a free port; stopped on exit."""
+
+    def __init__(self, workers: int, log: Path) -> None:
+        self.workers, self.log, self.port = workers, log, free_port()
+
+    def __enter__(self) -> Gunicorn:
+        env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), "ALLOWED_HOSTS": "127.0.0.1"}
+        self._log = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "bench.wsgi_bench:application", "--workers", str(self.workers)]
+            + ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "2048"],
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if post(self.port, "/bench/noop", b"{}", {})[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        fail(f"gunicorn did not answer within 30s\n{self.log.read_text(errors='replace')[-3000:]}")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+def request_bytes(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/json"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    head += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    return "\r\n".join(head).encode() + body
+
+
+def send(port: int, raw: bytes) -> tuple[int, bytes]:
+    """One request on its own connection; (status, body)."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(raw)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    return send(port, request_bytes(port, path, body, headers))
+
+
+def fire(port: int, sequences: list[list[bytes]], clients: int) -> tuple[float, Counter, list[bytes]]:
+    """Send every sequence (in order within one) with `clients` threads. (seconds, statuses, bodies)."""
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for sequence in sequences:
+        todo.put(sequence)
+    statuses: Counter = Counter()
+    bodies: list[bytes] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        seen, answers = Counter(), []
+        while True:
+            try:
+                sequence = todo.get_nowait()
+            except queue.Empty:
+                break
+            for raw in sequence:
+                status, body = send(port, raw)
+                seen[status] += 1
+                answers.append(body)
+        with lock:
+            statuses.update(seen)
+            bodies.extend(answers)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, statuses, bodies
+
+
+# -- Dialdeck's side ------------------------------------------------------------------------------
+
+
+def prepare(calls: int):
+    """A running campaign whose `calls` calls the dispatcher queued and the provider accepted."""
+    from django.db import connection
+
+    from campaigns import services
+    from campaigns.models import Call, Campaign, Organization, PhoneNumber, ProviderAccount
+    from dialer.dispatch import dispatch_campaign
+
+    org, _ = Organization.objects.get_or_create(slug="bench-webhooks", defaults={"name": "Bench webhooks"})
+    Organization.objects.filter(pk=org.pk).update(max_concurrent_calls=calls)
+    Campaign.objects.filter(organization=org).delete()
+    account, _ = ProviderAccount.objects.get_or_create(
+        organization=org,
+        name="vapi",
+        defaults={"kind": "vapi", "base_url": "http://127.0.0.1:9", "api_key": "k"},
+    )
+    caller, _ = PhoneNumber.objects.get_or_create(
+        organization=org, number="+14155550142", deleted_at=None, defaults={"provider_account": account}
+    )
+    people = [
+        services.CustomerInput(number=f"+1{AREA_CODES[i % 12]}{2000000 + i // 12:07d}", name=f"Customer {i}")
+        for i in range(calls)
+    ]
+    campaign = services.campaign_create(
+        organization=org,
+        by=None,
+        data=services.CampaignInput(
+            name=f"bench webhooks {calls}",
+            assistant_id="bench-assistant",
+            phone_number_id=str(caller.pk),
+            customers=people,
+            strategy={"respect_recipient_time_zone": False, "max_attempts": 1},
+        ),
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(max_concurrent_calls=calls)
+    campaign = services.campaign_start(campaign=campaign, by=None)
+    queued = dispatch_campaign(Campaign.objects.get(pk=campaign.pk), enqueue=lambda ids: None)
+    if queued != calls:
+        fail(f"the dispatcher queued {queued} of {calls} calls")
+    with connection.cursor() as cursor:  # what call_placed does, for all of them at once
+        cursor.execute(
+            "UPDATE campaigns_call SET provider_call_id = 'vapi-' || id,"
+            " placing_at = now(), placed_at = now() WHERE campaign_id = %s",
+            [campaign.pk],
+        )
+        cursor.execute(
+            "UPDATE campaigns_customer SET state = 'dialing' WHERE campaign_id = %s AND state = 'queued'",
+            [campaign.pk],
+        )
+    calls_ = list(Call.objects.filter(campaign=campaign).select_related("customer"))
+    from dialer import models as dialer_models
+
+    if inbox := getattr(dialer_models, "WebhookEvent", None):  # events left by an earlier run
+        inbox.objects.filter(account=account).delete()
+    return campaign, account, calls_
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def messages(call, campaign, account, started: float) -> list[dict]:
+    """Vapi's four server messages for one answered call (spec/fixtures/provider shapes)."""
+    snapshot = {
+        "id": call.provider_call_id,
+        "orgId": "9f0e1d2c-3b4a-4596-8877-665544332211",
+        "type": "outboundPhoneCall",
+        "phoneCallProvider": "twilio",
+        "phoneCallTransport": "pstn",
+        "assistantId": campaign.assistant_id,
+        "phoneNumberId": str(call.phone_number_id),
+        "customer": {"number": call.customer.number, "name": call.customer.name},
+        "assistantOverrides": {
+            "serverMessages": ["status-update", "end-of-call-report"],
+            "server": {
+                "url": f"http://127.0.0.1/webhooks/vapi/{account.webhook_token}",
+                "timeoutSeconds": 20,
+            },
+            "metadata": {
+                "campaignId": str(campaign.pk),
+                "customerId": str(call.customer_id),
+                "callId": str(call.pk),
+                "customerIndex": call.customer.position,
+                "attempt": call.attempt,
+            },
+        },
+        "createdAt": _iso(started),
+    }
+    ended = {"endedReason": ENDED_REASON, "endedAt": _iso(started + 30), "startedAt": _iso(started + 3)}
+    steps = [
+        ("status-update", {"status": "ringing"}, 1),
+        ("status-update", {"status": "in-progress", "startedAt": ended["startedAt"]}, 3),
+        ("status-update", {"status": "ended", **ended, "cost": 0.11}, 30),
+    ]
+    out = []
+    for kind, change, at in steps:
+        call_now = {**snapshot, **change, "updatedAt": _iso(started + at)}
+        extra = {"endedReason": ENDED_REASON} if change["status"] == "ended" else {}
+        out.append(
+            {
+                "type": kind,
+                "status": change["status"],
+                **extra,
+                "timestamp": int((started + at) * 1000),
+                "call": call_now,
+                "customer": snapshot["customer"],
+            }
+        )
+    out.append(
+        {
+            "type": "end-of-call-report",
+            **ended,
+            "cost": 0.18,
+            "timestamp": int((started + 31) * 1000),
+            "artifact": {
+                "transcript": "AI: Hi, this is Ava from TechFlow...\nUser: Yes, it works now, thanks.\n",
+                "messages": [],
+                "recordingUrl": f"https://storage.example.com/rec/{call.provider_call_id}.wav",
+                "stereoRecordingUrl": f"https://storage.example.com/rec/{call.provider_call_id}-stereo.wav",
+            },
+            "analysis": {
+                "summary": "Fake call ended.",
+                "structuredData": {"answered": True},
+                "successEvaluation": "true",
+            },
+            "call": {**snapshot, "status": "ended", **ended, "updatedAt": _iso(started + 31)},
+            "customer": snapshot["customer"],
+        }
+    )
+    return [{"message": m} for m in out]
+
+
+def drain() -> tuple[int, float] | None:
+    """When the endpoint stores events for a worker to record (an inbox), record them all here, in
+    this one process, before the checks. (events, seconds), or None if the endpoint records them."""
+    from dialer import webhooks
+
+    record = getattr(webhooks, "record_received_events", None)
+    if record is None:
+        return None
+    start, total = time.perf_counter(), 0
+    while recorded := record():
+        total += recorded
+    return total, time.perf_counter() - start
+
+
+def check(campaign, calls: int, statuses: Counter, bodies: list[bytes]) -> None:
+    from campaigns.models import Call, CallLog
+    from tests.fakes.dialdeck_side import counters, recount
+
+    if set(statuses) != {200}:
+        fail(f"webhook answers {dict(statuses)}; all must be 200")
+    received = Counter(json.loads(b).get("received") for b in bodies)
+    if set(received) != {1}:
+        fail(f"webhook bodies said received={dict(received)}; each must be 1")
+    ended = Call.objects.filter(campaign=campaign, status="ended").count()
+    if ended != calls:
+        fail(f"{ended} of {calls} calls ended")
+    logged = CallLog.objects.filter(call__campaign=campaign, kind="webhook").count()
+    if logged != 4 * calls:
+        fail(f"{logged} webhook events logged, {4 * calls} sent")
+    if counters(campaign) != recount(campaign):
+        fail(f"counters {counters(campaign)} differ from a recount {recount(campaign)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=300, help="calls, 4 events each (default 300)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--clients", type=int, default=8, help="requests in flight (default 8)")
+    args = parser.parse_args()
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # the product's INFO lines would drown the figures
+    setup_django()
+    import tempfile
+
+    campaign, account, calls = prepare(args.calls)
+    started = time.time()
+    headers = {"X-Vapi-Secret": account.webhook_secret}
+    webhook = f"/webhooks/vapi/{account.webhook_token}"
+    with tempfile.TemporaryDirectory() as tmp, Gunicorn(args.workers, Path(tmp) / "gunicorn.log") as server:
+        bodies = [[json.dumps(m).encode() for m in messages(c, campaign, account, started)] for c in calls]
+        noop = [[request_bytes(server.port, "/bench/noop", b, headers) for b in seq] for seq in bodies]
+        ours = [[request_bytes(server.port, webhook, b, headers) for b in seq] for seq in bodies]
+        # Warm both paths up on every worker: the no-op, and webhooks about calls we do not know.
+        stranger = json.dumps(
+            {"message": {"type": "status-update", "status": "ringing", "call": {"id": "x"}}}
+        )
+        fire(server.port, [[request_bytes(server.port, webhook, stranger.encode(), headers)] * 10] * 4, 4)
+        fire(server.port, noop[:10], 4)
+        raw_seconds, raw_statuses, _ = fire(server.port, noop, args.clients)
+        if set(raw_statuses) != {200}:
+            fail(f"no-op answers {dict(raw_statuses)}")
+        seconds, statuses, answers = fire(server.port, ours, args.clients)
+    events = 4 * args.calls
+    drained = drain()
+    check(campaign, args.calls, statuses, answers)
+    report(
+        f"webhook events ingested through gunicorn ({events:,} events, {args.workers} workers)",
+        events / seconds,
+        "events/s",
+        events / raw_seconds,
+        note=f"{seconds:.1f}s, {args.clients} clients, counters = recount; target ratio >= 0.5",
+    )
+    if drained:
+        recorded, spent = drained
+        report(
+            "webhook events recorded from the inbox (1 process)",
+            recorded / spent,
+            "events/s",
+            note=f"{recorded:,} events (with the warm-up's) in {spent:.1f}s, after the ingestion above",
+        )
+
+
+if __name__ == "__main__":
+    main()

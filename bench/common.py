@@ -1,0 +1,101 @@
+"""Shared by the benchmarks: Django on the benchmark database, timing, and the results file.
+
+Benchmarks run on PostgreSQL (and Redis where a broker is involved), the production
+pair: DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/dialdeck_bench and
+CELERY_BROKER_URL to redis://127.0.0.1:6379/9. Each prints its figure, the raw baseline
+it measured in the same run, and their ratio, and appends a row to bench/out/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dialdeck_bench"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/9"
+
+
+def setup_django() -> None:
+    """Configure Django for the benchmark database, creating and migrating it when needed."""
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER_URL)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    _create_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _create_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def raw_dsn() -> str:
+    """The benchmark database as a libpq URL, for raw psycopg baselines."""
+    return os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+
+
+@contextmanager
+def timer() -> Iterator[Callable[[], float]]:
+    start = time.perf_counter()
+    elapsed: list[float] = []
+    yield lambda: elapsed[0] if elapsed else time.perf_counter() - start
+    elapsed.append(time.perf_counter() - start)
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def report(name: str, value: float, unit: str, baseline: float | None = None, note: str = "") -> dict:
+    """Print one figure with its baseline and ratio, and append it to bench/out/results.json."""
+    ratio = (value / baseline) if baseline else None
+    row = {
+        "name": name,
+        "value": round(value, 3),
+        "unit": unit,
+        "baseline": round(baseline, 3) if baseline else None,
+        "ratio": round(ratio, 3) if ratio is not None else None,
+    }
+    text = f"{name}: {value:,.2f} {unit}"
+    if baseline:
+        text += f"  (baseline {baseline:,.2f} {unit}, ratio {ratio:.2f})"
+    if note:
+        text += f"  [{note}]"
+    print(text, flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = OUT / "results.json"
+    rows = json.loads(results.read_text()) if results.exists() else []
+    rows = [r for r in rows if r["name"] != name] + [row]
+    results.write_text(json.dumps(rows, indent=2))
+    return row
+
+
+def fail(message: str) -> None:
+    print(f"FAILED: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)

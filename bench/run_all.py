@@ -1,0 +1,106 @@
+"""Run every benchmark at its default size, then print the table of results (`make bench`).
+
+Each benchmark runs in a process of its own, one after the other, and writes its rows to
+bench/out/results.json (emptied first, so the file holds this run only). A benchmark that misses
+a target or finds a correctness problem exits non-zero: the others still run, the table still
+prints, and this script exits non-zero at the end, naming what failed.
+
+    python bench/run_all.py                      # all of them, about 5 minutes
+    python bench/run_all.py --only reads webhooks
+    python bench/run_all.py --skip import
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "out" / "results.json"
+BENCHMARKS = {
+    "import": "bench_import.py",
+    "placement": "bench_placement.py",
+    "webhooks": "bench_webhooks.py",
+    "reads": "bench_reads.py",
+}
+BUDGET_SECONDS = 300
+# issue 6's targets, by the start of a row's name: (text, met(row)); None: a figure for information.
+TARGETS = [
+    ("import", "≥ 0.5×", lambda r: r["ratio"] >= 0.5),
+    ("calls placed", "≥ 1.0×", lambda r: r["ratio"] >= 1.0),
+    ("webhook events ingested", "≥ 0.5×", lambda r: r["ratio"] >= 0.5),
+    ("counters fragment", "p95 < 10 ms", lambda r: r["value"] < 10),
+    ("GET /campaign/{id} counters", "p95 < 10 ms", lambda r: r["value"] < 10),
+    ("GET /campaign/{id} with", "p95 < 150 ms", lambda r: r["value"] < 150),
+    ("campaign list page", "p95 < 100 ms", lambda r: r["value"] < 100),
+    ("customers page", "p95 < 100 ms", lambda r: r["value"] < 100),
+]
+
+
+def run(name: str) -> tuple[int, float, str]:
+    """Run one benchmark, its output streamed through. (exit code, seconds, last lines of stderr)."""
+    print(f"\n=== {name} ({BENCHMARKS[name]}) ===", flush=True)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, str(BENCH / BENCHMARKS[name])], stderr=subprocess.PIPE, text=True, cwd=BENCH.parent
+    )
+    _, stderr = proc.communicate()
+    if stderr:
+        sys.stderr.write(stderr)
+    return proc.returncode, time.perf_counter() - start, "\n".join(stderr.strip().splitlines()[-6:])
+
+
+def target(row: dict) -> tuple[str, str]:
+    if row["name"].endswith("peak RSS"):
+        return "< 300 MB", "yes" if row["value"] < 300 else "**no**"
+    for start, text, met in TARGETS:
+        if row["name"].startswith(start):
+            return text, "yes" if met(row) else "**no**"
+    return "—", ""
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| Benchmark | Figure | Baseline (same run) | Ratio | Target | Met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        unit = row["unit"]
+        baseline = f"{row['baseline']:,.2f} {unit}" if row["baseline"] is not None else "—"
+        ratio = f"{row['ratio']:.2f}×" if row["ratio"] is not None else "—"
+        wanted, met = target(row)
+        lines.append(
+            f"| {row['name']} | {row['value']:,.2f} {unit} | {baseline} | {ratio} | {wanted} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these")
+    parser.add_argument("--skip", nargs="+", choices=BENCHMARKS, default=[], help="leave these out")
+    args = parser.parse_args()
+    names = [n for n in (args.only or BENCHMARKS) if n not in args.skip]
+    RESULTS.unlink(missing_ok=True)
+    began = time.perf_counter()
+    outcomes = {name: run(name) for name in names}
+    total = time.perf_counter() - began
+    rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    print("\n" + table(rows))
+    print("\n" + ", ".join(f"{n} {s:.0f}s" for n, (_, s, _) in outcomes.items()) + f"; total {total:.0f}s")
+    if total > BUDGET_SECONDS:
+        print(f"note: over the {BUDGET_SECONDS}s budget of `make bench`")
+    failed = {name: tail for name, (code, _, tail) in outcomes.items() if code != 0}
+    for name, tail in failed.items():
+        print(f"\n{name} FAILED:\n{tail}", file=sys.stderr)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Django admin for every model. Counters, calls and the audit trail are read-only;
+lifecycle actions go through the services like everywhere else."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from campaigns import services
+from campaigns.models import (
+    ApiKey,
+    AuditEvent,
+    Call,
+    CallLog,
+    Campaign,
+    Customer,
+    DialPlanEntry,
+    DoNotCall,
+    Membership,
+    Organization,
+    PhoneNumber,
+    ProviderAccount,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the services: viewable, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "time_zone",
+        "max_concurrent_calls",
+        "recipient_earliest",
+        "recipient_latest",
+    ]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username", "user__email", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ["name", "prefix", "organization", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["organization", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    exclude = ["hashed_key"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        done = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            services.api_key_revoke(key=key, by=request.user)
+            done += 1
+        self.message_user(request, f"Revoked {done} key(s).")
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "organization", "base_url", "created_at", "deleted_at"]
+    list_filter = ["kind", "organization"]
+    search_fields = ["name", "base_url"]
+    readonly_fields = ["webhook_token"]
+    exclude = ["api_key", "webhook_secret"]  # secrets are shown once, in the dashboard
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "name",
+        "organization",
+        "provider_account",
+        "provider_phone_number_id",
+        "deleted_at",
+    ]
+    list_filter = ["organization", "provider_account"]
+    search_fields = ["number", "name", "provider_phone_number_id"]
+
+
+class DialPlanEntryInline(admin.TabularInline):
+    model = DialPlanEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["phone_number", "position"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyAdmin):
+    list_display = [
+        "name",
+        "organization",
+        "status",
+        "customers_total",
+        "customers_final",
+        "calls_queued",
+        "calls_in_progress",
+        "calls_ended",
+        "calls_ended_voicemail",
+        "created_at",
+    ]
+    list_filter = ["status", "organization", "ended_reason", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "id"]
+    date_hierarchy = "created_at"
+    inlines = [DialPlanEntryInline]
+    actions = ["start", "pause", "resume", "end"]
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Campaign], service, verb: str) -> None:
+        done = 0
+        for campaign in queryset:
+            try:
+                service(campaign=campaign, by=request.user)
+                done += 1
+            except services.DomainError as exc:
+                self.message_user(request, f"{campaign.name}: {exc}", messages.WARNING)
+        if done:
+            self.message_user(request, f"{verb} {done} campaign(s).")
+
+    @admin.action(description="Start selected campaigns")
+    def start(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._apply(request, queryset, services.campaign_start, "Started")
+
+    @admin.action(description="Pause selected campaigns")
+    def pause(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._apply(request, queryset, services.campaign_pause, "Paused")
+
+    @admin.action(description="Resume selected campaigns")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._apply(request, queryset, services.campaign_resume, "Resumed")
+
+    @admin.action(description="End selected campaigns")
+    def end(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._apply(request, queryset, services.campaign_end, "Ended")
+
+
+@admin.register(DialPlanEntry)
+class DialPlanEntryAdmin(ReadOnlyAdmin):
+    list_display = ["campaign", "phone_number", "position"]
+    search_fields = ["campaign__name", "phone_number__number"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = [
+        "number",
+        "name",
+        "campaign",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_outcome",
+        "reason",
+    ]
+    list_filter = ["state", "reason"]
+    search_fields = ["number", "name", "email", "external_id"]
+    list_select_related = ["campaign"]
+    show_full_result_count = False  # campaigns run to millions of customers
+
+
+class CallLogInline(admin.TabularInline):
+    model = CallLog
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "http_status", "summary", "body"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Call)
+class CallAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "campaign",
+        "customer",
+        "attempt",
+        "status",
+        "ended_reason",
+        "duration_seconds",
+        "cost",
+        "created_at",
+    ]
+    list_filter = ["status", "campaign__organization"]
+    search_fields = ["id", "provider_call_id", "customer__number", "ended_reason"]
+    list_select_related = ["campaign", "customer"]
+    inlines = [CallLogInline]
+    show_full_result_count = False
+
+
+@admin.register(CallLog)
+class CallLogAdmin(ReadOnlyAdmin):
+    list_display = ["call", "kind", "http_status", "summary", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["summary", "call__id"]
+
+
+@admin.register(DoNotCall)
+class DoNotCallAdmin(ReadOnlyAdmin):
+    list_display = ["number", "organization", "source", "note", "created_at"]
+    list_filter = ["source", "organization"]
+    search_fields = ["number", "note"]
+    actions = ["remove"]
+
+    @admin.action(description="Remove selected numbers from the do-not-call list")
+    def remove(self, request: HttpRequest, queryset: QuerySet[DoNotCall]) -> None:
+        count = 0
+        for entry in queryset:
+            services.dnc_remove(entry=entry, by=request.user)
+            count += 1
+        self.message_user(request, f"Removed {count} number(s).")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "organization", "action", "target_type", "target_id", "actor", "api_key"]
+    list_filter = ["action", "target_type", "organization"]
+    search_fields = ["action", "target_id", "actor__username"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,108 @@
+"""Every error in Vapi's envelope: ``{"message": [...], "error": "Bad Request", "statusCode": 400}``.
+
+One handler maps domain errors (ValidationFailed 400, InvalidTransition 409 with the
+current `status`, NotFound 404) and DRF's own (401, 403, 404, 405, 415, 429, parse
+errors) so no client input ever ends in a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from campaigns.services import FieldError, InvalidTransition, NotFound, ValidationFailed
+
+
+def envelope(code: int, messages: list[str], **extra: Any) -> dict[str, Any]:
+    return {"message": messages, "error": HTTPStatus(code).phrase, "statusCode": code, **extra}
+
+
+def message_for(error: FieldError) -> str:
+    """A FieldError as one message. Rows of a file read ``line 7: number must be …``."""
+    if error.field.startswith("line "):
+        line, _, rest = error.field.partition(".")
+        return f"{line}: {rest} {error.message}" if rest else f"{line}: {error.message}"
+    return str(error)
+
+
+def _flatten(detail: Any, path: str = "") -> Iterator[str]:
+    """DRF error details (nested dicts and lists) as flat ``path message`` strings."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "detail") else str(key)
+            yield from _flatten(value, f"{path}.{name}" if path and name else path or name)
+    elif isinstance(detail, list):
+        for i, item in enumerate(detail):
+            yield from _flatten(item, f"{path}.{i}" if isinstance(item, dict | list) and path else path)
+    else:
+        text = str(detail)
+        yield f"{path} {text}" if path else text
+
+
+def vapi_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ValidationFailed):
+        return Response(envelope(400, [message_for(e) for e in exc.errors]), status=400)
+    if isinstance(exc, InvalidTransition):
+        return Response(envelope(409, [str(exc)], status=exc.current), status=409)
+    if isinstance(exc, NotFound):
+        return Response(envelope(404, [str(exc) or "Not Found"]), status=404)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(envelope(413, [str(exc)]), status=413)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(envelope(400, [str(exc)]), status=400)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a bug of ours: let Django log it and answer 500
+    if isinstance(exc, exceptions.NotFound):
+        messages = [str(exc.detail) if exc.detail != exceptions.NotFound.default_detail else "Not Found"]
+    elif isinstance(exc, exceptions.APIException):
+        messages = list(_flatten(exc.detail))
+    else:
+        messages = [HTTPStatus(response.status_code).phrase]
+    response.data = envelope(response.status_code, messages)
+    return response
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "request entity too large"
+
+
+class VapiJSONParser(JSONParser):
+    """JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads the stream itself, so Django's
+    own check never runs for them); malformed ones answer 400 the way Vapi's (Node) server words it."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1 if limit is not None else -1) if stream is not None else b""
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise exceptions.ParseError(f"request body is not {encoding} text") from None
+        try:
+            return json.loads(text, parse_constant=_refuse_constant)
+        except json.JSONDecodeError as exc:
+            if exc.pos >= len(text.rstrip()):
+                raise exceptions.ParseError("Unexpected end of JSON input") from None
+            token = text[exc.pos]
+            raise exceptions.ParseError(f"Unexpected token {token} in JSON at position {exc.pos}") from None
+        except ValueError as exc:
+            raise exceptions.ParseError(str(exc)) from None
+        except RecursionError:
+            raise exceptions.ParseError("JSON is nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"Unexpected token {name[0]} in JSON")

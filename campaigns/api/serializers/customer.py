@@ -1,0 +1,154 @@
+"""Customers: Vapi's CreateCustomerDTO (in and echoed out) and our customer resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from campaigns.api.serializers.common import OpaqueObjectField, iso
+from campaigns.api.serializers.reading import join
+from campaigns.importers import MAX_LENGTHS, NUMBER_LENGTH, check_customer
+from campaigns.models import Customer, CustomerState
+from campaigns.services import CustomerInput, FieldError
+
+# Vapi's limit per campaign document; larger campaigns are read page by page.
+MAX_CUSTOMERS = 10_000
+
+
+def read_customers(values: list, path: str, errors: list[FieldError]) -> list[CustomerInput]:
+    """Check every entry of a customers array (all problems are collected in `errors`)."""
+    rows = []
+    for i, item in enumerate(values):
+        customer, problems = check_customer(item, join(path, i))
+        if customer is None:
+            errors += problems
+        else:
+            rows.append(customer)
+    return rows
+
+
+def customer_echo(customer: Customer) -> dict[str, Any]:
+    """The customer as it was submitted (Vapi's CreateCustomerDTO); unset keys absent."""
+    echo: dict[str, Any] = {}
+    for key, value in (
+        ("number", customer.number),
+        ("sipUri", customer.sip_uri),
+        ("extension", customer.extension),
+        ("name", customer.name),
+        ("email", customer.email),
+        ("externalId", customer.external_id),
+    ):
+        if value:
+            echo[key] = value
+    if not customer.number_e164_check_enabled:
+        echo["numberE164CheckEnabled"] = False
+    if customer.assistant_overrides is not None:
+        echo["assistantOverrides"] = customer.assistant_overrides
+    return echo
+
+
+@extend_schema_serializer(component_name="CreateCustomerDTO")
+class CustomerSerializer(serializers.Serializer):
+    """Vapi's CreateCustomerDTO. Documents the wire format; `check_customer` enforces it.
+
+    Customers need a `number` or a `sipUri`. Unknown keys are refused, except
+    inside `assistantOverrides`, which is stored and forwarded to the provider as is.
+    """
+
+    number = serializers.CharField(
+        required=False,
+        min_length=NUMBER_LENGTH[0],
+        max_length=NUMBER_LENGTH[1],
+        help_text="E.164 (`+` and up to 15 digits) unless numberE164CheckEnabled is false, "
+        "then `^\\+?[a-zA-Z0-9]+$`.",
+    )
+    numberE164CheckEnabled = serializers.BooleanField(
+        required=False, default=True, help_text="Default true. Echoed only when sent as false."
+    )
+    extension = serializers.CharField(
+        required=False, max_length=MAX_LENGTHS["extension"], help_text="Dialed after the call is answered."
+    )
+    sipUri = serializers.CharField(required=False, max_length=MAX_LENGTHS["sipUri"])
+    name = serializers.CharField(required=False, max_length=MAX_LENGTHS["name"])
+    email = serializers.CharField(required=False, max_length=MAX_LENGTHS["email"])
+    externalId = serializers.CharField(required=False, max_length=MAX_LENGTHS["externalId"])
+    assistantOverrides = OpaqueObjectField(
+        required=False,
+        help_text="Per-customer assistant overrides (e.g. variableValues), passed through to the provider.",
+    )
+
+    def to_internal_value(self, data: Any) -> CustomerInput:
+        customer, errors = check_customer(data, "")
+        if customer is None:
+            raise serializers.ValidationError([str(e) for e in errors])
+        return customer
+
+    def to_representation(self, instance: Customer) -> dict[str, Any]:
+        return customer_echo(instance)
+
+
+@extend_schema_serializer(component_name="CampaignCustomer")
+class CustomerRecordSerializer(serializers.Serializer):
+    """A customer of a campaign with where it stands (Dialdeck extension)."""
+
+    id = serializers.UUIDField()
+    number = serializers.CharField(required=False)
+    name = serializers.CharField(required=False)
+    email = serializers.CharField(required=False)
+    externalId = serializers.CharField(required=False)
+    extension = serializers.CharField(required=False)
+    sipUri = serializers.CharField(required=False)
+    state = serializers.ChoiceField(choices=CustomerState.values)
+    attempts = serializers.IntegerField()
+    nextAttemptAt = serializers.DateTimeField(help_text="When it is due next (pending customers).")
+    lastOutcome = serializers.CharField(required=False, help_text="endedReason of the last call.")
+    reason = serializers.CharField(
+        required=False, help_text="Why it waits or was skipped (e.g. do_not_call, outside_calling_hours)."
+    )
+    reasonDetail = serializers.CharField(required=False, help_text="The same, in words for people.")
+
+    def to_representation(self, instance: Customer) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": str(instance.id)}
+        for key, value in (
+            ("number", instance.number),
+            ("name", instance.name),
+            ("email", instance.email),
+            ("externalId", instance.external_id),
+            ("extension", instance.extension),
+            ("sipUri", instance.sip_uri),
+        ):
+            if value:
+                data[key] = value
+        data["state"] = instance.state
+        data["attempts"] = instance.attempts
+        data["nextAttemptAt"] = iso(instance.next_attempt_at)
+        for key, value in (
+            ("lastOutcome", instance.last_outcome),
+            ("reason", instance.reason),
+            ("reasonDetail", instance.reason_detail),
+        ):
+            if value:
+                data[key] = value
+        return data
+
+
+class ImportResultSerializer(serializers.Serializer):
+    """What a bulk add did. Duplicates (already in the campaign or repeated) are skipped;
+    numbers on the do-not-call list or impossible ones are added as skipped customers."""
+
+    added = serializers.IntegerField(help_text="Customers added (skipped ones included).")
+    duplicates = serializers.IntegerField(help_text="Rows skipped because the number is already there.")
+    doNotCall = serializers.IntegerField(help_text="Added customers skipped: on the do-not-call list.")
+    invalidNumbers = serializers.IntegerField(help_text="Added customers skipped: not a possible number.")
+
+
+class CustomersUploadSerializer(serializers.Serializer):
+    """multipart/form-data upload of a CSV file (documentation only; read by campaigns.importers)."""
+
+    file = serializers.FileField(
+        help_text="CSV, UTF-8 (a BOM is fine), `,` or `;` separated, first line naming the columns: "
+        "number, name, email, externalId, extension, sipUri, numberE164CheckEnabled. Any other "
+        "column becomes assistantOverrides.variableValues[column] for that row."
+    )

@@ -1,0 +1,24 @@
+"""The REST API's routes, mounted at the site root: Vapi's paths have no prefix and no trailing slash."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from campaigns.api import views
+
+urlpatterns = [
+    path("campaign", views.CampaignListApi.as_view(), name="api-campaigns"),
+    path("campaign/<str:id>", views.CampaignApi.as_view(), name="api-campaign"),
+    path("campaign/<str:id>/start", views.CampaignStartApi.as_view(), name="api-campaign-start"),
+    path("campaign/<str:id>/pause", views.CampaignPauseApi.as_view(), name="api-campaign-pause"),
+    path("campaign/<str:id>/resume", views.CampaignResumeApi.as_view(), name="api-campaign-resume"),
+    path("campaign/<str:id>/end", views.CampaignEndApi.as_view(), name="api-campaign-end"),
+    path("campaign/<str:id>/customers", views.CampaignCustomersApi.as_view(), name="api-campaign-customers"),
+    path("campaign/<str:id>/calls", views.CampaignCallsApi.as_view(), name="api-campaign-calls"),
+    path("phone-number", views.PhoneNumberListApi.as_view(), name="api-phone-numbers"),
+    path("phone-number/<str:id>", views.PhoneNumberApi.as_view(), name="api-phone-number"),
+    path("dnc", views.DoNotCallListApi.as_view(), name="api-dnc"),
+    path("dnc/<str:id>", views.DoNotCallApi.as_view(), name="api-dnc-entry"),
+    path("api/schema", views.SchemaView.as_view(), name="api-schema"),
+    path("api/docs", views.DocsView.as_view(), name="api-docs"),
+]

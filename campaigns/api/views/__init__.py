@@ -1,0 +1,33 @@
+"""The REST API's views: one method per operation, each an input serializer, a service call
+and an output serializer (selectors for reads)."""
+
+from __future__ import annotations
+
+from campaigns.api.views.campaigns import (
+    CampaignApi,
+    CampaignEndApi,
+    CampaignListApi,
+    CampaignPauseApi,
+    CampaignResumeApi,
+    CampaignStartApi,
+)
+from campaigns.api.views.customers import CampaignCallsApi, CampaignCustomersApi
+from campaigns.api.views.directory import DoNotCallApi, DoNotCallListApi, PhoneNumberApi, PhoneNumberListApi
+from campaigns.api.views.docs import DocsView, SchemaView
+
+__all__ = [
+    "CampaignApi",
+    "CampaignCallsApi",
+    "CampaignCustomersApi",
+    "CampaignEndApi",
+    "CampaignListApi",
+    "CampaignPauseApi",
+    "CampaignResumeApi",
+    "CampaignStartApi",
+    "DocsView",
+    "DoNotCallApi",
+    "DoNotCallListApi",
+    "PhoneNumberApi",
+    "PhoneNumberListApi",
+    "SchemaView",
+]

@@ -1,0 +1,189 @@
+"""/campaign: Vapi's Campaign API (create, list, get, update, delete) and our lifecycle actions."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from campaigns import selectors, services
+from campaigns.api.pagination import PAGE_PARAMETERS, Query, paginate
+from campaigns.api.serializers import (
+    CampaignCreateSerializer,
+    CampaignPageSerializer,
+    CampaignSerializer,
+    CampaignUpdateSerializer,
+)
+from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView, campaign_document
+from campaigns.models import CampaignStatus
+
+TAG = ["Campaigns"]
+# Query suffix, ORM lookup, and how it reads.
+BOUNDS = (("Gt", "gt", ">"), ("Lt", "lt", "<"), ("Ge", "gte", ">="), ("Le", "lte", "<="))
+TIME_FIELDS = (("createdAt", "created_at"), ("updatedAt", "updated_at"))
+LIST_PARAMETERS = [
+    OpenApiParameter("id", str, description="Only the campaign with this id."),
+    OpenApiParameter("status", str, enum=CampaignStatus.values, description="`paused` is Dialdeck's."),
+    *PAGE_PARAMETERS,
+    OpenApiParameter("sortOrder", str, enum=["ASC", "DESC"], description="By createdAt. Defaults to DESC."),
+    OpenApiParameter(
+        "sortBy",
+        str,
+        enum=["createdAt", "duration", "cost"],
+        description="Campaigns have no duration or cost: every value sorts by createdAt.",
+    ),
+    *(
+        OpenApiParameter(f"{name}{suffix}", OpenApiTypes.DATETIME, description=f"{name} {op} this instant.")
+        for name, _ in TIME_FIELDS
+        for suffix, _, op in BOUNDS
+    ),
+]
+
+
+def _filters(query: Query) -> selectors.CampaignFilters:
+    bounds = {}
+    for name, field in TIME_FIELDS:
+        for suffix, lookup, _ in BOUNDS:
+            value = query.datetime(f"{name}{suffix}")
+            if value is not None:
+                bounds[f"{field}__{lookup}"] = value
+    return selectors.CampaignFilters(
+        id=query.text("id") or None,
+        status=query.choice("status", tuple(CampaignStatus.values)),
+        bounds=bounds,
+        descending=query.choice("sortOrder", ("ASC", "DESC"), "DESC") == "DESC",
+        sort_by=query.choice("sortBy", ("createdAt", "duration", "cost"), "createdAt"),
+    )
+
+
+class CampaignListApi(ApiView):
+    @extend_schema(
+        operation_id="CampaignController_create",
+        summary="Create Campaign",
+        tags=TAG,
+        request=CampaignCreateSerializer,
+        responses={201: CampaignSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def post(self, request):
+        """Create a scheduled campaign with its customers (201), all or nothing; 400 names every bad field."""
+        serializer = CampaignCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        campaign = services.campaign_create(
+            organization=request.organization, by=request.actor, data=serializer.validated_data
+        )
+        return Response(campaign_document(campaign), status=201)
+
+    @extend_schema(
+        operation_id="CampaignController_findAll",
+        summary="List Campaigns",
+        tags=TAG,
+        parameters=LIST_PARAMETERS,
+        responses={200: CampaignPageSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def get(self, request):
+        """One page of the organization's campaigns (deleted ones never), newest first by default."""
+        query = Query(request.query_params)
+        page, limit = query.page()
+        filters = _filters(query)
+        query.check()
+        campaigns = selectors.campaigns_for(request.organization, filters)
+        return Response(
+            paginate(
+                campaigns,
+                page=page,
+                limit=limit,
+                render=lambda items: CampaignSerializer(selectors.with_documents(items), many=True).data,
+            )
+        )
+
+
+class CampaignApi(ApiView):
+    @extend_schema(
+        operation_id="CampaignController_findOne",
+        summary="Get Campaign",
+        tags=TAG,
+        parameters=[ID],
+        responses={200: CampaignSerializer, **MISSING, **UNAUTHORIZED},
+    )
+    def get(self, request, id):
+        """The campaign document; 404 for another organization's or a deleted campaign."""
+        return Response(campaign_document(self.get_campaign(request, id)))
+
+    @extend_schema(
+        operation_id="CampaignController_update",
+        summary="Update Campaign",
+        tags=TAG,
+        parameters=[ID],
+        request=CampaignUpdateSerializer,
+        responses={200: CampaignSerializer, **INVALID, **MISSING, **CONFLICT, **UNAUTHORIZED},
+    )
+    def patch(self, request, id):
+        """Apply a partial update; `status: "ended"` ends the campaign. Refusals are 400s naming the field."""
+        campaign = self.get_campaign(request, id)
+        serializer = CampaignUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = serializer.validated_data
+        try:
+            campaign = services.campaign_update(campaign=campaign, by=request.actor, changes=changes)
+        except services.InvalidTransition as exc:
+            # PATCH is Vapi's: its refusals are 400s naming the field (POST …/end answers 409).
+            raise services.ValidationFailed.one(
+                "status", f"cannot be set to {request.data['status']}: the campaign is {exc.current}"
+            ) from exc
+        return Response(campaign_document(campaign))
+
+    @extend_schema(
+        operation_id="CampaignController_remove",
+        summary="Delete Campaign",
+        description="Ends a campaign that has not ended (calls in flight finish and are recorded), then "
+        "hides it. Returns the document; the campaign then answers 404 and is no longer listed.",
+        tags=TAG,
+        parameters=[ID],
+        responses={200: CampaignSerializer, **MISSING, **UNAUTHORIZED},
+    )
+    def delete(self, request, id):
+        """End (if running) and hide the campaign; returns its document."""
+        campaign = services.campaign_delete(campaign=self.get_campaign(request, id), by=request.actor)
+        return Response(campaign_document(campaign))
+
+
+def _lifecycle_view(action: str, service, summary: str, description: str) -> type[ApiView]:
+    """POST /campaign/{id}/<action>: 202 with the document, or 409 with the current status."""
+
+    @extend_schema(
+        operation_id=f"CampaignController_{action}",
+        summary=summary,
+        description=f"{description} Dialdeck extension: Vapi has no such endpoint.",
+        tags=["Campaign lifecycle (Dialdeck)"],
+        parameters=[ID],
+        request=None,
+        responses={202: CampaignSerializer, **MISSING, **CONFLICT, **UNAUTHORIZED},
+    )
+    def post(self, request, id):
+        """202 with the document, or 409 with the current status."""
+        campaign = service(campaign=self.get_campaign(request, id), by=request.actor)
+        return Response(campaign_document(campaign), status=202)
+
+    name = f"Campaign{action.title()}Api"
+    return type(name, (ApiView,), {"post": post, "__doc__": description, "__module__": __name__})
+
+
+CampaignStartApi = _lifecycle_view(
+    "start",
+    services.campaign_start,
+    "Start Campaign",
+    "scheduled → in-progress now (earliestAt moves to now if it was later).",
+)
+CampaignPauseApi = _lifecycle_view(
+    "pause", services.campaign_pause, "Pause Campaign", "in-progress → paused; calls in flight finish."
+)
+CampaignResumeApi = _lifecycle_view(
+    "resume", services.campaign_resume, "Resume Campaign", "paused → in-progress."
+)
+CampaignEndApi = _lifecycle_view(
+    "end",
+    services.campaign_end,
+    "End Campaign",
+    "scheduled, in-progress or paused → ended (like PATCH status ended); customers not yet dialed are "
+    "cancelled, calls in flight finish.",
+)

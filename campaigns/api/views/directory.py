@@ -1,0 +1,200 @@
+"""/phone-number (the organization's caller IDs) and /dnc (its do-not-call list): Dialdeck extensions."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from campaigns import selectors, services
+from campaigns.api.errors import VapiJSONParser
+from campaigns.api.pagination import PAGE_PARAMETERS, Query, paginate
+from campaigns.api.serializers import (
+    DoNotCallAddedSerializer,
+    DoNotCallCreateSerializer,
+    DoNotCallSerializer,
+    DoNotCallUploadSerializer,
+    PhoneNumberCreateSerializer,
+    PhoneNumberSerializer,
+    paginated,
+)
+from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
+from campaigns.importers import parse_numbers_csv
+from campaigns.models import DoNotCallSource
+from campaigns.services import NotFound, ValidationFailed
+
+PhoneNumberPageSerializer = paginated(
+    "PhoneNumberPaginatedResponse", PhoneNumberSerializer, "One page of the organization's caller IDs."
+)
+DoNotCallPageSerializer = paginated(
+    "DoNotCallPaginatedResponse", DoNotCallSerializer, "One page of the organization's do-not-call list."
+)
+PHONE_TAG = ["Phone numbers (Dialdeck)"]
+DNC_TAG = ["Do not call (Dialdeck)"]
+
+
+class PhoneNumberListApi(ApiView):
+    @extend_schema(
+        operation_id="PhoneNumberController_findAll",
+        summary="List Phone Numbers",
+        tags=PHONE_TAG,
+        parameters=PAGE_PARAMETERS,
+        responses={200: PhoneNumberPageSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def get(self, request):
+        """One page of the organization's caller IDs."""
+        query = Query(request.query_params)
+        page, limit = query.page()
+        query.check()
+        return Response(
+            paginate(
+                selectors.phone_numbers_for(request.organization),
+                page=page,
+                limit=limit,
+                render=lambda items: PhoneNumberSerializer(items, many=True).data,
+            )
+        )
+
+    @extend_schema(
+        operation_id="PhoneNumberController_create",
+        summary="Create Phone Number",
+        description="Registers a caller ID on one of the organization's provider accounts. Dialdeck's "
+        "shape, not Vapi's phone-number object.",
+        tags=PHONE_TAG,
+        request=PhoneNumberCreateSerializer,
+        responses={201: PhoneNumberSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def post(self, request):
+        """Register a caller ID on one of the organization's provider accounts (201)."""
+        serializer = PhoneNumberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = selectors.provider_account_for(request.organization, data.provider_account_id)
+        if account is None:
+            raise ValidationFailed.one(
+                "providerAccountId", "does not name a provider account of this organization"
+            )
+        number = services.phone_number_create(
+            organization=request.organization,
+            by=request.actor,
+            number=data.number,
+            provider_account=account,
+            name=data.name,
+            provider_phone_number_id=data.provider_phone_number_id,
+        )
+        return Response(PhoneNumberSerializer(number).data, status=201)
+
+
+class PhoneNumberApi(ApiView):
+    def get_number(self, request, phone_number_id):
+        number = selectors.phone_number_for(request.organization, phone_number_id)
+        if number is None:
+            raise NotFound("phone number not found")
+        return number
+
+    @extend_schema(
+        operation_id="PhoneNumberController_findOne",
+        summary="Get Phone Number",
+        tags=PHONE_TAG,
+        parameters=[ID],
+        responses={200: PhoneNumberSerializer, **MISSING, **UNAUTHORIZED},
+    )
+    def get(self, request, id):
+        """One caller ID; 404 for another organization's or a retired one."""
+        return Response(PhoneNumberSerializer(self.get_number(request, id)).data)
+
+    @extend_schema(
+        operation_id="PhoneNumberController_remove",
+        summary="Delete Phone Number",
+        description="Retires the caller ID; refused (409) while a campaign that has not ended uses it.",
+        tags=PHONE_TAG,
+        parameters=[ID],
+        responses={200: PhoneNumberSerializer, **MISSING, **CONFLICT, **UNAUTHORIZED},
+    )
+    def delete(self, request, id):
+        """Retire the caller ID (200 with it), or 409 while a live campaign uses it."""
+        number = services.phone_number_delete(phone_number=self.get_number(request, id), by=request.actor)
+        return Response(PhoneNumberSerializer(number).data)
+
+
+class DoNotCallListApi(ApiView):
+    parser_classes = [VapiJSONParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="DoNotCallController_findAll",
+        summary="List Do-Not-Call Numbers",
+        tags=DNC_TAG,
+        parameters=[
+            OpenApiParameter("number", str, description="Numbers containing this text."),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: DoNotCallPageSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def get(self, request):
+        """One page of the do-not-call list, newest first; `number` searches."""
+        query = Query(request.query_params)
+        page, limit = query.page()
+        query.check()
+        entries = selectors.do_not_call_for(
+            request.organization, number_contains=query.text("number").strip()
+        )
+        return Response(
+            paginate(
+                entries,
+                page=page,
+                limit=limit,
+                render=lambda items: DoNotCallSerializer(items, many=True).data,
+            )
+        )
+
+    @extend_schema(
+        operation_id="DoNotCallController_create",
+        summary="Add Do-Not-Call Numbers",
+        description="One number, a list, or a CSV upload; all or nothing, every bad number reported. "
+        "Customers not yet dialed with these numbers are skipped at once.",
+        tags=DNC_TAG,
+        request={
+            "application/json": OpenApiRequest(DoNotCallCreateSerializer),
+            "multipart/form-data": OpenApiRequest(DoNotCallUploadSerializer),
+        },
+        responses={201: DoNotCallAddedSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def post(self, request):
+        """Add numbers (201 with how many were new); all or nothing, every bad number named."""
+        if request.content_type.startswith("multipart/form-data"):
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise ValidationFailed.one("file", "is required: upload the CSV in a field named file")
+            rows = parse_numbers_csv(upload)
+            # Lists of numbers are small next to customer files; read it all so nothing is
+            # saved when a line is bad (dnc_add does not read a source's errors).
+            pairs = list(rows)
+            if rows.errors:
+                raise ValidationFailed(rows.errors)
+            source = DoNotCallSource.IMPORT
+        else:
+            serializer = DoNotCallCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            pairs, source = serializer.validated_data, DoNotCallSource.API
+        added = services.dnc_add(
+            organization=request.organization, by=request.actor, numbers=pairs, source=source
+        )
+        return Response({"added": added}, status=201)
+
+
+class DoNotCallApi(ApiView):
+    @extend_schema(
+        operation_id="DoNotCallController_remove",
+        summary="Remove Do-Not-Call Number",
+        tags=DNC_TAG,
+        parameters=[ID],
+        responses={200: DoNotCallSerializer, **MISSING, **UNAUTHORIZED},
+    )
+    def delete(self, request, id):
+        """Remove a number from the list; returns the entry as it was."""
+        entry = selectors.do_not_call_entry_for(request.organization, id)
+        if entry is None:
+            raise NotFound("do-not-call entry not found")
+        document = DoNotCallSerializer(entry).data
+        services.dnc_remove(entry=entry, by=request.actor)
+        return Response(document)

@@ -1,0 +1,1 @@
+"""Dashboard forms, by page area: the campaign builder, its customers, the settings pages."""

@@ -1,0 +1,314 @@
+"""The campaign builder's forms: the campaign itself, its calling-hours grid, and dial plan lines.
+
+The form shapes what people type into the values services take (CampaignInput,
+CampaignChanges, the dialing strategy in model field names); the rules live in
+the services, whose FieldErrors `field_for` puts back next to the right input.
+Bounds shown in the inputs come from the services' own table (strategy.BOUNDS).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+
+from campaigns.forms.base import DashboardForm
+from campaigns.models import Campaign, CampaignStatus, DialingOrder, Organization, PhoneNumber
+from campaigns.models.campaign import default_retry_delays
+from campaigns.services.strategy import BOUNDS, MAX_RETRY_DELAY, STRATEGY_FIELDS, WEEKDAYS
+
+DAY_NAMES = dict(
+    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+)
+ZONES = [
+    *sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))),
+    "UTC",
+]
+RETRIES = {
+    "busy": "retry_busy",
+    "noAnswer": "retry_no_answer",
+    "voicemail": "retry_voicemail_delay",
+    "failed": "retry_failed",
+}
+RETRY_LABELS = {"busy": "Busy", "noAnswer": "No answer", "voicemail": "Voicemail", "failed": "Failed"}
+AGENTS = {"assistant": "assistant_id", "workflow": "workflow_id", "squad": "squad_id"}
+# The fields that change only while the campaign is scheduled (services.campaign_update).
+SCHEDULED_ONLY = ("agent_kind", "agent_id", "phone_number", "earliest_at", "latest_at")
+
+
+def _bounded(field: str, **kwargs: Any) -> forms.IntegerField:
+    low, high = BOUNDS[field]
+    return forms.IntegerField(min_value=low, max_value=high, **kwargs)
+
+
+def _clock(**kwargs: Any) -> forms.TimeField:
+    return forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), **kwargs)
+
+
+def _moment(**kwargs: Any) -> forms.DateTimeField:
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    return forms.DateTimeField(widget=widget, required=False, **kwargs)
+
+
+def as_minutes(seconds: int) -> Decimal:
+    """Seconds as minutes with at most two decimals, whole numbers without any ("10", "0.02")."""
+    minutes = (Decimal(int(seconds)) / 60).quantize(Decimal("0.01"))
+    return Decimal(int(minutes)) if minutes == int(minutes) else minutes
+
+
+def _minutes(label: str, seconds: int) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        min_value=0,
+        max_value=MAX_RETRY_DELAY // 60,
+        decimal_places=2,
+        initial=as_minutes(seconds),
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+
+
+class PhoneNumberChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: PhoneNumber) -> str:
+        return f"{obj.number} · {obj.name}" if obj.name else obj.number
+
+
+class CampaignForm(DashboardForm):
+    """One campaign, created or edited. Customers are read separately (forms.customers)."""
+
+    name = forms.CharField(max_length=255)
+    agent_kind = forms.ChoiceField(
+        label="Voice agent",
+        choices=[("assistant", "Assistant"), ("workflow", "Workflow"), ("squad", "Squad")],
+        widget=forms.RadioSelect,
+        initial="assistant",
+    )
+    agent_id = forms.CharField(
+        label="Voice agent id",
+        max_length=100,
+        help_text="The assistant's, workflow's or squad's id at your provider.",
+    )
+    caller_mode = forms.ChoiceField(
+        label="Caller ID",
+        choices=[
+            ("single", "One caller ID for everyone"),
+            ("dial_plan", "A dial plan: several caller IDs, each with its own customers"),
+        ],
+        widget=forms.RadioSelect,
+        initial="single",
+    )
+    phone_number = PhoneNumberChoice(
+        queryset=PhoneNumber.objects.none(),
+        required=False,
+        label="Caller ID to call from",
+        empty_label="Choose…",
+    )
+    customers_file = forms.FileField(required=False, label="Upload a CSV file")
+    customers_text = forms.CharField(
+        required=False,
+        label="…or paste CSV rows",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="First line: the columns, e.g. number,name,email,externalId,extension. "
+        "Any other column becomes a variable for the assistant.",
+    )
+    drop_bad_rows = forms.BooleanField(required=False, label="Drop the bad rows and save the others")
+    earliest_at = _moment(label="Not before")
+    latest_at = _moment(label="Not after", help_text="Customers not reached by then are skipped.")
+    auto_start = forms.BooleanField(
+        required=False,
+        label="Start automatically at the scheduled time",
+        help_text="Off: the campaign waits until someone presses Start.",
+    )
+    time_zone = forms.ChoiceField(label="Time zone of the calling hours", choices=[(z, z) for z in ZONES])
+    respect_recipient_time_zone = forms.BooleanField(
+        required=False, initial=True, label="Respect each callee's local time"
+    )
+    recipient_earliest = _clock(required=False, label="Callee's local time from")
+    recipient_latest = _clock(required=False, label="to")
+    max_attempts = _bounded("max_attempts", initial=3, label="Attempts per customer")
+    retry_voicemail = forms.BooleanField(
+        required=False, initial=True, label="Call again after reaching voicemail"
+    )
+    max_concurrent_calls = _bounded("max_concurrent_calls", initial=10, label="Calls at the same time")
+    calls_per_minute = _bounded("calls_per_minute", required=False, label="New calls per minute at most")
+    dialing_order = forms.ChoiceField(choices=DialingOrder.choices, label="Dialing order")
+    max_ring_seconds = _bounded("max_ring_seconds", initial=30, label="Ring for at most (seconds)")
+    priority = _bounded("priority", initial=5, label="Priority (1 low – 10 high)")
+    machine_detection = forms.BooleanField(required=False, label="Detect answering machines")
+
+    def __init__(
+        self, *args: Any, organization: Organization, campaign: Campaign | None = None, **kwargs: Any
+    ):
+        self.organization, self.campaign = organization, campaign
+        if campaign is not None:
+            kwargs.setdefault("initial", initial_for(campaign))
+        super().__init__(*args, **kwargs)
+        self.fields["phone_number"].queryset = PhoneNumber.objects.filter(
+            organization=organization, deleted_at__isnull=True
+        ).order_by("number")
+        self.fields["time_zone"].initial = organization.time_zone
+        for day in WEEKDAYS:
+            self.fields[f"hours_{day}_on"] = forms.BooleanField(required=False, label=DAY_NAMES[day])
+            self.fields[f"hours_{day}_start"] = _clock(required=False, label=f"{DAY_NAMES[day]} from")
+            self.fields[f"hours_{day}_end"] = _clock(required=False, label=f"{DAY_NAMES[day]} to")
+        for key, seconds in default_retry_delays().items():
+            self.fields[RETRIES[key]] = _minutes(f"After {RETRY_LABELS[key].lower()} (minutes)", seconds)
+        if campaign is not None:
+            self.fields["caller_mode"].disabled = True
+            self.fields["customers_text"].label = "…or paste CSV rows"
+            if campaign.status != CampaignStatus.SCHEDULED:
+                for name in SCHEDULED_ONLY:
+                    self.fields[name].disabled = True
+
+    @property
+    def hour_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (DAY_NAMES[d], self[f"hours_{d}_on"], self[f"hours_{d}_start"], self[f"hours_{d}_end"])
+            for d in WEEKDAYS
+        ]
+
+    @property
+    def retry_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in RETRIES.values()]
+
+    @property
+    def uses_dial_plan(self) -> bool:
+        if self.campaign is not None:
+            return self.campaign.uses_dial_plan
+        return (self.data.get("caller_mode") if self.is_bound else None) == "dial_plan"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for day in WEEKDAYS:
+            if data.get(f"hours_{day}_on"):
+                for end in ("start", "end"):
+                    if data.get(f"hours_{day}_{end}") is None and f"hours_{day}_{end}" not in self.errors:
+                        self.add_error(f"hours_{day}_{end}", "Give a time, or untick the day.")
+        needs_number = not self.uses_dial_plan and not self.fields["phone_number"].disabled
+        if needs_number and data.get("phone_number") is None and "phone_number" not in self.errors:
+            self.add_error("phone_number", "Choose the caller ID to call from.")
+        return data
+
+    # -- what the services take ---------------------------------------------------------------
+
+    def target(self) -> tuple[str, str]:
+        return AGENTS[self.cleaned_data["agent_kind"]], self.cleaned_data["agent_id"].strip()
+
+    def calling_hours(self) -> list[dict[str, str]]:
+        data = self.cleaned_data
+        return [
+            {"day": d, "start": f"{data[f'hours_{d}_start']:%H:%M}", "end": f"{data[f'hours_{d}_end']:%H:%M}"}
+            for d in WEEKDAYS
+            if data.get(f"hours_{d}_on")
+        ]
+
+    def strategy(self, *, changed_only: bool = False) -> dict[str, Any]:
+        """The dialing strategy in model field names; with `changed_only`, what the person changed."""
+        data = self.cleaned_data
+        values: dict[str, Any] = {
+            name: data[name]
+            for name in (
+                "time_zone",
+                "respect_recipient_time_zone",
+                "max_attempts",
+                "retry_voicemail",
+                "max_concurrent_calls",
+                "dialing_order",
+                "max_ring_seconds",
+                "priority",
+                "machine_detection",
+                "auto_start",
+            )
+        }
+        values["calls_per_minute"] = data.get("calls_per_minute") or None
+        values["recipient_earliest"] = data.get("recipient_earliest")
+        values["recipient_latest"] = data.get("recipient_latest")
+        values["calling_hours"] = self.calling_hours()
+        values["retry_delays"] = {key: int(round(data[name] * 60)) for key, name in RETRIES.items()}
+        if not changed_only:
+            return values
+        changed = set(self.changed_data)
+        groups = {
+            "calling_hours": {n for n in self.fields if n.startswith("hours_")},
+            "retry_delays": set(RETRIES.values()),
+            "recipient_earliest": {"recipient_earliest", "recipient_latest"},
+            "recipient_latest": {"recipient_earliest", "recipient_latest"},
+        }
+        return {key: value for key, value in values.items() if changed & groups.get(key, {key})}
+
+    def field_for(self, path: str) -> str | None:
+        """The field a service's FieldError path belongs to, calling-hours windows included."""
+        parts = path.split(".")
+        if path.startswith("dialingStrategy.callingHours.") and parts[2].isdigit():
+            return self.window_field(int(parts[2]))
+        return field_for(path)
+
+    def window_field(self, index: int) -> str | None:
+        """The form field of the index-th calling-hours window (as `calling_hours()` lists them)."""
+        days = [d for d in WEEKDAYS if self.cleaned_data.get(f"hours_{d}_on")]
+        return f"hours_{days[index]}_start" if index < len(days) else None
+
+
+def field_for(path: str) -> str | None:
+    """The builder field a service's FieldError path (e.g. "dialingStrategy.maxAttempts") belongs to."""
+    if path in ("name",):
+        return "name"
+    if path in ("assistantId", "workflowId", "squadId", "assistantId/workflowId/squadId"):
+        return "agent_id"
+    if path == "phoneNumberId":
+        return "phone_number"
+    if path in ("schedulePlan", "schedulePlan.earliestAt"):
+        return "earliest_at"
+    if path == "schedulePlan.latestAt":
+        return "latest_at"
+    if path.startswith("dialingStrategy.retryDelaySeconds."):
+        return RETRIES.get(path.rsplit(".", 1)[1])
+    if path.startswith("dialingStrategy."):
+        key = path.split(".")[1]
+        by_api = {api: model for model, api in STRATEGY_FIELDS.items()}
+        return by_api.get(key)
+    return None
+
+
+def initial_for(campaign: Campaign) -> dict[str, Any]:
+    """The form's initial values from a stored campaign."""
+    kind, value = next(
+        ((k, getattr(campaign, f)) for k, f in AGENTS.items() if getattr(campaign, f)), ("assistant", "")
+    )
+    initial: dict[str, Any] = {
+        "name": campaign.name,
+        "agent_kind": kind,
+        "agent_id": value,
+        "caller_mode": "dial_plan" if campaign.uses_dial_plan else "single",
+        "phone_number": campaign.phone_number_id,
+        "earliest_at": campaign.earliest_at,
+        "latest_at": campaign.latest_at,
+        "calls_per_minute": campaign.calls_per_minute,
+    }
+    for name in STRATEGY_FIELDS:
+        if name not in (
+            "calling_hours",
+            "retry_delays",
+            "calls_per_minute",
+            "capacity_wait_seconds",
+            "max_duration_seconds",
+        ):
+            initial[name] = getattr(campaign, name)
+    delays = {**default_retry_delays(), **(campaign.retry_delays or {})}
+    for key, name in RETRIES.items():
+        initial[name] = as_minutes(delays[key])
+    for window in campaign.calling_hours or []:
+        day = window["day"]
+        if f"hours_{day}_on" not in initial:  # one window per day in this grid; the first one wins
+            initial[f"hours_{day}_on"] = True
+            initial[f"hours_{day}_start"] = time.fromisoformat(window["start"])
+            initial[f"hours_{day}_end"] = time.fromisoformat(window["end"])
+    return initial
+
+
+def split_days(campaign: Campaign) -> bool:
+    """Whether the stored calling hours have several windows on one day (the grid shows one per day)."""
+    days = [w["day"] for w in campaign.calling_hours or []]
+    return len(days) != len(set(days))

@@ -1,0 +1,310 @@
+"""Customers and do-not-call numbers from outside: JSON objects and CSV files.
+
+`check_customer` holds Vapi's CreateCustomerDTO rules (one place, so a JSON body,
+a CSV upload and the dashboard's paste box refuse the same rows the same way).
+`parse_customers_csv` and `parse_numbers_csv` stream a file: they read one
+record at a time, yield the good rows and collect every bad one in `.errors`
+(field names like ``line 7.number``), so services can insert in chunks and
+still report every problem before committing anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from itertools import chain
+from typing import IO, Any
+
+from campaigns import phone
+from campaigns.services import CustomerInput, FieldError
+
+# Vapi's rules (CreateCustomerDTO): E.164 when the check is on, else alphanumerics for SIP trunks.
+E164 = re.compile(r"\+[0-9]{1,15}")
+NON_E164 = re.compile(r"\+?[a-zA-Z0-9]+")
+NUMBER_LENGTH = (3, 40)
+MAX_LENGTHS = {"name": 40, "email": 40, "externalId": 40, "extension": 10, "sipUri": 255}
+CUSTOMER_KEYS = frozenset(
+    {"number", "numberE164CheckEnabled", "sipUri", "extension", "name", "email", "externalId"}
+    | {"assistantOverrides"}
+)
+E164_MESSAGE = "must be a valid phone number in E.164 format"
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[FieldError]]:
+    """One customer object checked against Vapi's CreateCustomerDTO.
+
+    Returns (the customer, []) or (None, every problem), each named by its path
+    under `where` (``customers.3.number``, ``line 7.number``). Unknown keys are
+    refused; `assistantOverrides` is opaque (passed through to the provider) but
+    must be an object. JSON null counts as absent.
+    """
+    if not isinstance(values, Mapping):
+        return None, [FieldError(where, "must be an object")]
+    errors = [
+        FieldError("", f"property {_join(where, key)} should not exist")
+        for key in values
+        if key not in CUSTOMER_KEYS
+    ]
+    text: dict[str, str] = {}
+    for key in ("number", *MAX_LENGTHS):
+        value = values.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors.append(FieldError(_join(where, key), "must be a string"))
+        elif key in MAX_LENGTHS and len(value) > MAX_LENGTHS[key]:
+            errors.append(
+                FieldError(
+                    _join(where, key), f"must be shorter than or equal to {MAX_LENGTHS[key]} characters"
+                )
+            )
+        else:
+            text[key] = value
+    check = values.get("numberE164CheckEnabled")
+    if check is None:
+        check = True
+    elif not isinstance(check, bool):
+        errors.append(FieldError(_join(where, "numberE164CheckEnabled"), "must be a boolean value"))
+        check = True
+    number = text.get("number")
+    if number is not None:
+        errors += _number_errors(number, check, _join(where, "number"))
+    elif values.get("number") is None and not text.get("sipUri"):
+        errors.append(FieldError(_join(where, "number"), "is required when sipUri is not provided"))
+    overrides = values.get("assistantOverrides")
+    if overrides is not None and not isinstance(overrides, Mapping):
+        errors.append(FieldError(_join(where, "assistantOverrides"), "must be an object"))
+    if errors:
+        return None, errors
+    return CustomerInput(
+        number=text.get("number", ""),
+        sip_uri=text.get("sipUri", ""),
+        extension=text.get("extension", ""),
+        name=text.get("name", ""),
+        email=text.get("email", ""),
+        external_id=text.get("externalId", ""),
+        number_e164_check_enabled=check,
+        assistant_overrides=dict(overrides) if overrides is not None else None,
+        source=where,
+    ), []
+
+
+def _number_errors(number: str, e164_check: bool, field: str) -> list[FieldError]:
+    low, high = NUMBER_LENGTH
+    if len(number) < low:
+        return [FieldError(field, f"must be longer than or equal to {low} characters")]
+    if len(number) > high:
+        return [FieldError(field, f"must be shorter than or equal to {high} characters")]
+    if e164_check and not E164.fullmatch(number):
+        return [FieldError(field, E164_MESSAGE)]
+    if not e164_check and not NON_E164.fullmatch(number):
+        return [FieldError(field, r"must match /^\+?[a-zA-Z0-9]+$/ regular expression")]
+    return []
+
+
+# CSV ------------------------------------------------------------------------------------------
+
+# Known columns, matched case-insensitively; every other column is a template variable.
+CUSTOMER_COLUMNS = {
+    key.lower(): key
+    for key in ("number", "name", "email", "externalId", "extension", "sipUri", "numberE164CheckEnabled")
+}
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+class CsvSource(ABC):
+    """Iterate once over a CSV file's records; problems land in `errors` as they are met.
+
+    Handles UTF-8 with or without a BOM, `,` or `;` (sniffed from the header line),
+    quoted fields spanning lines, and blank lines. An empty file or one with only a
+    header is itself an error. Each record is named by the line it starts on.
+    """
+
+    def __init__(self, fileobj: IO) -> None:
+        self.fileobj = fileobj
+        self.errors: list[FieldError] = []
+        self.rows = 0
+        self.started = False
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.started:
+            raise RuntimeError("a CSV source is read once; parse the file again to re-read it")
+        self.started = True
+        text = _text(self.fileobj)
+        try:
+            header_line = text.readline()
+            if not header_line.strip():
+                self.errors.append(FieldError("file", "is empty: the first line must name the columns"))
+                return
+            delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+            reader = csv.reader(chain([header_line], text), delimiter=delimiter, strict=True)
+            header = [cell.strip() for cell in next(reader)]
+            if not self.accept_header(header):
+                return
+            line = reader.line_num + 1
+            for record in reader:
+                start, line = line, reader.line_num + 1
+                if not any(record) or not any(cell.strip() for cell in record):
+                    continue
+                self.rows += 1
+                if len(record) > len(header):
+                    self.errors.append(
+                        FieldError(
+                            f"line {start}",
+                            f"has {len(record)} values but the header names {len(header)} columns",
+                        )
+                    )
+                    continue
+                item = self.build(record, start)
+                if item is not None:
+                    yield item
+        except UnicodeDecodeError:
+            self.errors.append(FieldError("file", "is not UTF-8 text; save it as CSV UTF-8"))
+            return
+        except csv.Error as exc:
+            self.errors.append(FieldError(f"line {reader.line_num}", f"is not valid CSV ({exc})"))
+            return
+        if self.rows == 0:
+            self.errors.append(FieldError("file", "has a header line but no rows"))
+
+    @abstractmethod
+    def accept_header(self, header: list[str]) -> bool:
+        """Check the header line; store what `build` needs; False (with errors) to stop."""
+
+    @abstractmethod
+    def build(self, record: list[str], line: int) -> Any:
+        """One record (its cells, in header order) starting on `line`; None when it is refused."""
+
+
+def _text(fileobj: IO) -> IO[str]:
+    """A text stream over `fileobj`, decoding UTF-8 (BOM dropped) without reading it all."""
+    if isinstance(fileobj, io.TextIOBase):
+        return fileobj
+    raw = getattr(fileobj, "file", fileobj)  # Django's UploadedFile wraps the real file
+    if hasattr(raw, "seek"):
+        raw.seek(0)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+class CustomerRows(CsvSource):
+    """`parse_customers_csv`'s result: yields services.CustomerInput."""
+
+    def accept_header(self, header: list[str]) -> bool:
+        seen: set[str] = set()
+        self.columns: list[tuple[int, str, bool]] = []  # (position, key, is a known column)
+        for index, cell in enumerate(header):
+            key = CUSTOMER_COLUMNS.get(cell.lower(), cell)
+            if not cell:
+                continue
+            if key in seen:
+                self.errors.append(FieldError("line 1", f"names the column {cell} twice"))
+            seen.add(key)
+            self.columns.append((index, key, cell.lower() in CUSTOMER_COLUMNS))
+        if not {"number", "sipUri"} & seen:
+            self.errors.append(FieldError("line 1", "must name a number or a sipUri column"))
+        return not self.errors
+
+    def build(self, record: list[str], line: int) -> CustomerInput | None:
+        values: dict[str, Any] = {}
+        variables: dict[str, str] = {}
+        width = len(record)
+        for index, key, known in self.columns:
+            value = record[index].strip() if index < width else ""
+            if not value:
+                continue
+            if known:
+                values[key] = value
+            else:
+                variables[key] = value
+        where = f"line {line}"
+        if _plain(values):  # the common case, checked without building error paths
+            return CustomerInput(
+                number=values["number"],
+                name=values.get("name", ""),
+                email=values.get("email", ""),
+                external_id=values.get("externalId", ""),
+                extension=values.get("extension", ""),
+                assistant_overrides={"variableValues": variables} if variables else None,
+                source=where,
+            )
+        flag = values.get("numberE164CheckEnabled")
+        if flag is not None:
+            if flag.lower() not in _BOOLEANS:
+                self.errors.append(FieldError(f"{where}.numberE164CheckEnabled", "must be true or false"))
+                return None
+            values["numberE164CheckEnabled"] = _BOOLEANS[flag.lower()]
+        if variables:
+            values["assistantOverrides"] = {"variableValues": variables}
+        customer, errors = check_customer(values, where)
+        self.errors += errors
+        return customer
+
+
+_PLAIN_KEYS = frozenset({"number", "name", "email", "externalId", "extension"})
+
+
+def _plain(values: dict[str, str]) -> bool:
+    """A row with an E.164 number and short optional fields: what check_customer would accept as is."""
+    number = values.get("number")
+    return (
+        number is not None
+        and values.keys() <= _PLAIN_KEYS
+        and 3 <= len(number) <= 40
+        and E164.fullmatch(number) is not None
+        and all(len(values[k]) <= MAX_LENGTHS[k] for k in values if k != "number")
+    )
+
+
+def parse_customers_csv(fileobj: IO) -> CustomerRows:
+    """Customers from a CSV file, streamed: iterate once; read `.errors` after.
+
+    Columns (any order, case-insensitive): number, name, email, externalId,
+    extension, sipUri, numberE164CheckEnabled. Any other column becomes
+    ``assistantOverrides.variableValues[<column>]`` for that row (empty cells
+    are left out). Rows are checked like JSON customers (`check_customer`).
+    """
+    return CustomerRows(fileobj)
+
+
+class NumberRows(CsvSource):
+    """`parse_numbers_csv`'s result: yields (E.164 number, note) pairs."""
+
+    def accept_header(self, header: list[str]) -> bool:
+        lowered = [cell.lower() for cell in header]
+        if "number" in lowered:
+            self.number_column = lowered.index("number")
+            self.note_column = lowered.index("note") if "note" in lowered else None
+            return True
+        self.errors.append(FieldError("line 1", "must name a number column (and optionally note)"))
+        return False
+
+    def build(self, record: list[str], line: int) -> tuple[str, str] | None:
+        where = f"line {line}"
+        raw = record[self.number_column].strip() if self.number_column < len(record) else ""
+        note = ""
+        if self.note_column is not None and self.note_column < len(record):
+            note = record[self.note_column].strip()
+        if not raw:
+            self.errors.append(FieldError(f"{where}.number", "is required"))
+            return None
+        try:
+            return phone.normalize_e164(raw), note
+        except phone.InvalidNumber as exc:
+            self.errors.append(FieldError(f"{where}.number", f"{raw!r} {exc}"))
+            return None
+
+
+def parse_numbers_csv(fileobj: IO) -> NumberRows:
+    """Do-not-call numbers from a CSV file with a `number` column and an optional `note`.
+
+    Numbers are normalized to E.164 (`phone.normalize_e164`); streamed like
+    `parse_customers_csv`, with every bad line in `.errors`.
+    """
+    return NumberRows(fileobj)

@@ -1,0 +1,153 @@
+"""Calls: one attempt to reach one customer, and the record of what the provider said."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from campaigns.models.campaign import Campaign
+from campaigns.models.customer import Customer
+from campaigns.models.org import Organization
+from campaigns.models.telephony import PhoneNumber, ProviderAccount
+
+
+class CallStatus(models.TextChoices):
+    """Vapi's Call.status values, in the order a call moves through them."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    RINGING = "ringing", "Ringing"
+    IN_PROGRESS = "in-progress", "In progress"
+    FORWARDING = "forwarding", "Forwarding"
+    ENDED = "ended", "Ended"
+
+
+# A status never moves to a lower rank: a late "ringing" after "in-progress" is ignored.
+STATUS_RANK = {s: i for i, s in enumerate(CallStatus.values)}
+LIVE_CALL_STATUSES = tuple(s for s in CallStatus.values if s != CallStatus.ENDED)
+# Which of Vapi's gauges a live status counts under.
+STATUS_COUNTER = {
+    CallStatus.SCHEDULED: "calls_scheduled",
+    CallStatus.QUEUED: "calls_queued",
+    CallStatus.RINGING: "calls_in_progress",
+    CallStatus.IN_PROGRESS: "calls_in_progress",
+    CallStatus.FORWARDING: "calls_in_progress",
+}
+
+
+class Call(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="calls")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="calls")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="+")
+    provider_account = models.ForeignKey(ProviderAccount, on_delete=models.PROTECT, related_name="+")
+    attempt = models.PositiveIntegerField()
+
+    status = models.CharField(max_length=20, choices=CallStatus.choices, default=CallStatus.QUEUED)
+    ended_reason = models.CharField(max_length=200, blank=True)
+    provider_call_id = models.CharField(max_length=100, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the one worker that takes the call to the provider; a queued call without it
+    # has not left us yet and may still be cancelled.
+    placing_at = models.DateTimeField(null=True, blank=True)
+    # After a retryable provider error: not to be placed again before this.
+    not_before = models.DateTimeField(null=True, blank=True)
+    placed_at = models.DateTimeField(null=True, blank=True, help_text="When the provider accepted it.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+
+    # From the provider's end-of-call report.
+    summary = models.TextField(blank=True)
+    transcript = models.TextField(blank=True)
+    recording_url = models.URLField(max_length=500, blank=True)
+    stereo_recording_url = models.URLField(max_length=500, blank=True)
+    analysis = models.JSONField(null=True, blank=True)
+    report_received = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["campaign", "-created_at"], name="call_campaign_created"),
+            models.Index(
+                fields=["organization", "status"], name="call_org_live", condition=~Q(status="ended")
+            ),
+            models.Index(
+                fields=["campaign", "status"], name="call_campaign_live", condition=~Q(status="ended")
+            ),
+            # Queued calls no worker has taken yet: the tick re-sends those whose task was lost.
+            models.Index(
+                fields=["created_at"],
+                name="call_unsent",
+                condition=Q(status="queued", placing_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            # A customer is never in two live calls.
+            models.UniqueConstraint(
+                fields=["customer"], condition=~Q(status="ended"), name="call_one_live_per_customer"
+            ),
+            models.UniqueConstraint(fields=["customer", "attempt"], name="call_attempt_unique"),
+            models.UniqueConstraint(
+                fields=["provider_account", "provider_call_id"],
+                condition=~Q(provider_call_id=""),
+                name="call_provider_id_unique",
+            ),
+            models.CheckConstraint(
+                name="call_ended_reason_iff_ended",
+                condition=(Q(status="ended") & ~Q(ended_reason=""))
+                | (~Q(status="ended") & Q(ended_reason="")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} #{self.attempt} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != CallStatus.ENDED
+
+
+class CallLogKind(models.TextChoices):
+    REQUEST = "request", "Request to provider"
+    RESPONSE = "response", "Provider answer"
+    WEBHOOK = "webhook", "Provider webhook"
+    POLL = "poll", "Status poll"
+    NOTE = "note", "Dialer note"
+
+
+class CallLog(models.Model):
+    """What we asked a provider about a call and what it answered, so users can see why."""
+
+    BODY_LIMIT = 2000
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="log")
+    kind = models.CharField(max_length=10, choices=CallLogKind.choices)
+    # Webhook idempotency: (call, key) is unique, so a redelivered event is recorded once.
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    summary = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "dedupe_key"], condition=Q(dedupe_key__isnull=False), name="call_log_dedupe"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.summary}"
+
+    @classmethod
+    def truncate(cls, body: str | bytes) -> str:
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        return body if len(body) <= cls.BODY_LIMIT else body[: cls.BODY_LIMIT] + "…"

@@ -1,0 +1,210 @@
+"""The campaign and its dial plan."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from campaigns.models.org import Organization
+from campaigns.models.telephony import PhoneNumber
+
+
+class CampaignStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in-progress", "In progress"
+    PAUSED = "paused", "Paused"  # ours; Vapi has no pause
+    ENDED = "ended", "Ended"
+
+
+class CampaignEndedReason(models.TextChoices):
+    SCHEDULED_ENDED_BY_USER = "campaign.scheduled.ended-by-user", "Ended by a user before it started"
+    IN_PROGRESS_ENDED_BY_USER = "campaign.in-progress.ended-by-user", "Ended by a user while running"
+    SUCCESS = "campaign.ended.success", "Finished"
+
+
+class DialingOrder(models.TextChoices):
+    FIFO = "fifo", "First in, first out"
+    LIFO = "lifo", "Last in, first out"
+    RANDOM = "random", "Random"
+
+
+COUNTER_FIELDS = (
+    "calls_scheduled",
+    "calls_queued",
+    "calls_in_progress",
+    "calls_ended",
+    "calls_ended_voicemail",
+)
+
+
+def default_retry_delays() -> dict:
+    return {"busy": 600, "noAnswer": 1800, "voicemail": 3600, "failed": 900}
+
+
+class Campaign(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=255)
+
+    # The voice agent at the provider: exactly one of the three.
+    assistant_id = models.CharField(max_length=100, null=True, blank=True)
+    workflow_id = models.CharField(max_length=100, null=True, blank=True)
+    squad_id = models.CharField(max_length=100, null=True, blank=True)
+    # One caller ID for every customer, or a dial plan (DialPlanEntry rows).
+    phone_number = models.ForeignKey(
+        PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    uses_dial_plan = models.BooleanField(default=False)
+
+    # Vapi schedulePlan: absolute UTC instants.
+    earliest_at = models.DateTimeField(null=True, blank=True)
+    latest_at = models.DateTimeField(null=True, blank=True)
+
+    # Dialing strategy (our extension; the API's dialingStrategy object).
+    time_zone = models.CharField(max_length=64, default="UTC")
+    calling_hours = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Weekly windows: [{"day": "mon", "start": "09:00", "end": "17:00"}]',
+    )
+    respect_recipient_time_zone = models.BooleanField(default=True)
+    recipient_earliest = models.TimeField(null=True, blank=True, help_text="Narrows the org floor.")
+    recipient_latest = models.TimeField(null=True, blank=True, help_text="Narrows the org floor.")
+    max_concurrent_calls = models.PositiveIntegerField(default=10)
+    calls_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    max_attempts = models.PositiveIntegerField(default=3)
+    retry_delays = models.JSONField(default=default_retry_delays, blank=True)
+    retry_voicemail = models.BooleanField(default=True)
+    max_ring_seconds = models.PositiveIntegerField(default=30)
+    max_duration_seconds = models.PositiveIntegerField(default=600)
+    dialing_order = models.CharField(max_length=10, choices=DialingOrder.choices, default=DialingOrder.FIFO)
+    priority = models.PositiveSmallIntegerField(default=5, help_text="1 (low) to 10 (high).")
+    machine_detection = models.BooleanField(default=False)
+    # Vapi's rule: never-dialed customers waiting for capacity are dropped this long after start.
+    capacity_wait_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Start by itself at earliestAt (or at once). Off: waits for someone to press start.
+    auto_start = models.BooleanField(default=True)
+
+    status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED)
+    ended_reason = models.CharField(max_length=60, choices=CampaignEndedReason.choices, blank=True)
+    # Why the campaign as a whole is not dialing now, kept by the dialer's tick.
+    waiting_reason = models.CharField(max_length=40, blank=True)
+    waiting_until = models.DateTimeField(null=True, blank=True)
+    waiting_detail = models.CharField(max_length=200, blank=True)
+
+    # Vapi's five counters, moved in the same transaction as the calls they count.
+    calls_scheduled = models.BigIntegerField(default=0)
+    calls_queued = models.BigIntegerField(default=0)
+    calls_in_progress = models.BigIntegerField(default=0)
+    calls_ended = models.BigIntegerField(default=0)
+    calls_ended_voicemail = models.BigIntegerField(default=0)
+    # Progress: customers in total and customers in a final state.
+    customers_total = models.BigIntegerField(default=0)
+    customers_final = models.BigIntegerField(default=0)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="campaign_org_created"),
+            models.Index(fields=["status"], name="campaign_status", condition=Q(deleted_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="campaign_exactly_one_target",
+                condition=(
+                    Q(assistant_id__isnull=False, workflow_id__isnull=True, squad_id__isnull=True)
+                    | Q(assistant_id__isnull=True, workflow_id__isnull=False, squad_id__isnull=True)
+                    | Q(assistant_id__isnull=True, workflow_id__isnull=True, squad_id__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="campaign_phone_number_xor_dial_plan",
+                condition=(
+                    Q(phone_number__isnull=False, uses_dial_plan=False)
+                    | Q(phone_number__isnull=True, uses_dial_plan=True)
+                ),
+            ),
+            models.CheckConstraint(
+                name="campaign_counters_not_negative",
+                condition=(
+                    Q(calls_scheduled__gte=0)
+                    & Q(calls_queued__gte=0)
+                    & Q(calls_in_progress__gte=0)
+                    & Q(calls_ended__gte=0)
+                    & Q(calls_ended_voicemail__gte=0)
+                    & Q(customers_total__gte=0)
+                    & Q(customers_final__gte=0)
+                ),
+            ),
+            models.CheckConstraint(
+                name="campaign_voicemail_within_ended",
+                condition=Q(calls_ended_voicemail__lte=F("calls_ended")),
+            ),
+            models.CheckConstraint(
+                name="campaign_schedule_ordered",
+                condition=Q(latest_at__isnull=True)
+                | Q(earliest_at__isnull=True)
+                | Q(latest_at__gte=F("earliest_at")),
+            ),
+            models.CheckConstraint(
+                name="campaign_ended_reason_iff_ended",
+                condition=(Q(status="ended") & ~Q(ended_reason=""))
+                | (~Q(status="ended") & Q(ended_reason="")),
+            ),
+            models.CheckConstraint(
+                name="campaign_strategy_bounds",
+                condition=(
+                    Q(max_attempts__gte=1, max_attempts__lte=20)
+                    & Q(max_concurrent_calls__gte=1)
+                    & Q(max_ring_seconds__gte=15, max_ring_seconds__lte=120)
+                    & Q(priority__gte=1, priority__lte=10)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """('assistantId' | 'workflowId' | 'squadId', value)."""
+        if self.assistant_id:
+            return "assistantId", self.assistant_id
+        if self.workflow_id:
+            return "workflowId", self.workflow_id
+        return "squadId", self.squad_id or ""
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
+
+
+class DialPlanEntry(models.Model):
+    """A caller ID and the customers it calls, within one campaign."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dial_plan")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        verbose_name_plural = "dial plan entries"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="dial_plan_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.phone_number}"

@@ -1,0 +1,102 @@
+"""One person to call in one campaign, with where they stand."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from campaigns.models.campaign import Campaign, DialPlanEntry
+
+
+class CustomerState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    QUEUED = "queued", "Queued"
+    DIALING = "dialing", "Dialing"
+    COMPLETED = "completed", "Completed"
+    VOICEMAIL = "voicemail", "Voicemail"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINAL_CUSTOMER_STATES = (
+    CustomerState.COMPLETED,
+    CustomerState.VOICEMAIL,
+    CustomerState.FAILED,
+    CustomerState.SKIPPED,
+    CustomerState.CANCELLED,
+)
+
+
+class Customer(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed through the composite indexes below (campaign first), not on its own: every
+    # extra index is paid for on each of a million inserted rows.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="customers", db_index=False)
+    dial_plan_entry = models.ForeignKey(
+        DialPlanEntry,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="customers",
+        db_index=False,
+    )
+    # Order of submission; `sort_key` is the dialing order derived from it (fifo, lifo, random).
+    position = models.BigIntegerField()
+    sort_key = models.BigIntegerField()
+
+    # Vapi's CreateCustomerDTO, echoed as submitted.
+    number = models.CharField(max_length=40, blank=True)
+    number_e164_check_enabled = models.BooleanField(default=True)
+    sip_uri = models.CharField(max_length=255, blank=True)
+    extension = models.CharField(max_length=10, blank=True)
+    name = models.CharField(max_length=40, blank=True)
+    email = models.CharField(max_length=40, blank=True)
+    external_id = models.CharField(max_length=40, blank=True)
+    assistant_overrides = models.JSONField(null=True, blank=True)
+    # Facts derived once at import: the callee's IANA zones ("America/Chicago,America/Denver").
+    time_zones = models.CharField(max_length=200, blank=True)
+
+    # Dialing state.
+    state = models.CharField(max_length=10, choices=CustomerState.choices, default=CustomerState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_outcome = models.CharField(max_length=200, blank=True, help_text="endedReason of the last call.")
+    # Why the customer is waiting or skipped (dialer.engine.Reason), and the words for people.
+    reason = models.CharField(max_length=40, blank=True)
+    reason_detail = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        indexes = [
+            # The dialer's claim: due pending customers of one campaign in dialing order.
+            # Partial, so claimed and finished rows never slow it down (research/stack.md §3c).
+            models.Index(
+                fields=["campaign", "next_attempt_at", "sort_key"],
+                name="customer_due_pending",
+                condition=Q(state="pending"),
+            ),
+            models.Index(fields=["campaign", "position"], name="customer_campaign_position"),
+            models.Index(fields=["campaign", "state", "reason"], name="customer_campaign_state"),
+            models.Index(
+                fields=["dial_plan_entry"],
+                name="customer_dial_plan_entry",
+                condition=Q(dial_plan_entry__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "number"], condition=~Q(number=""), name="customer_number_unique"
+            ),
+            models.CheckConstraint(name="customer_has_destination", condition=~Q(number="") | ~Q(sip_uri="")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or self.sip_uri
+
+    @property
+    def zone_list(self) -> tuple[str, ...]:
+        return tuple(z for z in self.time_zones.split(",") if z)

@@ -1,0 +1,113 @@
+"""Tenancy: organizations, their members and their API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Organization(models.Model):
+    """A tenant. Every other object belongs to exactly one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="Default zone for schedules typed in the dashboard."
+    )
+    max_concurrent_calls = models.PositiveIntegerField(
+        default=50, help_text="Calls in flight across all campaigns of the organization."
+    )
+    # The lawful floor for callee-local calling hours (US TCPA: 08:00–21:00).
+    # Campaigns may narrow it; only changing it here widens it.
+    recipient_earliest = models.TimeField(default=time(8, 0))
+    recipient_latest = models.TimeField(default=time(21, 0))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_concurrent_calls__gte=1), name="org_max_concurrent_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Manager"
+    VIEWER = "viewer", "Viewer"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    @property
+    def can_manage_campaigns(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MANAGER)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+KEY_PREFIX = "dd_"
+
+
+def hash_api_key(raw: str) -> str:
+    """Keys are 256-bit random tokens, so a plain SHA-256 is a safe, fast lookup hash."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A Bearer token for the REST API. Only its hash is stored; the key is shown once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise the key.")
+    hashed_key = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate() -> tuple[str, str, str]:
+        """A new raw key, its display prefix and its hash."""
+        raw = KEY_PREFIX + secrets.token_urlsafe(32)
+        return raw, raw[:10], hash_api_key(raw)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

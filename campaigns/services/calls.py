@@ -1,0 +1,308 @@
+"""Call outcomes. `record_call_event` is the only writer of what happened on a call.
+
+Steps of recording one event (numbered because order matters):
+1. find the call (our id from the callback's metadata, else the provider's id) and lock it;
+2. drop a redelivered event: (call, kind, status) is stored once in the call's log;
+3. drop a stale one: a status never moves back (ringing after in-progress is ignored),
+   though an end-of-call report still enriches an ended call;
+4. move the call, the campaign's counters and, when it ended, the customer, together.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import (
+    STATUS_COUNTER,
+    STATUS_RANK,
+    Call,
+    CallLog,
+    CallLogKind,
+    CallStatus,
+    Campaign,
+    CampaignStatus,
+    Customer,
+    CustomerState,
+    DoNotCall,
+    DoNotCallSource,
+    ProviderAccount,
+)
+from campaigns.services.errors import DomainError
+from dialer.engine import Decision, Reason, after_outcome
+from dialer.policy import campaign_policy
+from dialer.providers.base import CallEvent
+
+log = logging.getLogger(__name__)
+
+FINAL = {
+    CustomerState.COMPLETED,
+    CustomerState.VOICEMAIL,
+    CustomerState.FAILED,
+    CustomerState.SKIPPED,
+    CustomerState.CANCELLED,
+}
+
+
+def move_counters(campaign_id: object, **deltas: int) -> None:
+    """Add `deltas` to a campaign's counters in the caller's transaction."""
+    changes = {field: F(field) + delta for field, delta in deltas.items() if delta}
+    if changes:
+        Campaign.objects.filter(pk=campaign_id).update(**changes)
+
+
+def call_log(
+    call: Call,
+    kind: str,
+    summary: str,
+    *,
+    http_status: int | None = None,
+    body: str | bytes = "",
+    dedupe_key: str | None = None,
+) -> CallLog:
+    return CallLog.objects.create(
+        call=call,
+        kind=kind,
+        summary=summary[:200],
+        http_status=http_status,
+        body=CallLog.truncate(body),
+        dedupe_key=dedupe_key,
+    )
+
+
+def _log_once(call: Call, kind: str, summary: str, body: str, dedupe_key: str) -> bool:
+    """Record the event on the call's log unless that (call, key) is there already; True if it was new.
+
+    One statement (INSERT ... ON CONFLICT DO NOTHING RETURNING) rather than a look and an insert:
+    the webhook path runs it for every event.
+    """
+    table = CallLog._meta.db_table
+    values = [
+        CallLog._meta.get_field("call").get_db_prep_value(call.pk, connection),
+        kind,
+        dedupe_key,
+        summary[:200],
+        CallLog.truncate(body),
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (call_id, kind, dedupe_key, summary, body, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (call_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id",
+            values,
+        )
+        return cursor.fetchone() is not None
+
+
+def _find_call(account: ProviderAccount, event: CallEvent) -> Call | None:
+    calls = Call.objects.select_for_update().filter(provider_account=account)
+    call = None
+    if event.call_id:
+        try:
+            call = calls.filter(pk=event.call_id).first()
+        except Exception:  # a malformed id in metadata is simply not ours  # noqa: BLE001
+            call = None
+    if call is None and event.provider_call_id:
+        call = calls.filter(provider_call_id=event.provider_call_id).first()
+    return call
+
+
+# No savepoint of its own: inside a caller's transaction (a batch of webhook events) a failure
+# fails the whole batch, which the caller then retries event by event; see dialer/webhooks.py.
+@transaction.atomic(savepoint=False)
+def record_call_event(
+    *, account: ProviderAccount, event: CallEvent, now: datetime | None = None
+) -> Call | None:
+    """Apply one provider event. Idempotent and order-tolerant.
+
+    Returns the call, or None when the event names no call of this account
+    (the webhook still answers 2xx so the provider stops retrying).
+    """
+    now = now or timezone.now()
+    call = _find_call(account, event)  # 1.
+    if call is None:
+        log.info("ignored %s for unknown call (provider id %s)", event.kind, event.provider_call_id or "-")
+        return None
+    kind = CallLogKind.NOTE if event.kind == "dialer" else CallLogKind.WEBHOOK
+    summary = f"{event.kind} {event.status} {event.ended_reason}".strip()
+    if not _log_once(call, kind, summary, event.raw, event.dedupe_key):  # 2.
+        return call
+    if event.provider_call_id and not call.provider_call_id:
+        call.provider_call_id = event.provider_call_id  # the webhook beat our own bookkeeping
+    _enrich(call, event)
+    if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
+        call.save()
+        return call
+    _advance(call, event, now)  # 4.
+    return call
+
+
+def _enrich(call: Call, event: CallEvent) -> None:
+    """Copy what the end-of-call report (or any event) adds, without moving the status."""
+    for field in ("summary", "transcript", "recording_url", "stereo_recording_url", "analysis", "cost"):
+        value = getattr(event, field)
+        if value not in ("", None):
+            setattr(call, field, value)
+    if event.started_at and not call.started_at:
+        call.started_at = event.started_at
+    if event.kind == "end-of-call-report":
+        call.report_received = True
+        if event.ended_at:
+            call.ended_at = event.ended_at
+    if call.started_at and call.ended_at:
+        call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
+
+
+def _advance(call: Call, event: CallEvent, now: datetime) -> None:
+    old, new = call.status, event.status
+    deltas = {STATUS_COUNTER[old]: -1}
+    call.status = new
+    if new == CallStatus.IN_PROGRESS and not call.started_at:
+        call.started_at = event.at or now
+    if new == CallStatus.ENDED:
+        call.ended_reason = event.ended_reason or "unknown-error"
+        call.ended_at = call.ended_at or event.ended_at or event.at or now
+        if call.started_at:
+            call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
+        deltas["calls_ended"] = 1
+        deltas["calls_ended_voicemail"] = int(call.ended_reason == "voicemail")
+    else:
+        deltas[STATUS_COUNTER[new]] = deltas.get(STATUS_COUNTER[new], 0) + 1
+    call.save()
+    if new == CallStatus.ENDED:
+        # One UPDATE of the campaign row per transaction: a second one makes PostgreSQL re-check
+        # the campaign's foreign keys at commit (KEY SHARE on its organization), which deadlocks
+        # with dispatch; it also halves the writes to this hot row.
+        deltas["customers_final"] = _customer_after_call(call, now)
+    elif old == CallStatus.QUEUED:
+        Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
+            state=CustomerState.DIALING
+        )
+    move_counters(call.campaign_id, **deltas)
+
+
+def _customer_after_call(call: Call, now: datetime) -> int:
+    """Decide the customer's next state from how the call ended (dialer.engine.after_outcome).
+
+    Returns 1 when that state is final (for the caller's customers_final counter), else 0.
+    """
+    customer = Customer.objects.select_for_update().get(pk=call.customer_id)
+    campaign = Campaign.objects.select_related("organization").get(pk=call.campaign_id)
+    outcome = after_outcome(
+        ended_reason=call.ended_reason, attempts=customer.attempts, policy=campaign_policy(campaign), now=now
+    )
+    state, reason, detail = outcome.state, outcome.reason or "", ""
+    if state == CustomerState.PENDING and campaign.status == CampaignStatus.ENDED:
+        state, reason, detail = CustomerState.CANCELLED, Reason.CANCELLED, "the campaign ended before a retry"
+    elif state == CustomerState.PENDING:
+        detail = f"retry after {call.ended_reason}"
+    customer.state, customer.reason, customer.reason_detail = state, reason, detail
+    customer.last_outcome = call.ended_reason
+    customer.next_attempt_at = outcome.next_attempt_at or now
+    customer.save(
+        update_fields=["state", "reason", "reason_detail", "last_outcome", "next_attempt_at", "updated_at"]
+    )
+    if outcome.add_to_do_not_call and customer.number:
+        DoNotCall.objects.get_or_create(
+            organization_id=campaign.organization_id,
+            number=customer.number,
+            defaults={"source": DoNotCallSource.OPT_OUT, "note": f"opted out on call {call.pk}"},
+        )
+    return int(state in FINAL)
+
+
+def call_take_for_placing(call_id: object) -> Call | None:
+    """Claim a queued call for placement. Exactly one worker wins; the others get None."""
+    taken = Call.objects.filter(pk=call_id, status=CallStatus.QUEUED, placing_at__isnull=True).update(
+        placing_at=timezone.now()
+    )
+    if not taken:
+        return None
+    return Call.objects.select_related(
+        "campaign__organization", "customer", "phone_number", "provider_account"
+    ).get(pk=call_id)
+
+
+@transaction.atomic
+def call_placed(*, call: Call, provider_call_id: str) -> None:
+    """The provider accepted the call and gave it an id."""
+    Call.objects.filter(pk=call.pk, provider_call_id="").update(provider_call_id=provider_call_id)
+    Call.objects.filter(pk=call.pk).update(placed_at=timezone.now())
+    Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
+        state=CustomerState.DIALING
+    )
+
+
+def call_release(call: Call, *, retry_in: float) -> None:
+    """Hand a call back to the queue after a retryable provider error; another try may take it
+    once `retry_in` seconds have passed."""
+    Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED, provider_call_id="").update(
+        placing_at=None, not_before=timezone.now() + timedelta(seconds=retry_in)
+    )
+
+
+class PlacementLost(DomainError):
+    """The call was handed to another worker (its first worker looked dead): do not send it."""
+
+
+def call_confirm_placing(call: Call) -> None:
+    """Right before a request leaves for the provider: prove this worker still owns the call's
+    placement, and stamp it afresh. Raises PlacementLost if it was handed back meanwhile.
+
+    The stamp and the hand-back (call_release_stalled) are conditional updates of the same row,
+    so exactly one of them wins: a call is never sent by two workers.
+    """
+    stamp = timezone.now()
+    owned = Call.objects.filter(
+        pk=call.pk, status=CallStatus.QUEUED, provider_call_id="", placing_at=call.placing_at
+    ).update(placing_at=stamp)
+    if not owned:
+        raise PlacementLost(f"call {call.pk} was handed to another worker")
+    call.placing_at = stamp
+
+
+def call_release_stalled(*, taken_before: datetime) -> int:
+    """Hand back calls a worker took for placement and never sent (it died first).
+
+    Only calls with no request on their log: one that may have reached the provider is left
+    to its callbacks and the reaper. Returns how many were handed back.
+    """
+    return (
+        Call.objects.filter(status=CallStatus.QUEUED, provider_call_id="", placing_at__lt=taken_before)
+        .exclude(log__kind=CallLogKind.REQUEST)
+        .update(placing_at=None)
+    )
+
+
+def call_fail(*, call: Call, ended_reason: str, detail: str) -> None:
+    """End a call that could not be placed; goes through record_call_event like any outcome."""
+    event = CallEvent(
+        kind="dialer", status=CallStatus.ENDED, call_id=str(call.pk), ended_reason=ended_reason, raw=detail
+    )
+    record_call_event(account=call.provider_account, event=event)
+
+
+@transaction.atomic
+def call_withdraw(*, call: Call, decision: Decision, next_attempt_at: datetime) -> None:
+    """Take back a queued call that is no longer allowed (checked again right before placing).
+
+    The call never left us, so it is deleted and the attempt is not counted; the
+    customer waits or is skipped with the engine's reason.
+    """
+    deleted, _ = Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED, provider_call_id="").delete()
+    if not deleted:
+        return
+    final = decision.action == "skip"
+    Customer.objects.filter(pk=call.customer_id).update(
+        state=CustomerState.SKIPPED if final else CustomerState.PENDING,
+        attempts=F("attempts") - 1,
+        reason=decision.reason or "",
+        reason_detail=decision.detail[:200],
+        next_attempt_at=next_attempt_at,
+    )
+    move_counters(call.campaign_id, calls_queued=-1, customers_final=int(final))

@@ -1,0 +1,401 @@
+"""Campaign lifecycle: create, update, start, pause, resume, end, finish, delete.
+
+Every function here is the one place its change happens. Each checks the
+source status first and raises InvalidTransition carrying the current status.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import (
+    Call,
+    CallStatus,
+    Campaign,
+    CampaignEndedReason,
+    CampaignStatus,
+    Customer,
+    CustomerState,
+    DialPlanEntry,
+    Organization,
+    PhoneNumber,
+)
+from campaigns.services.audit import Actor, audit_record
+from campaigns.services.customers import customers_insert, sort_key_for
+from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from campaigns.services.inputs import CampaignChanges, CampaignInput, DialPlanInput
+from campaigns.services.strategy import STRATEGY_FIELDS, VAPI_DEFAULTS, validate_strategy
+from dialer.engine import Reason
+
+TARGET_FIELDS = ("assistant_id", "workflow_id", "squad_id")
+# The fields an audit event shows before and after a change.
+AUDITED = ("name", "status", "ended_reason", *TARGET_FIELDS, "phone_number_id", "earliest_at", "latest_at")
+
+
+def snapshot(campaign: Campaign) -> dict[str, Any]:
+    """The audited fields as JSON-ready values."""
+    values = {f: getattr(campaign, f) for f in (*AUDITED, *STRATEGY_FIELDS)}
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def _phone_number(organization: Organization, phone_number_id: str, field: str) -> PhoneNumber:
+    number = (
+        PhoneNumber.objects.filter(
+            organization=organization, pk=phone_number_id, deleted_at__isnull=True
+        ).first()
+        if _is_uuid(phone_number_id)
+        else None
+    )
+    if number is None:
+        raise ValidationFailed.one(field, "does not name a phone number of this organization")
+    return number
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _schedule_errors(earliest_at: datetime | None, latest_at: datetime | None) -> list[FieldError]:
+    if earliest_at and latest_at and latest_at < earliest_at:
+        return [FieldError("schedulePlan.latestAt", "must not be before earliestAt")]
+    return []
+
+
+def _insert_dial_plan(campaign: Campaign, dial_plan: list[DialPlanInput]) -> None:
+    numbers = [
+        _phone_number(campaign.organization, entry.phone_number_id, f"dialPlan.{i}.phoneNumberId")
+        for i, entry in enumerate(dial_plan)
+    ]
+    for i, (entry, number) in enumerate(zip(dial_plan, numbers, strict=True)):
+        row = DialPlanEntry.objects.create(campaign=campaign, phone_number=number, position=i)
+        customers_insert(campaign=campaign, rows=entry.customers, entry=row)
+
+
+@transaction.atomic
+def campaign_create(*, organization: Organization, by: Actor, data: CampaignInput) -> Campaign:
+    """Create a scheduled campaign with its customers, all or nothing.
+
+    Raises ValidationFailed naming every field that breaks a rule (phone numbers
+    of another organization, duplicate customers, strategy out of bounds).
+    """
+    strategy = dict(VAPI_DEFAULTS) if data.strategy is None else data.strategy
+    errors = validate_strategy(strategy, organization=organization) + _schedule_errors(
+        data.earliest_at, data.latest_at
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    phone_number = None
+    if data.phone_number_id is not None:
+        phone_number = _phone_number(organization, data.phone_number_id, "phoneNumberId")
+    campaign = Campaign.objects.create(
+        organization=organization,
+        name=data.name,
+        assistant_id=data.assistant_id,
+        workflow_id=data.workflow_id,
+        squad_id=data.squad_id,
+        phone_number=phone_number,
+        uses_dial_plan=data.dial_plan is not None,
+        earliest_at=data.earliest_at,
+        latest_at=data.latest_at,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+        **strategy,
+    )
+    if data.dial_plan is not None:
+        _insert_dial_plan(campaign, data.dial_plan)
+    else:
+        customers_insert(campaign=campaign, rows=data.customers or [])
+    campaign.refresh_from_db()
+    audit_record(
+        organization=organization, by=by, action="campaign.create", target=campaign, after=snapshot(campaign)
+    )
+    return campaign
+
+
+def _locked(campaign: Campaign) -> Campaign:
+    """The campaign row, re-read under a row lock (PostgreSQL) so transitions never interleave."""
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) -> Campaign:
+    """Apply a partial update.
+
+    The target, caller ID, dial plan and schedule change only while scheduled;
+    the dialing strategy while scheduled or paused; the name in any state but
+    deleted. `changes.end` ends the campaign (Vapi's PATCH status "ended").
+    Raises ValidationFailed (field named) or InvalidTransition.
+    """
+    campaign = _locked(campaign)
+    before = snapshot(campaign)
+    status = campaign.status
+    frozen = {"target", "phone_number_id", "dial_plan", "earliest_at", "latest_at"} & changes.fields
+    if frozen and status != CampaignStatus.SCHEDULED:
+        names = {
+            "target": "assistantId/workflowId/squadId",
+            "phone_number_id": "phoneNumberId",
+            "dial_plan": "dialPlan",
+            "earliest_at": "schedulePlan",
+            "latest_at": "schedulePlan",
+        }
+        raise ValidationFailed(
+            [
+                FieldError(names[f], f"can only be updated while the campaign is scheduled (it is {status})")
+                for f in sorted(frozen)
+            ]
+        )
+    if "strategy" in changes.fields and status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
+        raise ValidationFailed.one(
+            "dialingStrategy",
+            f"can only be updated while the campaign is scheduled or paused (it is {status})",
+        )
+    if changes.end and status == CampaignStatus.ENDED:
+        raise InvalidTransition(action="end", current=status)
+
+    if "name" in changes.fields:
+        campaign.name = changes.name
+    if changes.target is not None:
+        for field in TARGET_FIELDS:
+            setattr(campaign, field, changes.target[1] if field == changes.target[0] else None)
+    if "earliest_at" in changes.fields:
+        campaign.earliest_at = changes.earliest_at
+    if "latest_at" in changes.fields:
+        campaign.latest_at = changes.latest_at
+    errors = _schedule_errors(campaign.earliest_at, campaign.latest_at)
+    if changes.strategy:
+        # The recipient window is checked whole: a new end against the stored start, and so on.
+        window = {f: getattr(campaign, f) for f in ("recipient_earliest", "recipient_latest")}
+        errors += validate_strategy({**window, **changes.strategy}, organization=campaign.organization)
+    if errors:
+        raise ValidationFailed(errors)
+    if changes.strategy:
+        reorder = changes.strategy.get("dialing_order", campaign.dialing_order) != campaign.dialing_order
+        for field, value in changes.strategy.items():
+            setattr(campaign, field, value)
+        if reorder:
+            _reorder(campaign)
+    if "phone_number_id" in changes.fields:
+        campaign.phone_number = _phone_number(campaign.organization, changes.phone_number_id, "phoneNumberId")
+        if campaign.uses_dial_plan:  # the dial plan's customers now all use the one caller ID
+            Customer.objects.filter(campaign=campaign).update(dial_plan_entry=None)
+            campaign.dial_plan.all().delete()
+            campaign.uses_dial_plan = False
+    if "dial_plan" in changes.fields:
+        campaign.customers.all().delete()
+        campaign.dial_plan.all().delete()
+        campaign.phone_number, campaign.uses_dial_plan = None, True
+        campaign.customers_total = campaign.customers_final = 0
+        campaign.save()
+        _insert_dial_plan(campaign, changes.dial_plan or [])
+        campaign.refresh_from_db()
+    if campaign.earliest_at and ("earliest_at" in changes.fields):
+        Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING, attempts=0).update(
+            next_attempt_at=campaign.earliest_at
+        )
+    campaign.save()
+    if changes.end:
+        campaign = _end(campaign, by=by)
+    audit_record(
+        organization=campaign.organization,
+        by=by,
+        action="campaign.update",
+        target=campaign,
+        before=before,
+        after=snapshot(campaign),
+    )
+    return campaign
+
+
+def _reorder(campaign: Campaign) -> None:
+    """Recompute the dialing order of customers not yet final after dialing_order changed."""
+    pending = Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING).only("pk", "position")
+    batch = []
+    for customer in pending.iterator(chunk_size=5000):
+        customer.sort_key = sort_key_for(campaign.dialing_order, customer.position)
+        batch.append(customer)
+        if len(batch) >= 5000:
+            Customer.objects.bulk_update(batch, ["sort_key"])
+            batch = []
+    Customer.objects.bulk_update(batch, ["sort_key"])
+
+
+def _transition(
+    campaign: Campaign, *, action: str, allowed: tuple[str, ...], by: Actor, **values: Any
+) -> Campaign:
+    campaign = _locked(campaign)
+    if campaign.status not in allowed or campaign.deleted_at:
+        raise InvalidTransition(action=action, current="deleted" if campaign.deleted_at else campaign.status)
+    before = snapshot(campaign)
+    for field, value in values.items():
+        setattr(campaign, field, value)
+    campaign.save()
+    audit_record(
+        organization=campaign.organization,
+        by=by,
+        action=f"campaign.{action}",
+        target=campaign,
+        before=before,
+        after=snapshot(campaign),
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None) -> Campaign:
+    """scheduled -> in-progress. Starting by hand before earliestAt moves earliestAt to now."""
+    now = now or timezone.now()
+    values: dict[str, Any] = {"status": CampaignStatus.IN_PROGRESS, "started_at": now}
+    if campaign.earliest_at and campaign.earliest_at > now:
+        values["earliest_at"] = now
+        Customer.objects.filter(
+            campaign=campaign, state=CustomerState.PENDING, next_attempt_at__gt=now, attempts=0
+        ).update(next_attempt_at=now)
+    return _transition(campaign, action="start", allowed=(CampaignStatus.SCHEDULED,), by=by, **values)
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
+    """in-progress -> paused. No new calls start; calls in flight finish and are recorded."""
+    return _transition(
+        campaign, action="pause", allowed=(CampaignStatus.IN_PROGRESS,), by=by, status=CampaignStatus.PAUSED
+    )
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign, by: Actor) -> Campaign:
+    """paused -> in-progress."""
+    return _transition(
+        campaign,
+        action="resume",
+        allowed=(CampaignStatus.PAUSED,),
+        by=by,
+        status=CampaignStatus.IN_PROGRESS,
+        waiting_reason="",
+        waiting_detail="",
+        waiting_until=None,
+    )
+
+
+def _cancel_undialed(campaign: Campaign, *, reason: Reason, detail: str) -> int:
+    """Close every customer not yet dialed, and drop calls that never left us.
+
+    Queued calls no worker has taken to the provider are deleted (Vapi deletes
+    not-yet-started calls); calls already at the provider finish and are recorded.
+    Returns the number of customers closed.
+    """
+    unsent = Call.objects.filter(campaign=campaign, status=CallStatus.QUEUED, placing_at__isnull=True)
+    unsent_customers = list(unsent.values_list("customer_id", flat=True))
+    deleted = unsent.delete()[1].get("campaigns.Call", 0)
+    if unsent_customers:
+        Customer.objects.filter(pk__in=unsent_customers).update(
+            attempts=F("attempts") - 1, state=CustomerState.PENDING
+        )
+    closed = Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING).update(
+        state=CustomerState.CANCELLED if reason == Reason.CANCELLED else CustomerState.SKIPPED,
+        reason=reason,
+        reason_detail=detail,
+        next_attempt_at=timezone.now(),
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        calls_queued=F("calls_queued") - deleted, customers_final=F("customers_final") + closed
+    )
+    return closed
+
+
+def _end(campaign: Campaign, *, by: Actor) -> Campaign:
+    reason = (
+        CampaignEndedReason.SCHEDULED_ENDED_BY_USER
+        if campaign.status == CampaignStatus.SCHEDULED
+        else CampaignEndedReason.IN_PROGRESS_ENDED_BY_USER
+    )
+    _cancel_undialed(campaign, reason=Reason.CANCELLED, detail="the campaign was ended")
+    campaign.refresh_from_db()
+    campaign.status, campaign.ended_reason, campaign.ended_at = CampaignStatus.ENDED, reason, timezone.now()
+    campaign.waiting_reason, campaign.waiting_detail, campaign.waiting_until = "", "", None
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_end(*, campaign: Campaign, by: Actor) -> Campaign:
+    """scheduled | in-progress | paused -> ended, by a user.
+
+    Customers not yet dialed are cancelled; calls in flight finish and are recorded.
+    """
+    campaign = _locked(campaign)
+    if campaign.status == CampaignStatus.ENDED or campaign.deleted_at:
+        raise InvalidTransition(action="end", current="deleted" if campaign.deleted_at else campaign.status)
+    before = snapshot(campaign)
+    campaign = _end(campaign, by=by)
+    audit_record(
+        organization=campaign.organization,
+        by=by,
+        action="campaign.end",
+        target=campaign,
+        before=before,
+        after=snapshot(campaign),
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_finish(*, campaign: Campaign, reason: Reason | None = None, detail: str = "") -> Campaign:
+    """The dialer's end: nothing left to dial, or latestAt passed (customers left are skipped with `reason`).
+
+    in-progress | paused -> ended with campaign.ended.success.
+    """
+    campaign = _locked(campaign)
+    if campaign.status not in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED):
+        raise InvalidTransition(action="finish", current=campaign.status)
+    before = snapshot(campaign)
+    if reason is not None:
+        _cancel_undialed(campaign, reason=reason, detail=detail)
+        campaign.refresh_from_db()
+    campaign.status, campaign.ended_reason = CampaignStatus.ENDED, CampaignEndedReason.SUCCESS
+    campaign.ended_at = timezone.now()
+    campaign.waiting_reason, campaign.waiting_detail, campaign.waiting_until = "", "", None
+    campaign.save()
+    audit_record(
+        organization=campaign.organization,
+        by=None,
+        action="campaign.finish",
+        target=campaign,
+        before=before,
+        after=snapshot(campaign),
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign, by: Actor) -> Campaign:
+    """Hide a campaign; a running one is ended first. Call records are kept.
+
+    Returns the campaign as it was before it was hidden (Vapi returns the document).
+    """
+    campaign = _locked(campaign)
+    if campaign.deleted_at:
+        raise InvalidTransition(action="delete", current="deleted")
+    if campaign.status != CampaignStatus.ENDED:
+        campaign = _end(campaign, by=by)
+    campaign.deleted_at = timezone.now()
+    campaign.save(update_fields=["deleted_at", "updated_at"])
+    audit_record(
+        organization=campaign.organization,
+        by=by,
+        action="campaign.delete",
+        target=campaign,
+        before=None,
+        after=snapshot(campaign),
+    )
+    return campaign

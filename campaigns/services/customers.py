@@ -1,0 +1,276 @@
+"""Adding customers to a campaign: de-duplication, do-not-call, number facts, dialing order."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from campaigns import phone
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Customer,
+    CustomerState,
+    DialingOrder,
+    DialPlanEntry,
+    DoNotCall,
+)
+from campaigns.services.audit import Actor, audit_record
+from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from campaigns.services.inputs import CustomerInput
+from dialer.engine import Reason
+
+CHUNK = 5000
+# A multiplicative hash: spreads positions into a fixed pseudo-random order without storing a seed.
+_RANDOM_MULTIPLIER = 2654435761
+
+
+def sort_key_for(order: str, position: int) -> int:
+    if order == DialingOrder.LIFO:
+        return -position
+    if order == DialingOrder.RANDOM:
+        return (position * _RANDOM_MULTIPLIER) % 2_147_483_647
+    return position
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    duplicates: int = 0
+    do_not_call: int = 0
+    invalid_numbers: int = 0
+    errors: list[FieldError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "doNotCall": self.do_not_call,
+            "invalidNumbers": self.invalid_numbers,
+        }
+
+
+# Columns written by the bulk insert, in table order. Rows are plain tuples: building a
+# model instance per customer costs more than the database does at a million rows.
+_COLUMNS = (
+    "id",
+    "campaign_id",
+    "dial_plan_entry_id",
+    "position",
+    "sort_key",
+    "number",
+    "number_e164_check_enabled",
+    "sip_uri",
+    "extension",
+    "name",
+    "email",
+    "external_id",
+    "assistant_overrides",
+    "time_zones",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_outcome",
+    "reason",
+    "reason_detail",
+    "updated_at",
+)
+
+
+class _Writer:
+    """Streams prepared rows into the customer table until closed.
+
+    PostgreSQL: one COPY for the whole import, so the server builds its indexes while we
+    validate the next rows (7-13x faster than INSERT, research/stack.md §3b). SQLite:
+    executemany in chunks. No other query may run on the connection while it is open.
+    """
+
+    def __init__(self) -> None:
+        self.table = Customer._meta.db_table
+        self.columns = ", ".join(_COLUMNS)
+        self.buffer: list[tuple] = []
+
+    def __enter__(self) -> _Writer:
+        self.stack = ExitStack()
+        self.cursor = self.stack.enter_context(connection.cursor())
+        self.copy = None
+        if connection.vendor == "postgresql":
+            sql = f"COPY {self.table} ({self.columns}) FROM STDIN"
+            self.copy = self.stack.enter_context(self.cursor.cursor.copy(sql))
+        return self
+
+    def write(self, row: tuple) -> None:
+        if self.copy is not None:
+            self.copy.write_row(row)
+            return
+        self.buffer.append(row)
+        if len(self.buffer) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        marks = ", ".join(["%s"] * len(_COLUMNS))
+        self.cursor.executemany(f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})", self.buffer)
+        self.buffer = []
+
+    def __exit__(self, *exc: object) -> None:
+        with self.stack:
+            if self.buffer and exc[0] is None:
+                self._flush()
+
+
+class _Prepared:
+    """Turns validated inputs into insert rows for one campaign; skips what must not be dialed."""
+
+    def __init__(self, campaign: Campaign, entry: DialPlanEntry | None, position: int) -> None:
+        # Values in the form the driver takes: psycopg adapts UUIDs and datetimes itself;
+        # SQLite stores Django's UUIDs as hex and datetimes as text.
+        ops, native = connection.ops, connection.vendor == "postgresql"
+        self.new_id = uuid.uuid4 if native else (lambda: uuid.uuid4().hex)
+        self.campaign_id = campaign.pk if native else campaign.pk.hex
+        self.entry_id = (entry.pk if native else entry.pk.hex) if entry else None
+        self.order = campaign.dialing_order
+        self.position = position
+        now = timezone.now()
+        self.due = (
+            ops.adapt_datetimefield_value(campaign.earliest_at or now)
+            if not native
+            else (campaign.earliest_at or now)
+        )
+        self.now = now if native else ops.adapt_datetimefield_value(now)
+        self.do_not_call = self.invalid = 0
+
+    def row(self, item: CustomerInput, blocked: bool) -> tuple:
+        self.position += 1
+        state, reason, detail, zones = CustomerState.PENDING, "", "", ""
+        if item.number and item.number_e164_check_enabled:
+            possible, found = phone.number_facts(item.number)
+            zones = ",".join(found)
+            if not possible:
+                state, reason, detail = (
+                    CustomerState.SKIPPED,
+                    Reason.INVALID_NUMBER,
+                    "not a possible phone number",
+                )
+                self.invalid += 1
+        if blocked:
+            if reason:
+                self.invalid -= 1
+            state, reason, detail = CustomerState.SKIPPED, Reason.DO_NOT_CALL, "on the do-not-call list"
+            self.do_not_call += 1
+        overrides = json.dumps(item.assistant_overrides) if item.assistant_overrides is not None else None
+        return (
+            self.new_id(),
+            self.campaign_id,
+            self.entry_id,
+            self.position,
+            sort_key_for(self.order, self.position),
+            item.number,
+            item.number_e164_check_enabled,
+            item.sip_uri,
+            item.extension,
+            item.name,
+            item.email,
+            item.external_id,
+            overrides,
+            zones,
+            state,
+            0,
+            self.due,
+            "",
+            reason,
+            detail,
+            self.now,
+        )
+
+
+def _keys(rows: QuerySet) -> set[int | str]:
+    return {_number_key(n) for n in rows.values_list("number", flat=True).iterator(chunk_size=20_000)}
+
+
+def _number_key(number: str) -> int | str:
+    """Compact key for the de-duplication set: E.164 digits as an int (a million of them stay small)."""
+    return int(number[1:]) if number[1:].isdigit() else number
+
+
+def customers_insert(
+    *,
+    campaign: Campaign,
+    rows: Iterable[CustomerInput],
+    entry: DialPlanEntry | None = None,
+    reject_duplicates: bool = True,
+) -> ImportResult:
+    """Insert customers into `campaign` inside the caller's transaction, streaming.
+
+    Duplicates (within the rows or already in the campaign) are errors when
+    `reject_duplicates`, and are otherwise skipped and counted. Numbers on the
+    do-not-call list, and impossible ones, are stored as skipped with the reason.
+    `rows` may carry an `errors` list it fills while streaming (see importers);
+    those are raised too. Raises ValidationFailed with every problem found; the
+    caller's atomic block then saves nothing. Moves `customers_total` and
+    `customers_final`.
+    """
+    result = ImportResult()
+    first_seen: dict[int | str, str] = {}  # only kept when duplicates are errors (small requests)
+    seen: set[int | str] = set()
+    last = Customer.objects.filter(campaign=campaign).order_by("-position").values_list("position", flat=True)
+    prepared = _Prepared(campaign, entry, last.first() if last.exists() else -1)
+    # Looked up once, before the stream opens: a million keys stay well under 100 MB.
+    existing = _keys(Customer.objects.filter(campaign=campaign).exclude(number=""))
+    blocked = _keys(DoNotCall.objects.filter(organization_id=campaign.organization_id))
+    source_errors = getattr(rows, "errors", None)  # a parser reporting bad lines as it streams
+    with _Writer() as writer:
+        for item in rows:
+            key = _number_key(item.number) if item.number else None
+            if key is not None:
+                if key in seen or key in existing:
+                    if reject_duplicates:
+                        first = first_seen.get(key, "a customer already in this campaign")
+                        result.errors.append(FieldError(f"{item.source}.number", f"duplicates {first}"))
+                    else:
+                        result.duplicates += 1
+                    continue
+                seen.add(key)
+                if reject_duplicates:
+                    first_seen[key] = item.source or item.number
+            if result.errors or source_errors:
+                continue  # keep reading so every bad row is reported; nothing will be kept
+            writer.write(prepared.row(item, key in blocked))
+            result.added += 1
+    errors = list(getattr(rows, "errors", None) or []) + result.errors
+    if errors:
+        raise ValidationFailed(errors)
+    result.do_not_call, result.invalid_numbers = prepared.do_not_call, prepared.invalid
+    Campaign.objects.filter(pk=campaign.pk).update(
+        customers_total=F("customers_total") + result.added,
+        customers_final=F("customers_final") + result.do_not_call + result.invalid_numbers,
+    )
+    return result
+
+
+def customers_add(*, campaign: Campaign, by: Actor, rows: Iterable[CustomerInput]) -> ImportResult:
+    """Bulk-add customers to a campaign that has not ended: all rows or none.
+
+    Duplicates are skipped and counted (a re-sent file adds only what is new).
+    Raises InvalidTransition for an ended campaign or one using a dial plan.
+    """
+    if campaign.status == CampaignStatus.ENDED:
+        raise InvalidTransition(action="add customers to", current=campaign.status)
+    if campaign.uses_dial_plan:
+        raise ValidationFailed.one("customers", "cannot be added to a campaign that uses a dial plan")
+    with transaction.atomic():
+        result = customers_insert(campaign=campaign, rows=rows, reject_duplicates=False)
+        audit_record(
+            organization=campaign.organization,
+            by=by,
+            action="campaign.customers_add",
+            target=campaign,
+            after=result.as_dict(),
+        )
+    return result

@@ -1,0 +1,272 @@
+"""The organization's settings objects: API keys, caller IDs, provider accounts, do-not-call, members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns import phone
+from campaigns.models import (
+    ApiKey,
+    Campaign,
+    CampaignStatus,
+    Customer,
+    CustomerState,
+    DoNotCall,
+    DoNotCallSource,
+    Membership,
+    Organization,
+    PhoneNumber,
+    ProviderAccount,
+    Role,
+)
+from campaigns.services.audit import Actor, audit_record
+from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from dialer.engine import Reason
+
+
+@transaction.atomic
+def api_key_create(*, organization: Organization, by: Actor, name: str) -> tuple[ApiKey, str]:
+    """A new key; returns (key, raw). The raw key is never stored: show it once."""
+    if not name.strip():
+        raise ValidationFailed.one("name", "must not be empty")
+    raw, prefix, hashed = ApiKey.generate()
+    key = ApiKey.objects.create(
+        organization=organization,
+        name=name.strip()[:100],
+        prefix=prefix,
+        hashed_key=hashed,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_record(
+        organization=organization, by=by, action="api_key.create", target=key, after={"name": key.name}
+    )
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, by: Actor) -> ApiKey:
+    if key.revoked_at:
+        raise InvalidTransition(action="revoke", current="revoked", detail="this key is already revoked")
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    audit_record(organization=key.organization, by=by, action="api_key.revoke", target=key)
+    return key
+
+
+@transaction.atomic
+def phone_number_create(
+    *,
+    organization: Organization,
+    by: Actor,
+    number: str,
+    provider_account: ProviderAccount,
+    name: str = "",
+    provider_phone_number_id: str = "",
+) -> PhoneNumber:
+    try:
+        number = phone.normalize_e164(number)
+    except phone.InvalidNumber as exc:
+        raise ValidationFailed.one("number", str(exc)) from None
+    if provider_account.organization_id != organization.pk or provider_account.deleted_at:
+        raise ValidationFailed.one(
+            "providerAccountId", "does not name a provider account of this organization"
+        )
+    if PhoneNumber.objects.filter(organization=organization, number=number, deleted_at__isnull=True).exists():
+        raise ValidationFailed.one("number", "is already a caller ID of this organization")
+    created = PhoneNumber.objects.create(
+        organization=organization,
+        number=number,
+        provider_account=provider_account,
+        name=name[:100],
+        provider_phone_number_id=provider_phone_number_id[:100],
+    )
+    audit_record(
+        organization=organization,
+        by=by,
+        action="phone_number.create",
+        target=created,
+        after={"number": number},
+    )
+    return created
+
+
+@transaction.atomic
+def phone_number_delete(*, phone_number: PhoneNumber, by: Actor) -> PhoneNumber:
+    """Retire a caller ID. Refused while a campaign that has not ended uses it."""
+    in_use = Campaign.objects.filter(deleted_at__isnull=True).exclude(status=CampaignStatus.ENDED)
+    if (
+        in_use.filter(phone_number=phone_number).exists()
+        or in_use.filter(dial_plan__phone_number=phone_number).exists()
+    ):
+        raise InvalidTransition(
+            action="delete",
+            current="in use",
+            detail="this caller ID is used by a campaign that has not ended",
+        )
+    phone_number.deleted_at = timezone.now()
+    phone_number.save(update_fields=["deleted_at"])
+    audit_record(
+        organization=phone_number.organization, by=by, action="phone_number.delete", target=phone_number
+    )
+    return phone_number
+
+
+@transaction.atomic
+def provider_account_create(
+    *,
+    organization: Organization,
+    by: Actor,
+    name: str,
+    kind: str,
+    base_url: str = "",
+    api_key: str = "",
+    settings: dict | None = None,
+) -> ProviderAccount:
+    errors = []
+    if not name.strip():
+        errors.append(FieldError("name", "must not be empty"))
+    if kind == "vapi" and not base_url:
+        errors.append(FieldError("baseUrl", "is required for a Vapi-compatible provider"))
+    if errors:
+        raise ValidationFailed(errors)
+    account = ProviderAccount.objects.create(
+        organization=organization,
+        name=name.strip(),
+        kind=kind,
+        base_url=base_url,
+        api_key=api_key,
+        settings=settings or {},
+    )
+    audit_record(
+        organization=organization,
+        by=by,
+        action="provider_account.create",
+        target=account,
+        after={"name": account.name, "kind": kind},
+    )
+    return account
+
+
+def _skip_pending(organization: Organization, numbers: list[str]) -> int:
+    """Customers not yet dialed whose number just joined the list are skipped at once."""
+    skipped = Customer.objects.filter(
+        campaign__organization=organization, number__in=numbers, state=CustomerState.PENDING
+    )
+    per_campaign: dict = {}
+    for campaign_id in skipped.values_list("campaign_id", flat=True):
+        per_campaign[campaign_id] = per_campaign.get(campaign_id, 0) + 1
+    count = skipped.update(
+        state=CustomerState.SKIPPED, reason=Reason.DO_NOT_CALL, reason_detail="on the do-not-call list"
+    )
+    for campaign_id, n in per_campaign.items():
+        Campaign.objects.filter(pk=campaign_id).update(customers_final=F("customers_final") + n)
+    return count
+
+
+@transaction.atomic
+def dnc_add(
+    *,
+    organization: Organization,
+    by: Actor,
+    numbers: Iterable[tuple[str, str]],
+    source: str = DoNotCallSource.MANUAL,
+) -> int:
+    """Add (number, note) pairs; numbers already listed are kept as they were. Returns how many were new.
+
+    Numbers are stored in E.164. Raises ValidationFailed naming every bad one; nothing is saved then.
+    """
+    rows, errors, seen = [], [], set()
+    for i, (raw, note) in enumerate(numbers):
+        try:
+            number = phone.normalize_e164(raw.strip())
+        except phone.InvalidNumber as exc:
+            errors.append(FieldError(f"numbers.{i}", f"{raw!r}: {exc}"))
+            continue
+        if number not in seen:
+            seen.add(number)
+            rows.append(
+                DoNotCall(
+                    organization=organization,
+                    number=number,
+                    source=source,
+                    note=note[:200],
+                    created_by=by if getattr(by, "is_authenticated", False) else None,
+                )
+            )
+    errors += list(getattr(numbers, "errors", None) or [])  # a CSV parser's bad lines
+    if errors:
+        raise ValidationFailed(errors)
+    existing = set(
+        DoNotCall.objects.filter(organization=organization, number__in=seen).values_list("number", flat=True)
+    )
+    new = [r for r in rows if r.number not in existing]
+    DoNotCall.objects.bulk_create(new, batch_size=2000)
+    _skip_pending(organization, [r.number for r in new])
+    audit_record(
+        organization=organization, by=by, action="dnc.add", target=organization, after={"added": len(new)}
+    )
+    return len(new)
+
+
+@transaction.atomic
+def dnc_remove(*, entry: DoNotCall, by: Actor) -> None:
+    audit_record(
+        organization=entry.organization,
+        by=by,
+        action="dnc.remove",
+        target=entry,
+        before={"number": entry.number},
+    )
+    entry.delete()
+
+
+@transaction.atomic
+def member_add(
+    *, organization: Organization, by: Actor, username: str, email: str, password: str, role: str
+) -> Membership:
+    """Invite by creating a user (or adding an existing one) with a role."""
+    if role not in Role.values:
+        raise ValidationFailed.one("role", f"must be one of {', '.join(Role.values)}")
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model.objects.create_user(username=username, email=email, password=password)
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(user=user, organization=organization, role=role)
+    except IntegrityError:
+        raise ValidationFailed.one("username", "is already a member of this organization") from None
+    audit_record(
+        organization=organization,
+        by=by,
+        action="member.add",
+        target=membership,
+        after={"user": username, "role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def member_set_role(*, membership: Membership, by: Actor, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationFailed.one("role", f"must be one of {', '.join(Role.values)}")
+    admins = Membership.objects.filter(organization=membership.organization, role=Role.ADMIN)
+    if membership.role == Role.ADMIN and role != Role.ADMIN and admins.count() == 1:
+        raise ValidationFailed.one("role", "the organization's last admin cannot be demoted")
+    before = {"role": membership.role}
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        organization=membership.organization,
+        by=by,
+        action="member.set_role",
+        target=membership,
+        before=before,
+        after={"role": role},
+    )
+    return membership

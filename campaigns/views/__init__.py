@@ -1,0 +1,1 @@
+"""The HTMX dashboard, by page area. Routes: campaigns/urls.py."""

@@ -1,0 +1,199 @@
+"""Admins only: provider accounts, API keys and members.
+
+Secrets are shown once, in the answer to the POST that made them (never put
+in a redirect, a message or the session), and never again.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns import services
+from campaigns.forms.directory import ApiKeyForm, MemberAddForm, MemberRoleForm, ProviderAccountForm
+from campaigns.forms.errors import attach, simple
+from campaigns.models import ApiKey, Membership, ProviderAccount, ProviderKind, Role
+from campaigns.views.base import HtmxHttpRequest, Need, dashboard_view
+
+# -- provider accounts ---------------------------------------------------------------------------
+
+
+def webhook_url(account: ProviderAccount) -> str:
+    """The address to paste into the provider's dashboard (dialer.urls' provider-webhook)."""
+    try:
+        path = reverse("provider-webhook", kwargs={"token": account.webhook_token})
+    except NoReverseMatch:
+        path = f"/webhooks/vapi/{account.webhook_token}"
+    return f"{settings.SITE_URL}{path}"
+
+
+def _providers_page(request: HtmxHttpRequest, form=None, created=None, *, status: int = 200) -> HttpResponse:
+    accounts = ProviderAccount.objects.filter(organization=request.organization, deleted_at__isnull=True)
+    context = {
+        "accounts": accounts.order_by("name"),
+        "form": form or ProviderAccountForm(),
+        "created": created,
+        "created_webhook_url": webhook_url(created) if created else "",
+    }
+    return render(request, "campaigns/providers.html", context, status=status)
+
+
+@require_GET
+@dashboard_view(Need.ADMIN)
+def providers(request: HtmxHttpRequest) -> HttpResponse:
+    return _providers_page(request)
+
+
+@require_POST
+@dashboard_view(Need.ADMIN)
+def provider_add(request: HtmxHttpRequest) -> HttpResponse:
+    form = ProviderAccountForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = services.provider_account_create(
+                organization=request.organization,
+                by=request.user,
+                name=data["name"],
+                kind=data["kind"],
+                base_url=data["base_url"] if data["kind"] == ProviderKind.VAPI else "",
+                api_key=data["api_key"] if data["kind"] == ProviderKind.VAPI else "",
+                settings=form.settings(),
+            )
+        except services.ValidationFailed as exc:
+            for message in attach(form, exc.errors, simple({"name": "name", "baseUrl": "base_url"})):
+                form.add_error(None, message)
+        else:
+            return _providers_page(request, created=account, status=201)
+    return _providers_page(request, form, status=422)
+
+
+# -- API keys ------------------------------------------------------------------------------------
+
+
+def _keys_page(request: HtmxHttpRequest, form=None, created=None, raw: str = "", *, status: int = 200):
+    keys = ApiKey.objects.filter(organization=request.organization).select_related("created_by")
+    context = {
+        "keys": keys.order_by("-created_at"),
+        "form": form or ApiKeyForm(),
+        "created": created,
+        "raw": raw,
+    }
+    return render(request, "campaigns/api_keys.html", context, status=status)
+
+
+@require_GET
+@dashboard_view(Need.ADMIN)
+def api_keys(request: HtmxHttpRequest) -> HttpResponse:
+    return _keys_page(request)
+
+
+@require_POST
+@dashboard_view(Need.ADMIN)
+def api_key_add(request: HtmxHttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            key, raw = services.api_key_create(
+                organization=request.organization, by=request.user, name=form.cleaned_data["name"]
+            )
+        except services.ValidationFailed as exc:
+            attach(form, exc.errors, simple({"name": "name"}))
+        else:
+            return _keys_page(request, created=key, raw=raw, status=201)
+    return _keys_page(request, form, status=422)
+
+
+@require_POST
+@dashboard_view(Need.ADMIN)
+def api_key_revoke(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    key = ApiKey.objects.filter(organization=request.organization, pk=pk).first()
+    if key is None:
+        raise Http404("No such key")
+    try:
+        services.api_key_revoke(key=key, by=request.user)
+    except services.InvalidTransition as exc:
+        messages.error(request, str(exc).capitalize() + ".")
+    else:
+        messages.success(request, f"Revoked “{key.name}”: requests with it now get 401.")
+    return redirect("campaigns:api-keys")
+
+
+# -- members -------------------------------------------------------------------------------------
+
+
+def _members_page(request: HtmxHttpRequest, form=None, *, status: int = 200) -> HttpResponse:
+    members = Membership.objects.filter(organization=request.organization).select_related("user")
+    context = {
+        "members": members.order_by("user__username"),
+        "form": form or MemberAddForm(),
+        "roles": Role.choices,
+    }
+    return render(request, "campaigns/members.html", context, status=status)
+
+
+@require_GET
+@dashboard_view(Need.ADMIN)
+def members(request: HtmxHttpRequest) -> HttpResponse:
+    return _members_page(request)
+
+
+@require_POST
+@dashboard_view(Need.ADMIN)
+def member_add(request: HtmxHttpRequest) -> HttpResponse:
+    """Invite someone by creating their user (or adding an existing user) with a role."""
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        exists = get_user_model().objects.filter(username=data["username"]).exists()
+        if not exists and not data["password"]:
+            form.add_error("password", "Give the new account a password.")
+        elif not exists:
+            try:
+                password_validation.validate_password(data["password"])
+            except ValidationError as exc:
+                form.add_error("password", exc)
+        if form.is_valid():
+            try:
+                services.member_add(
+                    organization=request.organization,
+                    by=request.user,
+                    username=data["username"],
+                    email=data["email"],
+                    password=data["password"],
+                    role=data["role"],
+                )
+            except services.ValidationFailed as exc:
+                attach(form, exc.errors, simple({"username": "username", "role": "role"}))
+            else:
+                how = "Added" if exists else "Created the account"
+                messages.success(request, f"{how} {data['username']} as {data['role']}.")
+                return redirect("campaigns:members")
+    return _members_page(request, form, status=422)
+
+
+@require_POST
+@dashboard_view(Need.ADMIN)
+def member_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    membership = (
+        Membership.objects.filter(organization=request.organization, pk=pk).select_related("user").first()
+    )
+    if membership is None:
+        raise Http404("No such member")
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role: admin, manager or viewer.")
+        return redirect("campaigns:members")
+    try:
+        services.member_set_role(membership=membership, by=request.user, role=form.cleaned_data["role"])
+    except services.ValidationFailed as exc:
+        messages.error(request, f"Could not change {membership.user}'s role: {exc.errors[0].message}.")
+    else:
+        messages.success(request, f"{membership.user} is now {form.cleaned_data['role']}.")
+    return redirect("campaigns:members")

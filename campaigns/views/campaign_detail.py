@@ -1,0 +1,263 @@
+"""One campaign: live status and counters, why it is not dialing, charts, customers, calls, controls.
+
+The detail page is made of fragments, each with its own URL that answers the
+fragment to htmx and the whole page otherwise:
+- status + controls (`_campaign_status`): re-rendered by start/pause/resume/end,
+  and fetched again when the counters notice the status changed;
+- counters + progress (`_campaign_counters`): polled every 2 s while the
+  campaign is watched; stored columns only, no COUNT;
+- why-not-dialing (`_campaign_waiting`) and charts (`_campaign_charts`): polled
+  slowly, bounded and cached (dashboard_queries);
+- customers and calls: keyset pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from campaigns import dashboard_queries, services
+from campaigns.export import customers_csv_response
+from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState
+from campaigns.views.base import HtmxHttpRequest, Need, dashboard_view, page_or_fragment, wants_fragment
+from dialer.engine import Reason
+
+# Events for the page's panels (HX-Trigger): the status panel refetches on the first, every other
+# panel (why-not-dialing, charts, customers, calls) on the second.
+STATUS_CHANGED = "campaign-status-changed"
+CHANGED = "campaign-changed"
+REASONS = [r.value for r in Reason]
+
+
+def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
+    campaign = dashboard_queries.campaign_for(request.organization, pk)
+    if campaign is None:
+        raise Http404("No such campaign in this organization")
+    return campaign
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
+    state = request.GET.get("state", "")
+    reason = request.GET.get("reason", "")
+    return {
+        "state": state if state in CustomerState.values else "",
+        "reason": reason if reason in REASONS else "",
+    }
+
+
+def _customers(request: HtmxHttpRequest, campaign: Campaign) -> dict[str, Any]:
+    filters = _customer_filters(request)
+    page = dashboard_queries.customers_page(
+        campaign, **filters, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
+    )
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    return {"customers": page, "customer_filters": filters, "customer_query": query}
+
+
+def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) -> dict[str, Any]:
+    """A page of the calls log; `live` (the campaign's own page) keeps its newest page refreshing."""
+    status = request.GET.get("call_status", "")
+    status = status if status in CallStatus.values else ""
+    page = dashboard_queries.calls_page(
+        campaign,
+        status=status,
+        older_than=request.GET.get("older", ""),
+        newer_than=request.GET.get("newer", ""),
+    )
+    return {
+        "calls": page,
+        "call_status": status,
+        "call_query": f"call_status={status}" if status else "",
+        "live_calls": live or request.GET.get("live") == "1",
+    }
+
+
+def _live(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> dict[str, Any]:
+    return {
+        "campaign": campaign,
+        "version": dashboard_queries.version(campaign),
+        "poll": dashboard_queries.is_watched(campaign),
+        "can_manage": request.membership.can_manage_campaigns,
+        **extra,
+    }
+
+
+def _waiting(campaign: Campaign) -> dict[str, Any]:
+    # Before Start every customer just waits for it, and after the end nobody waits.
+    running = campaign.status in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
+    groups = dashboard_queries.customers_waiting_by_reason(campaign) if running else []
+    return {"waiting": groups}
+
+
+def _charts(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "outcomes": dashboard_queries.outcome_breakdown(campaign),
+        "per_minute": dashboard_queries.calls_per_minute(campaign),
+    }
+
+
+def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> HttpResponse:
+    context = {
+        **_live(request, campaign, **extra),
+        **_waiting(campaign),
+        **_charts(campaign),
+        **_customers(request, campaign),
+        **_calls(request, campaign, live=True),
+        "dial_plan": list(campaign.dial_plan.select_related("phone_number"))
+        if campaign.uses_dial_plan
+        else [],
+        "customer_states": CustomerState.choices,
+        "reasons": REASONS,
+        "call_statuses": CallStatus.choices,
+        "editable": campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED),
+    }
+    return render(request, "campaigns/detail.html", context)
+
+
+def _fragment(request: HtmxHttpRequest, campaign: Campaign, fragment: str, context: dict) -> HttpResponse:
+    if not wants_fragment(request):
+        return _detail_page(request, campaign)
+    return page_or_fragment(request, "campaigns/detail.html", fragment, context)
+
+
+@require_GET
+@dashboard_view()
+def campaign_detail(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    return _detail_page(request, campaign_or_404(request, pk))
+
+
+@require_GET
+@dashboard_view()
+def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    """Counters and progress; tells the page (HX-Trigger) when the status it shows has changed."""
+    campaign = campaign_or_404(request, pk)
+    if wants_fragment(request) and request.GET.get("v") == dashboard_queries.version(campaign):
+        return HttpResponse(status=204)  # nothing changed: no swap, and nothing for screen readers to repeat
+    response = _fragment(
+        request, campaign, "campaigns/partials/_campaign_counters.html", _live(request, campaign)
+    )
+    shown = request.GET.get("status")
+    if wants_fragment(request) and shown and shown != campaign.status:
+        response["HX-Trigger"] = f"{STATUS_CHANGED}, {CHANGED}"
+    return response
+
+
+@require_GET
+@dashboard_view()
+def campaign_status(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    return _fragment(request, campaign, "campaigns/partials/_campaign_status.html", _live(request, campaign))
+
+
+@require_GET
+@dashboard_view()
+def campaign_waiting(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    context = {**_live(request, campaign), **_waiting(campaign)}
+    return _fragment(request, campaign, "campaigns/partials/_campaign_waiting.html", context)
+
+
+@require_GET
+@dashboard_view()
+def campaign_charts(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    context = {**_live(request, campaign), **_charts(campaign)}
+    return _fragment(request, campaign, "campaigns/partials/_campaign_charts.html", context)
+
+
+TRANSITIONS = {
+    "start": (services.campaign_start, "Started: the dialer picks it up within a second or two."),
+    "pause": (services.campaign_pause, "Paused: calls in progress finish, no new calls start."),
+    "resume": (services.campaign_resume, "Resumed."),
+    "end": (services.campaign_end, "Ended: customers not yet called were cancelled."),
+}
+
+
+@require_POST
+@dashboard_view(Need.CAMPAIGNS)
+def campaign_transition(request: HtmxHttpRequest, pk: object, action: str) -> HttpResponse:
+    """Start, pause, resume or end. A refused transition says why and shows the current state."""
+    campaign = campaign_or_404(request, pk)
+    service, done = TRANSITIONS[action]
+    status, notice, level = 200, done, "success"
+    try:
+        campaign = service(campaign=campaign, by=request.user)
+    except services.InvalidTransition as exc:
+        status, level = 409, "error"
+        notice = f"Could not {exc.action} this campaign: it is {exc.current}."
+        campaign = campaign_or_404(request, pk)
+    if not wants_fragment(request):
+        getattr(messages, level)(request, notice)
+        return redirect("campaigns:detail", pk=campaign.pk)
+    context = _live(request, campaign, notice=notice, notice_level=level, oob=True)
+    response = render(request, "campaigns/partials/_campaign_status.html", context, status=status)
+    response["HX-Trigger"] = CHANGED
+    return response
+
+
+@require_POST
+@dashboard_view(Need.CAMPAIGNS)
+def campaign_delete(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    services.campaign_delete(campaign=campaign, by=request.user)
+    messages.success(request, f"Deleted “{campaign.name}”. Its call records are kept.")
+    if wants_fragment(request):
+        return HttpResponseClientRedirect(reverse("campaigns:list"))
+    return redirect("campaigns:list")
+
+
+@require_GET
+@dashboard_view()
+def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    context = {
+        **_live(request, campaign),
+        **_customers(request, campaign),
+        "customer_states": CustomerState.choices,
+        "reasons": REASONS,
+    }
+    return page_or_fragment(
+        request, "campaigns/customers.html", "campaigns/partials/_customer_rows.html", context
+    )
+
+
+@require_GET
+@dashboard_view()
+def campaign_calls(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    context = {**_live(request, campaign), **_calls(request, campaign), "call_statuses": CallStatus.choices}
+    return page_or_fragment(request, "campaigns/calls.html", "campaigns/partials/_call_rows.html", context)
+
+
+@require_GET
+@dashboard_view()
+def campaign_call(request: HtmxHttpRequest, pk: object, call_pk: object) -> HttpResponse:
+    """One call and what we asked its provider and what it answered (CallLog)."""
+    campaign = campaign_or_404(request, pk)
+    call = dashboard_queries.call_for(campaign, call_pk)
+    if call is None:
+        raise Http404("No such call in this campaign")
+    context = {**_live(request, campaign), "call": call, "log": list(call.log.all())}
+    return page_or_fragment(request, "campaigns/call.html", "campaigns/partials/_call_log.html", context)
+
+
+@require_GET
+@dashboard_view()
+def campaign_export(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    response = customers_csv_response(campaign)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from campaigns.login import ThrottledLoginView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # REST API at the root, as Vapi's paths are: /campaign, /phone-number, /dnc, plus
+    # /api/schema (OpenAPI) and /api/docs (Swagger UI). See campaigns/api/urls.py.
+    path("", include("campaigns.api.urls")),
+    # The dashboard (HTMX pages) under /app/.
+    path("", RedirectView.as_view(pattern_name="campaigns:list", permanent=False), name="home"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("app/", include("campaigns.urls")),
+    # Provider webhooks: /webhooks/vapi/<token>.
+    path("", include("dialer.urls")),
+]

@@ -1,0 +1,266 @@
+"""The claim loop: turn due customers into queued calls, never twice.
+
+One pass over one campaign (numbered because the order is what keeps it safe):
+1. the engine's campaign gate: paused, before earliestAt, outside calling hours -> nothing;
+2. headroom from the counters (campaign cap, organization cap, calls-per-minute);
+3. in one transaction, lock up to that many due pending customers
+   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never wait on or share a row);
+4. ask the engine about each; a customer to dial moves pending -> queued with a
+   conditional UPDATE that proceeds only if the row was still pending (this is what
+   keeps SQLite correct, where row locks do not exist), and gets its Call row;
+   the others are deferred or skipped with the engine's reason;
+5. move the counters in that same transaction, and enqueue placement on commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import (
+    Call,
+    CallStatus,
+    Campaign,
+    CampaignStatus,
+    Customer,
+    CustomerState,
+    DoNotCall,
+    Organization,
+)
+from dialer import engine
+from dialer.policy import campaign_policy, customer_facts
+
+log = logging.getLogger(__name__)
+
+# How far to push a customer whose next possible time the engine could not tell.
+REEVALUATE_AFTER = timedelta(minutes=15)
+# A queued call not taken for placement after this long lost its task.
+ORPHAN_AFTER = timedelta(seconds=30)
+# Customers examined per claim round; a round repeats while deferrals leave headroom unused.
+MAX_ROUNDS = 4
+
+
+class ClaimConflict(Exception):
+    """A claimed row changed under us; the claim transaction rolls back and the next tick retries."""
+
+
+def defer_until(decision: engine.Decision, now: datetime) -> datetime:
+    return decision.until if decision.until and decision.until > now else now + REEVALUATE_AFTER
+
+
+# Campaign-level waiting reason when every line is busy (customer reasons are engine.Reason values).
+ALL_LINES_BUSY = "all_lines_busy"
+
+
+def _set_campaign_waiting(
+    campaign: Campaign, reason: str = "", until: datetime | None = None, detail: str = ""
+) -> None:
+    """Remember why the campaign as a whole is not dialing (empty: it is), for the dashboard."""
+    if (campaign.waiting_reason, campaign.waiting_until, campaign.waiting_detail) != (reason, until, detail):
+        Campaign.objects.filter(pk=campaign.pk).update(
+            waiting_reason=reason, waiting_until=until, waiting_detail=detail[:200]
+        )
+
+
+def live_calls(organization_id: object) -> int:
+    return Call.objects.filter(organization_id=organization_id).exclude(status=CallStatus.ENDED).count()
+
+
+def campaign_headroom(campaign: Campaign, now: datetime) -> int:
+    in_flight = campaign.calls_scheduled + campaign.calls_queued + campaign.calls_in_progress
+    started = None
+    if campaign.calls_per_minute:
+        started = Call.objects.filter(campaign=campaign, created_at__gte=now - timedelta(minutes=1)).count()
+    return engine.headroom(
+        campaign_cap=campaign.max_concurrent_calls,
+        campaign_in_flight=in_flight,
+        org_cap=campaign.organization.max_concurrent_calls,
+        org_in_flight=live_calls(campaign.organization_id),
+        calls_per_minute=campaign.calls_per_minute,
+        started_last_minute=started or 0,
+    )
+
+
+def _due(campaign: Campaign, now: datetime, limit: int) -> list[Customer]:
+    rows = Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING, next_attempt_at__lte=now)
+    rows = rows.order_by("next_attempt_at", "sort_key")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    return list(rows[:limit])
+
+
+def _caller_id(campaign: Campaign, customer: Customer, entries: dict) -> object:
+    if customer.dial_plan_entry_id:
+        return entries[customer.dial_plan_entry_id]
+    return campaign.phone_number_id
+
+
+def _claim_round(
+    campaign: Campaign, policy: engine.CampaignPolicy, now: datetime, wanted: int, entries: dict
+) -> tuple[list[str], int]:
+    """Steps 3-5 for up to `wanted` calls. Returns (call ids created, customers examined)."""
+    customers = _due(campaign, now, wanted)
+    blocked = set(
+        DoNotCall.objects.filter(
+            organization_id=campaign.organization_id, number__in=[c.number for c in customers if c.number]
+        ).values_list("number", flat=True)
+    )
+    dial, finals = [], 0
+    for customer in customers:
+        decision = engine.eligibility(
+            customer_facts(customer, do_not_call=customer.number in blocked), policy, now
+        )
+        pending = Customer.objects.filter(pk=customer.pk, state=CustomerState.PENDING)
+        if decision.action == engine.Action.DIAL:
+            if len(dial) < wanted:
+                dial.append(customer)
+        elif decision.action == engine.Action.SKIP:
+            finals += pending.update(
+                state=CustomerState.SKIPPED, reason=decision.reason or "", reason_detail=decision.detail[:200]
+            )
+        else:
+            pending.update(
+                next_attempt_at=defer_until(decision, now),
+                reason=decision.reason or "",
+                reason_detail=decision.detail[:200],
+            )
+    # The conditional UPDATE proceeds only for rows still pending. Under our row locks
+    # (PostgreSQL) or the write lock (SQLite IMMEDIATE) all of them are; if not, someone
+    # else moved a row and the whole claim rolls back rather than guess which.
+    won = Customer.objects.filter(pk__in=[c.pk for c in dial], state=CustomerState.PENDING).update(
+        state=CustomerState.QUEUED, attempts=F("attempts") + 1, reason="", reason_detail=""
+    )
+    if won != len(dial):
+        raise ClaimConflict(f"{len(dial) - won} customers changed while being claimed")
+    calls = [
+        Call(
+            organization_id=campaign.organization_id,
+            campaign=campaign,
+            customer=customer,
+            phone_number_id=_caller_id(campaign, customer, entries),
+            provider_account_id=entries["provider", customer.dial_plan_entry_id],
+            attempt=customer.attempts + 1,
+            status=CallStatus.QUEUED,
+        )
+        for customer in dial
+    ]
+    Call.objects.bulk_create(calls)
+    services.move_counters(campaign.pk, calls_queued=len(calls), customers_final=finals)
+    return [str(c.pk) for c in calls], len(customers)
+
+
+def _entries(campaign: Campaign) -> dict:
+    """Caller ID and provider account per dial plan entry (None: the campaign's own number)."""
+    entries: dict = {}
+    if campaign.phone_number_id:
+        entries["provider", None] = campaign.phone_number.provider_account_id
+    for entry in campaign.dial_plan.select_related("phone_number"):
+        entries[entry.pk] = entry.phone_number_id
+        entries["provider", entry.pk] = entry.phone_number.provider_account_id
+    return entries
+
+
+def dispatch_campaign(
+    campaign: Campaign, *, now: datetime | None = None, enqueue: Callable[[list[str]], None]
+) -> int:
+    """One claim pass over a running campaign; returns how many calls were queued.
+
+    `enqueue(call_ids)` is called after the transaction commits (placement must never
+    see a call that might still roll back).
+    """
+    now = now or timezone.now()
+    policy = campaign_policy(campaign)
+    gate = engine.campaign_gate(policy, now)  # 1.
+    if gate.action != engine.Action.DIAL:
+        _set_campaign_waiting(campaign, gate.reason or "", gate.until, gate.detail)
+        return 0
+    entries = _entries(campaign)
+    queued = 0
+    for _ in range(MAX_ROUNDS):
+        with transaction.atomic():
+            # Serialise dispatch per organization so its concurrency cap holds across campaigns.
+            # NO KEY UPDATE excludes other dispatchers but not the KEY SHARE locks that foreign-key
+            # checks of webhook transactions take on this row (FOR UPDATE deadlocks with those).
+            Organization.objects.select_for_update(no_key=True).filter(pk=campaign.organization_id).first()
+            fresh = Campaign.objects.select_related("organization").get(pk=campaign.pk)
+            if fresh.status != CampaignStatus.IN_PROGRESS:
+                return queued
+            room = campaign_headroom(fresh, now)  # 2.
+            if room <= 0:
+                if queued == 0:
+                    _set_campaign_waiting(fresh, ALL_LINES_BUSY, None, "every line allowed is in use")
+                return queued
+            call_ids, examined = _claim_round(fresh, policy, now, room, entries)  # 3.-5.
+            if call_ids:
+                transaction.on_commit(lambda ids=call_ids: enqueue(ids))
+            queued += len(call_ids)
+            _set_campaign_waiting(fresh)
+        if examined < room or len(call_ids) == room:
+            break
+    return queued
+
+
+def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -> None:
+    """One beat of the dialer.
+
+    1. start scheduled campaigns whose time has come (auto-start only);
+    2. finish running campaigns past latestAt (customers left are skipped as schedule_expired);
+    3. dispatch running campaigns, highest priority first;
+    4. finish running campaigns with nothing left to dial and no call in flight;
+    5. hand again to placement the queued calls whose task was lost (a broker restart, a
+       killed worker): taking a call for placement is conditional, so a duplicate is harmless.
+    """
+    now = now or timezone.now()
+    campaigns = Campaign.objects.filter(deleted_at__isnull=True).select_related(
+        "organization", "phone_number"
+    )
+    due = campaigns.filter(status=CampaignStatus.SCHEDULED, auto_start=True).exclude(earliest_at__gt=now)
+    for campaign in due:  # 1.
+        with contextlib.suppress(services.InvalidTransition):  # another tick started it first
+            services.campaign_start(campaign=campaign, by=None, now=now)
+    running = campaigns.filter(status__in=(CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED))
+    for campaign in running.filter(latest_at__lte=now):  # 2.
+        with contextlib.suppress(services.InvalidTransition):
+            services.campaign_finish(
+                campaign=campaign,
+                reason=engine.Reason.SCHEDULE_EXPIRED,
+                detail="latestAt passed before this customer could be called",
+            )
+    for campaign in running.filter(status=CampaignStatus.IN_PROGRESS).order_by(
+        "-priority", "created_at"
+    ):  # 3.
+        dispatch_campaign(campaign, now=now, enqueue=enqueue)
+    for campaign in running.filter(status=CampaignStatus.IN_PROGRESS):  # 4.
+        if is_exhausted(campaign):
+            with contextlib.suppress(services.InvalidTransition):
+                services.campaign_finish(campaign=campaign)
+    orphans = (
+        Call.objects.filter(
+            status=CallStatus.QUEUED, placing_at__isnull=True, created_at__lt=now - ORPHAN_AFTER
+        )
+        .filter(Q(not_before__isnull=True) | Q(not_before__lt=now - ORPHAN_AFTER))
+        .values_list("pk", flat=True)
+    )
+    orphan_ids = [str(pk) for pk in orphans[:1000]]
+    if orphan_ids:  # 5.
+        log.warning("re-sending %d queued calls whose placement task was lost", len(orphan_ids))
+        # Not again for ORPHAN_AFTER, even if no worker takes them meanwhile (workers down):
+        # one re-send per call per interval, not one per tick.
+        Call.objects.filter(pk__in=orphan_ids, placing_at__isnull=True).update(not_before=now)
+        enqueue(orphan_ids)
+
+
+def is_exhausted(campaign: Campaign) -> bool:
+    """Nothing left: no customer waiting or in a call, and no call in flight."""
+    open_states = (CustomerState.PENDING, CustomerState.QUEUED, CustomerState.DIALING)
+    return not (
+        Customer.objects.filter(campaign=campaign, state__in=open_states).exists()
+        or Call.objects.filter(campaign=campaign).exclude(status=CallStatus.ENDED).exists()
+    )

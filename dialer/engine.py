@@ -1,0 +1,388 @@
+"""Pure dialing decisions: may a campaign or customer be dialed now, how many
+calls fit, and what a call's outcome means for the customer.
+
+Plain values in, plain values out: no ORM, no clock (`now` is passed in), no
+I/O. Datetimes must be timezone-aware (ValueError otherwise); results are UTC.
+Calling windows and DST live in `dialer.hours`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dialer.hours import Window as Window
+from dialer.hours import aware_utc, every_day, first_common_instant, intervals
+from dialer.hours import is_open as is_open
+from dialer.hours import next_opening as next_opening
+
+SCHEDULED, IN_PROGRESS, PAUSED, ENDED = "scheduled", "in-progress", "paused", "ended"
+# How far ahead `eligibility` looks for a moment when every window is open.
+SEARCH_HORIZON = timedelta(days=8)
+
+
+class Reason(StrEnum):
+    """Why a customer is not being dialed; stored on customers, shown in the UI."""
+
+    CAMPAIGN_NOT_RUNNING = "campaign_not_running"
+    CAMPAIGN_PAUSED = "campaign_paused"
+    SCHEDULE_NOT_STARTED = "schedule_not_started"
+    SCHEDULE_EXPIRED = "schedule_expired"
+    CAPACITY_WAIT_EXPIRED = "capacity_wait_expired"
+    OUTSIDE_CALLING_HOURS = "outside_calling_hours"
+    RECIPIENT_LOCAL_TIME = "recipient_local_time"
+    UNKNOWN_TIME_ZONE = "unknown_time_zone"
+    DO_NOT_CALL = "do_not_call"
+    MAX_ATTEMPTS = "max_attempts"
+    RETRY_DELAY = "retry_delay"
+    INVALID_NUMBER = "invalid_number"
+    CANCELLED = "cancelled"
+
+
+class Action(StrEnum):
+    DIAL = "dial"
+    WAIT = "wait"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class RetryDelays:
+    """Seconds to wait before calling again after each retryable outcome."""
+
+    busy: int = 600
+    no_answer: int = 1800
+    voicemail: int = 3600
+    failed: int = 900
+
+
+@dataclass(frozen=True)
+class CampaignPolicy:
+    status: str  # SCHEDULED | IN_PROGRESS | PAUSED | ENDED
+    time_zone: str = "UTC"  # IANA zone of calling_hours
+    calling_hours: tuple[Window, ...] = ()  # empty: any time
+    earliest_at: datetime | None = None
+    latest_at: datetime | None = None
+    started_at: datetime | None = None
+    capacity_wait: timedelta | None = None  # Vapi drops never-dialed customers this long after start
+    respect_recipient_time_zone: bool = True
+    recipient_start: time = time(8, 0)  # callee-local window, already clamped by the org floor
+    recipient_end: time = time(21, 0)
+    max_attempts: int = 3
+    retry_delays: RetryDelays = RetryDelays()
+    retry_voicemail: bool = True
+
+    def __post_init__(self) -> None:
+        if self.status not in (SCHEDULED, IN_PROGRESS, PAUSED, ENDED):
+            raise ValueError(f"unknown campaign status {self.status!r}")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        object.__setattr__(self, "calling_hours", tuple(self.calling_hours))  # callers may pass a list
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {self.time_zone!r}") from error
+        for name in ("earliest_at", "latest_at", "started_at"):
+            if getattr(self, name) is not None:
+                aware_utc(getattr(self, name), name)
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    number: str  # E.164, or "" for SIP-only customers
+    time_zones: tuple[str, ...]  # campaigns.phone.time_zones_for(number), computed at import
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    do_not_call: bool = False
+    valid_number: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "time_zones", tuple(self.time_zones))  # callers may pass a list
+        if self.next_attempt_at is not None:
+            aware_utc(self.next_attempt_at, "next_attempt_at")
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: Reason | None = None
+    until: datetime | None = None  # WAIT: earliest instant dialing may become possible; None = unknown
+    detail: str = ""
+
+
+def campaign_gate(policy: CampaignPolicy, now: datetime) -> Decision:
+    """Whether the campaign as a whole may dial at `now`; DIAL when it may.
+
+    SKIP when it never will (ended, past latest_at, or its next opening is at or
+    after latest_at); WAIT otherwise, with `until` the next instant at or after
+    earliest_at when the calling hours are open (None while paused, or while
+    scheduled with no earliest_at ahead: someone has to start it).
+    """
+    return _decide(policy, None, aware_utc(now, "now"))
+
+
+def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) -> Decision:
+    """Whether this customer may be dialed at `now`.
+
+    In order: the campaign's SKIPs; the customer's own SKIPs (invalid number,
+    do-not-call, attempts used up, unknown time zone), which no amount of waiting
+    changes; then WAIT, reporting the first
+    of: campaign status, schedule start, calling hours, retry delay, recipient
+    local time. A WAIT's `until` is exact: the earliest instant at which all of
+    them allow dialing, computed from the windows' intervals (not by stepping
+    through minutes) within SEARCH_HORIZON, else None. A WAIT that could only
+    end at or after latest_at is SKIP SCHEDULE_EXPIRED instead. A never-dialed
+    customer who could be dialed now but is past Vapi's capacity wait is SKIP
+    CAPACITY_WAIT_EXPIRED.
+
+    Recipient time: with respect_recipient_time_zone, every zone of the number
+    must be inside [recipient_start, recipient_end). A number with no known zone
+    is dialed only inside the campaign's calling hours, with no recipient check
+    (inventing a zone would be a guess presented as a rule); when the campaign
+    has no calling hours either, nothing limits the hour, so it is SKIP
+    UNKNOWN_TIME_ZONE. SIP-only customers (number "") have no recipient check.
+    """
+    now = aware_utc(now, "now")
+    gate = campaign_gate(policy, now)
+    if gate.action is Action.SKIP:
+        return gate
+    if not customer.valid_number:
+        return Decision(
+            Action.SKIP, Reason.INVALID_NUMBER, detail=f"{customer.number!r} is not a valid number"
+        )
+    if customer.do_not_call:
+        return Decision(Action.SKIP, Reason.DO_NOT_CALL, detail="number is on the do-not-call list")
+    if customer.attempts >= policy.max_attempts:
+        return Decision(
+            Action.SKIP,
+            Reason.MAX_ATTEMPTS,
+            detail=f"{customer.attempts} of {policy.max_attempts} attempts used",
+        )
+    if _unknown_time_zone(customer, policy):
+        return Decision(
+            Action.SKIP,
+            Reason.UNKNOWN_TIME_ZONE,
+            detail=f"no time zone is known for {customer.number} and the campaign has no calling hours",
+        )
+    decision = _decide(policy, customer, now)
+    # Vapi's rule drops calls that waited for a free line too long. It applies only to
+    # customers who could be dialed now: one waiting for their own morning is not
+    # waiting for capacity, and is called when it comes.
+    deadline = _capacity_deadline(customer, policy)
+    if decision.action is Action.DIAL and deadline is not None and now >= deadline:
+        return Decision(
+            Action.SKIP,
+            Reason.CAPACITY_WAIT_EXPIRED,
+            detail=f"no free line before {deadline:%Y-%m-%d %H:%M} UTC",
+        )
+    return decision
+
+
+def headroom(
+    *,
+    campaign_cap: int,
+    campaign_in_flight: int,
+    org_cap: int | None,
+    org_in_flight: int,
+    calls_per_minute: int | None,
+    started_last_minute: int,
+) -> int:
+    """How many calls may start now: the tightest limit, never below 0.
+
+    A falsy org_cap or calls_per_minute (None or 0) means no such limit, as the
+    stored settings use 0 for "off".
+    """
+    limits = [campaign_cap - campaign_in_flight]
+    if org_cap:
+        limits.append(org_cap - org_in_flight)
+    if calls_per_minute:
+        limits.append(calls_per_minute - started_last_minute)
+    return max(0, min(limits))
+
+
+class OutcomeClass(StrEnum):
+    ANSWERED = "answered"
+    VOICEMAIL = "voicemail"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+    OPT_OUT = "opt_out"
+    CANCELLED = "cancelled"
+
+
+# From the grouping in spec/fixtures/provider/call-ended-reasons.json (Vapi's
+# 595 endedReason values). Exact values first, then prefixes; the rest
+# (pipeline-error-*, call.start.error-*, *-failed-to-connect, provider and
+# configuration faults, misdials) is FAILED, and so is anything unknown.
+_OUTCOME_BY_REASON = {
+    "voicemail": OutcomeClass.VOICEMAIL,
+    "customer-busy": OutcomeClass.BUSY,
+    "customer-did-not-answer": OutcomeClass.NO_ANSWER,
+    "call.in-progress.error-providerfault-outbound-sip-408-request-timeout": OutcomeClass.NO_ANSWER,
+    "call.in-progress.error-providerfault-outbound-sip-480-temporarily-unavailable": OutcomeClass.NO_ANSWER,
+    "customer-ended-call": OutcomeClass.ANSWERED,
+    "assistant-ended-call": OutcomeClass.ANSWERED,
+    "assistant-said-end-call-phrase": OutcomeClass.ANSWERED,
+    "assistant-ended-call-with-hangup-task": OutcomeClass.ANSWERED,
+    "assistant-ended-call-after-message-spoken": OutcomeClass.ANSWERED,
+    "assistant-forwarded-call": OutcomeClass.ANSWERED,
+    "exceeded-max-duration": OutcomeClass.ANSWERED,
+    "silence-timed-out": OutcomeClass.ANSWERED,
+    "call.in-progress.twilio-completed-call": OutcomeClass.ANSWERED,
+    "call.in-progress.sip-completed-call": OutcomeClass.ANSWERED,
+    "vonage-completed": OutcomeClass.ANSWERED,
+    "manually-canceled": OutcomeClass.CANCELLED,
+    "scheduled-call-deleted": OutcomeClass.CANCELLED,
+    "call-deleted": OutcomeClass.CANCELLED,
+    "customer-opted-out": OutcomeClass.OPT_OUT,  # ours: the simulated provider's opt-out
+}
+_OUTCOME_BY_PREFIX = (
+    # ...-before-warm-transfer, -during-transfer, -after-warm-transfer-attempt:
+    # the person was on the line with the assistant.
+    ("customer-ended-call-", OutcomeClass.ANSWERED),
+    # call.forwarding.operator-busy / .no-answer: the assistant had the customer
+    # and the operator it forwarded to did not pick up.
+    ("call.forwarding.", OutcomeClass.ANSWERED),
+    # A call.ending hook runs while a connected call is ending.
+    ("call.ending.hook-executed-", OutcomeClass.ANSWERED),
+)
+
+
+def classify(ended_reason: str) -> OutcomeClass:
+    """The outcome class of a provider endedReason; FAILED for anything unknown."""
+    reason = ended_reason.strip()
+    if reason in _OUTCOME_BY_REASON:
+        return _OUTCOME_BY_REASON[reason]
+    for prefix, outcome in _OUTCOME_BY_PREFIX:
+        if reason.startswith(prefix):
+            return outcome
+    return OutcomeClass.FAILED
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "completed" | "voicemail" | "failed" | "pending" | "skipped" | "cancelled"
+    next_attempt_at: datetime | None
+    reason: Reason | None
+    add_to_do_not_call: bool = False
+
+
+def after_outcome(*, ended_reason: str, attempts: int, policy: CampaignPolicy, now: datetime) -> Outcome:
+    """The customer's next state once a call has ended.
+
+    `attempts` counts the call that just ended. Busy, no answer, failures and
+    provider cancellations retry after their delay until max_attempts; so does
+    voicemail when retry_voicemail. Nothing retries once the campaign has ended:
+    the customer is cancelled instead.
+    """
+    now = aware_utc(now, "now")
+    if attempts < 1:
+        raise ValueError("attempts must count the call that just ended")
+    outcome = classify(ended_reason)
+    if outcome is OutcomeClass.ANSWERED:
+        return Outcome("completed", None, None)
+    if outcome is OutcomeClass.OPT_OUT:
+        return Outcome("skipped", None, Reason.DO_NOT_CALL, add_to_do_not_call=True)
+    if outcome is OutcomeClass.VOICEMAIL and not policy.retry_voicemail:
+        return Outcome("voicemail", None, None)
+    if policy.status == ENDED:
+        return Outcome("cancelled", None, Reason.CANCELLED)
+    if attempts >= policy.max_attempts:
+        final = "voicemail" if outcome is OutcomeClass.VOICEMAIL else "failed"
+        return Outcome(final, None, Reason.MAX_ATTEMPTS)
+    delays = policy.retry_delays
+    delay = {
+        OutcomeClass.VOICEMAIL: delays.voicemail,
+        OutcomeClass.BUSY: delays.busy,
+        OutcomeClass.NO_ANSWER: delays.no_answer,
+    }.get(outcome, delays.failed)
+    return Outcome("pending", now + timedelta(seconds=delay), Reason.RETRY_DELAY)
+
+
+# -- internals ---------------------------------------------------------------
+
+
+def _unknown_time_zone(customer: CustomerFacts, policy: CampaignPolicy) -> bool:
+    return bool(
+        policy.respect_recipient_time_zone
+        and customer.number
+        and not customer.time_zones
+        and not policy.calling_hours
+    )
+
+
+def _capacity_deadline(customer: CustomerFacts, policy: CampaignPolicy) -> datetime | None:
+    if customer.attempts or policy.started_at is None or policy.capacity_wait is None:
+        return None
+    return aware_utc(policy.started_at) + policy.capacity_wait
+
+
+def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetime) -> Decision:
+    """The time-dependent part, shared by campaign_gate (customer None) and eligibility."""
+    if policy.status == ENDED:
+        return Decision(Action.SKIP, Reason.CAMPAIGN_NOT_RUNNING, detail="campaign has ended")
+    latest = policy.latest_at and aware_utc(policy.latest_at)
+    if latest is not None and now >= latest:
+        return Decision(
+            Action.SKIP, Reason.SCHEDULE_EXPIRED, detail=f"latestAt {latest:%Y-%m-%d %H:%M} UTC has passed"
+        )
+    if policy.status == PAUSED:
+        return Decision(Action.WAIT, Reason.CAMPAIGN_PAUSED, detail="campaign is paused")
+
+    earliest = policy.earliest_at and aware_utc(policy.earliest_at)
+    zones = customer.time_zones if customer and policy.respect_recipient_time_zone else ()
+    retry_at = customer.next_attempt_at if customer and customer.attempts > 0 else None
+    retry_at = retry_at and aware_utc(retry_at)
+    local_window = every_day(policy.recipient_start, policy.recipient_end)
+    blocked = [zone for zone in zones if not is_open(local_window, zone, now)]
+    hours = f"{policy.recipient_start:%H:%M}–{policy.recipient_end:%H:%M}"
+
+    # 1. The first rule that stops dialing right now names the reason.
+    if policy.status == SCHEDULED:
+        reason, detail = Reason.CAMPAIGN_NOT_RUNNING, "campaign has not been started"
+    elif earliest is not None and now < earliest:
+        reason, detail = Reason.SCHEDULE_NOT_STARTED, f"earliestAt is {earliest:%Y-%m-%d %H:%M} UTC"
+    elif not is_open(policy.calling_hours, policy.time_zone, now):
+        reason, detail = Reason.OUTSIDE_CALLING_HOURS, f"outside calling hours ({policy.time_zone})"
+    elif retry_at is not None and retry_at > now:
+        reason, detail = Reason.RETRY_DELAY, f"retry due {retry_at:%Y-%m-%d %H:%M} UTC"
+    elif blocked:
+        reason, detail = (
+            Reason.RECIPIENT_LOCAL_TIME,
+            f"outside {hours} recipient time in {_local_times(blocked, now)}",
+        )
+    else:
+        return Decision(Action.DIAL)
+    if policy.status == SCHEDULED and (earliest is None or earliest <= now):
+        return Decision(Action.WAIT, reason, None, detail)  # starting it is up to a person or the tick
+
+    # 2. The earliest instant every rule allows, from the first one any could.
+    start = max(t for t in (now, earliest, retry_at) if t is not None)
+    end = start + SEARCH_HORIZON
+    sets = [intervals(local_window, zone, start, end) for zone in zones]
+    if policy.calling_hours:
+        sets.append(intervals(policy.calling_hours, policy.time_zone, start, end))
+    until = first_common_instant(sets, start, end)
+
+    # 3. A wait that outlasts a deadline is a skip.
+    if latest is not None and (until or end) >= latest:
+        return Decision(
+            Action.SKIP,
+            Reason.SCHEDULE_EXPIRED,
+            detail=f"{detail}; cannot be dialed before {latest:%Y-%m-%d %H:%M} UTC",
+        )
+    if until is None:
+        return Decision(
+            Action.WAIT, reason, None, f"{detail}; no time within {SEARCH_HORIZON.days} days suits every rule"
+        )
+    if reason is Reason.RECIPIENT_LOCAL_TIME:
+        detail += f" until {until.astimezone(ZoneInfo(blocked[0])):%a %H:%M} {blocked[0]}"
+    elif reason is Reason.OUTSIDE_CALLING_HOURS:
+        detail += f" until {until.astimezone(ZoneInfo(policy.time_zone)):%a %H:%M}"
+    return Decision(Action.WAIT, reason, until, detail)
+
+
+def _local_times(zones: list[str], now: datetime) -> str:
+    shown = ", ".join(f"{zone} ({now.astimezone(ZoneInfo(zone)):%H:%M})" for zone in zones[:3])
+    return shown + (f" and {len(zones) - 3} more" if len(zones) > 3 else "")

@@ -1,0 +1,56 @@
+"""Turn stored rows into the plain values dialer.engine decides on. Reads only; writes nothing."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from campaigns.models import Campaign, Customer
+from dialer.engine import CampaignPolicy, CustomerFacts, RetryDelays, Window
+
+_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def campaign_policy(campaign: Campaign) -> CampaignPolicy:
+    """The engine's view of a campaign; the organization's floor bounds the callee-local window."""
+    org = campaign.organization
+    delays = {**RetryDelays().__dict__, **_retry_delays(campaign.retry_delays)}
+    return CampaignPolicy(
+        status=campaign.status,
+        time_zone=campaign.time_zone,
+        calling_hours=tuple(
+            Window(
+                weekday=_DAYS[w["day"]],
+                start=time.fromisoformat(w["start"]),
+                end=time.fromisoformat(w["end"]),
+            )
+            for w in campaign.calling_hours
+        ),
+        earliest_at=campaign.earliest_at,
+        latest_at=campaign.latest_at,
+        started_at=campaign.started_at,
+        capacity_wait=(
+            timedelta(seconds=campaign.capacity_wait_seconds) if campaign.capacity_wait_seconds else None
+        ),
+        respect_recipient_time_zone=campaign.respect_recipient_time_zone,
+        recipient_start=max(campaign.recipient_earliest or org.recipient_earliest, org.recipient_earliest),
+        recipient_end=min(campaign.recipient_latest or org.recipient_latest, org.recipient_latest),
+        max_attempts=campaign.max_attempts,
+        retry_delays=RetryDelays(**delays),
+        retry_voicemail=campaign.retry_voicemail,
+    )
+
+
+def _retry_delays(stored: dict) -> dict:
+    names = {"busy": "busy", "noAnswer": "no_answer", "voicemail": "voicemail", "failed": "failed"}
+    return {names[k]: int(v) for k, v in (stored or {}).items() if k in names}
+
+
+def customer_facts(customer: Customer, *, do_not_call: bool) -> CustomerFacts:
+    """Impossible numbers were skipped at import, so a customer asked about here has a usable one."""
+    return CustomerFacts(
+        number=customer.number if customer.number_e164_check_enabled else "",
+        time_zones=customer.zone_list,
+        attempts=customer.attempts,
+        next_attempt_at=customer.next_attempt_at,
+        do_not_call=do_not_call,
+    )

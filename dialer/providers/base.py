@@ -1,0 +1,143 @@
+"""The provider protocol: how the dialer places calls and hears back about them.
+
+A provider module defines one subclass of `Provider`. The registry at the
+bottom loads them lazily by `ProviderAccount.kind`.
+
+- `place_call(call)` asks the provider to dial and returns its call id.
+  It raises `ProviderError(retryable=...)`; retryable errors are retried with
+  backoff, others end the call with `ProviderError.ended_reason`.
+- `parse_webhook(request)` authenticates a callback and turns it into
+  `CallEvent`s; it raises `WebhookRejected` for anything not from the provider.
+- `fetch_status(call)` asks about a call we have not heard from in too long
+  (the reaper uses it) and returns what the provider knows, as events.
+Every HTTP request and answer is handed to `record` so users see why a call failed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from campaigns.models import Call, ProviderAccount
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """One thing a provider said about one call, in Vapi's vocabulary."""
+
+    kind: str  # "status-update" | "end-of-call-report"
+    status: str  # a Call.status value; "ended" for end-of-call reports
+    call_id: str = ""  # ours, echoed back in metadata
+    provider_call_id: str = ""
+    ended_reason: str = ""
+    at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    cost: Decimal | None = None
+    summary: str = ""
+    transcript: str = ""
+    recording_url: str = ""
+    stereo_recording_url: str = ""
+    analysis: dict[str, Any] | None = None
+    raw: str = ""  # the body as received (truncated when stored)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+        for key in ("at", "started_at", "ended_at"):
+            if key in data:
+                data[key] = data[key].isoformat()
+        if "cost" in data:
+            data["cost"] = str(data["cost"])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallEvent:
+        values = dict(data)
+        for key in ("at", "started_at", "ended_at"):
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        if values.get("cost") is not None:
+            values["cost"] = Decimal(values["cost"])
+        return cls(**values)
+
+    @property
+    def dedupe_key(self) -> str:
+        """Delivering the same event twice changes nothing: (call, kind, status) is recorded once."""
+        return f"{self.kind}:{self.status}"
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a request.
+
+    `retryable`: try again later (5xx, 429, timeouts, refused connections).
+    `retry_after`: seconds the provider asked us to wait, if it said.
+    `ended_reason`: the call's endedReason when we give up.
+    `outcome_unknown`: the request may have reached the provider (a read timeout): neither
+    retry nor fail; the call's callbacks, or the reaper, will tell.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        ended_reason: str = "call.start.error-provider-request-failed",
+        http_status: int | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.ended_reason = ended_reason
+        self.http_status = http_status
+
+
+class WebhookRejected(Exception):
+    """A callback we refuse: unauthenticated, malformed or too large. `status` is the HTTP answer."""
+
+    def __init__(self, message: str, *, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# record(kind, summary, http_status=None, body="") stores one exchange on the call's log.
+Recorder = Callable[..., None]
+
+
+@dataclass
+class Provider(ABC):
+    account: ProviderAccount
+    record: Recorder = field(default=lambda *args, **kwargs: None)
+
+    @abstractmethod
+    def place_call(self, call: Call) -> str:
+        """Ask the provider to dial `call`; return the provider's call id or raise ProviderError."""
+
+    def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
+        raise WebhookRejected("this provider sends no webhooks", status=404)
+
+    def fetch_status(self, call: Call) -> list[CallEvent]:
+        return []
+
+
+_REGISTRY = {
+    "simulated": "dialer.providers.simulated.SimulatedProvider",
+    "vapi": "dialer.providers.vapi.VapiProvider",
+}
+
+
+def provider_for(account: ProviderAccount, record: Recorder | None = None) -> Provider:
+    """The provider implementation for an account, imported on first use."""
+    module_name, _, class_name = _REGISTRY[account.kind].rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(account=account, record=record or (lambda *a, **k: None))

@@ -1,0 +1,104 @@
+"""The simulated provider: no network, outcomes drawn from a configurable mix, deterministic per seed.
+
+It schedules its own callbacks as `SimulatedEvent` rows, which the beat-driven
+sweep delivers through `record_call_event` exactly like webhooks. Every duration
+is multiplied by SIMULATED_TIME_SCALE (0.02 turns a 60 s call into 1.2 s).
+
+Account settings (all optional):
+    {"seed": 1,
+     "mix": {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "failed": 5, "optOut": 3},
+     "ringSeconds": [3, 20], "talkSeconds": [20, 120]}
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from campaigns.models import Call
+from dialer.models import SimulatedEvent
+from dialer.providers.base import CallEvent, Provider
+
+DEFAULT_MIX = {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "failed": 5, "optOut": 3}
+ENDED_REASONS = {
+    "answered": "customer-ended-call",
+    "noAnswer": "customer-did-not-answer",
+    "busy": "customer-busy",
+    "voicemail": "voicemail",
+    "failed": "call.in-progress.error-sip-outbound-call-failed-to-connect",
+    "optOut": "customer-opted-out",
+}
+
+
+class SimulatedProvider(Provider):
+    def _plan(self, call: Call) -> list[tuple[float, CallEvent]]:
+        """(seconds after placing, event) for one call, the same for the same seed, customer and attempt."""
+        config = self.account.settings or {}
+        rng = random.Random(f"{config.get('seed', 1)}:{call.customer_id}:{call.attempt}")
+        mix = config.get("mix") or DEFAULT_MIX
+        outcome = rng.choices(list(mix), weights=list(mix.values()))[0]
+        ring_low, ring_high = config.get("ringSeconds", [3, 20])
+        talk_low, talk_high = config.get("talkSeconds", [20, 120])
+        ring = min(rng.uniform(ring_low, ring_high), call.campaign.max_ring_seconds)
+        reason = ENDED_REASONS[outcome]
+        ringing = (0.5, CallEvent(kind="status-update", status="ringing", call_id=str(call.pk)))
+        if outcome in ("noAnswer", "busy", "failed"):
+            end_at = call.campaign.max_ring_seconds if outcome == "noAnswer" else rng.uniform(1, 4)
+            return [ringing, (end_at, self._ended(call, reason, None))]
+        talk = rng.uniform(5, 25) if outcome == "voicemail" else rng.uniform(talk_low, talk_high)
+        talk = min(talk, call.campaign.max_duration_seconds)
+        answered = CallEvent(kind="status-update", status="in-progress", call_id=str(call.pk))
+        cost = Decimal(str(round(0.05 + talk / 60 * 0.09, 4)))
+        report = CallEvent(
+            kind="end-of-call-report",
+            status="ended",
+            call_id=str(call.pk),
+            ended_reason=reason,
+            cost=cost,
+            summary=f"Simulated call: {outcome} after {talk:.0f}s.",
+            transcript="AI: Hello!\nUser: Hi.\n",
+            analysis={
+                "summary": f"Simulated {outcome}.",
+                "successEvaluation": str(outcome == "answered").lower(),
+            },
+        )
+        return [
+            ringing,
+            (ring, answered),
+            (ring + talk, self._ended(call, reason, cost)),
+            (ring + talk + 1, report),
+        ]
+
+    @staticmethod
+    def _ended(call: Call, reason: str, cost: Decimal | None) -> CallEvent:
+        return CallEvent(
+            kind="status-update", status="ended", call_id=str(call.pk), ended_reason=reason, cost=cost
+        )
+
+    def place_call(self, call: Call) -> str:
+        provider_call_id = f"sim-{uuid.uuid4()}"
+        now = timezone.now()
+        scale = settings.SIMULATED_TIME_SCALE
+        events = []
+        for seconds, event in self._plan(call):
+            event = CallEvent(**{**event.__dict__, "provider_call_id": provider_call_id})
+            due = now + timedelta(seconds=seconds * scale)
+            stamped = CallEvent(**{**event.__dict__, "at": due})
+            if stamped.status == "in-progress":
+                stamped = CallEvent(**{**stamped.__dict__, "started_at": due})
+            events.append(SimulatedEvent(account=self.account, due_at=due, payload=stamped.to_json()))
+        self.record("request", f"simulated call placed ({len(events)} events scheduled)")
+        SimulatedEvent.objects.bulk_create(events)
+        return provider_call_id
+
+    def fetch_status(self, call: Call) -> list[CallEvent]:
+        """Whatever is still scheduled for this call, delivered now."""
+        pending = SimulatedEvent.objects.filter(account=self.account, payload__call_id=str(call.pk))
+        events = [CallEvent.from_json(e.payload) for e in pending]
+        pending.delete()
+        return events

@@ -1,0 +1,237 @@
+"""A Vapi-compatible provider: POST /call to dial, webhooks to hear back, GET /call/{id} to reconcile.
+
+Each call carries its way home (spec §10-§11): our per-account webhook URL, the account's secret
+(sent back in X-Vapi-Secret) and our ids in the overrides' metadata. Exchanges are recorded with
+the secret and API key redacted. 5xx, 408, 429, timeouts and broken connections are retryable;
+other 4xx end the call with Vapi's endedReason if the body has one, else REJECTED.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import requests.adapters
+from django.conf import settings
+from django.http import HttpRequest
+
+from campaigns.models import Call, CallStatus
+from dialer.providers.base import CallEvent, Provider, ProviderError, WebhookRejected
+
+FAILED = "call.start.error-provider-request-failed"
+REJECTED = "call.start.error-provider-rejected-request"
+NOT_FOUND = "call.dialdeck.not-found-at-provider"
+RETRYABLE_REASONS = {"call.start.error-subscription-concurrency-limit-reached"}
+MESSAGES = ("status-update", "end-of-call-report")
+OVERRIDES = dict(assistantId="assistantOverrides", squadId="squadOverrides", workflowId="workflowOverrides")
+# CreateCustomerDTO key -> Customer field, sent when set (numberE164CheckEnabled only when false).
+CUSTOMER_DTO = {"number": "number", "name": "name", "email": "email", "sipUri": "sip_uri"}
+CUSTOMER_DTO |= {"externalId": "external_id", "extension": "extension"}
+WEB = ("https://", "http://")
+
+
+def _new_session() -> requests.Session:
+    """One keep-alive pool per process, big enough for the placement threads (dialer.placement)."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+_session = _new_session()  # a forked child starts its own
+os.register_at_fork(after_in_child=lambda: globals().update(_session=_new_session()))
+
+
+class VapiProvider(Provider):
+    def place_call(self, call: Call) -> str:
+        """POST /call; returns Vapi's call id. Raises ProviderError (see the module docstring)."""
+        answer = self._send("POST", "/call", self._body(call))
+        if not _text(answer.get("id"), 100):
+            raise ProviderError("answered without a call id", retryable=False, ended_reason=REJECTED)
+        return answer["id"]
+
+    def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
+        """Authenticate first, then bound and parse one server message; [] for what we do not act on.
+
+        Raises WebhookRejected: 401 missing or wrong secret, 413 over WEBHOOK_MAX_BYTES, 400 not JSON.
+        """
+        auth, secret = request.headers.get("Authorization", ""), self.account.webhook_secret.encode()
+        given = (request.headers.get("X-Vapi-Secret", ""), auth[7:] if auth[:7].lower() == "bearer " else "")
+        if not secret or not any(g and hmac.compare_digest(g.encode(), secret) for g in given):
+            raise WebhookRejected("missing or wrong webhook secret", status=401)
+        limit, declared = settings.WEBHOOK_MAX_BYTES, str(request.META.get("CONTENT_LENGTH", ""))
+        if (declared.isdigit() and int(declared) > limit) or len(body := request.read(limit + 1)) > limit:
+            raise WebhookRejected(f"body over {limit} bytes", status=413)
+        try:
+            message = json.loads(body)["message"]
+            call, kind = _obj(message.get("call")), message.get("type")
+        except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
+            raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
+        known_status = kind == "end-of-call-report" or message.get("status") in CallStatus.values
+        if kind not in MESSAGES or not known_status:
+            return []
+        raw = self._redact(body.decode(errors="replace"))
+        return [_event(kind, call | message, raw=raw, at=_when(message.get("timestamp")), **_ids(call))]
+
+    def fetch_status(self, call: Call) -> list[CallEvent]:
+        """GET /call/{id} as events: its status, and its report once ended. 404: ended with NOT_FOUND."""
+        ids = {"call_id": str(call.pk), "provider_call_id": call.provider_call_id}
+        if not call.provider_call_id:
+            return []
+        try:
+            found = self._send("GET", f"/call/{quote(call.provider_call_id, safe='')}", poll=True)
+        except ProviderError as exc:
+            if exc.http_status != 404:
+                raise
+            return [CallEvent(kind="status-update", status="ended", ended_reason=NOT_FOUND, **ids)]
+        if found.get("status") not in CallStatus.values:
+            return []
+        events = [_event("status-update", found, raw=self._redact(json.dumps(found)), **ids)]
+        if found["status"] == "ended" and (found.get("analysis") or found.get("artifact")):
+            events.append(_event("end-of-call-report", found, raw=events[0].raw, **ids))
+        return events
+
+    def _body(self, call: Call) -> dict[str, Any]:
+        """CreateCallDTO (spec §10): customer overrides deep-merged under our server and metadata."""
+        campaign, customer, account, phone = call.campaign, call.customer, self.account, call.phone_number
+        server = {"url": f"{settings.SITE_URL}/webhooks/vapi/{account.webhook_token}", "timeoutSeconds": 20}
+        server["headers"] = {"X-Vapi-Secret": account.webhook_secret}
+        metadata = {"campaignId": str(campaign.pk), "customerId": str(customer.pk), "callId": str(call.pk)}
+        metadata |= {"customerIndex": customer.position, "attempt": call.attempt}
+        ours = {"server": server, "serverMessages": list(MESSAGES), "metadata": metadata}
+        overrides = _merge(_obj(customer.assistant_overrides), ours)
+        if campaign.machine_detection and "voicemailDetection" not in overrides:
+            overrides["voicemailDetection"] = {"provider": "vapi"}
+        target_key, target = campaign.target
+        if target_key == "workflowId":  # WorkflowOverrides holds nothing but variableValues
+            overrides = {k: v for k, v in overrides.items() if k == "variableValues"}
+        dto = {key: getattr(customer, f) for key, f in CUSTOMER_DTO.items() if getattr(customer, f)}
+        if not customer.number_e164_check_enabled:
+            dto["numberE164CheckEnabled"] = False
+        body = {target_key: target, "phoneNumberId": phone.provider_phone_number_id or str(phone.pk)}
+        body |= {"customer": dto, "name": f"camp {str(campaign.pk)[:8]} #{customer.position}"[:40]}
+        return body | ({OVERRIDES[target_key]: overrides} if overrides else {})
+
+    def _send(self, method: str, path: str, body: dict | None = None, poll: bool = False) -> dict:
+        """One exchange, both halves recorded. Returns the JSON object answered; raises ProviderError."""
+        kinds = ("poll", "poll") if poll else ("request", "response")
+        self.record(kinds[0], f"{method} {path}", body=self._redact(json.dumps(body)) if body else "")
+        url, timeout = self.account.base_url.rstrip("/") + path, settings.PROVIDER_HTTP_TIMEOUT
+        headers = {"Authorization": f"Bearer {self.account.api_key}"}
+        try:
+            answer = _session.request(
+                method, url, json=body, headers=headers, timeout=timeout, allow_redirects=False
+            )
+        except requests.ReadTimeout as exc:
+            # The request went out; the provider may have created the call. Posting again could
+            # ring the person twice, so the call waits for its callbacks or the reaper instead.
+            self.record(kinds[1], f"{method} {path}: {_describe(exc)}")
+            raise ProviderError(
+                f"{method} {path}: {_describe(exc)}", retryable=False, outcome_unknown=not poll
+            ) from exc
+        except requests.RequestException as exc:
+            self.record(kinds[1], f"{method} {path}: {_describe(exc)}")
+            raise ProviderError(f"{method} {path}: {_describe(exc)}", retryable=True) from exc
+        code = answer.status_code
+        self.record(kinds[1], f"{method} {path} -> {code}", http_status=code, body=self._redact(answer.text))
+        try:
+            data = _obj(answer.json())
+        except ValueError:
+            data = {}
+        if 200 <= code < 300:
+            return data
+        reason, said = _text(data.get("endedReason"), 200), str(data.get("message") or "")[:120]
+        retryable = code >= 500 or code in (408, 429) or reason in RETRYABLE_REASONS
+        ended = reason or (FAILED if retryable else REJECTED)
+        wait = min(300, int(after)) if (after := answer.headers.get("Retry-After", "")).isdigit() else None
+        text = f"{method} {path}: the provider answered {code} {said}".strip()
+        raise ProviderError(text, retryable=retryable, retry_after=wait, ended_reason=ended, http_status=code)
+
+    def _redact(self, text: str) -> str:
+        for secret in filter(None, (self.account.webhook_secret, self.account.api_key)):
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def _ids(call: dict) -> dict[str, str]:
+    """Our call id from the overrides' metadata (or the call's own), and the provider's id."""
+    found = [_obj(_obj(call.get(key)).get("metadata")) for key in OVERRIDES.values()]
+    metadata = next(filter(None, found), _obj(call.get("metadata")))
+    try:
+        call_id = str(uuid.UUID(_text(metadata.get("callId"), 36)))
+    except ValueError:
+        call_id = ""
+    return {"call_id": call_id, "provider_call_id": _text(call.get("id"), 100)}
+
+
+def _event(kind: str, source: dict, **common: Any) -> CallEvent:
+    """An event from a server message merged over its call, or from a Call object (GET /call)."""
+    artifact, analysis = _obj(source.get("artifact")), _obj(source.get("analysis"))
+    recording = _obj(artifact.get("recording"))
+    mono = artifact.get("recordingUrl") or _obj(recording.get("mono")).get("combinedUrl")
+    stereo = artifact.get("stereoRecordingUrl") or recording.get("stereoUrl")
+    status = "ended" if kind == "end-of-call-report" else source["status"]
+    return CallEvent(
+        kind=kind,
+        status=status,
+        ended_reason=_text(source.get("endedReason"), 200) if status == "ended" else "",
+        started_at=_when(source.get("startedAt")),
+        ended_at=_when(source.get("endedAt")) if status == "ended" else None,
+        cost=_cost(source.get("cost")),
+        summary=_text(analysis.get("summary")),
+        transcript=_text(artifact.get("transcript")),
+        recording_url=_text(mono, 500, WEB),
+        stereo_recording_url=_text(stereo, 500, WEB),
+        analysis=analysis or None,
+        **common,
+    )
+
+
+def _merge(base: dict, ours: dict) -> dict:
+    """Deep merge: nested objects merge key by key; `ours` wins."""
+    both = {k for k, v in ours.items() if isinstance(v, dict) and isinstance(base.get(k), dict)}
+    return base | {k: _merge(base[k], v) if k in both else v for k, v in ours.items()}
+
+
+def _obj(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, limit: int = 10**7, starts: tuple[str, ...] = ("",)) -> str:
+    return value if isinstance(value, str) and len(value) <= limit and value.startswith(starts) else ""
+
+
+def _when(value: Any) -> datetime | None:
+    """Milliseconds since the epoch (message.timestamp) or ISO 8601 (startedAt, endedAt), as aware UTC."""
+    try:
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return datetime.fromtimestamp(value / 1000, tz=UTC) if type(value) in (int, float) else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _cost(value: Any) -> Decimal | None:
+    try:  # None, booleans, objects and NaN all raise here
+        cost = Decimal(str(value))
+        return cost.quantize(Decimal("0.0001")) if 0 <= cost < 10**6 else None
+    except InvalidOperation:
+        return None
+
+
+def _describe(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {settings.PROVIDER_HTTP_TIMEOUT:g} s ({type(exc).__name__})"
+    root: BaseException = exc
+    while root.__cause__ or root.__context__:
+        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    return f"{type(root).__name__}: {root}"[:160]

@@ -1,0 +1,63 @@
+"""Thin Celery tasks: load by id, return early if the row moved on, call dispatch or a service."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import shared_task
+
+from dialer import dispatch, placement, webhooks
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_placement(call_ids: list[str]) -> None:
+    """Hand freshly queued calls to the workers, in batches (each call stays idempotent)."""
+    for start in range(0, len(call_ids), placement.BATCH):
+        place_calls.delay(call_ids[start : start + placement.BATCH])
+
+
+@shared_task(ignore_result=True)
+def tick() -> None:
+    """Beat, about every second: start due campaigns, dispatch running ones, finish what is done.
+
+    Not acks_late: a lost tick is replaced by the next one a second later.
+    """
+    dispatch.tick(enqueue=enqueue_placement)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def place_calls(call_ids: list[str]) -> None:
+    """Place queued calls at their provider.
+
+    acks_late is safe: each call is taken with a conditional UPDATE (status queued and
+    not yet taken), so a redelivered batch skips calls another run already placed.
+    """
+    for call_id, retry_in in placement.place_many(call_ids):
+        if retry_in is not None:
+            place_calls.apply_async(([call_id],), countdown=retry_in)
+
+
+@shared_task(ignore_result=True)
+def reap_stale_calls() -> None:
+    """Close calls the provider never finished telling us about, so concurrency is never leaked."""
+    placement.reap_stale_calls()
+
+
+@shared_task(ignore_result=True)
+def sweep_simulated() -> None:
+    """Deliver the simulated provider's due events through the same path as webhooks."""
+    placement.deliver_simulated_events()
+
+
+@shared_task(ignore_result=True)
+def record_webhooks() -> None:
+    """Beat, every half second: record the webhook events the web processes stored.
+
+    Keeps going while batches come back full, for up to a few seconds, so a burst is drained
+    without waiting for the next beat.
+    """
+    deadline = time.monotonic() + 5
+    while webhooks.record_received_events() == webhooks.BATCH and time.monotonic() < deadline:
+        pass

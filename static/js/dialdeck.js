@@ -1,0 +1,39 @@
+// Dialdeck: the little the dashboard needs beyond htmx. Say so when an htmx request fails,
+// since htmx does not swap error responses (403, 500) or report a lost connection by itself.
+(function () {
+  "use strict";
+
+  function announce(text) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var p = document.createElement("p");
+    p.className = "message message-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    box.replaceChildren(p);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 403) {
+      announce("You are not allowed to do that. Ask an admin if you need to.");
+    } else if (status === 404) {
+      announce("That no longer exists. Reload the page.");
+    } else {
+      announce("Something went wrong (" + status + "). Please try again.");
+    }
+  });
+
+  var offline = false;
+  document.addEventListener("htmx:sendError", function () {
+    if (!offline) announce("The server cannot be reached. Live figures resume when it is back.");
+    offline = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (offline && event.detail.successful) {
+      offline = false;
+      var box = document.getElementById("messages");
+      if (box) box.replaceChildren();
+    }
+  });
+})();

@@ -1,0 +1,198 @@
+"""record_call_event: the only writer of outcomes. Idempotent, order-tolerant, counters always true."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import Call, Campaign, Customer, DoNotCall
+from dialer.dispatch import dispatch_campaign
+from dialer.providers.base import CallEvent
+
+ANY_TIME = {
+    "respect_recipient_time_zone": False,
+    "max_attempts": 2,
+    "retry_delays": {"busy": 60, "noAnswer": 60, "voicemail": 60, "failed": 60},
+}
+
+
+@pytest.fixture
+def running(make_campaign, owner) -> Campaign:
+    campaign = services.campaign_start(campaign=make_campaign(3, strategy=ANY_TIME), by=owner)
+    dispatch_campaign(campaign, enqueue=lambda ids: None)
+    return campaign
+
+
+def placed(campaign: Campaign) -> Call:
+    call = Call.objects.filter(campaign=campaign).order_by("attempt", "customer__position").first()
+    services.call_placed(call=call, provider_call_id=f"prov-{call.pk}")
+    return call
+
+
+def event(call: Call, kind: str, status: str, **extra) -> CallEvent:
+    return CallEvent(kind=kind, status=status, call_id=str(call.pk), **extra)
+
+
+def deliver(call: Call, *events: CallEvent) -> None:
+    for e in events:
+        services.record_call_event(account=call.provider_account, event=e)
+
+
+def recount(campaign: Campaign) -> dict[str, int]:
+    by_status = dict(Call.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")))
+    return {
+        "calls_queued": by_status.get("queued", 0),
+        "calls_in_progress": sum(by_status.get(s, 0) for s in ("ringing", "in-progress", "forwarding")),
+        "calls_ended": by_status.get("ended", 0),
+        "calls_ended_voicemail": Call.objects.filter(campaign=campaign, ended_reason="voicemail").count(),
+    }
+
+
+def counters(campaign: Campaign) -> dict[str, int]:
+    campaign.refresh_from_db()
+    return {k: getattr(campaign, k) for k in recount(campaign)}
+
+
+def lifecycle(call: Call, reason: str = "customer-ended-call") -> list[CallEvent]:
+    started = timezone.now()
+    return [
+        event(call, "status-update", "ringing"),
+        event(call, "status-update", "in-progress", at=started),
+        event(call, "status-update", "ended", ended_reason=reason, at=started + timedelta(seconds=42)),
+        event(
+            call,
+            "end-of-call-report",
+            "ended",
+            ended_reason=reason,
+            cost=Decimal("0.12"),
+            summary="Confirmed.",
+            started_at=started,
+            ended_at=started + timedelta(seconds=42),
+            recording_url="https://example.com/r.wav",
+            analysis={"successEvaluation": "true"},
+        ),
+    ]
+
+
+def test_a_call_answered_and_finished_completes_its_customer(running) -> None:
+    call = placed(running)
+    deliver(call, *lifecycle(call))
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason, call.summary, call.cost) == (
+        "ended",
+        "customer-ended-call",
+        "Confirmed.",
+        Decimal("0.12"),
+    )
+    assert call.duration_seconds == pytest.approx(42, abs=0.01)
+    customer = Customer.objects.get(pk=call.customer_id)
+    assert (customer.state, customer.last_outcome) == ("completed", "customer-ended-call")
+    assert counters(running) == recount(running)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))), ids=lambda o: "".join(map(str, o)))
+def test_any_order_of_the_same_events_gives_the_same_result(running, order) -> None:
+    call = placed(running)
+    events = lifecycle(call)
+    deliver(call, *(events[i] for i in order))
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason, call.report_received) == ("ended", "customer-ended-call", True)
+    assert call.summary == "Confirmed."
+    assert Customer.objects.get(pk=call.customer_id).state == "completed"
+    assert counters(running) == recount(running)
+
+
+def test_every_event_delivered_three_times_counts_once(running) -> None:
+    call = placed(running)
+    for e in lifecycle(call, reason="voicemail"):
+        deliver(call, e, e, e)
+    running.refresh_from_db()
+    assert (running.calls_ended, running.calls_ended_voicemail) == (1, 1)
+    assert counters(running) == recount(running)
+    assert call.log.filter(kind="webhook").count() == 4
+
+
+def test_a_late_ringing_never_moves_a_call_backwards(running) -> None:
+    call = placed(running)
+    deliver(call, event(call, "status-update", "in-progress"), event(call, "status-update", "ringing"))
+    call.refresh_from_db()
+    assert call.status == "in-progress"
+    assert counters(running) == recount(running)
+
+
+def test_an_event_for_an_unknown_call_changes_nothing(running, provider) -> None:
+    before = counters(running)
+    result = services.record_call_event(
+        account=provider,
+        event=CallEvent(
+            kind="status-update", status="ended", provider_call_id="nope", ended_reason="customer-busy"
+        ),
+    )
+    assert result is None
+    assert counters(running) == before
+
+
+def test_another_accounts_event_cannot_touch_our_call(running, other_caller_id) -> None:
+    call = placed(running)
+    result = services.record_call_event(
+        account=other_caller_id.provider_account,
+        event=event(call, "status-update", "ended", ended_reason="customer-busy"),
+    )
+    assert result is None
+    call.refresh_from_db()
+    assert call.status == "queued"
+
+
+def test_a_busy_line_is_retried_after_the_delay_then_fails_when_attempts_run_out(running) -> None:
+    call = placed(running)
+    deliver(call, event(call, "status-update", "ended", ended_reason="customer-busy"))
+    customer = Customer.objects.get(pk=call.customer_id)
+    assert customer.state == "pending"
+    assert customer.next_attempt_at > timezone.now() + timedelta(seconds=50)
+    Customer.objects.filter(pk=customer.pk).update(next_attempt_at=timezone.now())
+    Campaign.objects.filter(pk=running.pk).update()  # nothing else changes
+    dispatch_campaign(Campaign.objects.get(pk=running.pk), enqueue=lambda ids: None)
+    second = Call.objects.get(customer=customer, attempt=2)
+    services.call_placed(call=second, provider_call_id="prov-2nd")
+    deliver(second, event(second, "status-update", "ended", ended_reason="customer-did-not-answer"))
+    customer.refresh_from_db()
+    assert (customer.state, customer.reason, customer.attempts) == ("failed", "max_attempts", 2)
+    assert counters(running) == recount(running)
+
+
+def test_an_opt_out_puts_the_number_on_the_do_not_call_list(running, org) -> None:
+    call = placed(running)
+    deliver(call, event(call, "status-update", "ended", ended_reason="customer-opted-out"))
+    customer = Customer.objects.get(pk=call.customer_id)
+    assert (customer.state, customer.reason) == ("skipped", "do_not_call")
+    assert DoNotCall.objects.get(organization=org, number=customer.number).source == "opt-out"
+
+
+def test_a_call_ending_after_the_campaign_ended_closes_its_customer_for_good(running, owner) -> None:
+    call = placed(running)
+    Call.objects.filter(pk=call.pk).update(placing_at=timezone.now())  # it is at the provider
+    services.campaign_end(campaign=running, by=owner)
+    deliver(call, event(call, "status-update", "ended", ended_reason="customer-busy"))
+    customer = Customer.objects.get(pk=call.customer_id)
+    assert (customer.state, customer.reason) == ("cancelled", "cancelled")
+    running.refresh_from_db()
+    assert running.customers_final == running.customers_total
+    assert counters(running) == recount(running)
+
+
+def test_ending_drops_queued_calls_that_never_left_us(running, owner) -> None:
+    assert Call.objects.filter(campaign=running).count() == 3
+    services.campaign_end(campaign=running, by=owner)
+    assert not Call.objects.filter(campaign=running).exists()
+    assert set(running.customers.values_list("state", "attempts")) == {("cancelled", 0)}
+    assert (
+        counters(running)
+        == recount(running)
+        == {"calls_queued": 0, "calls_in_progress": 0, "calls_ended": 0, "calls_ended_voicemail": 0}
+    )

@@ -1,0 +1,304 @@
+"""The campaign builder: customers checked row by row before anything is saved, errors next to fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from campaigns import services
+from campaigns.models import Campaign, Customer, DialPlanEntry
+
+pytestmark = pytest.mark.django_db
+
+GOOD_CSV = (
+    "number,name,email,externalId,plan\n"
+    "+14155550101,Ada,ada@example.com,crm-1,gold\n"
+    "+14155550102,Bob,,crm-2,\n"
+)
+TWO_BAD_ROWS = (
+    "number,name\n"
+    "+14155550101,Ada\n"
+    "12345,Bob\n"  # line 3: not E.164
+    "+14155550103,Cy\n"
+    "+1415555abcd,Di\n"  # line 5: not E.164
+    "+14155550105,Ed\n"
+)
+
+
+def form_data(caller_id, **overrides) -> dict:
+    data = {
+        "name": "Spring renewals",
+        "agent_kind": "assistant",
+        "agent_id": "asst-42",
+        "caller_mode": "single",
+        "phone_number": str(caller_id.pk),
+        "customers_text": "",
+        "time_zone": "Europe/Paris",
+        "respect_recipient_time_zone": "on",
+        "max_attempts": "3",
+        "retry_busy": "10",
+        "retry_no_answer": "30",
+        "retry_voicemail_delay": "60",
+        "retry_failed": "0.5",
+        "retry_voicemail": "on",
+        "max_concurrent_calls": "10",
+        "calls_per_minute": "",
+        "dialing_order": "fifo",
+        "max_ring_seconds": "30",
+        "priority": "5",
+        "intent": "save",
+        "plan-TOTAL_FORMS": "2",
+        "plan-INITIAL_FORMS": "0",
+        "plan-MIN_NUM_FORMS": "1",
+        "plan-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def tag(content: str, name: str) -> str:
+    """The HTML tag of the input named `name`."""
+    start = content.index(f'name="{name}"')
+    return content[content.rindex("<", 0, start) : content.index(">", start) + 1]
+
+
+def csv_file(text: str, name: str = "customers.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def test_the_empty_builder_defaults_to_waiting_for_start_in_the_organizations_zone(
+    as_manager, org, caller_id
+) -> None:
+    org.time_zone = "Europe/Paris"
+    org.save()
+    content = as_manager.get(reverse("campaigns:create")).content.decode()
+    assert '<option value="Europe/Paris" selected>' in content
+    assert tag(content, "auto_start").startswith('<input type="checkbox"') and " checked" not in tag(
+        content, "auto_start"
+    )
+    assert " checked" in tag(content, "respect_recipient_time_zone")
+    assert "Times are in Europe/Paris" in content
+
+
+def test_it_creates_a_campaign_from_a_csv_upload(as_manager, org, caller_id) -> None:
+    org.time_zone = "Europe/Paris"
+    org.save()
+    data = form_data(
+        caller_id,
+        customers_file=csv_file(GOOD_CSV),
+        earliest_at="2031-01-15T09:30",
+        **{"hours_mon_on": "on", "hours_mon_start": "09:00", "hours_mon_end": "17:30"},
+    )
+    response = as_manager.post(reverse("campaigns:create"), data)
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "campaigns:detail", args=[campaign.pk]
+    )
+    assert (campaign.name, campaign.assistant_id, campaign.phone_number_id) == (
+        "Spring renewals",
+        "asst-42",
+        caller_id.pk,
+    )
+    assert campaign.earliest_at == datetime(2031, 1, 15, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    assert campaign.earliest_at.astimezone(ZoneInfo("UTC")).hour == 8
+    assert campaign.auto_start is False
+    assert campaign.calling_hours == [{"day": "mon", "start": "09:00", "end": "17:30"}]
+    assert campaign.retry_delays == {"busy": 600, "noAnswer": 1800, "voicemail": 3600, "failed": 30}
+    assert campaign.customers_total == 2
+    ada = Customer.objects.get(campaign=campaign, number="+14155550101")
+    assert (ada.name, ada.email, ada.external_id) == ("Ada", "ada@example.com", "crm-1")
+    assert ada.assistant_overrides == {"variableValues": {"plan": "gold"}}
+
+
+def test_the_preview_lists_every_bad_row_by_line_and_saves_nothing(as_manager, caller_id) -> None:
+    response = as_manager.post(
+        reverse("campaigns:create"), form_data(caller_id, customers_file=csv_file(TWO_BAD_ROWS))
+    )
+    content = response.content.decode()
+    assert response.status_code == 422
+    assert not Campaign.objects.exists() and not Customer.objects.exists()
+    assert "5 rows read:</strong>\n    3 ready" in content and "2 bad" in content
+    assert '<tr data-line="3">' in content and '<tr data-line="5">' in content
+    assert (
+        "<code>12345,Bob</code>" in content
+        and "number: must be a valid phone number in E.164 format" in content
+    )
+    # The upload moved into the paste box, to be fixed in place.
+    assert "+1415555abcd,Di" in content.split('name="customers_text"', 1)[1].split("</textarea>", 1)[0]
+    assert 'name="drop_bad_rows"' in content
+
+
+def test_fixing_the_bad_rows_in_place_then_saves(as_manager, caller_id) -> None:
+    fixed = TWO_BAD_ROWS.replace("12345,", "+14155550102,").replace("+1415555abcd,", "+14155550104,")
+    response = as_manager.post(reverse("campaigns:create"), form_data(caller_id, customers_text=fixed))
+    assert response.status_code == 302
+    assert Campaign.objects.get().customers_total == 5
+
+
+def test_ticking_drop_the_bad_rows_saves_only_the_good_ones(as_manager, caller_id) -> None:
+    data = form_data(caller_id, customers_text=TWO_BAD_ROWS, drop_bad_rows="on")
+    assert as_manager.post(reverse("campaigns:create"), data).status_code == 302
+    numbers = set(Customer.objects.values_list("number", flat=True))
+    assert numbers == {"+14155550101", "+14155550103", "+14155550105"}
+
+
+def test_preview_saves_nothing_even_when_every_row_is_good(as_manager, caller_id) -> None:
+    response = as_manager.post(
+        reverse("campaigns:create"), form_data(caller_id, customers_text=GOOD_CSV, intent="preview")
+    )
+    assert response.status_code == 200 and "2 rows read:" in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_a_number_listed_twice_is_a_bad_row(as_manager, caller_id) -> None:
+    text = "number\n+14155550101\n+14155550102\n+14155550101\n"
+    content = as_manager.post(
+        reverse("campaigns:create"), form_data(caller_id, customers_text=text)
+    ).content.decode()
+    assert '<tr data-line="4">' in content and "number +14155550101 is already on line 2" in content
+    assert not Campaign.objects.exists()
+
+
+def test_a_pasted_column_of_numbers_needs_no_header(as_manager, caller_id) -> None:
+    text = "+14155550101\n+14155550102\n"
+    assert (
+        as_manager.post(reverse("campaigns:create"), form_data(caller_id, customers_text=text)).status_code
+        == 302
+    )
+    assert Campaign.objects.get().customers_total == 2
+
+
+def test_a_file_without_a_number_column_is_refused_whole(as_manager, caller_id) -> None:
+    data = form_data(caller_id, customers_text="name,email\nAda,a@example.com\n", drop_bad_rows="on")
+    content = as_manager.post(reverse("campaigns:create"), data).content.decode()
+    assert "The header line must name a number or a sipUri column" in content
+    assert not Campaign.objects.exists()
+
+
+def test_do_not_call_numbers_are_counted_in_the_preview(as_manager, org, owner, caller_id) -> None:
+    services.dnc_add(organization=org, by=owner, numbers=[("+14155550102", "")])
+    data = form_data(caller_id, customers_text=GOOD_CSV, intent="preview")
+    content = as_manager.post(reverse("campaigns:create"), data).content.decode()
+    assert "1 on the do-not-call list" in content and "saved as skipped, never called" in content
+
+
+def test_a_campaign_needs_customers(as_manager, caller_id) -> None:
+    content = as_manager.post(reverse("campaigns:create"), form_data(caller_id)).content.decode()
+    assert "Add at least one customer" in content and not Campaign.objects.exists()
+
+
+def test_form_errors_appear_next_to_their_fields(as_manager, caller_id) -> None:
+    data = form_data(
+        caller_id,
+        name="",
+        phone_number="",
+        customers_text=GOOD_CSV,
+        max_attempts="50",
+        **{"hours_tue_on": "on"},
+    )
+    response = as_manager.post(reverse("campaigns:create"), data)
+    content = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="id_name_error"' in content and 'aria-invalid="true"' in content
+    assert 'id="id_phone_number_error"' in content and "Choose the caller ID to call from." in content
+    assert 'id="id_max_attempts_error"' in content
+    assert "Give a time, or untick the day." in content
+
+
+def test_the_services_errors_come_back_next_to_their_fields(as_manager, caller_id) -> None:
+    data = form_data(
+        caller_id,
+        customers_text=GOOD_CSV,
+        recipient_earliest="06:00",
+        earliest_at="2031-01-15T09:30",
+        latest_at="2031-01-14T09:30",
+    )
+    content = as_manager.post(reverse("campaigns:create"), data).content.decode()
+    errors_of = lambda name: content.split(f'id="id_{name}_error"', 1)[1].split("</ul>", 1)[0]  # noqa: E731
+    assert "may only narrow the organization&#x27;s calling hours (08:00–21:00)" in errors_of(
+        "recipient_earliest"
+    )
+    assert "must not be before earliestAt" in errors_of("latest_at")
+    assert not Campaign.objects.exists()
+
+
+def test_it_builds_a_dial_plan_with_a_list_per_caller_id(as_manager, caller_id, second_caller_id) -> None:
+    data = form_data(
+        caller_id,
+        caller_mode="dial_plan",
+        phone_number="",
+        **{
+            "plan-0-phone_number": str(caller_id.pk),
+            "plan-0-customers_text": "number\n+14155550101\n+14155550102\n",
+            "plan-1-phone_number": str(second_caller_id.pk),
+            "plan-1-customers_file": csv_file("number\n+12125550101\n"),
+        },
+    )
+    assert as_manager.post(reverse("campaigns:create"), data).status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.uses_dial_plan and campaign.customers_total == 3
+    entries = {
+        e.phone_number_id: e.customers.count() for e in DialPlanEntry.objects.filter(campaign=campaign)
+    }
+    assert entries == {caller_id.pk: 2, second_caller_id.pk: 1}
+
+
+def test_a_dial_plan_line_without_a_caller_id_is_an_error_on_that_line(as_manager, caller_id) -> None:
+    data = form_data(
+        caller_id, caller_mode="dial_plan", **{"plan-0-customers_text": "number\n+14155550101\n"}
+    )
+    content = as_manager.post(reverse("campaigns:create"), data).content.decode()
+    assert 'id="id_plan-0-phone_number_error"' in content and not Campaign.objects.exists()
+
+
+def test_add_a_caller_id_adds_a_line_and_saves_nothing(as_manager, caller_id) -> None:
+    data = form_data(caller_id, caller_mode="dial_plan", intent="add_line")
+    content = as_manager.post(reverse("campaigns:create"), data).content.decode()
+    assert 'name="plan-2-phone_number"' in content and not Campaign.objects.exists()
+
+
+def test_editing_a_scheduled_campaign_changes_it_and_adds_customers(
+    as_manager, campaign, second_caller_id
+) -> None:
+    page = as_manager.get(reverse("campaigns:edit", args=[campaign.pk])).content.decode()
+    assert 'value="Renewals"' in page
+    data = form_data(
+        second_caller_id,
+        name="Renewals (March)",
+        agent_kind="workflow",
+        agent_id="wf-9",
+        max_attempts="5",
+        customers_text="number\n+14155550000\n+13125550199\n",
+    )
+    data.pop("caller_mode")
+    response = as_manager.post(reverse("campaigns:edit", args=[campaign.pk]), data, follow=True)
+    assert "Added 1 customers (1 already in the campaign were skipped)." in response.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.workflow_id, campaign.assistant_id) == ("Renewals (March)", "wf-9", None)
+    assert campaign.phone_number_id == second_caller_id.pk and campaign.max_attempts == 5
+    assert campaign.customers_total == 6
+
+
+def test_a_paused_campaign_keeps_its_agent_and_schedule_but_takes_new_rules(
+    as_manager, running, owner, caller_id
+) -> None:
+    services.campaign_pause(campaign=running, by=owner)
+    page = as_manager.get(reverse("campaigns:edit", args=[running.pk])).content.decode()
+    assert " disabled" in tag(page, "agent_id") and " disabled" in tag(page, "earliest_at")
+    assert " disabled" not in tag(page, "max_concurrent_calls")
+    data = form_data(caller_id, name="Renewals", agent_id="someone-else", max_concurrent_calls="3")
+    assert as_manager.post(reverse("campaigns:edit", args=[running.pk]), data).status_code == 302
+    running.refresh_from_db()
+    assert (
+        running.assistant_id == "asst-1" and running.max_concurrent_calls == 3 and running.status == "paused"
+    )
+
+
+def test_an_ended_campaign_cannot_be_edited(as_manager, campaign, owner) -> None:
+    services.campaign_end(campaign=campaign, by=owner)
+    response = as_manager.get(reverse("campaigns:edit", args=[campaign.pk]), follow=True)
+    assert "can be edited while scheduled or paused" in response.content.decode()

@@ -1,0 +1,203 @@
+"""The claim loop: due customers become queued calls, within every limit, never twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import Call, Campaign, Customer, DoNotCall
+from dialer.dispatch import dispatch_campaign, tick
+from tests.conftest import customers
+
+ANY_TIME = {"respect_recipient_time_zone": False, "max_concurrent_calls": 5}
+
+
+def started(campaign: Campaign, owner) -> Campaign:
+    return services.campaign_start(campaign=campaign, by=owner)
+
+
+def enqueued() -> tuple[list, callable]:
+    sent: list[str] = []
+    return sent, sent.extend
+
+
+def recount(campaign: Campaign) -> dict[str, int]:
+    by_status = dict(Call.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")))
+    return {
+        "calls_queued": by_status.get("queued", 0),
+        "calls_in_progress": sum(by_status.get(s, 0) for s in ("ringing", "in-progress", "forwarding")),
+        "calls_ended": by_status.get("ended", 0),
+    }
+
+
+def counters(campaign: Campaign) -> dict[str, int]:
+    campaign.refresh_from_db()
+    return {k: getattr(campaign, k) for k in ("calls_queued", "calls_in_progress", "calls_ended")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_queues_no_more_calls_than_the_campaign_allows(make_campaign, owner) -> None:
+    campaign = started(make_campaign(12, strategy=ANY_TIME), owner)
+    sent, enqueue = enqueued()
+    assert dispatch_campaign(campaign, enqueue=enqueue) == 5
+    assert len(sent) == 5  # handed to placement after commit
+    assert Customer.objects.filter(campaign=campaign, state="queued").count() == 5
+    assert (
+        counters(campaign)
+        == recount(campaign)
+        == {"calls_queued": 5, "calls_in_progress": 0, "calls_ended": 0}
+    )
+    assert dispatch_campaign(campaign, enqueue=enqueue) == 0  # every line busy
+    campaign.refresh_from_db()
+    assert campaign.waiting_reason == "all_lines_busy"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_organization_cap_holds_across_campaigns(make_campaign, owner, org) -> None:
+    org.max_concurrent_calls = 7
+    org.save()
+    first = started(make_campaign(10, strategy=ANY_TIME, name="A"), owner)
+    second = started(
+        make_campaign(10, strategy=ANY_TIME, name="B", customers=customers(10, start=100)), owner
+    )
+    _, enqueue = enqueued()
+    assert dispatch_campaign(first, enqueue=enqueue) == 5
+    assert dispatch_campaign(second, enqueue=enqueue) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_paces_calls_per_minute(make_campaign, owner) -> None:
+    campaign = started(make_campaign(10, strategy={**ANY_TIME, "calls_per_minute": 3}), owner)
+    _, enqueue = enqueued()
+    assert dispatch_campaign(campaign, enqueue=enqueue) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_skips_numbers_put_on_the_do_not_call_list_after_import(make_campaign, owner, org) -> None:
+    campaign = started(make_campaign(3, strategy=ANY_TIME), owner)
+    blocked = campaign.customers.first()
+    DoNotCall.objects.create(
+        organization=org, number=blocked.number, source="manual"
+    )  # a race with the import
+    _, enqueue = enqueued()
+    assert dispatch_campaign(campaign, enqueue=enqueue) == 2
+    blocked.refresh_from_db()
+    assert (blocked.state, blocked.reason) == ("skipped", "do_not_call")
+    assert not Call.objects.filter(customer=blocked).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_makes_customers_wait_for_their_own_morning(make_campaign, owner) -> None:
+    # 03:00 in Chicago: the callee-local floor (08:00-21:00) says wait until 08:00 there (14:00 UTC).
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    campaign = started(make_campaign(2, customers=customers(2, area="312")), owner)
+    _, enqueue = enqueued()
+    assert dispatch_campaign(campaign, now=now, enqueue=enqueue) == 0
+    waiting = Customer.objects.filter(campaign=campaign)
+    assert {(c.state, c.reason) for c in waiting} == {("pending", "recipient_local_time")}
+    assert {c.next_attempt_at for c in waiting} == {datetime(2026, 11, 24, 14, 0, tzinfo=UTC)}
+    assert "America/Chicago" in waiting[0].reason_detail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_paused_campaign_dispatches_nothing(make_campaign, owner) -> None:
+    campaign = services.campaign_pause(campaign=started(make_campaign(3, strategy=ANY_TIME), owner), by=owner)
+    _, enqueue = enqueued()
+    assert dispatch_campaign(campaign, enqueue=enqueue) == 0
+    assert not Call.objects.filter(campaign=campaign).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tick_starts_due_campaigns_and_leaves_future_ones(make_campaign) -> None:
+    due = make_campaign(2, strategy=ANY_TIME, name="due")
+    later = make_campaign(
+        2,
+        strategy=ANY_TIME,
+        name="later",
+        customers=customers(2, start=10),
+        earliest_at=datetime(2099, 1, 1, tzinfo=UTC),
+    )
+    held = make_campaign(
+        2, strategy={**ANY_TIME, "auto_start": False}, name="held", customers=customers(2, start=20)
+    )
+    _, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    statuses = dict(Campaign.objects.values_list("name", "status"))
+    assert statuses == {"due": "in-progress", "later": "scheduled", "held": "scheduled"}
+    assert Call.objects.filter(campaign=due).count() == 2
+    assert not Call.objects.filter(campaign__in=[later, held]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tick_finishes_a_campaign_past_latest_at_and_says_why_customers_were_not_called(make_campaign, owner):
+    campaign = started(make_campaign(3, strategy=ANY_TIME), owner)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        latest_at=datetime(2026, 1, 1, tzinfo=UTC), earliest_at=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    _, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.ended_reason) == ("ended", "campaign.ended.success")
+    assert set(campaign.customers.values_list("state", "reason")) == {("skipped", "schedule_expired")}
+    assert campaign.customers_final == 3
+
+
+def _claim_concurrently(campaign_id, rounds: int, barrier: threading.Barrier, errors: list) -> None:
+    try:
+        barrier.wait()
+        for _ in range(rounds):
+            dispatch_campaign(Campaign.objects.get(pk=campaign_id), enqueue=lambda ids: None)
+    except Exception as exc:  # noqa: BLE001
+        errors.append(exc)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claimers_never_claim_a_customer_twice(make_campaign, owner, org) -> None:
+    org.max_concurrent_calls = 1000
+    org.save()
+    campaign = started(make_campaign(300, strategy={**ANY_TIME, "max_concurrent_calls": 500}), owner)
+    barrier, errors = threading.Barrier(4), []
+    threads = [
+        threading.Thread(target=_claim_concurrently, args=(campaign.pk, 6, barrier, errors)) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    per_customer = Call.objects.filter(campaign=campaign).values("customer").annotate(n=Count("id"))
+    assert per_customer.count() == 300
+    assert max(row["n"] for row in per_customer) == 1
+    assert counters(campaign) == recount(campaign)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tick_sends_again_a_queued_call_whose_placement_task_was_lost(make_campaign, owner) -> None:
+    campaign = started(make_campaign(2, strategy=ANY_TIME), owner)
+    dispatch_campaign(campaign, enqueue=lambda ids: None)  # the tasks never reach a worker
+    lost = Call.objects.filter(campaign=campaign).first()
+    Call.objects.filter(pk=lost.pk).update(created_at=lost.created_at - timedelta(minutes=1))
+    sent, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    assert sent == [str(lost.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_call_is_re_sent_once_per_interval_not_on_every_tick(make_campaign, owner) -> None:
+    campaign = started(make_campaign(1, strategy=ANY_TIME), owner)
+    dispatch_campaign(campaign, enqueue=lambda ids: None)
+    Call.objects.filter(campaign=campaign).update(created_at=timezone.now() - timedelta(minutes=1))
+    sent, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    tick(enqueue=enqueue)  # no worker took it yet: not sent twice
+    assert len(sent) == 1
+    tick(enqueue=enqueue, now=timezone.now() + timedelta(seconds=61))
+    assert len(sent) == 2

@@ -1,0 +1,395 @@
+"""Vapi's webhooks at /webhooks/vapi/<token>: parsed into the right events, recorded once whatever
+the order or the number of deliveries, and refused when forged, malformed or too large."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.test import RequestFactory
+
+from campaigns import services
+from campaigns.models import Call, CallLog, ProviderAccount
+from dialer import placement
+from dialer.providers.vapi import VapiProvider
+from dialer.webhooks import record_received_events
+from tests.fakes.dialdeck_side import (
+    counters,
+    queue_calls,
+    recount,
+    vapi_account,
+    vapi_caller_id,
+    vapi_campaign,
+)
+from tests.fakes.vapi_server import FakeVapi
+
+FIXTURES = Path(__file__).resolve().parents[1] / "spec" / "fixtures" / "provider"
+RINGING, IN_PROGRESS, ENDED, REPORT = "ringing", "in-progress", "ended", "report"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+def vapi():
+    with FakeVapi() as server:
+        server.drop_webhooks = True  # these tests deliver the webhooks themselves
+        yield server
+
+
+@pytest.fixture
+def account(org, vapi) -> ProviderAccount:
+    return vapi_account(org, vapi)
+
+
+@pytest.fixture
+def placed(account):
+    """Three calls of one campaign, placed at the fake provider and waiting for news."""
+    people = [services.CustomerInput(number=f"+1415555{i:04d}", name=f"Person {i}") for i in range(3)]
+    calls = queue_calls(vapi_campaign(vapi_caller_id(account), people, strategy={"max_attempts": 1}))
+    for call in calls:
+        assert placement.place_one(str(call.pk)) is None
+    return list(Call.objects.filter(pk__in=[c.pk for c in calls]).order_by("customer__position"))
+
+
+def message(call: Call, step: str, reason: str = "customer-ended-call") -> dict:
+    """A fixture's server message rewritten for one of our calls."""
+    name = {
+        RINGING: "webhook-status-update.json",
+        IN_PROGRESS: "webhook-status-update.json",
+        ENDED: "webhook-status-update-ended.json",
+        REPORT: "webhook-end-of-call-report.json",
+    }[step]
+    body = copy.deepcopy(fixture(name))
+    body["message"]["call"]["id"] = call.provider_call_id
+    body["message"]["call"]["assistantOverrides"]["metadata"]["callId"] = str(call.pk)
+    # Vapi echoes the overrides we sent, our secret included.
+    secret = call.provider_account.webhook_secret
+    body["message"]["call"]["assistantOverrides"]["server"]["headers"]["X-Vapi-Secret"] = secret
+    if step == RINGING:
+        body["message"]["status"] = "ringing"
+    if step in (ENDED, REPORT):
+        body["message"]["endedReason"] = reason
+    return body
+
+
+def post(client, account: ProviderAccount, body, *, secret: str | None = "", **headers):
+    """POST to the account's webhook URL, then let the worker record what the endpoint stored.
+
+    `secret` '' means the right one, None means none at all.
+    """
+    if secret is not None:
+        headers["HTTP_X_VAPI_SECRET"] = secret or account.webhook_secret
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    response = client.post(
+        f"/webhooks/vapi/{account.webhook_token}", data=data, content_type="application/json", **headers
+    )
+    record_received_events()
+    return response
+
+
+def webhook_rows() -> int:
+    return CallLog.objects.filter(kind="webhook").count()
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+
+def parse(account: ProviderAccount, body: dict) -> list:
+    request = RequestFactory().post(
+        "/hook",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_X_VAPI_SECRET=account.webhook_secret,
+    )
+    return VapiProvider(account=account).parse_webhook(request)
+
+
+def test_each_fixture_is_parsed_into_the_events_it_describes(account) -> None:
+    [in_progress] = parse(account, fixture("webhook-status-update.json"))
+    [ended] = parse(account, fixture("webhook-status-update-ended.json"))
+    [report] = parse(account, fixture("webhook-end-of-call-report.json"))
+
+    assert (in_progress.kind, in_progress.status, in_progress.ended_reason) == (
+        "status-update",
+        "in-progress",
+        "",
+    )
+    assert in_progress.provider_call_id == "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b"
+    assert in_progress.call_id == ""  # the fixture's metadata has no callId of ours
+    assert in_progress.at == datetime(2026, 10, 5, 16, 0, 4, 512000, tzinfo=UTC)
+    assert in_progress.started_at == datetime(2026, 10, 5, 16, 0, 4, 512000, tzinfo=UTC)
+    assert (ended.status, ended.ended_reason) == ("ended", "customer-did-not-answer")
+    assert ended.ended_at == datetime(2026, 10, 5, 16, 0, 35, tzinfo=UTC)
+    assert (report.kind, report.status, report.ended_reason) == (
+        "end-of-call-report",
+        "ended",
+        "customer-ended-call",
+    )
+    assert report.cost == Decimal("0.1875")
+    assert report.summary == "John confirmed the password reset worked; rated 5/5."
+    assert report.transcript.startswith("AI: Hi John")
+    assert report.recording_url == "https://storage.example.com/rec/e1f2a3b4.wav"
+    assert report.analysis["structuredData"] == {"satisfied": True, "score": 5}
+    assert (report.started_at, report.ended_at) == (
+        datetime(2026, 10, 5, 16, 0, 4, 512000, tzinfo=UTC),
+        datetime(2026, 10, 5, 16, 2, 41, 90000, tzinfo=UTC),
+    )
+    assert "<per-campaign shared secret>" in report.raw
+
+
+def test_our_call_id_is_found_in_squad_overrides_or_the_calls_own_metadata(account) -> None:
+    ours = "0b3b7c1e-5a55-4d6e-9d55-2b1f2f6c3a10"
+    squad = fixture("webhook-status-update.json")
+    squad["message"]["call"]["squadOverrides"] = squad["message"]["call"].pop("assistantOverrides")
+    squad["message"]["call"]["squadOverrides"]["metadata"]["callId"] = ours
+    plain = fixture("webhook-status-update.json")
+    plain["message"]["call"].pop("assistantOverrides")
+    plain["message"]["call"]["metadata"] = {"callId": ours}
+
+    assert [e.call_id for e in parse(account, squad) + parse(account, plain)] == [ours, ours]
+
+
+def test_recordings_are_read_from_the_newer_artifact_recording_object_too(account) -> None:
+    body = fixture("webhook-end-of-call-report.json")
+    artifact = body["message"]["artifact"]
+    del artifact["recordingUrl"]
+    artifact["recording"] = {
+        "mono": {"combinedUrl": "https://r.example/m.wav"},
+        "stereoUrl": "https://r.example/s.wav",
+    }
+
+    [report] = parse(account, body)
+
+    assert (report.recording_url, report.stereo_recording_url) == (
+        "https://r.example/m.wav",
+        "https://r.example/s.wav",
+    )
+
+
+def test_other_messages_and_unknown_statuses_are_acknowledged_and_ignored(account) -> None:
+    odd = fixture("webhook-status-update.json")
+    odd["message"]["status"] = "teleporting"
+
+    assert parse(account, fixture("webhook-campaign-predial.json")) == []
+    assert parse(account, odd) == []
+    assert parse(account, {"message": {"type": "transcript", "transcript": "hi"}}) == []
+
+
+# -- over HTTP -------------------------------------------------------------------------------------
+
+
+def test_a_call_told_its_whole_story_ends_with_its_report(client, account, placed) -> None:
+    call = placed[0]
+    for step in (RINGING, IN_PROGRESS, ENDED, REPORT):
+        answer = post(client, account, message(call, step))
+        assert (answer.status_code, answer.json()) == (200, {"received": 1})
+
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason, call.report_received) == ("ended", "customer-ended-call", True)
+    assert call.cost == Decimal("0.1875") and call.duration_seconds > 0
+    assert call.customer.state == "completed"
+    assert counters(call.campaign) == recount(call.campaign)
+    bodies = "".join(CallLog.objects.filter(call=call, kind="webhook").values_list("body", flat=True))
+    assert '"X-Vapi-Secret": "[redacted]"' in bodies and account.webhook_secret not in bodies
+
+
+def test_a_webhook_delivered_three_times_is_recorded_once(client, account, placed) -> None:
+    call = placed[0]
+    for step in (RINGING, IN_PROGRESS, ENDED, REPORT):
+        for _ in range(3):
+            assert post(client, account, message(call, step)).status_code == 200
+
+    assert CallLog.objects.filter(call=call, kind="webhook").count() == 4
+    assert counters(call.campaign) == recount(call.campaign)
+    assert call.campaign.calls_ended == 1
+
+
+def test_late_and_out_of_order_webhooks_never_move_a_call_backwards(client, account, placed) -> None:
+    first, second = placed[0], placed[1]
+    for step in (ENDED, IN_PROGRESS, RINGING):  # the end first
+        post(client, account, message(first, step, reason="customer-busy"))
+    for step in (RINGING, REPORT, IN_PROGRESS, ENDED):  # the report before the status says ended
+        post(client, account, message(second, step))
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.ended_reason, first.customer.state) == ("ended", "customer-busy", "failed")
+    assert (second.status, second.ended_reason, second.report_received) == (
+        "ended",
+        "customer-ended-call",
+        True,
+    )
+    assert second.summary.startswith("John confirmed")
+    assert counters(first.campaign) == recount(first.campaign)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"secret": "wrong"},
+        {"secret": None},
+        {"secret": None, "HTTP_AUTHORIZATION": "Bearer wrong"},
+        {"secret": None, "HTTP_AUTHORIZATION": "Basic c2VjcmV0"},
+    ],
+    ids=["wrong-secret", "no-secret", "wrong-bearer", "not-bearer"],
+)
+def test_forged_webhooks_are_refused_and_change_nothing(client, account, placed, headers) -> None:
+    call = placed[0]
+    before = counters(call.campaign)
+
+    answer = post(client, account, message(call, ENDED), **headers)
+
+    assert answer.status_code == 401
+    assert webhook_rows() == 0
+    call.refresh_from_db()
+    assert call.status == "queued" and counters(call.campaign) == before
+
+
+def test_a_bearer_token_is_accepted_like_the_legacy_header(client, account, placed) -> None:
+    answer = post(
+        client,
+        account,
+        message(placed[0], RINGING),
+        secret=None,
+        HTTP_AUTHORIZATION=f"Bearer {account.webhook_secret}",
+    )
+
+    assert answer.status_code == 200 and webhook_rows() == 1
+
+
+def test_another_accounts_secret_opens_nothing(client, org, account, placed) -> None:
+    other = ProviderAccount.objects.create(organization=org, name="Other", kind="vapi", base_url="http://x")
+
+    assert post(client, account, message(placed[0], ENDED), secret=other.webhook_secret).status_code == 401
+    assert post(client, other, message(placed[0], ENDED)).json() == {"received": 1}  # not its call: ignored
+    assert webhook_rows() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"message": {"type": "status-update", "status": "end',
+        b"",
+        b"[]",
+        b'{"msg": {}}',
+        b'{"message": "ended"}',
+        b"\xff\xfe",
+    ],
+    ids=["truncated", "empty", "array", "no-message", "message-not-object", "not-utf8"],
+)
+def test_malformed_webhooks_get_a_400_and_change_nothing(client, account, placed, body) -> None:
+    assert post(client, account, body).status_code == 400
+    assert webhook_rows() == 0
+
+
+def test_a_10_mb_body_is_refused_before_it_is_parsed(client, account, placed) -> None:
+    body = message(placed[0], REPORT)
+    body["message"]["artifact"]["transcript"] = "x" * (10 * 1024 * 1024)
+
+    answer = post(client, account, body)
+
+    assert answer.status_code == 413 and webhook_rows() == 0
+
+
+def test_a_webhook_about_a_call_we_do_not_know_gets_a_200_and_changes_nothing(
+    client, account, placed, caplog
+) -> None:
+    stranger = message(placed[0], ENDED)
+    stranger["message"]["call"]["id"] = "not-one-of-ours"
+    stranger["message"]["call"]["assistantOverrides"]["metadata"]["callId"] = (
+        "00000000-0000-4000-8000-000000000000"
+    )
+    before = counters(placed[0].campaign)
+
+    with caplog.at_level(logging.INFO):
+        answer = post(client, account, stranger)
+
+    assert (answer.status_code, answer.json()) == (200, {"received": 1})
+    assert webhook_rows() == 0 and counters(placed[0].campaign) == before
+    assert "unknown call" in caplog.text or "name no call" in caplog.text
+    assert "+1415" not in caplog.text and account.webhook_secret not in caplog.text
+
+
+def test_an_unknown_address_is_404_and_only_post_is_allowed(client, account) -> None:
+    assert client.post("/webhooks/vapi/nobody", data="{}", content_type="application/json").status_code == 404
+    assert client.get(f"/webhooks/vapi/{account.webhook_token}").status_code == 405
+
+
+def test_counters_equal_a_recount_after_duplicated_shuffled_forged_and_broken_deliveries(
+    client, account, placed
+) -> None:
+    reasons = ["customer-ended-call", "voicemail", "customer-did-not-answer"]
+    deliveries = [
+        (call, step, reason)
+        for call, reason in zip(placed, reasons, strict=True)
+        for step in (RINGING, IN_PROGRESS, ENDED, REPORT)
+    ]
+    deliveries *= 3
+    random.Random(4).shuffle(deliveries)
+    refused = 0
+    for i, (call, step, reason) in enumerate(deliveries):
+        assert post(client, account, message(call, step, reason)).status_code == 200
+        if i % 4 == 0:  # a forger and a broken sender in between
+            refused += (
+                post(client, account, message(call, ENDED, "manually-canceled"), secret="guess").status_code
+                == 401
+            )
+            refused += post(client, account, b'{"message": {"type": "status-upd').status_code == 400
+
+    assert refused == 2 * len(range(0, len(deliveries), 4))
+    assert [
+        c.ended_reason
+        for c in Call.objects.filter(pk__in=[c.pk for c in placed]).order_by("customer__position")
+    ] == reasons
+    assert CallLog.objects.filter(kind="webhook").count() == 3 * 4
+    campaign = placed[0].campaign
+    assert counters(campaign) == recount(campaign)
+    assert (campaign.calls_ended, campaign.calls_ended_voicemail, campaign.customers_final) == (3, 1, 3)
+
+
+# -- the inbox between the endpoint and the recorder -----------------------------------------------
+
+
+def test_an_accepted_webhook_is_kept_until_a_worker_records_it(client, account, placed) -> None:
+    call = placed[0]
+    response = client.post(
+        f"/webhooks/vapi/{account.webhook_token}",
+        data=json.dumps(message(call, ENDED)),
+        content_type="application/json",
+        HTTP_X_VAPI_SECRET=account.webhook_secret,
+    )
+    assert response.status_code == 200 and response.json() == {"received": 1}
+    call.refresh_from_db()
+    assert call.status != "ended"  # no worker yet: stored, not lost
+    assert record_received_events() == 1
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", "customer-ended-call")
+    assert record_received_events() == 0  # recorded once
+
+
+def test_an_event_that_cannot_be_recorded_is_dropped_without_blocking_the_next(
+    account, placed, caplog
+) -> None:
+    from dialer.models import WebhookEvent
+    from dialer.providers.base import CallEvent
+
+    call = placed[0]
+    WebhookEvent.objects.create(
+        account=account, payload={"kind": "status-update", "status": "ended", "at": "not a time"}
+    )
+    good = CallEvent(kind="status-update", status="ended", call_id=str(call.pk), ended_reason="customer-busy")
+    WebhookEvent.objects.create(account=account, payload=good.to_json())
+    with caplog.at_level(logging.ERROR):
+        assert record_received_events() == 2
+    call.refresh_from_db()
+    assert call.ended_reason == "customer-busy"
+    assert "could not be recorded" in caplog.text
+    assert not WebhookEvent.objects.exists()
