@@ -144,6 +144,7 @@ def test_limit_1000_is_allowed(api, three) -> None:
         ("sortBy=name", "sortBy must be one of"),
         ("status=running", "status must be one of"),
         ("createdAtGt=yesterday", "createdAtGt must be a valid ISO 8601 date string"),
+        ("updatedAtLe=0001-01-01T00:30:00%2B01:00", "updatedAtLe must be a valid ISO 8601 date string"),
     ],
 )
 def test_bad_query_values_are_refused_naming_the_parameter(query, field, api, three) -> None:
@@ -151,6 +152,14 @@ def test_bad_query_values_are_refused_naming_the_parameter(query, field, api, th
 
     assert response.status_code == 400
     assert any(m.startswith(field) for m in messages(response)), messages(response)
+
+
+def test_an_offset_postgresql_cannot_store_is_read_as_the_same_instant_in_utc(api, three) -> None:
+    # Python accepts offsets up to ±23:59; PostgreSQL refuses beyond ±15:59.
+    response = api.get("/campaign", {"updatedAtGe": "0559-08-15T10:11:16.2-19:54", "sortOrder": "DESC"})
+
+    assert response.status_code == 200
+    assert names(response) == ["Campaign 2", "Campaign 1", "Campaign 0"]
 
 
 def test_deleted_campaigns_are_never_listed(api, three) -> None:

@@ -22,14 +22,19 @@ def join(path: str, key: str | int) -> str:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 date-time as an aware datetime (UTC when no offset is given), or None."""
+    """An ISO 8601 date-time converted to UTC (taken as UTC when no offset is given), or None.
+
+    Converting here keeps offsets PostgreSQL refuses (beyond ±15:59, which Python accepts)
+    out of queries, and turns a date pushed past year 1 or 9999 by its offset into a
+    validation error instead of a server error.
+    """
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_hhmm(value: Any) -> time | None:
