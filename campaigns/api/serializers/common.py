@@ -11,10 +11,12 @@ from rest_framework.fields import empty
 from rest_framework.serializers import as_serializer_error
 
 
-def iso(value: datetime | None) -> str | None:
-    """UTC with milliseconds and Z, as Vapi writes timestamps: 2026-10-01T09:12:30.117Z."""
-    if value is None:
-        return None
+def iso(value: datetime | str | None) -> str | None:
+    """UTC with milliseconds and Z, as Vapi writes timestamps: 2026-10-01T09:12:30.117Z.
+
+    A string is taken as already written so (the database formatted it, see selectors)."""
+    if value is None or isinstance(value, str):
+        return value
     utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
@@ -81,13 +82,12 @@ class CampaignSerializer(serializers.Serializer):
             # Each customer's echo is built once and shared by `customers` and the `calls` map.
             echoes = {c.id: customer_echo(c) for c in documents.customers}
             if campaign.uses_dial_plan:
+                # Ids are text on PostgreSQL and UUIDs elsewhere (selectors._document_columns).
+                by_entry = defaultdict(list)
+                for c in documents.customers:
+                    by_entry[str(c.dial_plan_entry_id)].append(echoes[c.id])
                 data["dialPlan"] = [
-                    {
-                        "phoneNumberId": str(entry.phone_number_id),
-                        "customers": [
-                            echoes[c.id] for c in documents.customers if c.dial_plan_entry_id == entry.id
-                        ],
-                    }
+                    {"phoneNumberId": str(entry.phone_number_id), "customers": by_entry[str(entry.id)]}
                     for entry in documents.dial_plan
                 ]
             else:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import selectors
@@ -28,6 +32,12 @@ class ApiView(APIView):
 
     parser_classes = [VapiJSONParser]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response):
+            response.add_post_render_callback(_release_data)
+        return response
+
     def get_campaign(self, request, campaign_id: Any) -> Campaign:
         campaign = selectors.campaign_for(request.organization, campaign_id)
         if campaign is None:
@@ -35,7 +45,37 @@ class ApiView(APIView):
         return campaign
 
 
+def _release_data(response: Response) -> None:
+    """Drop the rendered data. DRF keeps the view and its response in a reference cycle
+    (view.response, response.renderer_context["view"]), so the data (for a campaign
+    document, ~100,000 objects) would otherwise wait for the cyclic collector, which then
+    spends >100 ms walking it: the bytes to send are all that is needed after rendering."""
+    response.data = None
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Building a 10,000-customer document allocates ~100,000 small acyclic objects (rows,
+    dicts, strings), which set off the cyclic collector over and over, each pass walking the
+    whole process's heap: a third of the document's time, measured. Reference counting
+    still frees everything; the collector resumes (and catches up) when the block ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def campaign_documents(campaigns: list[Campaign]) -> list[dict[str, Any]]:
+    """Vapi's Campaign documents of `campaigns` (one page of a list), in a fixed number of queries."""
+    with cyclic_gc_paused():
+        return CampaignSerializer(selectors.with_documents(campaigns), many=True).data
+
+
 def campaign_document(campaign: Campaign) -> dict[str, Any]:
     """The campaign as Vapi's Campaign document, re-read so counters are current."""
     fresh = Campaign.objects.get(pk=campaign.pk)
-    return CampaignSerializer(selectors.with_documents([fresh])[0]).data
+    with cyclic_gc_paused():
+        return CampaignSerializer(selectors.with_documents([fresh])[0]).data

@@ -14,7 +14,16 @@ from campaigns.api.serializers import (
     CampaignSerializer,
     CampaignUpdateSerializer,
 )
-from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView, campaign_document
+from campaigns.api.views.base import (
+    CONFLICT,
+    ID,
+    INVALID,
+    MISSING,
+    UNAUTHORIZED,
+    ApiView,
+    campaign_document,
+    campaign_documents,
+)
 from campaigns.models import CampaignStatus
 
 TAG = ["Campaigns"]
@@ -92,7 +101,7 @@ class CampaignListApi(ApiView):
                 campaigns,
                 page=page,
                 limit=limit,
-                render=lambda items: CampaignSerializer(selectors.with_documents(items), many=True).data,
+                render=campaign_documents,
             )
         )
 
