@@ -111,7 +111,7 @@ class MemberAddForm(DashboardForm):
     password = forms.CharField(
         widget=forms.PasswordInput,
         required=False,
-        help_text="For a new account: at least 8 characters, not a common one. Share it privately.",
+        help_text="At least 8 characters, not a common one. Share it privately.",
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 

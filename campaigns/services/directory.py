@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -226,21 +226,26 @@ def dnc_remove(*, entry: DoNotCall, by: Actor) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
 def member_add(
     *, organization: Organization, by: Actor, username: str, email: str, password: str, role: str
 ) -> Membership:
-    """Invite by creating a user (or adding an existing one) with a role."""
+    """Invite someone by creating their account, with a role in the organization.
+
+    An existing account is never taken over: an organization admin could otherwise pull any
+    user (someone else's admin included) into their organization. Adding an existing account
+    to a second organization is for a site administrator, in the Django admin.
+    """
     if role not in Role.values:
         raise ValidationFailed.one("role", f"must be one of {', '.join(Role.values)}")
     user_model = get_user_model()
-    user = user_model.objects.filter(username=username).first()
-    if user is None:
-        user = user_model.objects.create_user(username=username, email=email, password=password)
-    try:
-        with transaction.atomic():
-            membership = Membership.objects.create(user=user, organization=organization, role=role)
-    except IntegrityError:
-        raise ValidationFailed.one("username", "is already a member of this organization") from None
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed.one(
+            "username",
+            "is taken. Choose another; to add an existing account, ask your site administrator.",
+        )
+    user = user_model.objects.create_user(username=username, email=email, password=password)
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
     audit_record(
         organization=organization,
         by=by,

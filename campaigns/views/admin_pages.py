@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -147,14 +147,13 @@ def members(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @dashboard_view(Need.ADMIN)
 def member_add(request: HtmxHttpRequest) -> HttpResponse:
-    """Invite someone by creating their user (or adding an existing user) with a role."""
+    """Invite someone by creating their account with a role (existing accounts are refused)."""
     form = MemberAddForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        exists = get_user_model().objects.filter(username=data["username"]).exists()
-        if not exists and not data["password"]:
+        if not data["password"]:
             form.add_error("password", "Give the new account a password.")
-        elif not exists:
+        else:
             try:
                 password_validation.validate_password(data["password"])
             except ValidationError as exc:
@@ -172,8 +171,7 @@ def member_add(request: HtmxHttpRequest) -> HttpResponse:
             except services.ValidationFailed as exc:
                 attach(form, exc.errors, simple({"username": "username", "role": "role"}))
             else:
-                how = "Added" if exists else "Created the account"
-                messages.success(request, f"{how} {data['username']} as {data['role']}.")
+                messages.success(request, f"Created the account {data['username']} as {data['role']}.")
                 return redirect("campaigns:members")
     return _members_page(request, form, status=422)
 

@@ -205,3 +205,13 @@ def test_the_last_admin_cannot_be_demoted(as_owner, owner) -> None:
     )
     assert "last admin cannot be demoted" in response.content.decode()
     assert Membership.objects.get(pk=membership.pk).role == "admin"
+
+
+def test_an_existing_account_cannot_be_pulled_into_another_organization(as_owner, org, outsider) -> None:
+    response = as_owner.post(
+        reverse("campaigns:member-add"),
+        {"username": outsider.get_username().upper(), "password": "a long enough phrase", "role": "admin"},
+    )
+    assert response.status_code == 422
+    assert "is taken" in response.content.decode()
+    assert not Membership.objects.filter(user=outsider, organization=org).exists()
