@@ -311,7 +311,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--calls", type=int, default=300, help="calls, 4 events each (default 300)")
+    parser.add_argument("--calls", type=int, default=1000, help="calls, 4 events each (default 1000)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--clients", type=int, default=8, help="requests in flight (default 8)")
     args = parser.parse_args()

@@ -8,6 +8,8 @@ from django.views.generic import RedirectView
 from campaigns.login import ThrottledLoginView
 
 urlpatterns = [
+    # Provider webhooks first: /webhooks/vapi/<token>, the most frequent request of all.
+    path("", include("dialer.urls")),
     path("admin/", admin.site.urls),
     # REST API at the root, as Vapi's paths are: /campaign, /phone-number, /dnc, plus
     # /api/schema (OpenAPI) and /api/docs (Swagger UI). See campaigns/api/urls.py.
@@ -17,6 +19,4 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("app/", include("campaigns.urls")),
-    # Provider webhooks: /webhooks/vapi/<token>.
-    path("", include("dialer.urls")),
 ]

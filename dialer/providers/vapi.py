@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import requests
 import requests.adapters
 from django.conf import settings
@@ -71,7 +72,7 @@ class VapiProvider(Provider):
         if (declared.isdigit() and int(declared) > limit) or len(body := request.read(limit + 1)) > limit:
             raise WebhookRejected(f"body over {limit} bytes", status=413)
         try:
-            message = json.loads(body)["message"]
+            message = orjson.loads(body)["message"]
             call, kind = _obj(message.get("call")), message.get("type")
         except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
             raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
