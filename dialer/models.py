@@ -30,7 +30,10 @@ class WebhookEvent(models.Model):
     (dialer.webhooks.record_received_events). Nothing is lost if no worker is running.
     """
 
-    account = models.ForeignKey("campaigns.ProviderAccount", on_delete=models.CASCADE, related_name="+")
+    # No index on account: events are read by id, and one index less is one write less per callback.
+    account = models.ForeignKey(
+        "campaigns.ProviderAccount", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     received_at = models.DateTimeField(auto_now_add=True)
     payload = models.JSONField()
 

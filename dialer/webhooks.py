@@ -80,13 +80,17 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
         return
     rows = ", ".join(["(%s, %s::jsonb)"] * len(events))
     params = [value for e in events for value in (account.pk, orjson.dumps(e.to_json()).decode())]
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # psycopg's own cursor, to have the statement prepared once per connection (Django binds
+    # parameters client-side, so the server would parse and plan it on every callback).
+    with connection.connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at)"
             " SELECT event.account_id, event.payload, now()"
             f" FROM (VALUES {rows}) AS event (account_id, payload),"
             " (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit",
             params,
+            prepare=True,
         )
 
 
