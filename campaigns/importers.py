@@ -253,13 +253,12 @@ _PLAIN_KEYS = frozenset({"number", "name", "email", "externalId", "extension"})
 def _plain(values: dict[str, str]) -> bool:
     """A row with an E.164 number and short optional fields: what check_customer would accept as is."""
     number = values.get("number")
-    return (
-        number is not None
-        and values.keys() <= _PLAIN_KEYS
-        and 3 <= len(number) <= 40
-        and E164.fullmatch(number) is not None
-        and all(len(values[k]) <= MAX_LENGTHS[k] for k in values if k != "number")
-    )
+    if number is None or not values.keys() <= _PLAIN_KEYS or not 3 <= len(number) <= 40:
+        return False
+    for key, value in values.items():
+        if key != "number" and len(value) > MAX_LENGTHS[key]:
+            return False
+    return E164.fullmatch(number) is not None
 
 
 def parse_customers_csv(fileobj: IO) -> CustomerRows:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -164,7 +164,9 @@ class _Prepared:
                 self.invalid -= 1
             state, reason, detail = CustomerState.SKIPPED, Reason.DO_NOT_CALL, "on the do-not-call list"
             self.do_not_call += 1
-        overrides = json.dumps(item.assistant_overrides) if item.assistant_overrides is not None else None
+        overrides = item.assistant_overrides
+        if overrides is not None:
+            overrides = orjson.dumps(overrides).decode()
         return (
             self.new_id(),
             self.campaign_id,
