@@ -21,11 +21,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.models import Call, CallLog, CallLogKind, CallStatus, DoNotCall
+from campaigns.models import Call, CallLog, CallLogKind, CallStatus
 from dialer import engine
 from dialer.dispatch import defer_until
 from dialer.models import SimulatedEvent
@@ -52,7 +52,10 @@ def recorder(call: Call, *, placing: bool = False):
 
     def record(kind: str, summary: str, *, http_status: int | None = None, body: str | bytes = "") -> None:
         if placing and kind == CallLogKind.REQUEST:
-            services.call_confirm_placing(call)
+            with transaction.atomic():  # the stamp and the request on the log: one commit
+                services.call_confirm_placing(call)
+                services.call_log(call, kind, summary, http_status=http_status, body=body)
+            return
         services.call_log(call, kind, summary, http_status=http_status, body=body)
 
     return record
@@ -63,13 +66,14 @@ def backoff(tries: int) -> float:
 
 
 def place_many(call_ids: list[str]) -> list[tuple[str, float | None]]:
-    """place_one for each call of a batch, several at a time. Returns (call id, retry in) pairs.
-
-    Each call is still taken with its own conditional update, so running a batch twice, or two
-    batches sharing calls, places each call once.
-    """
-    results = _threads(os.getpid()).map(_place_in_thread, call_ids)
-    return list(zip(call_ids, results, strict=True))
+    """Place the calls of a batch: take them all in one conditional update (each call is won by
+    exactly one worker, so running a batch twice, or two batches sharing calls, places each call
+    once), then place the won ones several at a time. Returns (call id, retry in) pairs."""
+    calls = services.calls_take_for_placing(call_ids)  # 1.
+    retry = dict(
+        zip((str(c.pk) for c in calls), _threads(os.getpid()).map(_place_in_thread, calls), strict=True)
+    )
+    return [(call_id, retry.get(str(call_id))) for call_id in call_ids]
 
 
 @functools.cache
@@ -78,9 +82,9 @@ def _threads(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(PLACEMENT_THREADS, thread_name_prefix="place")
 
 
-def _place_in_thread(call_id: str) -> float | None:
+def _place_in_thread(call: Call) -> float | None:
     try:
-        return place_one(call_id)
+        return _place_taken(call, timezone.now())
     finally:
         close_old_connections()  # each thread has its own connection; drop it when broken or too old
 
@@ -90,11 +94,14 @@ def place_one(call_id: str, *, now: datetime | None = None) -> float | None:
     call = services.call_take_for_placing(call_id)  # 1.
     if call is None:
         return None
-    now = now or timezone.now()
+    return _place_taken(call, now or timezone.now())
+
+
+def _place_taken(call: Call, now: datetime) -> float | None:
+    """Steps 2-4 for a call this worker took (its `on_do_not_call` read when taken)."""
     customer = call.customer
-    blocked = DoNotCall.objects.filter(organization_id=call.organization_id, number=customer.number).exists()
     facts = replace(
-        customer_facts(customer, do_not_call=bool(customer.number) and blocked),
+        customer_facts(customer, do_not_call=bool(customer.number) and call.on_do_not_call),
         attempts=call.attempt - 1,
         next_attempt_at=None,
     )

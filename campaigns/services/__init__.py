@@ -17,6 +17,7 @@ from campaigns.services.calls import (
     call_release_stalled,
     call_take_for_placing,
     call_withdraw,
+    calls_take_for_placing,
     move_counters,
     record_call_event,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "call_release",
     "call_release_stalled",
     "call_take_for_placing",
+    "calls_take_for_placing",
     "call_withdraw",
     "campaign_create",
     "campaign_delete",

@@ -11,10 +11,11 @@ Steps of recording one event (numbered because order matters):
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from campaigns.models import (
@@ -218,14 +219,44 @@ def _customer_after_call(call: Call, now: datetime) -> int:
 
 def call_take_for_placing(call_id: object) -> Call | None:
     """Claim a queued call for placement. Exactly one worker wins; the others get None."""
-    taken = Call.objects.filter(pk=call_id, status=CallStatus.QUEUED, placing_at__isnull=True).update(
-        placing_at=timezone.now()
+    taken = calls_take_for_placing([call_id])
+    return taken[0] if taken else None
+
+
+def calls_take_for_placing(call_ids: list) -> list[Call]:
+    """Claim the queued calls of `call_ids` for placement, in one conditional update: a call is
+    won by exactly one worker; the others do not get it. Returns the won calls, loaded with what
+    placing needs, each with `on_do_not_call` (its number is on the organization's list now)."""
+    if not call_ids:
+        return []
+    won = _take(call_ids)
+    if not won:
+        return []
+    blocked = DoNotCall.objects.filter(
+        organization_id=OuterRef("organization_id"), number=OuterRef("customer__number")
     )
-    if not taken:
-        return None
-    return Call.objects.select_related(
-        "campaign__organization", "customer", "phone_number", "provider_account"
-    ).get(pk=call_id)
+    calls = (
+        Call.objects.select_related("campaign__organization", "customer", "phone_number", "provider_account")
+        .filter(pk__in=won)
+        .annotate(on_do_not_call=Exists(blocked))
+    )
+    order = {str(pk): i for i, pk in enumerate(call_ids)}
+    return sorted(calls, key=lambda call: order.get(str(call.pk), 0))
+
+
+def _take(call_ids: list) -> list[uuid.UUID]:
+    """UPDATE ... RETURNING: the ids this statement itself moved from queued to taken, so
+    two workers given overlapping batches never both believe they won a call."""
+    pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
+    ids = [pk.get_db_prep_value(pk.to_python(i), connection) for i in call_ids]
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Call._meta.db_table} SET placing_at = %s"
+            f" WHERE id IN ({marks}) AND status = %s AND placing_at IS NULL RETURNING id",
+            [placing_at.get_db_prep_value(timezone.now(), connection), *ids, CallStatus.QUEUED],
+        )
+        return [pk.to_python(row[0]) for row in cursor.fetchall()]
 
 
 @transaction.atomic
