@@ -4,7 +4,9 @@ Placing one call (numbered; each step is safe to repeat):
 1. take it: a conditional UPDATE that only one worker can win (queued, not yet taken);
 2. ask the engine again, with fresh do-not-call data: a call that is no longer allowed
    (paused, outside hours, opted out meanwhile) is withdrawn before it leaves us;
-3. ask the provider; record the request and answer on the call;
+3. record the request on the call, proving in the same commit that this worker still owns
+   it (a stalled worker's call may have been handed to another), ask the provider, record
+   the answer;
 4. store the provider's id, or hand the call back for a later try (retryable errors,
    with backoff), or end it with the provider's reason; when the request may have
    reached the provider (read timeout), do neither: its callbacks (which carry our
@@ -21,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from campaigns import services
@@ -30,7 +32,7 @@ from dialer import engine
 from dialer.dispatch import defer_until
 from dialer.models import SimulatedEvent
 from dialer.policy import campaign_policy, customer_facts
-from dialer.providers.base import ProviderError, provider_for
+from dialer.providers.base import HttpProvider, ProviderError, provider_for
 from dialer.webhooks import record_stored_events
 
 log = logging.getLogger(__name__)
@@ -68,12 +70,44 @@ def backoff(tries: int) -> float:
 def place_many(call_ids: list[str]) -> list[tuple[str, float | None]]:
     """Place the calls of a batch: take them all in one conditional update (each call is won by
     exactly one worker, so running a batch twice, or two batches sharing calls, places each call
-    once), then place the won ones several at a time. Returns (call id, retry in) pairs."""
-    calls = services.calls_take_for_placing(call_ids)  # 1.
-    retry = dict(
-        zip((str(c.pk) for c in calls), _threads(os.getpid()).map(_place_in_thread, calls), strict=True)
-    )
+    once), then place the won ones. Calls of an HTTP provider go out together: their requests
+    are logged and their ownership confirmed in one commit, sent several at a time from threads
+    that touch no database, and their answers stored in one commit. Returns (call id, retry in)
+    pairs."""
+    now, retry = timezone.now(), {}
+    split: list[tuple[HttpProvider, Call]] = []
+    providers: dict[object, HttpProvider] = {}
+    for call in services.calls_take_for_placing(call_ids):  # 1.
+        if not _still_allowed(call, now):  # 2.
+            continue
+        provider = providers.get(call.provider_account_id) or provider_for(call.provider_account)
+        if isinstance(provider, HttpProvider):
+            providers[call.provider_account_id] = provider
+            split.append((provider, call))
+        else:
+            retry[str(call.pk)] = _place_allowed(call)
+    if split:
+        retry |= _place_split(split)
     return [(call_id, retry.get(str(call_id))) for call_id in call_ids]
+
+
+def _place_split(split: list[tuple[HttpProvider, Call]]) -> dict[str, float | None]:
+    """Steps 3-4 for a batch of calls of HTTP providers. Returns {call id: retry in}."""
+    exchanges = {call.pk: (provider, provider.prepare_call(call)) for provider, call in split}
+    owned = services.calls_confirm_placing(
+        [(ex.call, ex.request_summary, ex.logged_body) for _, ex in exchanges.values()]
+    )
+    sending = [exchanges[call.pk] for call in owned]  # the others went to another worker
+    list(_threads(os.getpid()).map(lambda pair: pair[0].send(pair[1]), sending))  # 3.
+    placed, failed = [], []
+    for provider, exchange in sending:
+        try:
+            placed.append((exchange.call, provider.accepted(exchange)))
+        except ProviderError as exc:
+            failed.append((exchange.call, exc))
+    answers = [(ex.call, ex.summary, ex.status, ex.answer_text) for _, ex in sending]
+    services.calls_answered(answers=answers, placed=placed)  # 4.
+    return {str(call.pk): _after_error(call, exc) for call, exc in failed}
 
 
 @functools.cache
@@ -82,50 +116,56 @@ def _threads(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(PLACEMENT_THREADS, thread_name_prefix="place")
 
 
-def _place_in_thread(call: Call) -> float | None:
-    try:
-        return _place_taken(call, timezone.now())
-    finally:
-        close_old_connections()  # each thread has its own connection; drop it when broken or too old
-
-
 def place_one(call_id: str, *, now: datetime | None = None) -> float | None:
     """Place one call. Returns seconds after which to try again, or None when done with it."""
     call = services.call_take_for_placing(call_id)  # 1.
-    if call is None:
+    if call is None or not _still_allowed(call, now or timezone.now()):  # 2.
         return None
-    return _place_taken(call, now or timezone.now())
+    return _place_allowed(call)
 
 
-def _place_taken(call: Call, now: datetime) -> float | None:
-    """Steps 2-4 for a call this worker took (its `on_do_not_call` read when taken)."""
+def _still_allowed(call: Call, now: datetime) -> bool:
+    """Step 2 for a call this worker took (its `on_do_not_call` read when taken): withdraws it
+    when the engine no longer allows it."""
     customer = call.customer
     facts = replace(
         customer_facts(customer, do_not_call=bool(customer.number) and call.on_do_not_call),
         attempts=call.attempt - 1,
         next_attempt_at=None,
     )
-    decision = engine.eligibility(facts, campaign_policy(call.campaign), now)  # 2.
+    decision = engine.eligibility(facts, campaign_policy(call.campaign), now)
     if decision.action != engine.Action.DIAL:
         services.call_withdraw(call=call, decision=decision, next_attempt_at=defer_until(decision, now))
-        return None
+        return False
+    return True
+
+
+def _place_allowed(call: Call) -> float | None:
+    """Steps 3-4 for one call, on its own: the request is logged (and ownership confirmed) before
+    it leaves, the answer after."""
     provider = provider_for(call.provider_account, record=recorder(call, placing=True))
     try:
         provider_call_id = provider.place_call(call)  # 3.
     except services.PlacementLost:
         return None  # handed to another worker while this one stalled
-    except ProviderError as exc:  # 4.
-        if exc.outcome_unknown:
-            services.call_log(call, CallLogKind.NOTE, "outcome unknown: waiting for the provider's callbacks")
-            return None
-        tries = CallLog.objects.filter(call=call, kind=CallLogKind.REQUEST).count()
-        if exc.retryable and tries < MAX_TRIES:
-            delay = exc.retry_after or backoff(tries)
-            services.call_release(call, retry_in=delay)
-            return delay
-        services.call_fail(call=call, ended_reason=exc.ended_reason, detail=str(exc))
+    except ProviderError as exc:
+        return _after_error(call, exc)
+    services.call_placed(call=call, provider_call_id=provider_call_id)  # 4.
+    return None
+
+
+def _after_error(call: Call, exc: ProviderError) -> float | None:
+    """Step 4 when the provider refused or never answered: wait for its callbacks (the request
+    may have reached it), hand the call back for a later try, or end it with the reason."""
+    if exc.outcome_unknown:
+        services.call_log(call, CallLogKind.NOTE, "outcome unknown: waiting for the provider's callbacks")
         return None
-    services.call_placed(call=call, provider_call_id=provider_call_id)
+    tries = CallLog.objects.filter(call=call, kind=CallLogKind.REQUEST).count()
+    if exc.retryable and tries < MAX_TRIES:
+        delay = exc.retry_after or backoff(tries)
+        services.call_release(call, retry_in=delay)
+        return delay
+    services.call_fail(call=call, ended_reason=exc.ended_reason, detail=str(exc))
     return None
 
 

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 
 from campaigns.models import (
@@ -247,26 +247,81 @@ def calls_take_for_placing(call_ids: list) -> list[Call]:
 def _take(call_ids: list) -> list[uuid.UUID]:
     """UPDATE ... RETURNING: the ids this statement itself moved from queued to taken, so
     two workers given overlapping batches never both believe they won a call."""
+    return _stamp(call_ids, taken_at=None, stamp=timezone.now())
+
+
+def _stamp(call_ids: list, *, taken_at: datetime | None, stamp: datetime) -> list[uuid.UUID]:
+    """Stamp `placing_at` on the queued, unplaced calls of `call_ids` whose stamp is still
+    `taken_at` (None: not taken yet); returns the ids this statement itself stamped."""
     pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
     ids = [pk.get_db_prep_value(pk.to_python(i), connection) for i in call_ids]
     marks = ", ".join(["%s"] * len(ids))
+    owner = "placing_at IS NULL" if taken_at is None else "placing_at = %s"
+    taken = [] if taken_at is None else [placing_at.get_db_prep_value(taken_at, connection)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Call._meta.db_table} SET placing_at = %s"
-            f" WHERE id IN ({marks}) AND status = %s AND placing_at IS NULL RETURNING id",
-            [placing_at.get_db_prep_value(timezone.now(), connection), *ids, CallStatus.QUEUED],
+            f"UPDATE {Call._meta.db_table} SET placing_at = %s WHERE id IN ({marks})"
+            f" AND status = %s AND provider_call_id = '' AND {owner} RETURNING id",
+            [placing_at.get_db_prep_value(stamp, connection), *ids, CallStatus.QUEUED, *taken],
         )
         return [pk.to_python(row[0]) for row in cursor.fetchall()]
 
 
-@transaction.atomic
+def calls_confirm_placing(requests: list[tuple[Call, str, str]]) -> list[Call]:
+    """Batch form of call_confirm_placing, with each request put on its call's log in the same
+    commit: `requests` are (call, summary, body). Returns the calls this worker still owns, the
+    only ones whose request may leave; the others were handed to another worker meanwhile."""
+    stamp, owned = timezone.now(), []
+    by_stamp: dict[datetime | None, list[tuple[Call, str, str]]] = {}
+    for request in requests:
+        by_stamp.setdefault(request[0].placing_at, []).append(request)
+    with transaction.atomic():
+        for taken_at, group in by_stamp.items():
+            if taken_at is None:  # not taken by this worker: never sent from here
+                continue
+            won = set(_stamp([call.pk for call, _, _ in group], taken_at=taken_at, stamp=stamp))
+            owned += [request for request in group if request[0].pk in won]
+        CallLog.objects.bulk_create(
+            CallLog(call=call, kind=CallLogKind.REQUEST, summary=summary[:200], body=CallLog.truncate(body))
+            for call, summary, body in owned
+        )
+    for call, _, _ in owned:
+        call.placing_at = stamp
+    return [call for call, _, _ in owned]
+
+
 def call_placed(*, call: Call, provider_call_id: str) -> None:
     """The provider accepted the call and gave it an id."""
-    Call.objects.filter(pk=call.pk, provider_call_id="").update(provider_call_id=provider_call_id)
-    Call.objects.filter(pk=call.pk).update(placed_at=timezone.now())
-    Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
-        state=CustomerState.DIALING
+    calls_answered(answers=[], placed=[(call, provider_call_id)])
+
+
+@transaction.atomic
+def calls_answered(
+    *, answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
+) -> None:
+    """A batch's answers from the provider, in one commit: each answer on its call's log
+    (`answers` are (call, summary, http status, body)), and the calls the provider accepted
+    (`placed` are (call, provider call id)) stamped placed, their customers dialing."""
+    CallLog.objects.bulk_create(
+        CallLog(
+            call=call,
+            kind=CallLogKind.RESPONSE,
+            summary=summary[:200],
+            http_status=status,
+            body=CallLog.truncate(body),
+        )
+        for call, summary, status, body in answers
     )
+    if not placed:
+        return
+    ids = [call.pk for call, _ in placed]
+    # A callback may have told us the provider's id first: that one stays.
+    Call.objects.filter(pk__in=ids, provider_call_id="").update(
+        provider_call_id=Case(*(When(pk=call.pk, then=Value(pid)) for call, pid in placed))
+    )
+    Call.objects.filter(pk__in=ids).update(placed_at=timezone.now())
+    customers = [call.customer_id for call, _ in placed]
+    Customer.objects.filter(pk__in=customers, state=CustomerState.QUEUED).update(state=CustomerState.DIALING)
 
 
 def call_release(call: Call, *, retry_in: float) -> None:

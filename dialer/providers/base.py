@@ -11,13 +11,18 @@ bottom loads them lazily by `ProviderAccount.kind`.
 - `fetch_status(call)` asks about a call we have not heard from in too long
   (the reaper uses it) and returns what the provider knows, as events.
 Every HTTP request and answer is handed to `record` so users see why a call failed.
+
+An HTTP provider (`HttpProvider`) places a call in three steps that the dialer can run for a
+whole batch at once: `prepare_call` builds the request (recorded, and the call's ownership
+confirmed, before it leaves), `send` performs it (no database, safe in threads) and
+`accepted` reads the provider's call id from the answer or raises ProviderError.
 """
 
 from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -128,6 +133,55 @@ class Provider(ABC):
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
         return []
+
+
+@dataclass
+class Exchange:
+    """One HTTP request to a provider and what came of it.
+
+    Built by `HttpProvider.prepare_call` (method, path, body and the body as recorded, secrets
+    redacted), completed by `HttpProvider.send`: the answer's status and redacted text and the
+    JSON object it held, or `error` when the provider refused or never answered.
+    """
+
+    call: Call | None
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    logged_body: str = ""
+    summary: str = ""  # the answer, or why none came, in a line
+    status: int | None = None
+    answer_text: str = ""
+    answer: dict[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    error: ProviderError | None = None
+
+    @property
+    def request_summary(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class HttpProvider(Provider):
+    """A provider reached over HTTP; `place_call` is its three steps run one after another."""
+
+    @abstractmethod
+    def prepare_call(self, call: Call) -> Exchange:
+        """The request that asks the provider to dial `call`, not sent yet."""
+
+    @abstractmethod
+    def send(self, exchange: Exchange) -> None:
+        """Perform the request and complete `exchange`; touches no database (runs in threads)."""
+
+    @abstractmethod
+    def accepted(self, exchange: Exchange) -> str:
+        """The provider's call id from a completed exchange; raises its ProviderError otherwise."""
+
+    def place_call(self, call: Call) -> str:
+        exchange = self.prepare_call(call)
+        self.record("request", exchange.request_summary, body=exchange.logged_body)
+        self.send(exchange)
+        self.record("response", exchange.summary, http_status=exchange.status, body=exchange.answer_text)
+        return self.accepted(exchange)
 
 
 _REGISTRY = {

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from campaigns.models import Call, CallStatus
-from dialer.providers.base import CallEvent, Provider, ProviderError, WebhookRejected
+from dialer.providers.base import CallEvent, Exchange, HttpProvider, ProviderError, WebhookRejected
 
 FAILED = "call.start.error-provider-request-failed"
 REJECTED = "call.start.error-provider-rejected-request"
@@ -51,14 +51,7 @@ _session = _new_session()  # a forked child starts its own
 os.register_at_fork(after_in_child=lambda: globals().update(_session=_new_session()))
 
 
-class VapiProvider(Provider):
-    def place_call(self, call: Call) -> str:
-        """POST /call; returns Vapi's call id. Raises ProviderError (see the module docstring)."""
-        answer = self._send("POST", "/call", self._body(call))
-        if not _text(answer.get("id"), 100):
-            raise ProviderError("answered without a call id", retryable=False, ended_reason=REJECTED)
-        return answer["id"]
-
+class VapiProvider(HttpProvider):
     def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
         """Authenticate first, then bound and parse one server message; [] for what we do not act on.
 
@@ -88,7 +81,7 @@ class VapiProvider(Provider):
         if not call.provider_call_id:
             return []
         try:
-            found = self._send("GET", f"/call/{quote(call.provider_call_id, safe='')}", poll=True)
+            found = self._poll(f"/call/{quote(call.provider_call_id, safe='')}")
         except ProviderError as exc:
             if exc.http_status != 404:
                 raise
@@ -121,40 +114,67 @@ class VapiProvider(Provider):
         body |= {"customer": dto, "name": f"camp {str(campaign.pk)[:8]} #{customer.position}"[:40]}
         return body | ({OVERRIDES[target_key]: overrides} if overrides else {})
 
-    def _send(self, method: str, path: str, body: dict | None = None, poll: bool = False) -> dict:
-        """One exchange, both halves recorded. Returns the JSON object answered; raises ProviderError."""
-        kinds = ("poll", "poll") if poll else ("request", "response")
-        self.record(kinds[0], f"{method} {path}", body=self._redact(json.dumps(body)) if body else "")
+    def prepare_call(self, call: Call) -> Exchange:
+        return self._exchange(call, "POST", "/call", self._body(call))
+
+    def accepted(self, exchange: Exchange) -> str:
+        """POST /call's answer: Vapi's call id. Raises ProviderError (see the module docstring)."""
+        if exchange.error:
+            raise exchange.error
+        if not _text(exchange.answer.get("id"), 100):
+            raise ProviderError("answered without a call id", retryable=False, ended_reason=REJECTED)
+        return exchange.answer["id"]
+
+    def _exchange(self, call: Call | None, method: str, path: str, body: dict | None = None) -> Exchange:
+        logged = self._redact(json.dumps(body)) if body else ""
+        return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
+
+    def send(self, exchange: Exchange, *, poll: bool = False) -> None:
+        """One exchange: the answer, or a ProviderError in `exchange.error`."""
+        method, path = exchange.method, exchange.path
         url, timeout = self.account.base_url.rstrip("/") + path, settings.PROVIDER_HTTP_TIMEOUT
         headers = {"Authorization": f"Bearer {self.account.api_key}"}
         try:
             answer = _session.request(
-                method, url, json=body, headers=headers, timeout=timeout, allow_redirects=False
+                method, url, json=exchange.body, headers=headers, timeout=timeout, allow_redirects=False
             )
         except requests.ReadTimeout as exc:
             # The request went out; the provider may have created the call. Posting again could
             # ring the person twice, so the call waits for its callbacks or the reaper instead.
-            self.record(kinds[1], f"{method} {path}: {_describe(exc)}")
-            raise ProviderError(
-                f"{method} {path}: {_describe(exc)}", retryable=False, outcome_unknown=not poll
-            ) from exc
+            exchange.summary = f"{method} {path}: {_describe(exc)}"
+            exchange.error = ProviderError(exchange.summary, retryable=False, outcome_unknown=not poll)
+            return
         except requests.RequestException as exc:
-            self.record(kinds[1], f"{method} {path}: {_describe(exc)}")
-            raise ProviderError(f"{method} {path}: {_describe(exc)}", retryable=True) from exc
-        code = answer.status_code
-        self.record(kinds[1], f"{method} {path} -> {code}", http_status=code, body=self._redact(answer.text))
+            exchange.summary = f"{method} {path}: {_describe(exc)}"
+            exchange.error = ProviderError(exchange.summary, retryable=True)
+            return
+        code = exchange.status = answer.status_code
+        exchange.summary, exchange.answer_text = f"{method} {path} -> {code}", self._redact(answer.text)
         try:
             data = _obj(answer.json())
         except ValueError:
             data = {}
+        exchange.answer, exchange.headers = data, answer.headers
         if 200 <= code < 300:
-            return data
+            return
         reason, said = _text(data.get("endedReason"), 200), str(data.get("message") or "")[:120]
         retryable = code >= 500 or code in (408, 429) or reason in RETRYABLE_REASONS
         ended = reason or (FAILED if retryable else REJECTED)
         wait = min(300, int(after)) if (after := answer.headers.get("Retry-After", "")).isdigit() else None
         text = f"{method} {path}: the provider answered {code} {said}".strip()
-        raise ProviderError(text, retryable=retryable, retry_after=wait, ended_reason=ended, http_status=code)
+        exchange.error = ProviderError(
+            text, retryable=retryable, retry_after=wait, ended_reason=ended, http_status=code
+        )
+
+    def _poll(self, path: str) -> dict:
+        """GET `path`, both halves recorded on the call's log. Returns the JSON object answered."""
+        exchange = self._exchange(None, "GET", path)
+        self.record("poll", exchange.request_summary)
+        self.send(exchange, poll=True)
+        self.record("poll", exchange.summary, http_status=exchange.status, body=exchange.answer_text)
+        if exchange.error:
+            raise exchange.error
+        return exchange.answer
 
     def _redact(self, text: str) -> str:
         for secret in filter(None, (self.account.webhook_secret, self.account.api_key)):

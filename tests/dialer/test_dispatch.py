@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -94,14 +95,17 @@ def test_it_skips_numbers_put_on_the_do_not_call_list_after_import(make_campaign
 
 @pytest.mark.django_db(transaction=True)
 def test_it_makes_customers_wait_for_their_own_morning(make_campaign, owner) -> None:
-    # 03:00 in Chicago: the callee-local floor (08:00-21:00) says wait until 08:00 there (14:00 UTC).
-    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    # 03:00 tomorrow in Chicago: the callee-local floor (08:00-21:00) says wait until 08:00 there.
+    morning = datetime.combine(
+        timezone.now().date() + timedelta(days=1), time(8), tzinfo=ZoneInfo("America/Chicago")
+    )
+    now = morning - timedelta(hours=5)
     campaign = started(make_campaign(2, customers=customers(2, area="312")), owner)
     _, enqueue = enqueued()
     assert dispatch_campaign(campaign, now=now, enqueue=enqueue) == 0
     waiting = Customer.objects.filter(campaign=campaign)
     assert {(c.state, c.reason) for c in waiting} == {("pending", "recipient_local_time")}
-    assert {c.next_attempt_at for c in waiting} == {datetime(2026, 11, 24, 14, 0, tzinfo=UTC)}
+    assert {c.next_attempt_at for c in waiting} == {morning}
     assert "America/Chicago" in waiting[0].reason_detail
 
 
