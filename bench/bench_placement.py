@@ -3,10 +3,11 @@
 Ours: the bench process runs the dialer's claim loop (dialer.dispatch.dispatch_campaign with
 enqueue=dialer.tasks.enqueue_placement, as beat's tick does, but without waiting a second between
 passes); 2 Celery worker processes on Redis take the batches (place_calls), POST /call to a local
-fake Vapi (tests/fakes/vapi_server.py, in a process of its own, webhooks dropped) and store the
-provider's call id. A call counts as placed when its provider id is stored; the figure is N over
-the time from the first claim to the last placed_at (past --budget seconds the loop stops
-claiming and the figure is over the calls placed by then). Calls never end by themselves here (no
+fake Vapi (bench/fake_provider.py: one asyncio loop in a process of its own, no webhooks, so its
+own CPU stays small on the shared cores) and store the provider's call id. A call counts as
+placed when its provider id is stored; the figure is N over the time from the first claim to
+the last placed_at (past --budget seconds the loop stops claiming and the figure is over the
+calls placed by then). Calls never end by themselves here (no
 webhooks), so a "closer" in the bench loop ends placed calls in bulk with SQL (call, customer and
 counters together, as an end-of-call would) to free lines under the concurrency cap, and, like
 tick's last step, re-sends queued calls whose task was lost (a broker restart).
@@ -51,21 +52,12 @@ ORPHAN = timedelta(seconds=15)  # queued, nobody took it this long, and the queu
 
 def _serve_fake(conn) -> None:
     sys.path.insert(0, str(ROOT))
-    from tests.fakes import vapi_server
-    from tests.fakes.vapi_server import FakeVapi
+    from bench.fake_provider import LeanVapi
 
-    # http.server leaves Nagle on and writes headers and body separately, so every keep-alive
-    # answer waits ~40 ms for the client's delayed ACK: a fake's artifact, not the provider's.
-    vapi_server._Handler.disable_nagle_algorithm = True
-    with FakeVapi(api_key=API_KEY, concurrency_limit=10**6) as fake:
-        fake.drop_webhooks = True
+    with LeanVapi(api_key=API_KEY) as fake:
         conn.send(fake.url)
         conn.recv()  # "report"
-        with fake._lock:
-            placed = list(fake.placed)
-            numbers = [r.body["customer"]["number"] for r in fake.posts_to_create_calls()]
-            statuses = Counter(r.method for r in fake.requests)
-        conn.send({"placed": placed, "numbers": numbers, "requests": dict(statuses)})
+        conn.send({"placed": list(fake.placed), "numbers": list(fake.numbers), "requests": fake.requests})
 
 
 class FakeProcess:

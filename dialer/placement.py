@@ -37,7 +37,7 @@ from dialer.webhooks import record_stored_events
 
 log = logging.getLogger(__name__)
 
-BATCH = 20
+BATCH = 50
 # Calls of one batch sent to their providers at once: a provider answers in tens of
 # milliseconds, and the worker would otherwise spend them waiting.
 PLACEMENT_THREADS = 8
