@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from campaigns.models import (
@@ -314,12 +314,18 @@ def calls_answered(
     )
     if not placed:
         return
-    ids = [call.pk for call, _ in placed]
-    # A callback may have told us the provider's id first: that one stays.
-    Call.objects.filter(pk__in=ids, provider_call_id="").update(
-        provider_call_id=Case(*(When(pk=call.pk, then=Value(pid)) for call, pid in placed))
-    )
-    Call.objects.filter(pk__in=ids).update(placed_at=timezone.now())
+    pk, placed_at = Call._meta.pk, Call._meta.get_field("placed_at")
+    pairs = [param for call, pid in placed for param in (pk.get_db_prep_value(call.pk, connection), pid)]
+    with connection.cursor() as cursor:
+        # One statement for the batch (PostgreSQL and SQLite both join an UPDATE to a VALUES list).
+        # A callback may have told us the provider's id first: that one stays.
+        cursor.execute(
+            f"WITH v(id, pid) AS (VALUES {', '.join(['(%s, %s)'] * len(placed))})"
+            f" UPDATE {Call._meta.db_table} SET placed_at = %s, provider_call_id ="
+            f" CASE WHEN provider_call_id = '' THEN v.pid ELSE provider_call_id END"
+            f" FROM v WHERE {Call._meta.db_table}.id = v.id",
+            [*pairs, placed_at.get_db_prep_value(timezone.now(), connection)],
+        )
     customers = [call.customer_id for call, _ in placed]
     Customer.objects.filter(pk__in=customers, state=CustomerState.QUEUED).update(state=CustomerState.DIALING)
 

@@ -15,11 +15,11 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import orjson
-import requests
-import requests.adapters
+import urllib3
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -38,17 +38,25 @@ CUSTOMER_DTO |= {"externalId": "external_id", "extension": "extension"}
 WEB = ("https://", "http://")
 
 
-def _new_session() -> requests.Session:
-    """One keep-alive pool per process, big enough for the placement threads (dialer.placement)."""
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+def _new_pools() -> dict[str, urllib3.PoolManager]:
+    """Keep-alive pools of this process, big enough for the placement threads (dialer.placement):
+    one direct, and one per proxy named by HTTP_PROXY / HTTPS_PROXY (NO_PROXY honoured)."""
+    pools: dict[str, urllib3.PoolManager] = {"": urllib3.PoolManager(num_pools=8, maxsize=32)}
+    for scheme, proxy in getproxies().items():
+        if scheme in ("http", "https"):
+            pools[scheme] = urllib3.ProxyManager(proxy, num_pools=8, maxsize=32)
+    return pools
 
 
-_session = _new_session()  # a forked child starts its own
-os.register_at_fork(after_in_child=lambda: globals().update(_session=_new_session()))
+def _pool(url: str) -> urllib3.PoolManager:
+    parts = urlsplit(url)
+    if parts.scheme in _pools and not proxy_bypass(parts.hostname or ""):
+        return _pools[parts.scheme]
+    return _pools[""]
+
+
+_pools = _new_pools()  # a forked child starts its own
+os.register_at_fork(after_in_child=lambda: globals().update(_pools=_new_pools()))
 
 
 class VapiProvider(HttpProvider):
@@ -134,25 +142,34 @@ class VapiProvider(HttpProvider):
         method, path = exchange.method, exchange.path
         url, timeout = self.account.base_url.rstrip("/") + path, settings.PROVIDER_HTTP_TIMEOUT
         headers = {"Authorization": f"Bearer {self.account.api_key}"}
+        if exchange.body is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            answer = _session.request(
-                method, url, json=exchange.body, headers=headers, timeout=timeout, allow_redirects=False
+            answer = _pool(url).request(
+                method,
+                url,
+                body=None if exchange.body is None else orjson.dumps(exchange.body),
+                headers=headers,
+                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                redirect=False,
+                retries=False,
             )
-        except requests.ReadTimeout as exc:
+        except urllib3.exceptions.ReadTimeoutError as exc:
             # The request went out; the provider may have created the call. Posting again could
             # ring the person twice, so the call waits for its callbacks or the reaper instead.
             exchange.summary = f"{method} {path}: {_describe(exc)}"
             exchange.error = ProviderError(exchange.summary, retryable=False, outcome_unknown=not poll)
             return
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:  # refused, reset, closed, bad URL
             exchange.summary = f"{method} {path}: {_describe(exc)}"
             exchange.error = ProviderError(exchange.summary, retryable=True)
             return
-        code = exchange.status = answer.status_code
-        exchange.summary, exchange.answer_text = f"{method} {path} -> {code}", self._redact(answer.text)
+        code, text = answer.status, answer.data.decode(errors="replace")
+        exchange.status, exchange.summary = code, f"{method} {path} -> {code}"
+        exchange.answer_text = self._redact(text)
         try:
-            data = _obj(answer.json())
-        except ValueError:
+            data = _obj(orjson.loads(text))
+        except orjson.JSONDecodeError:
             data = {}
         exchange.answer, exchange.headers = data, answer.headers
         if 200 <= code < 300:
@@ -249,10 +266,18 @@ def _cost(value: Any) -> Decimal | None:
         return None
 
 
-def _describe(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.Timeout):
-        return f"no answer within {settings.PROVIDER_HTTP_TIMEOUT:g} s ({type(exc).__name__})"
+def _describe(exc: Exception) -> str:
+    """Why no answer came, in a line: the timeout, or the root error (refused, reset, closed)."""
+    timeout = settings.PROVIDER_HTTP_TIMEOUT
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return f"no answer within {timeout:g} s (ReadTimeout)"
+    if type(exc) is urllib3.exceptions.ConnectTimeoutError:
+        return f"no connection within {timeout:g} s (ConnectTimeout)"
     root: BaseException = exc
-    while root.__cause__ or root.__context__:
-        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    while True:
+        inner = root.__cause__ or root.__context__
+        inner = inner or next((a for a in getattr(root, "args", ()) if isinstance(a, BaseException)), None)
+        if inner is None:
+            break
+        root = inner
     return f"{type(root).__name__}: {root}"[:160]
