@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from kombu.transport import TRANSPORT_ALIASES
 
 # filesystem:// uses our atomic-write subclass of kombu's transport (see config/broker.py).
@@ -15,3 +16,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("dialdeck")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Celery's Django fixup closes every database connection before and after each task unless told
+# to reuse them: each placement batch would open a new PostgreSQL backend (a fork, and cold
+# catalog caches). Tasks treat connections as Django treats requests instead: closed when older
+# than CONN_MAX_AGE or broken (CONN_HEALTH_CHECKS), kept otherwise.
+app.conf.update(CELERY_DB_REUSE_MAX=2**62)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(**kwargs) -> None:
+    from django.db import close_old_connections
+
+    close_old_connections()
