@@ -281,3 +281,65 @@ def test_a_call_the_provider_has_never_heard_of_ends_as_not_found(caller, vapi) 
     call.refresh_from_db()
     assert (call.status, call.ended_reason) == ("ended", NOT_FOUND)
     assert counters(call.campaign) == recount(call.campaign)
+
+
+def people(n: int) -> list[services.CustomerInput]:
+    return [services.CustomerInput(number=f"+1415555{1000 + i}", name=f"Caller {i}") for i in range(n)]
+
+
+def test_a_batch_is_posted_once_per_call_and_each_stores_its_own_provider_id(caller, vapi) -> None:
+    calls = queue_calls(vapi_campaign(caller, people(12)))
+    ids = [str(call.pk) for call in calls]
+
+    assert placement.place_many(ids) == [(call_id, None) for call_id in ids]
+    assert placement.place_many(ids) == [(call_id, None) for call_id in ids]  # redelivered: nothing sent
+
+    assert vapi.placed_counts() == {call_id: 1 for call_id in ids}
+    created = {r.body["customer"]["number"] for r in vapi.posts_to_create_calls()}
+    assert created == {call.customer.number for call in calls}
+    stored = dict(Call.objects.filter(pk__in=ids).values_list("pk", "provider_call_id"))
+    assert set(stored.values()) == set(vapi.calls)  # each call holds the id Vapi gave it
+    for call in Call.objects.filter(pk__in=ids).select_related("customer"):
+        assert call.placed_at is not None and call.customer.state == "dialing"
+        assert [(kind, status) for kind, status, _ in log_of(call)] == [("request", None), ("response", 201)]
+
+
+def test_in_a_batch_a_failed_request_is_retried_alone(caller, vapi) -> None:
+    calls = queue_calls(vapi_campaign(caller, people(5)))
+    vapi.fail_next(1, status=503, retry_after=7)
+
+    outcome = dict(placement.place_many([str(call.pk) for call in calls]))
+
+    assert sorted(outcome.values(), key=str) == [7, None, None, None, None]
+    [failed] = [call_id for call_id, retry in outcome.items() if retry]
+    call = Call.objects.get(pk=failed)
+    assert (call.status, call.provider_call_id, call.placing_at) == ("queued", "", None)  # handed back
+    assert Call.objects.exclude(pk=failed).filter(campaign=call.campaign, provider_call_id="").count() == 0
+
+
+def test_a_stalled_worker_sends_nothing_of_a_batch_handed_to_another(caller, vapi) -> None:
+    calls = queue_calls(vapi_campaign(caller, people(3)))
+    stalled = services.calls_take_for_placing([str(call.pk) for call in calls])
+    services.call_release_stalled(taken_before=timezone.now() + timedelta(seconds=1))  # looked dead
+    assert placement.place_many([str(call.pk) for call in calls]) == [(str(c.pk), None) for c in calls]
+
+    assert services.calls_confirm_placing([(call, "POST /call", "{}") for call in stalled]) == []
+    assert vapi.placed_counts() == {str(call.pk): 1 for call in calls}
+    assert CallLog.objects.filter(call__in=calls, kind="request").count() == 3
+
+
+def test_requests_go_through_the_proxy_named_by_the_environment(caller, vapi, monkeypatch) -> None:
+    from dialer.providers import vapi as module
+
+    monkeypatch.setenv("HTTP_PROXY", vapi.url)
+    monkeypatch.setenv("NO_PROXY", "bypassed.invalid")
+    monkeypatch.setattr(module, "_pools", module._new_pools())
+    account = caller.provider_account
+    account.base_url = "http://vapi.invalid"  # resolvable by the proxy only
+    account.save()
+    [call] = queue_calls(vapi_campaign(caller, [JOHN]))
+
+    place_until_done(call)
+
+    assert [r.path for r in vapi.requests] == ["http://vapi.invalid/call"]  # the proxy was asked
+    assert module._pool("http://bypassed.invalid/call") is module._pools[""]
