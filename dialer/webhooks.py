@@ -17,6 +17,7 @@ import logging
 import time
 
 import orjson
+import psycopg
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
@@ -81,9 +82,10 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
     rows = ", ".join(["(%s, %s::jsonb)"] * len(events))
     params = [value for e in events for value in (account.pk, orjson.dumps(e.to_json()).decode())]
     connection.ensure_connection()
-    # psycopg's own cursor, to have the statement prepared once per connection (Django binds
-    # parameters client-side, so the server would parse and plan it on every callback).
-    with connection.connection.cursor() as cursor:
+    # A server-side binding cursor of psycopg's own, so the statement is prepared once per
+    # connection: Django's cursors bind parameters client-side, and the server would parse and
+    # plan the insert on every callback.
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at)"
             " SELECT event.account_id, event.payload, now()"
