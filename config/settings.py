@@ -145,6 +145,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 def _databases() -> dict:
     url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dialdeck.sqlite3'}")
+    prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)  # PostgreSQL only, checked everywhere
     try:
         db = dj_database_url.parse(url)
     except Exception as exc:  # dj-database-url raises several types for bad URLs
@@ -168,6 +169,11 @@ def _databases() -> dict:
             raise ImproperlyConfigured(f"DATABASE_URL names no database: {url!r}")
         db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
         db["CONN_HEALTH_CHECKS"] = True
+        # Django's own cursors bind parameters client-side and never prepare; this lets the few
+        # statements that ask for it (prepare=True: the webhook inbox insert) be prepared once per
+        # connection. Off behind a pooler that cannot keep prepared statements (PgBouncer < 1.21
+        # in transaction mode).
+        db.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 if prepared else None
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL must be a sqlite:// or postgres:// URL, not {url.split(':', 1)[0]!r}"

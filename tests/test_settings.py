@@ -40,6 +40,11 @@ def start_with(**env: str) -> subprocess.CompletedProcess:
         ("CELERY_BROKER_URL", "kafka://x", "CELERY_BROKER_URL must be filesystem://, redis:// or amqp://"),
         ("DIALER_REAP_GRACE_SECONDS", "-5", "DIALER_REAP_GRACE_SECONDS must be at least 0"),
         ("SITE_URL", "ftp://example.com", "SITE_URL must be an http(s) URL"),
+        (
+            "DATABASE_PREPARED_STATEMENTS",
+            "sometimes",
+            "DATABASE_PREPARED_STATEMENTS must be true, false, 1 or 0, not 'sometimes'",
+        ),
     ],
 )
 def test_it_refuses_a_bad_value_and_names_the_variable(variable, value, complaint) -> None:

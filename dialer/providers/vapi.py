@@ -65,8 +65,9 @@ class VapiProvider(HttpProvider):
 
         Raises WebhookRejected: 401 missing or wrong secret, 413 over WEBHOOK_MAX_BYTES, 400 not JSON.
         """
-        auth, secret = request.headers.get("Authorization", ""), self.account.webhook_secret.encode()
-        given = (request.headers.get("X-Vapi-Secret", ""), auth[7:] if auth[:7].lower() == "bearer " else "")
+        meta, secret = request.META, self.account.webhook_secret.encode()  # not .headers: a copy per call
+        auth = meta.get("HTTP_AUTHORIZATION", "")
+        given = (meta.get("HTTP_X_VAPI_SECRET", ""), auth[7:] if auth[:7].lower() == "bearer " else "")
         if not secret or not any(g and hmac.compare_digest(g.encode(), secret) for g in given):
             raise WebhookRejected("missing or wrong webhook secret", status=401)
         limit, declared = settings.WEBHOOK_MAX_BYTES, str(request.META.get("CONTENT_LENGTH", ""))

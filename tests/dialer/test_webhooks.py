@@ -393,3 +393,34 @@ def test_an_event_that_cannot_be_recorded_is_dropped_without_blocking_the_next(
     assert call.ended_reason == "customer-busy"
     assert "could not be recorded" in caplog.text
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "behind-a-pooler"])
+def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
+    client, account, placed, prepared
+) -> None:
+    """DATABASE_PREPARED_STATEMENTS: on, the server parses and plans the insert once per
+    connection; off (a pooler that cannot keep prepared statements), callbacks are still stored."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.ensure_connection()
+    if not prepared:
+        connection.connection.prepare_threshold = None  # what DATABASE_PREPARED_STATEMENTS=false sets
+    for step in (RINGING, IN_PROGRESS, ENDED):
+        response = client.post(
+            f"/webhooks/vapi/{account.webhook_token}",
+            data=json.dumps(message(placed[0], step)),
+            content_type="application/json",
+            HTTP_X_VAPI_SECRET=account.webhook_secret,
+        )
+        assert response.json() == {"received": 1}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%INSERT%"])
+        statements = [row[0] for row in cursor.fetchall()]
+    assert len(statements) == (1 if prepared else 0)
+    assert all("dialer_webhookevent" in s for s in statements)
+    assert record_received_events() == 3
+    placed[0].refresh_from_db()
+    assert placed[0].status == "ended"
