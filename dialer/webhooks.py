@@ -18,7 +18,7 @@ import time
 
 import orjson
 import psycopg
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -109,8 +109,9 @@ def record_stored_events(rows: QuerySet, *, limit: int = BATCH) -> int:
     3. delete the claimed rows in that same transaction, so a crash records nothing twice and
        loses nothing.
     If anything in the batch fails, it is rolled back and done again event by event, each in a
-    savepoint: an event that cannot be recorded is logged and dropped, never blocking the rest.
-    Returns how many rows were handled.
+    savepoint: an event that cannot be recorded is logged and dropped, never blocking the rest;
+    one that met a passing database condition (a deadlock, a lock wait timeout) stays for the
+    next run. Returns how many rows were handled.
     """
     try:
         return _record_batch(rows, limit, one_by_one=False)
@@ -123,7 +124,7 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
     rows = rows.select_related("account")
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    unknown = 0
+    unknown, kept = 0, set()
     with transaction.atomic():
         batch = list(rows[:limit])  # 1.
         for row in batch:  # 2.
@@ -133,12 +134,15 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
             try:
                 with transaction.atomic():
                     unknown += _record(row) is None
+            except OperationalError as exc:  # passing: kept for the next run, never lost
+                log.warning("kept %s %s for a later try: %s", rows.model.__name__, row.pk, type(exc).__name__)
+                kept.add(row.pk)
             except Exception:  # noqa: BLE001 - one malformed event must not stop the rest
                 log.exception("dropped %s %s that could not be recorded", rows.model.__name__, row.pk)
-        rows.model.objects.filter(pk__in=[row.pk for row in batch]).delete()  # 3.
+        rows.model.objects.filter(pk__in=[row.pk for row in batch if row.pk not in kept]).delete()  # 3.
     if unknown:
         log.info("%d of %d events named no call of ours", unknown, len(batch))
-    return len(batch)
+    return len(batch) - len(kept)
 
 
 def _record(row: WebhookEvent) -> object:

@@ -127,3 +127,13 @@ def celery_processes(transactional_db, tmp_path):
     processes = Processes(tmp_path, run_id=_RUN)
     yield processes
     processes.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    """A failed test that ran real Celery processes shows the end of their logs."""
+    outcome = yield
+    report = outcome.get_result()
+    processes = getattr(item, "funcargs", {}).get("celery_processes")
+    if report.failed and call.when == "call" and processes is not None:
+        report.sections.append(("Celery worker and beat logs (last 4,000 characters each)", processes.logs()))

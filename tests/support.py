@@ -107,7 +107,8 @@ class Processes:
         self.running = []
 
     def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-4000:] for p in self.log_dir.glob("*.log"))
+        files = sorted(self.log_dir.glob("*.log"))
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in files)
 
 
 def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):

@@ -104,11 +104,12 @@ def _log_once(call: Call, kind: str, summary: str, body: str, dedupe_key: str) -
 def _find_call(account: ProviderAccount, event: CallEvent) -> Call | None:
     calls = Call.objects.select_for_update().filter(provider_account=account)
     call = None
-    if event.call_id:
-        try:
-            call = calls.filter(pk=event.call_id).first()
-        except Exception:  # a malformed id in metadata is simply not ours  # noqa: BLE001
-            call = None
+    try:
+        ours = uuid.UUID(event.call_id) if event.call_id else None
+    except (ValueError, TypeError, AttributeError):  # a malformed id in metadata is simply not ours
+        ours = None
+    if ours is not None:
+        call = calls.filter(pk=ours).first()  # a database error here is not swallowed
     if call is None and event.provider_call_id:
         call = calls.filter(provider_call_id=event.provider_call_id).first()
     return call
@@ -194,7 +195,15 @@ def _customer_after_call(call: Call, now: datetime) -> int:
     Returns 1 when that state is final (for the caller's customers_final counter), else 0.
     """
     customer = Customer.objects.select_for_update().get(pk=call.customer_id)
-    campaign = Campaign.objects.select_related("organization").get(pk=call.campaign_id)
+    # The campaign row under the lock this transaction's counter update takes anyway: a user
+    # ending the campaign right now (campaign_end holds FOR UPDATE) is waited for, so a retry
+    # is never scheduled in a campaign that has just ended. (Its customers UPDATE skips this
+    # customer, which is not pending, so the wait cannot turn into a deadlock.)
+    campaign = (
+        Campaign.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organization")
+        .get(pk=call.campaign_id)
+    )
     outcome = after_outcome(
         ended_reason=call.ended_reason, attempts=customer.attempts, policy=campaign_policy(campaign), now=now
     )

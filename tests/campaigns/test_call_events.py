@@ -196,3 +196,43 @@ def test_ending_drops_queued_calls_that_never_left_us(running, owner) -> None:
         == recount(running)
         == {"calls_queued": 0, "calls_in_progress": 0, "calls_ended": 0, "calls_ended_voicemail": 0}
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_ending_while_a_user_ends_the_campaign_schedules_no_retry(make_campaign, owner) -> None:
+    """The race: the campaign is being ended (its row locked, not yet committed) when a busy
+    call's outcome is recorded. The recorder must wait and see the end, not schedule a retry in
+    a campaign that has just ended (its customer would stay pending for ever)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writers never overlap (IMMEDIATE transactions)")
+    campaign = services.campaign_start(campaign=make_campaign(3, strategy=ANY_TIME), by=owner)
+    dispatch_campaign(campaign, enqueue=lambda ids: None)
+    call = placed(campaign)
+    Call.objects.filter(pk=call.pk).update(placing_at=timezone.now())  # it is at the provider
+    deliver(call, event(call, "status-update", "ringing"))
+    locked = threading.Event()
+
+    def end_slowly() -> None:
+        try:
+            with transaction.atomic():
+                services.campaign_end(campaign=Campaign.objects.get(pk=campaign.pk), by=owner)
+                locked.set()
+                time.sleep(1.0)  # the recorder runs meanwhile
+        finally:
+            connection.close()
+
+    ender = threading.Thread(target=end_slowly)
+    ender.start()
+    assert locked.wait(10)
+    deliver(call, event(call, "status-update", "ended", ended_reason="customer-busy"))
+    ender.join(10)
+    customer = Customer.objects.get(pk=call.customer_id)
+    assert (customer.state, customer.reason) == ("cancelled", "cancelled")
+    assert not Customer.objects.filter(campaign=campaign, state__in=["pending", "queued", "dialing"]).exists()
+    campaign.refresh_from_db()
+    assert campaign.customers_final == 3

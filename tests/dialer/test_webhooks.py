@@ -424,3 +424,41 @@ def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
     assert record_received_events() == 3
     placed[0].refresh_from_db()
     assert placed[0].status == "ended"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_that_meets_a_passing_lock_wait_stays_in_the_inbox_for_the_next_run(
+    client, account, placed
+) -> None:
+    """A deadlock or lock timeout is not the event's fault: it must not be dropped like a
+    malformed one, or its call would never end."""
+    import psycopg
+    from django.db import connection
+
+    from dialer.models import WebhookEvent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writers never wait on a row lock")
+    call = placed[0]
+    response = client.post(
+        f"/webhooks/vapi/{account.webhook_token}",
+        data=json.dumps(message(call, ENDED, "customer-busy")),
+        content_type="application/json",
+        HTTP_X_VAPI_SECRET=account.webhook_secret,
+    )
+    assert response.json() == {"received": 1}
+    params = {k: v for k, v in connection.get_connection_params().items() if k != "context"}
+    with psycopg.connect(**params) as other:
+        other.execute("SELECT 1 FROM campaigns_call WHERE id = %s FOR UPDATE", [call.pk])  # someone busy
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        try:
+            assert record_received_events() == 0
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert WebhookEvent.objects.count() == 1  # kept, not dropped
+    assert record_received_events() == 1  # the lock is gone: recorded now
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", "customer-busy")
+    assert not WebhookEvent.objects.exists()
