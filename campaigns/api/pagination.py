@@ -14,10 +14,14 @@ from campaigns.services import FieldError, ValidationFailed
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Far past any real list, and inside the 64-bit integers JSON and the database hold.
+MAX_PAGE = 2**31 - 1
 
 PAGE_PARAMETERS = [
     OpenApiParameter(
-        "page", {"type": "integer", "minimum": 1}, description="Page number, from 1. Defaults to 1."
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description="Page number, from 1. Defaults to 1.",
     ),
     OpenApiParameter(
         "limit",
@@ -72,7 +76,7 @@ class Query:
 
     def page(self) -> tuple[int, int]:
         return (
-            self.integer("page", default=1, low=1),
+            self.integer("page", default=1, low=1, high=MAX_PAGE),
             self.integer("limit", default=DEFAULT_LIMIT, low=0, high=MAX_LIMIT),
         )
 

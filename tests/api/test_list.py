@@ -140,6 +140,7 @@ def test_limit_1000_is_allowed(api, three) -> None:
         ("limit=-1", "limit must not be less than 0"),
         ("page=0", "page must not be less than 1"),
         ("page=two", "page must be an integer number"),
+        ("page=709006241212562146977048952832", "page must not be greater than 2147483647"),
         ("sortOrder=UP", "sortOrder must be one of the following values: ASC, DESC"),
         ("sortBy=name", "sortBy must be one of"),
         ("status=running", "status must be one of"),
