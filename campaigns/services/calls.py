@@ -250,8 +250,12 @@ def calls_take_for_placing(call_ids: list) -> list[Call]:
     # The calls of a batch share their campaign, caller ID and provider account: each is read
     # once here rather than joined (and parsed) once per call.
     campaigns = Campaign.objects.select_related("organization").in_bulk({c.campaign_id for c in calls})
-    phones = PhoneNumber.objects.in_bulk({c.phone_number_id for c in calls})
-    accounts = ProviderAccount.objects.in_bulk({c.provider_account_id for c in calls})
+    phones = PhoneNumber.objects.select_related("provider_account").in_bulk(
+        {c.phone_number_id for c in calls}
+    )
+    accounts = {p.provider_account_id: p.provider_account for p in phones.values() if p.provider_account_id}
+    if missing := {c.provider_account_id for c in calls} - accounts.keys():  # a caller ID moved since
+        accounts |= ProviderAccount.objects.in_bulk(missing)
     for call in calls:
         call.campaign, call.phone_number = campaigns[call.campaign_id], phones[call.phone_number_id]
         call.provider_account = accounts[call.provider_account_id]
@@ -287,6 +291,12 @@ def calls_confirm_placing(requests: list[tuple[Call, str, str]]) -> list[Call]:
     commit: `requests` are (call, summary, body). Returns the calls this worker still owns, the
     only ones whose request may leave; the others were handed to another worker meanwhile."""
     stamp, owned = timezone.now(), []
+    if connection.vendor == "postgresql":
+        won = set(_confirm_and_log(requests, stamp))
+        owned = [request for request in requests if request[0].pk in won]
+        for call, _, _ in owned:
+            call.placing_at = stamp
+        return [call for call, _, _ in owned]
     by_stamp: dict[datetime | None, list[tuple[Call, str, str]]] = {}
     for request in requests:
         by_stamp.setdefault(request[0].placing_at, []).append(request)
@@ -300,6 +310,39 @@ def calls_confirm_placing(requests: list[tuple[Call, str, str]]) -> list[Call]:
     for call, _, _ in owned:
         call.placing_at = stamp
     return [call for call, _, _ in owned]
+
+
+def _confirm_and_log(requests: list[tuple[Call, str, str]], stamp: datetime) -> list[uuid.UUID]:
+    """PostgreSQL: calls_confirm_placing in one statement (so one round trip and its own
+    transaction): re-stamp the calls this worker still owns, and log a request for exactly those.
+    Returns the ids of the owned calls."""
+    taken = [request for request in requests if request[0].placing_at is not None]
+    if not taken:
+        return []
+    pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
+    params: list = []
+    for call, summary, body in taken:
+        params += [
+            pk.get_db_prep_value(call.pk, connection),
+            placing_at.get_db_prep_value(call.placing_at, connection),
+        ]
+        params += [summary[:200], CallLog.truncate(body)]
+    now = placing_at.get_db_prep_value(stamp, connection)
+    rows = ", ".join(["(%s::uuid, %s::timestamptz, %s, %s)"] + ["(%s, %s, %s, %s)"] * (len(taken) - 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH request (id, taken_at, summary, body) AS (VALUES {rows}),"
+            f" won AS (UPDATE {Call._meta.db_table} AS c SET placing_at = %s FROM request"
+            "  WHERE c.id = request.id AND c.placing_at = request.taken_at"
+            "  AND c.status = %s AND c.provider_call_id = '' RETURNING c.id),"
+            f" logged AS (INSERT INTO {CallLog._meta.db_table}"
+            "  (call_id, kind, summary, http_status, body, created_at)"
+            "  SELECT request.id, %s, request.summary, NULL, request.body, %s"
+            "  FROM request JOIN won ON won.id = request.id RETURNING call_id)"
+            " SELECT call_id FROM logged",
+            [*params, now, CallStatus.QUEUED, CallLogKind.REQUEST, now],
+        )
+        return [pk.to_python(row[0]) for row in cursor.fetchall()]
 
 
 def _insert_logs(rows: list[tuple[Call, str, str, int | None, str]]) -> None:
@@ -329,13 +372,63 @@ def call_placed(*, call: Call, provider_call_id: str) -> None:
     calls_answered(answers=[], placed=[(call, provider_call_id)])
 
 
-@transaction.atomic
 def calls_answered(
     *, answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
 ) -> None:
     """A batch's answers from the provider, in one commit: each answer on its call's log
     (`answers` are (call, summary, http status, body)), and the calls the provider accepted
     (`placed` are (call, provider call id)) stamped placed, their customers dialing."""
+    if connection.vendor == "postgresql" and (answers or placed):
+        _answer_in_one_statement(answers, placed)
+        return
+    with transaction.atomic():
+        _answer(answers, placed)
+
+
+def _answer_in_one_statement(
+    answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
+) -> None:
+    """PostgreSQL: calls_answered as one statement (one round trip, its own transaction)."""
+    pk, at = Call._meta.pk, Call._meta.get_field("placed_at")
+    now = at.get_db_prep_value(timezone.now(), connection)
+    parts, params, tail = [], [], "SELECT 1"
+    if answers:
+        rows = ", ".join(["(%s::uuid, %s, %s::integer, %s)"] + ["(%s, %s, %s, %s)"] * (len(answers) - 1))
+        parts.append(
+            f"answer (id, summary, status, body) AS (VALUES {rows}),"
+            f" logged AS (INSERT INTO {CallLog._meta.db_table}"
+            " (call_id, kind, summary, http_status, body, created_at)"
+            " SELECT id, %s, summary, status, body, %s FROM answer)"
+        )
+        for call, summary, status, body in answers:
+            params += [
+                pk.get_db_prep_value(call.pk, connection),
+                summary[:200],
+                status,
+                CallLog.truncate(body),
+            ]
+        params += [CallLogKind.RESPONSE, now]
+    if placed:
+        rows = ", ".join(["(%s::uuid, %s)"] + ["(%s, %s)"] * (len(placed) - 1))
+        # A callback may have told us the provider's id first: that one stays.
+        parts.append(
+            f"accepted (id, pid) AS (VALUES {rows}),"
+            f" placed AS (UPDATE {Call._meta.db_table} AS c SET placed_at = %s, provider_call_id ="
+            " CASE WHEN c.provider_call_id = '' THEN accepted.pid ELSE c.provider_call_id END"
+            " FROM accepted WHERE c.id = accepted.id RETURNING c.customer_id)"
+        )
+        params += [v for call, pid in placed for v in (pk.get_db_prep_value(call.pk, connection), pid)]
+        params.append(now)
+        tail = (
+            f"UPDATE {Customer._meta.db_table} SET state = %s"
+            " WHERE id IN (SELECT customer_id FROM placed) AND state = %s"
+        )
+        params += [CustomerState.DIALING, CustomerState.QUEUED]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} {tail}", params)
+
+
+def _answer(answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]) -> None:
     _insert_logs([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])
     if not placed:
         return
