@@ -383,12 +383,13 @@ def test_an_event_that_cannot_be_recorded_is_dropped_without_blocking_the_next(
 
     call = placed[0]
     WebhookEvent.objects.create(
-        account=account, payload={"kind": "status-update", "status": "ended", "at": "not a time"}
+        account=account, payload=json.dumps({"kind": "status-update", "status": "ended", "at": "not a time"})
     )
+    WebhookEvent.objects.create(account=account, payload='{"kind": "status-update", "stat')  # cut short
     good = CallEvent(kind="status-update", status="ended", call_id=str(call.pk), ended_reason="customer-busy")
-    WebhookEvent.objects.create(account=account, payload=good.to_json())
+    WebhookEvent.objects.create(account=account, payload=json.dumps(good.to_json()))
     with caplog.at_level(logging.ERROR):
-        assert record_received_events() == 2
+        assert record_received_events() == 3
     call.refresh_from_db()
     assert call.ended_reason == "customer-busy"
     assert "could not be recorded" in caplog.text
