@@ -336,22 +336,22 @@ def main() -> None:
         fire(server.port, noop[:10], 4)
         # The baseline before and after ours, and their mean: the machine's speed drifts (other
         # tenants of a shared host), and a baseline taken on one side only would carry the drift.
-        before, raw_statuses, _ = fire(server.port, noop, args.clients)
+        before, before_statuses, _ = fire(server.port, noop, args.clients)
         seconds, statuses, answers = fire(server.port, ours, args.clients)
-        after, raw_after, _ = fire(server.port, noop, args.clients)
-        if set(raw_statuses) | set(raw_after) != {200}:
-            fail(f"no-op answers {dict(raw_statuses + raw_after)}")
+        after, after_statuses, _ = fire(server.port, noop, args.clients)
+        if set(before_statuses + after_statuses) != {200}:
+            fail(f"no-op answers {dict(before_statuses + after_statuses)}")
     events = 4 * args.calls
-    raw_before, raw_after_rate = events / before, events / after
+    rate_before, rate_after = events / before, events / after
     drained = drain()
     check(campaign, args.calls, statuses, answers)
     report(
         f"webhook events ingested through gunicorn ({events:,} events, {args.workers} workers)",
         events / seconds,
         "events/s",
-        (raw_before + raw_after_rate) / 2,
-        note=f"{seconds:.1f}s, {args.clients} clients, baseline {raw_before:,.0f} before, "
-        f"{raw_after_rate:,.0f} after; counters = recount; target ratio >= 0.5",
+        (rate_before + rate_after) / 2,
+        note=f"{seconds:.1f}s, {args.clients} clients, baseline {rate_before:,.0f} before, "
+        f"{rate_after:,.0f} after; counters = recount; target ratio >= 0.5",
     )
     if drained:
         recorded, spent = drained

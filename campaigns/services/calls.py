@@ -253,7 +253,7 @@ def calls_take_for_placing(call_ids: list) -> list[Call]:
     phones = PhoneNumber.objects.select_related("provider_account").in_bulk(
         {c.phone_number_id for c in calls}
     )
-    accounts = {p.provider_account_id: p.provider_account for p in phones.values() if p.provider_account_id}
+    accounts = {p.provider_account_id: p.provider_account for p in phones.values()}
     if missing := {c.provider_account_id for c in calls} - accounts.keys():  # a caller ID moved since
         accounts |= ProviderAccount.objects.in_bulk(missing)
     for call in calls:
@@ -328,7 +328,7 @@ def _confirm_and_log(requests: list[tuple[Call, str, str]], stamp: datetime) -> 
         ]
         params += [summary[:200], CallLog.truncate(body)]
     now = placing_at.get_db_prep_value(stamp, connection)
-    rows = ", ".join(["(%s::uuid, %s::timestamptz, %s, %s)"] + ["(%s, %s, %s, %s)"] * (len(taken) - 1))
+    rows = _values(len(taken), 4, casts=("::uuid", "::timestamptz"))
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH request (id, taken_at, summary, body) AS (VALUES {rows}),"
@@ -346,25 +346,34 @@ def _confirm_and_log(requests: list[tuple[Call, str, str]], stamp: datetime) -> 
 
 
 def _insert_logs(rows: list[tuple[Call, str, str, int | None, str]]) -> None:
-    """(call, kind, summary, http status, body) rows on the calls' logs, in one INSERT.
+    """(call, kind, summary, http status, body) rows on the calls' logs, in one INSERT."""
+    if rows:
+        sql, params = _log_insert(rows)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _log_insert(rows: list[tuple[Call, str, str, int | None, str]]) -> tuple[str, list]:
+    """The INSERT of `_insert_logs` and its parameters (also a CTE of `_answer_in_one_statement`).
 
     Not bulk_create: on PostgreSQL it sends the bodies (JSON, full of quotes) as array literals,
     which psycopg escapes character by character in Python; plain parameters are quoted by libpq.
     """
-    if not rows:
-        return
     pk, at = Call._meta.pk, CallLog._meta.get_field("created_at")
     now = at.get_db_prep_value(timezone.now(), connection)
     params = []
     for call, kind, summary, status, body in rows:
         params += [pk.get_db_prep_value(call.pk, connection), kind, summary[:200], status]
         params += [CallLog.truncate(body), now]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {CallLog._meta.db_table} (call_id, kind, summary, http_status, body, created_at)"
-            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(rows))}",
-            params,
-        )
+    columns = "(call_id, kind, summary, http_status, body, created_at)"
+    return f"INSERT INTO {CallLog._meta.db_table} {columns} VALUES {_values(len(rows), 6)}", params
+
+
+def _values(count: int, width: int, *, casts: tuple[str, ...] = ()) -> str:
+    """Placeholders of a VALUES list of `count` rows of `width` columns. In a WITH list the
+    columns take their types from the first row, so `casts` ("::uuid", "") are put there."""
+    first = ", ".join(f"%s{cast}" for cast in casts + ("",) * (width - len(casts)))
+    return ", ".join([f"({first})"] + [f"({', '.join(['%s'] * width)})"] * (count - 1))
 
 
 def call_placed(*, call: Call, provider_call_id: str) -> None:
@@ -393,26 +402,12 @@ def _answer_in_one_statement(
     now = at.get_db_prep_value(timezone.now(), connection)
     parts, params, tail = [], [], "SELECT 1"
     if answers:
-        rows = ", ".join(["(%s::uuid, %s, %s::integer, %s)"] + ["(%s, %s, %s, %s)"] * (len(answers) - 1))
-        parts.append(
-            f"answer (id, summary, status, body) AS (VALUES {rows}),"
-            f" logged AS (INSERT INTO {CallLog._meta.db_table}"
-            " (call_id, kind, summary, http_status, body, created_at)"
-            " SELECT id, %s, summary, status, body, %s FROM answer)"
-        )
-        for call, summary, status, body in answers:
-            params += [
-                pk.get_db_prep_value(call.pk, connection),
-                summary[:200],
-                status,
-                CallLog.truncate(body),
-            ]
-        params += [CallLogKind.RESPONSE, now]
+        sql, params = _log_insert([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])
+        parts.append(f"logged AS ({sql})")
     if placed:
-        rows = ", ".join(["(%s::uuid, %s)"] + ["(%s, %s)"] * (len(placed) - 1))
         # A callback may have told us the provider's id first: that one stays.
         parts.append(
-            f"accepted (id, pid) AS (VALUES {rows}),"
+            f"accepted (id, pid) AS (VALUES {_values(len(placed), 2, casts=('::uuid',))}),"
             f" placed AS (UPDATE {Call._meta.db_table} AS c SET placed_at = %s, provider_call_id ="
             " CASE WHEN c.provider_call_id = '' THEN accepted.pid ELSE c.provider_call_id END"
             " FROM accepted WHERE c.id = accepted.id RETURNING c.customer_id)"

@@ -407,16 +407,20 @@ def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's")
     connection.ensure_connection()
+    threshold = connection.connection.prepare_threshold
     if not prepared:
         connection.connection.prepare_threshold = None  # what DATABASE_PREPARED_STATEMENTS=false sets
-    for step in (RINGING, IN_PROGRESS, ENDED):
-        response = client.post(
-            f"/webhooks/vapi/{account.webhook_token}",
-            data=json.dumps(message(placed[0], step)),
-            content_type="application/json",
-            HTTP_X_VAPI_SECRET=account.webhook_secret,
-        )
-        assert response.json() == {"received": 1}
+    try:
+        for step in (RINGING, IN_PROGRESS, ENDED):
+            response = client.post(
+                f"/webhooks/vapi/{account.webhook_token}",
+                data=json.dumps(message(placed[0], step)),
+                content_type="application/json",
+                HTTP_X_VAPI_SECRET=account.webhook_secret,
+            )
+            assert response.json() == {"received": 1}
+    finally:
+        connection.connection.prepare_threshold = threshold  # the connection outlives this test
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%INSERT%"])
         statements = [row[0] for row in cursor.fetchall()]
