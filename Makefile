@@ -16,7 +16,7 @@ setup: $(STAMP)
 
 ## make run: web, Celery worker and beat on the embedded defaults, with demo data.
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	PORT=$(PORT) $(BIN)/honcho start -f Procfile

@@ -162,7 +162,9 @@ def prepare(calls: int, cap: int, fake_url: str):
     from campaigns.models import Campaign, Organization, PhoneNumber, ProviderAccount
 
     org, _ = Organization.objects.get_or_create(slug="bench-placement", defaults={"name": "Bench placement"})
-    Organization.objects.filter(pk=org.pk).update(max_concurrent_calls=cap)
+    Organization.objects.filter(pk=org.pk).update(
+        max_concurrent_calls=cap, allow_ignoring_recipient_time=True
+    )
     Campaign.objects.filter(organization=org).delete()  # calls, customers and logs of earlier runs
     account, _ = ProviderAccount.objects.update_or_create(
         organization=org,
@@ -351,6 +353,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # the product's INFO lines would drown the figures
     os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"dialdeck-bench-{os.getpid()}")
+    os.environ.setdefault("PROVIDER_ALLOWED_HOSTS", "127.0.0.1")  # the fake provider's host
     setup_django()
     import redis
     from django.conf import settings

@@ -152,7 +152,9 @@ def prepare(calls: int):
     from dialer.dispatch import dispatch_campaign
 
     org, _ = Organization.objects.get_or_create(slug="bench-webhooks", defaults={"name": "Bench webhooks"})
-    Organization.objects.filter(pk=org.pk).update(max_concurrent_calls=calls)
+    Organization.objects.filter(pk=org.pk).update(
+        max_concurrent_calls=calls, allow_ignoring_recipient_time=True
+    )
     Campaign.objects.filter(organization=org).delete()
     account, _ = ProviderAccount.objects.get_or_create(
         organization=org,

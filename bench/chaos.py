@@ -110,6 +110,7 @@ class Run:
             conn.execute(f'CREATE DATABASE "{name}"')
         os.environ.update(DATABASE_URL=self.db_url, CELERY_BROKER_URL=self.broker)
         os.environ["CELERY_TASK_DEFAULT_QUEUE"] = self.queue
+        os.environ.setdefault("PROVIDER_ALLOWED_HOSTS", "127.0.0.1")  # the fake provider's host
         from bench.common import setup_django
 
         setup_django()
@@ -125,7 +126,12 @@ class Run:
         from campaigns.models import Organization
         from tests.fakes.dialdeck_side import vapi_account, vapi_caller_id, vapi_campaign
 
-        org = Organization.objects.create(name="Chaos", slug=f"chaos-{self.id}", max_concurrent_calls=CAP)
+        org = Organization.objects.create(
+            name="Chaos",
+            slug=f"chaos-{self.id}",
+            max_concurrent_calls=CAP,
+            allow_ignoring_recipient_time=True,
+        )
         caller = vapi_caller_id(vapi_account(org, fake))
         people = [
             services.CustomerInput(

@@ -3,11 +3,12 @@ lifecycle actions go through the services like everywhere else."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from campaigns import services
+from campaigns import egress, services
 from campaigns.models import (
     ApiKey,
     AuditEvent,
@@ -22,6 +23,7 @@ from campaigns.models import (
     PhoneNumber,
     ProviderAccount,
 )
+from campaigns.services.strategy import ZONE_MESSAGE, is_time_zone
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,8 +45,31 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = "__all__"  # noqa: DJ007 - the admin's own readonly_fields narrow it
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data["time_zone"]
+        if not is_time_zone(zone):
+            raise forms.ValidationError(ZONE_MESSAGE)
+        return zone
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationForm
+    # Compliance settings change on the organization's settings page only, where each change is
+    # audited (services.organization_update): not here, where nothing would record who widened them.
+    readonly_fields = [
+        "recipient_earliest",
+        "recipient_latest",
+        "allow_ignoring_recipient_time",
+        "call_numbers_without_time_zone",
+        "default_region",
+        "dialing_paused_at",
+    ]
     list_display = [
         "name",
         "slug",
@@ -83,8 +108,28 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         self.message_user(request, f"Revoked {done} key(s).")
 
 
+class ProviderAccountForm(forms.ModelForm):
+    """The same base-URL rule as the dashboard and the API (campaigns.egress): never a private,
+    loopback or link-local target unless PROVIDER_ALLOWED_HOSTS allows it."""
+
+    class Meta:
+        model = ProviderAccount
+        fields = "__all__"  # noqa: DJ007 - the admin's own exclude narrows it
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        base_url = cleaned.get("base_url")
+        if cleaned.get("kind") != "simulated" and base_url:
+            try:
+                egress.check_provider_url(base_url)
+            except egress.ProviderUrlRefused as exc:
+                self.add_error("base_url", exc.reason)
+        return cleaned
+
+
 @admin.register(ProviderAccount)
 class ProviderAccountAdmin(admin.ModelAdmin):
+    form = ProviderAccountForm
     list_display = ["name", "kind", "organization", "base_url", "created_at", "deleted_at"]
     list_filter = ["kind", "organization"]
     search_fields = ["name", "base_url"]

@@ -13,11 +13,12 @@ so ten open tabs cost what one does.
 from __future__ import annotations
 
 import time
+import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
@@ -40,6 +41,8 @@ WAITING_SAMPLE = 10_000
 CHART_CACHE_SECONDS = 10
 # A scheduled campaign that starts by itself within this long is watched by the pages.
 SOON = timedelta(minutes=10)
+# Customer.position is a BigIntegerField (signed 64-bit); positions start at 0.
+POSITION_MAX = 2**63 - 1
 
 
 # -- campaigns -------------------------------------------------------------------------------------
@@ -109,7 +112,7 @@ def customers_waiting_by_reason(campaign: Campaign) -> list[WaitingGroup]:
     first. Shared for a few seconds by every page showing the campaign.
     """
     key = f"dashboard:waiting:{campaign.pk}:{campaign.status}:{int(time.time() // CHART_CACHE_SECONDS)}"
-    cached = cache.get(key)
+    cached = caches["pages"].get(key)
     if cached is not None:
         return cached
     sample = (
@@ -126,7 +129,7 @@ def customers_waiting_by_reason(campaign: Campaign) -> list[WaitingGroup]:
         first.setdefault(reason, due)
     cut = rows >= WAITING_SAMPLE
     groups = [WaitingGroup(reason, counts[reason], at, cut) for reason, at in first.items()]
-    cache.set(key, groups, CHART_CACHE_SECONDS)
+    caches["pages"].set(key, groups, CHART_CACHE_SECONDS)
     return groups
 
 
@@ -158,7 +161,7 @@ def outcome_breakdown(campaign: Campaign) -> list[OutcomeSlice]:
     never change outcome, so an unchanged counter means an unchanged answer.
     """
     key = f"dashboard:outcomes:{campaign.pk}:{campaign.calls_ended}"
-    cached = cache.get(key)
+    cached = caches["pages"].get(key)
     if cached is not None:
         return cached
     counts: dict[str, int] = {}
@@ -176,7 +179,7 @@ def outcome_breakdown(campaign: Campaign) -> list[OutcomeSlice]:
         OutcomeSlice(outcome, OUTCOME_LABELS[outcome], n, n / total)
         for outcome, n in sorted(counts.items(), key=lambda item: -item[1])
     ]
-    cache.set(key, slices, 60 * 60)
+    caches["pages"].set(key, slices, 60 * 60)
     return slices
 
 
@@ -189,7 +192,7 @@ def calls_per_minute(campaign: Campaign, *, minutes: int = 30, now: datetime | N
     now = (now or timezone.now()).astimezone(UTC).replace(second=0, microsecond=0)
     calls = sum(getattr(campaign, f) for f in COUNTER_FIELDS if f != "calls_ended_voicemail")
     key = f"dashboard:cpm:{campaign.pk}:{minutes}:{now:%Y%m%d%H%M}:{calls}"
-    cached = cache.get(key)
+    cached = caches["pages"].get(key)
     if cached is not None:
         return cached
     since = now - timedelta(minutes=minutes - 1)
@@ -202,7 +205,7 @@ def calls_per_minute(campaign: Campaign, *, minutes: int = 30, now: datetime | N
     )
     by_minute = {row["minute"]: row["n"] for row in rows}
     series = [by_minute.get(since + timedelta(minutes=i), 0) for i in range(minutes)]
-    cache.set(key, series, 60)
+    caches["pages"].set(key, series, 60)
     return series
 
 
@@ -231,7 +234,10 @@ def customers_page(
 
     `after=p` is the page following position p, `before=p` the one preceding it.
     One query, no COUNT: the page knows whether a neighbour exists by reading one row more.
+    A position outside the column's range (a link edited by hand) reads as no position:
+    the first page.
     """
+    after, before = _position(after), _position(before)
     rows = Customer.objects.filter(campaign=campaign).defer("assistant_overrides")
     if state:
         rows = rows.filter(state=state)
@@ -258,15 +264,26 @@ def customers_page(
     )
 
 
+def _position(value: int | None) -> int | None:
+    return value if value is not None and 0 <= value <= POSITION_MAX else None
+
+
 def _key(row: Call | DoNotCall) -> str:
     return f"{row.created_at.isoformat()}~{row.pk}"
 
 
-def _parse_key(key: str) -> tuple[datetime, str] | None:
+def _parse_key(key: str) -> tuple[datetime, uuid.UUID] | None:
+    """A page key written by `_key`, or None for anything else (a link cut short, edited by
+    hand, or hostile), which the pager then reads as "the first page": a broken link still
+    shows the list. The instant must carry its offset and fit the database's range once in
+    UTC; the id must be a UUID (the rows' primary keys)."""
     stamp, _, pk = key.partition("~")
     try:
-        return datetime.fromisoformat(stamp), pk
-    except ValueError:
+        at = datetime.fromisoformat(stamp)
+        if at.utcoffset() is None:
+            return None
+        return at.astimezone(UTC), uuid.UUID(pk)
+    except (ValueError, OverflowError):
         return None
 
 

@@ -81,6 +81,10 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
     overrides = values.get("assistantOverrides")
     if overrides is not None and not isinstance(overrides, Mapping):
         errors.append(FieldError(_join(where, "assistantOverrides"), "must be an object"))
+    elif overrides is not None:  # stored and sent on as is: depth, size and numbers bounded
+        from campaigns import jsonlimits
+
+        errors += jsonlimits.problems(overrides, _join(where, "assistantOverrides"))
     if errors:
         return None, errors
     return CustomerInput(
@@ -146,6 +150,15 @@ class CsvSource(ABC):
             delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
             reader = csv.reader(chain([header_line], text), delimiter=delimiter, strict=True)
             header = [cell.strip() for cell in next(reader)]
+            # PostgreSQL's text cannot hold NUL: refused here, named by line and column. A header
+            # holding one is most often UTF-16 text (which decodes as UTF-8 with a NUL per letter).
+            from campaigns import jsonlimits
+
+            if any(jsonlimits.NUL in cell for cell in header):
+                self.errors.append(
+                    FieldError("file", "contains NUL characters: it is not UTF-8 text; save it as CSV UTF-8")
+                )
+                return
             if not self.accept_header(header):
                 return
             line = reader.line_num + 1
@@ -162,7 +175,21 @@ class CsvSource(ABC):
                         )
                     )
                     continue
+                if jsonlimits.NUL in "".join(record):
+                    self.errors += [
+                        FieldError(f"line {start}.{header[i] or f'column {i + 1}'}", jsonlimits.NUL_MESSAGE)
+                        for i, cell in enumerate(record)
+                        if jsonlimits.NUL in cell
+                    ]
+                    continue
                 item = self.build(record, start)
+                # Extra columns become assistantOverrides, stored and sent on: bounded like JSON ones.
+                overrides = getattr(item, "assistant_overrides", None)
+                if overrides is not None:
+                    problems = jsonlimits.problems(overrides, f"line {start}.assistantOverrides")
+                    if problems:
+                        self.errors += problems
+                        continue
                 if item is not None:
                     yield item
         except UnicodeDecodeError:
@@ -273,7 +300,11 @@ def parse_customers_csv(fileobj: IO) -> CustomerRows:
 
 
 class NumberRows(CsvSource):
-    """`parse_numbers_csv`'s result: yields (E.164 number, note) pairs."""
+    """`parse_numbers_csv`'s result: yields (canonical E.164 number, note) pairs."""
+
+    def __init__(self, fileobj: IO, *, region: str | None = None) -> None:
+        super().__init__(fileobj)
+        self.region = region
 
     def accept_header(self, header: list[str]) -> bool:
         lowered = [cell.lower() for cell in header]
@@ -294,16 +325,17 @@ class NumberRows(CsvSource):
             self.errors.append(FieldError(f"{where}.number", "is required"))
             return None
         try:
-            return phone.normalize_e164(raw), note
+            return phone.to_e164(raw, region=self.region), note
         except phone.InvalidNumber as exc:
             self.errors.append(FieldError(f"{where}.number", f"{raw!r} {exc}"))
             return None
 
 
-def parse_numbers_csv(fileobj: IO) -> NumberRows:
+def parse_numbers_csv(fileobj: IO, *, region: str | None = None) -> NumberRows:
     """Do-not-call numbers from a CSV file with a `number` column and an optional `note`.
 
-    Numbers are normalized to E.164 (`phone.normalize_e164`); streamed like
-    `parse_customers_csv`, with every bad line in `.errors`.
+    Numbers are put in canonical form by the one normaliser (`phone.to_e164`: spaces, dashes,
+    parentheses, a leading 00, and national numbers of `region`, the organization's default
+    country); streamed like `parse_customers_csv`, with every bad line in `.errors`.
     """
-    return NumberRows(fileobj)
+    return NumberRows(fileobj, region=region)

@@ -1,24 +1,34 @@
-"""Facts about phone numbers: strict E.164 normalization, time zones, regions.
+"""Phone numbers: the one normaliser (`to_e164`), and facts about canonical numbers.
+
+Every number that enters Dialdeck (API, CSV, dashboard, do-not-call, caller IDs) goes
+through `to_e164`, built on phonenumbers: parse, then `format_number(E164)`. What is
+stored, compared, de-duplicated and zoned is that canonical form, so `+49030123456`,
+`+49 (0)30 123456`, `0049 30 123456` and, for an organization in Germany, `030 123456`
+are one number, `+4930123456`, on the do-not-call list and in every time-zone lookup.
 
 Pure functions over phonenumbers' metadata; no Django, no I/O.
 
-`time_zones_for`, `region_for` and `is_valid` are asked about every customer of
-an import, so they are cached. phonenumbers' answers depend on more than the
-time-zone prefix (the number's type and region come from per-country regular
-expressions over the whole national number), so the cache key is computed, not
-guessed: for each country code, `_key_length` reads the metadata patterns and
-finds the deepest digit any of them can tell apart; beyond it every pattern
-only says "any digit". Two numbers with the same country code, the same digits
-up to that depth and the same length therefore get the same answers, exactly.
-That is 8 digits for +1 (country code, area code, exchange, one more), at most
-10 anywhere with phonenumbers 9.0. Numbers are read digit for digit (country
-code, then national number), which is what `normalize_e164` returns; the tests
-check the cached answers against phonenumbers' own on every region's examples.
+`time_zones_for`, `region_for` and `is_possible` are asked about every customer of an
+import, so they are cached. phonenumbers' answers depend on more than the time-zone
+prefix (the number's type and region come from per-country regular expressions over
+the whole national number), so the cache key is computed, not guessed: for each
+country code, `_key_length` reads the metadata patterns and finds the deepest digit
+any of them can tell apart; beyond it every pattern only says "any digit". Two
+canonical numbers with the same country code, the same digits up to that depth and
+the same length therefore get the same answers. The key is only valid for canonical
+numbers (a trunk prefix such as the 0 of `+49030...` changes what phonenumbers reads),
+which is why the lookups refuse anything `to_e164` would change; the tests check the
+cached answers against phonenumbers' own on every region's examples and on a large
+random sample of canonical numbers.
 
-Measured with phonenumbers 9.0.43 on one core: 1,000,000 random US numbers
-over 15 area codes (120,000 distinct keys) take 2.9 s through `time_zones_for`
-(~340,000 numbers/s; 1.35 s once every key is cached) against 22 s
-(~45,000 numbers/s) for `parse` + `time_zones_for_number` on each number.
+`to_e164` itself is cheap for the common case: a `+<digits>` number is canonical as
+written unless its national part starts with something the country's
+`national_prefix_for_parsing` pattern matches (phonenumbers strips a national prefix
+only then), so only those few go through a full parse.
+
+Measured with phonenumbers 9.0.43 on one core: 1,000,000 random US numbers over 15
+area codes take 2.9 s through `time_zones_for` (~340,000 numbers/s) against 74 s
+for `parse` + `time_zones_for_number` on each number.
 """
 
 from __future__ import annotations
@@ -34,6 +44,8 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 
 # [0-9], not \d: \d also matches other scripts' digits.
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# What people put between digits: blanks, dashes, dots, slashes, parentheses ("+49 (0)30 ...").
+_SEPARATORS = re.compile(r"[\s\-./()\u00a0\u2010-\u2015]+")
 _MAX_DIGITS = 15
 
 _IMPOSSIBLE = {
@@ -43,35 +55,112 @@ _IMPOSSIBLE = {
     ValidationResult.INVALID_LENGTH: "has the wrong number of digits for its country code",
     ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "is a local number; include the area code",
 }
+STRICT_MESSAGE = "must start with + and a country code, then digits only"
 
 
 class InvalidNumber(ValueError):
-    """A number that is not a possible E.164 phone number; `reason` is for people."""
+    """A number that is not a possible phone number; `reason` is for people."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def normalize_e164(raw: str) -> str:
-    """Return `raw` as canonical E.164 (`+` and digits), surrounding blanks removed.
+def to_e164(raw: str, *, region: str | None = None, strict: bool = False) -> str:
+    """The canonical E.164 form (`+` and digits) of a number as a person or a program wrote it.
 
-    Accepts only `+<country code><number>`, digits only, at most 15 of them, and
-    only numbers whose length is possible for their country (phonenumbers'
-    `is_possible_number`, not `is_valid_number`, which rejects fictional test
-    numbers; see `is_valid`). Raises InvalidNumber otherwise.
+    strict: only `+<country code><digits>` (Vapi's E.164 check), surrounding blanks
+    removed; a national trunk prefix is still dropped (`+49030...` is `+4930...`).
+    Otherwise also spaces, dashes, dots, slashes and parentheses, a leading `00`, and,
+    with `region` (ISO 3166 alpha-2, e.g. "US"), national numbers and that region's
+    international prefix (`(415) 555-0100`, `011 44 ...`).
+
+    Accepts only numbers whose length is possible for their country (phonenumbers'
+    `is_possible_number`, not `is_valid_number`, which rejects fictional test numbers).
+    Raises InvalidNumber with a reason people can read.
     """
     text = raw.strip()
-    if not _E164.fullmatch(text):
-        raise InvalidNumber("must start with + and a country code, then digits only")
+    if not strict:
+        text = _SEPARATORS.sub("", text)
+        if text.startswith("00") and not region:
+            text = "+" + text[2:]
+    if _E164.fullmatch(text):
+        return _canonical_international(text)
+    if strict or text.startswith("+") or not text.isdigit() or not text.isascii():
+        raise InvalidNumber(STRICT_MESSAGE)
+    if not region:
+        raise InvalidNumber("must start with + and a country code (no default country is set)")
+    return _parsed(text, region)
+
+
+def normalize_e164(raw: str) -> str:
+    """`to_e164(raw, strict=True)`: what the API's E.164 check accepts, in canonical form."""
+    return to_e164(raw, strict=True)
+
+
+def canonical_or_none(raw: str, *, region: str | None = None) -> str | None:
+    """The canonical form of a number typed with Vapi's E.164 check turned off, if it has one.
+
+    Such numbers may be written without `+` (`14155551240`): read as a national number
+    of `region` when one is set and that gives a possible number, else as the digits
+    of an international number. None when neither reading gives a possible number
+    (a SIP trunk's own dialing string, a short code): such a number has no known zone.
+    """
+    for candidate, where in ((raw, region), ("+" + raw.strip().lstrip("+"), None)):
+        try:
+            return to_e164(candidate, region=where)
+        except InvalidNumber:
+            continue
+    return None
+
+
+def customer_number(raw: str, *, e164_check: bool, region: str | None = None) -> str | None:
+    """The canonical form stored for a customer's number, or None when it has none.
+
+    With Vapi's E.164 check on, only `+<digits>` is read (`to_e164(strict=True)`; None for an
+    impossible number, which is stored as skipped). With it off, `canonical_or_none`.
+    """
+    if not e164_check:
+        return canonical_or_none(raw, region=region)
     try:
-        number = phonenumbers.parse(text)
+        return to_e164(raw, strict=True)
+    except InvalidNumber:
+        return None
+
+
+def _canonical_international(text: str) -> str:
+    """`+<digits>` as phonenumbers formats it: as written, unless a national prefix is dropped."""
+    code_length, _ = _lengths(text[1:4])
+    if not code_length or len(text) - 1 <= code_length:
+        raise InvalidNumber("not a valid phone number for any country")
+    pattern = _national_prefix(int(text[1 : 1 + code_length]))
+    if pattern is not None and pattern.match(text, 1 + code_length):
+        return _parsed(text, None)
+    if not _possible(*_key(text)):
+        _parsed(text, None)  # raises with phonenumbers' own reason
+    return text
+
+
+def _parsed(text: str, region: str | None) -> str:
+    try:
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
-        raise InvalidNumber("not a valid phone number for any country") from error
+        raise InvalidNumber(
+            "not a valid phone number for any country" if text.startswith("+") else STRICT_MESSAGE
+        ) from error
     result = phonenumbers.is_possible_number_with_reason(number)
     if result != ValidationResult.IS_POSSIBLE:
         raise InvalidNumber(_IMPOSSIBLE.get(result, "not a possible phone number"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@cache
+def _national_prefix(code: int) -> re.Pattern[str] | None:
+    """The national prefix pattern phonenumbers' parse uses for `+<code>` numbers (its main region)."""
+    region = phonenumbers.region_code_for_country_code(code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    pattern = metadata.national_prefix_for_parsing if metadata is not None else None
+    return re.compile(pattern) if pattern else None
 
 
 def time_zones_for(number: str) -> tuple[str, ...]:
@@ -79,20 +168,20 @@ def time_zones_for(number: str) -> tuple[str, ...]:
 
     Same answer as `time_zones_for_number`, without its `Etc/Unknown` marker.
     Several zones mean the person may be in any of them. Raises InvalidNumber
-    when `number` is not E.164; pass what `normalize_e164` returned.
+    when `number` is not canonical E.164; pass what `to_e164` returned.
     """
-    return _time_zones(*_key(number))
+    return _time_zones(*_canonical_key(number))
 
 
 def region_for(number: str) -> str | None:
     """ISO 3166 region of an E.164 number, or None (unknown, or non-geographic such as +800)."""
-    return _region(*_key(number))
+    return _region(*_canonical_key(number))
 
 
 def is_possible(number: str) -> bool:
-    """Whether an E.164 string is a possible number for its country (what `normalize_e164` accepts)."""
+    """Whether an E.164 string is a possible number for its country (what `to_e164` accepts)."""
     try:
-        return _possible(*_key(number))
+        return _possible(*_canonical_key(number))
     except InvalidNumber:
         return False
 
@@ -100,7 +189,7 @@ def is_possible(number: str) -> bool:
 def number_facts(number: str) -> tuple[bool, tuple[str, ...]]:
     """(is_possible, time zones) in one cached lookup: what an import needs for each customer."""
     try:
-        key = _key(number)
+        key = _canonical_key(number)
     except InvalidNumber:
         return False, ()
     return _possible(*key), _time_zones(*key)
@@ -108,7 +197,7 @@ def number_facts(number: str) -> tuple[bool, tuple[str, ...]]:
 
 def is_valid(number: str) -> bool:
     """Whether phonenumbers' metadata knows the number as assigned (stricter than possible)."""
-    return _valid(*_key(number))
+    return _valid(*_canonical_key(number))
 
 
 # Each cache is keyed by (leading digits, digit count): any completion of the
@@ -140,6 +229,24 @@ def _possible(prefix: str, length: int) -> bool:
 @lru_cache(maxsize=_CACHE_SIZE)
 def _valid(prefix: str, length: int) -> bool:
     return phonenumbers.is_valid_number(_number(prefix.ljust(length, "0")))
+
+
+def _canonical_key(number: str) -> tuple[str, int]:
+    """The cache key of a canonical number; InvalidNumber for one `to_e164` would rewrite."""
+    key = _key(number)
+    code = _country_code(number[1:])
+    pattern = _national_prefix(code)
+    if pattern is not None and pattern.match(number, 1 + len(str(code))) and _rewritten(number) != number:
+        raise InvalidNumber(f"not in canonical form; normalise it first ({_rewritten(number)})")
+    return key
+
+
+@lru_cache(maxsize=4096)
+def _rewritten(number: str) -> str:
+    try:
+        return _parsed(number, None)
+    except InvalidNumber:
+        return number
 
 
 def _key(number: str) -> tuple[str, int]:

@@ -89,6 +89,7 @@ _ECHO_FIELDS = (
     "campaign_id",
     "dial_plan_entry_id",
     "number",
+    "number_submitted",
     "sip_uri",
     "extension",
     "name",

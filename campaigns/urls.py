@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from campaigns.views import admin_pages, campaign_builder, campaign_detail, campaign_list, directory
+from campaigns.views import (
+    admin_pages,
+    campaign_builder,
+    campaign_detail,
+    campaign_list,
+    directory,
+    organization,
+)
 
 app_name = "campaigns"
 
@@ -32,6 +39,9 @@ urlpatterns = [
         for action in campaign_detail.TRANSITIONS
     ],
     path("organization", campaign_list.organization_switch, name="switch-organization"),
+    path("organization/settings", organization.organization_settings, name="organization-settings"),
+    path("organization/pause", organization.organization_pause, name="organization-pause"),
+    path("organization/resume", organization.organization_resume, name="organization-resume"),
     path("do-not-call", directory.do_not_call, name="do-not-call"),
     path("do-not-call/add", directory.do_not_call_add, name="do-not-call-add"),
     path("do-not-call/import", directory.do_not_call_import, name="do-not-call-import"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -103,6 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "campaigns",
@@ -111,6 +113,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one, so every answer gets the policy: static files and the 400s raised above views.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -222,6 +226,22 @@ if SECURE_SSL:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: our own origin only, no inline script or
+# style unless it carries the request's nonce (request.csp_nonce), never framed. data: images are
+# the icons inside Swagger UI's stylesheet (/api/docs); htmx's eval is off (templates/base.html).
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 REST_FRAMEWORK = {
@@ -232,7 +252,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["campaigns.api.auth.HasOrganization"],
     "DEFAULT_RENDERER_CLASSES": ["campaigns.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "campaigns.api.parsers.VapiJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "campaigns.api.errors.vapi_exception_handler",
@@ -253,18 +273,66 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Rate limits (login, API) count in this cache. One process: local memory is enough; several web
-# processes or machines: point CACHE_URL at Redis so they share the counts.
+# Rate limits (login, API) count in this cache, which every web process must share: a cache of
+# each process's own (LocMemCache) gives each gunicorn worker its own count, and so multiplies
+# every limit by the number of workers. Embedded default: a table in the database
+# (`manage.py createcachetable` makes it; `make run` does, and so does the test database).
+# Several machines, or many requests: CACHE_URL=redis://...
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL and CACHE_URL.split("://", 1)[0] not in ("redis", "rediss"):
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     if CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "dialdeck_cache",
+        # Django's default of 300 entries culls a third of the table whenever it is full: some
+        # 150 failed sign-ins would start wiping login counters. At 100,000 that takes hundreds
+        # of addresses, each at its limit (a failure is two entries).
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+    # Short-lived copies of what the dashboard's charts read (seconds): kept in each process's
+    # memory unless Redis is there to share them; never worth a database write per page.
+    "pages": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dialdeck-pages"},
 }
-# Failed dashboard logins allowed per client address and per username, per 15 minutes.
+# Failed dashboard logins allowed per username (from every address together) per 15 minutes,
+# and per client address (every username together): higher, so that one person mistyping
+# behind an office proxy locks out their own username only (campaigns/login.py).
+# Each allowed failure is one cache entry, and every attempt reads them all: at most 1000.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+if LOGIN_FAILURE_LIMIT > 1000:
+    raise ImproperlyConfigured(f"LOGIN_FAILURE_LIMIT must be at most 1000, not {LOGIN_FAILURE_LIMIT}")
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int(
+    "LOGIN_ADDRESS_FAILURE_LIMIT", min(10 * LOGIN_FAILURE_LIMIT, 1000), minimum=LOGIN_FAILURE_LIMIT
+)
+if LOGIN_ADDRESS_FAILURE_LIMIT > 1000:
+    raise ImproperlyConfigured(
+        f"LOGIN_ADDRESS_FAILURE_LIMIT must be at most 1000, not {LOGIN_ADDRESS_FAILURE_LIMIT}"
+    )
+
+
+def _trusted_proxies() -> tuple:
+    """TRUSTED_PROXIES as ip_network objects; an entry that is no address or network is an error."""
+    import ipaddress  # here, so this block stays self-contained
+
+    networks = []
+    for item in env_list("TRUSTED_PROXIES", ""):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXIES must list IP addresses or networks (e.g. 10.0.0.0/8), not {item!r} ({exc})"
+            ) from None
+    return tuple(networks)
+
+
+# Your own reverse proxies / load balancers (comma-separated addresses or networks). From one
+# of them, the client is the right-most X-Forwarded-For address that is not one of them
+# (campaigns/clientaddr.py); from anyone else X-Forwarded-For is ignored. Empty: REMOTE_ADDR.
+TRUSTED_PROXIES = _trusted_proxies()
 
 # Celery. Embedded default: kombu's filesystem transport under var/ (no service needed).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -316,12 +384,33 @@ SIMULATED_TIME_SCALE = env_float("SIMULATED_TIME_SCALE", 1.0)
 DIALER_REAP_GRACE_SECONDS = env_int("DIALER_REAP_GRACE_SECONDS", 120)
 # Timeout for HTTP requests to providers, seconds.
 PROVIDER_HTTP_TIMEOUT = env_float("PROVIDER_HTTP_TIMEOUT", 10.0)
+# Provider hosts allowed although private, loopback or link-local (tests, on-premise providers),
+# comma-separated: localhost, vapi.internal:8443, 127.0.0.1:8123, [::1]:8123, 10.0.0.0/8.
+# Syntax in campaigns/egress.py, whose parser refuses a malformed entry here, at start.
+from campaigns.egress import allowed_hosts  # noqa: E402 (a module with no models: safe to import here)
+
+PROVIDER_ALLOWED_HOSTS = allowed_hosts(env_list("PROVIDER_ALLOWED_HOSTS", ""))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A webhook's path carries its provider's token (/webhooks/vapi/<token>): every record that
+    # reaches our one handler is printed with /webhooks/vapi/[redacted] instead (config/logfilters.py).
+    "filters": {"redact_webhook_tokens": {"()": "config.logfilters.RedactWebhookTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_webhook_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's default handlers (its console when DEBUG, mail_admins, runserver's request lines)
+        # would print paths unfiltered: its records go through ours alone.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["console"], "propagate": False},
+    },
 }

@@ -10,6 +10,12 @@ from campaigns.login import ThrottledLoginView
 urlpatterns = [
     # Provider webhooks first: /webhooks/vapi/<token>, the most frequent request of all.
     path("", include("dialer.urls")),
+    # Django's own admin login has no brake on guessing: staff sign in through the throttled one.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="admin-login-throttled",
+    ),
     path("admin/", admin.site.urls),
     # REST API at the root, as Vapi's paths are: /campaign, /phone-number, /dnc, plus
     # /api/schema (OpenAPI) and /api/docs (Swagger UI). See campaigns/api/urls.py.

@@ -2,28 +2,31 @@
 
 One pass over one campaign (numbered because the order is what keeps it safe):
 1. the engine's campaign gate: paused, before earliestAt, outside calling hours -> nothing;
-2. headroom from the counters (campaign cap, organization cap, calls-per-minute);
-3. in one transaction, lock up to that many due pending customers
+2. in one transaction, lock the organization row, then the campaign row (the house lock
+   order, campaigns.services.tx: an end waits for this round, or this round sees it ended),
+   and take the headroom from the counters (campaign cap, organization cap, calls-per-minute);
+3. lock up to that many due pending customers
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never wait on or share a row);
 4. ask the engine about each; a customer to dial moves pending -> queued with a
    conditional UPDATE that proceeds only if the row was still pending (this is what
    keeps SQLite correct, where row locks do not exist), and gets its Call row;
    the others are deferred or skipped with the engine's reason;
 5. move the counters in that same transaction, and enqueue placement on commit.
+
+Calls queued here are decided again at the last gate when they leave (dialer.claims), at the
+real time and on fresh data; this pass only decides which customers are worth a call now.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
-from campaigns import services
+from campaigns import clock, services
 from campaigns.models import (
     Call,
     CallStatus,
@@ -39,8 +42,6 @@ from dialer.policy import campaign_policy, customer_facts
 
 log = logging.getLogger(__name__)
 
-# How far to push a customer whose next possible time the engine could not tell.
-REEVALUATE_AFTER = timedelta(minutes=15)
 # A queued call not taken for placement after this long lost its task.
 ORPHAN_AFTER = timedelta(seconds=30)
 # Customers examined per claim round; a round repeats while deferrals leave headroom unused.
@@ -49,10 +50,6 @@ MAX_ROUNDS = 4
 
 class ClaimConflict(Exception):
     """A claimed row changed under us; the claim transaction rolls back and the next tick retries."""
-
-
-def defer_until(decision: engine.Decision, now: datetime) -> datetime:
-    return decision.until if decision.until and decision.until > now else now + REEVALUATE_AFTER
 
 
 # Campaign-level waiting reason when every line is busy (customer reasons are engine.Reason values).
@@ -123,11 +120,13 @@ def _claim_round(
                 dial.append(customer)
         elif decision.action == engine.Action.SKIP:
             finals += pending.update(
-                state=CustomerState.SKIPPED, reason=decision.reason or "", reason_detail=decision.detail[:200]
+                state=engine.refusal_state(decision),
+                reason=decision.reason or "",
+                reason_detail=decision.detail[:200],
             )
         else:
             pending.update(
-                next_attempt_at=defer_until(decision, now),
+                next_attempt_at=engine.due_again(decision, now),
                 reason=decision.reason or "",
                 reason_detail=decision.detail[:200],
             )
@@ -175,7 +174,7 @@ def dispatch_campaign(
     `enqueue(call_ids)` is called after the transaction commits (placement must never
     see a call that might still roll back).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     policy = campaign_policy(campaign)
     gate = engine.campaign_gate(policy, now)  # 1.
     if gate.action != engine.Action.DIAL:
@@ -189,8 +188,17 @@ def dispatch_campaign(
             # NO KEY UPDATE excludes other dispatchers but not the KEY SHARE locks that foreign-key
             # checks of webhook transactions take on this row (FOR UPDATE deadlocks with those).
             Organization.objects.select_for_update(no_key=True).filter(pk=campaign.organization_id).first()
-            fresh = Campaign.objects.select_related("organization").get(pk=campaign.pk)
-            if fresh.status != CampaignStatus.IN_PROGRESS:
+            fresh = (
+                Campaign.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("organization")
+                .get(pk=campaign.pk)
+            )
+            if fresh.status != CampaignStatus.IN_PROGRESS or fresh.deleted_at:
+                return queued
+            if fresh.organization.dialing_paused_at is not None:
+                _set_campaign_waiting(
+                    fresh, engine.Reason.ORGANIZATION_PAUSED, None, "dialing is paused for the organization"
+                )
                 return queued
             room = campaign_headroom(fresh, now)  # 2.
             if room <= 0:
@@ -216,31 +224,33 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
     4. finish running campaigns with nothing left to dial and no call in flight;
     5. hand again to placement the queued calls whose task was lost (a broker restart, a
        killed worker): taking a call for placement is conditional, so a duplicate is harmless.
+
+    Each campaign is handled on its own: one that fails (a lock conflict, bad data) is logged
+    and tried again on the next beat, never keeping the others from being dialed.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     campaigns = Campaign.objects.filter(deleted_at__isnull=True).select_related(
         "organization", "phone_number"
     )
     due = campaigns.filter(status=CampaignStatus.SCHEDULED, auto_start=True).exclude(earliest_at__gt=now)
     for campaign in due:  # 1.
-        with contextlib.suppress(services.InvalidTransition):  # another tick started it first
-            services.campaign_start(campaign=campaign, by=None, now=now)
+        _isolated(campaign, "start", lambda c: services.campaign_start(campaign=c, by=None, now=now))
     running = campaigns.filter(status__in=(CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED))
     for campaign in running.filter(latest_at__lte=now):  # 2.
-        with contextlib.suppress(services.InvalidTransition):
-            services.campaign_finish(
-                campaign=campaign,
+        _isolated(
+            campaign,
+            "finish",
+            lambda c: services.campaign_finish(
+                campaign=c,
                 reason=engine.Reason.SCHEDULE_EXPIRED,
                 detail="latestAt passed before this customer could be called",
-            )
-    for campaign in running.filter(status=CampaignStatus.IN_PROGRESS).order_by(
-        "-priority", "created_at"
-    ):  # 3.
-        dispatch_campaign(campaign, now=now, enqueue=enqueue)
+            ),
+        )
+    for campaign in running.filter(status=CampaignStatus.IN_PROGRESS).order_by("-priority", "created_at"):
+        _isolated(campaign, "dispatch", lambda c: dispatch_campaign(c, now=now, enqueue=enqueue))  # 3.
     for campaign in running.filter(status=CampaignStatus.IN_PROGRESS):  # 4.
-        if is_exhausted(campaign):
-            with contextlib.suppress(services.InvalidTransition):
-                services.campaign_finish(campaign=campaign)
+        if services.campaign_is_exhausted(campaign):
+            _isolated(campaign, "finish", lambda c: services.campaign_finish(campaign=c))
     orphans = (
         Call.objects.filter(
             status=CallStatus.QUEUED, placing_at__isnull=True, created_at__lt=now - ORPHAN_AFTER
@@ -257,10 +267,12 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
         enqueue(orphan_ids)
 
 
-def is_exhausted(campaign: Campaign) -> bool:
-    """Nothing left: no customer waiting or in a call, and no call in flight."""
-    open_states = (CustomerState.PENDING, CustomerState.QUEUED, CustomerState.DIALING)
-    return not (
-        Customer.objects.filter(campaign=campaign, state__in=open_states).exists()
-        or Call.objects.filter(campaign=campaign).exclude(status=CallStatus.ENDED).exists()
-    )
+def _isolated(campaign: Campaign, step: str, run: Callable[[Campaign], object]) -> None:
+    """Run one tick step for one campaign; its failure is logged, not spread to the others.
+    InvalidTransition is expected (another tick, or a user, got there first) and stays quiet."""
+    try:
+        run(campaign)
+    except services.InvalidTransition:
+        pass
+    except Exception:  # noqa: BLE001 - one campaign must never stop the dialing of the others
+        log.exception("tick: %s of campaign %s failed; it is tried again on the next beat", step, campaign.pk)

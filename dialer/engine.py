@@ -21,6 +21,8 @@ from dialer.hours import next_opening as next_opening
 SCHEDULED, IN_PROGRESS, PAUSED, ENDED = "scheduled", "in-progress", "paused", "ended"
 # How far ahead `eligibility` looks for a moment when every window is open.
 SEARCH_HORIZON = timedelta(days=8)
+# How far to push a customer whose next possible time no rule can tell (e.g. unknown_time_zone).
+REEVALUATE_AFTER = timedelta(minutes=15)
 
 
 class Reason(StrEnum):
@@ -28,6 +30,7 @@ class Reason(StrEnum):
 
     CAMPAIGN_NOT_RUNNING = "campaign_not_running"
     CAMPAIGN_PAUSED = "campaign_paused"
+    ORGANIZATION_PAUSED = "organization_paused"
     SCHEDULE_NOT_STARTED = "schedule_not_started"
     SCHEDULE_EXPIRED = "schedule_expired"
     CAPACITY_WAIT_EXPIRED = "capacity_wait_expired"
@@ -72,6 +75,9 @@ class CampaignPolicy:
     max_attempts: int = 3
     retry_delays: RetryDelays = RetryDelays()
     retry_voicemail: bool = True
+    # The organization's settings the campaign cannot change.
+    organization_paused: bool = False  # the organization-wide stop
+    call_unknown_zones: bool = False  # numbers with no known zone may be called in calling_hours
 
     def __post_init__(self) -> None:
         if self.status not in (SCHEDULED, IN_PROGRESS, PAUSED, ENDED):
@@ -126,8 +132,8 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
     """Whether this customer may be dialed at `now`.
 
     In order: the campaign's SKIPs; the customer's own SKIPs (invalid number,
-    do-not-call, attempts used up, unknown time zone), which no amount of waiting
-    changes; then WAIT, reporting the first
+    do-not-call, attempts used up), which no amount of waiting changes; an unknown
+    time zone (WAIT, see below); then WAIT, reporting the first
     of: campaign status, schedule start, calling hours, retry delay, recipient
     local time. A WAIT's `until` is exact: the earliest instant at which all of
     them allow dialing, computed from the windows' intervals (not by stepping
@@ -138,10 +144,10 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
 
     Recipient time: with respect_recipient_time_zone, every zone of the number
     must be inside [recipient_start, recipient_end). A number with no known zone
-    is dialed only inside the campaign's calling hours, with no recipient check
-    (inventing a zone would be a guess presented as a rule); when the campaign
-    has no calling hours either, nothing limits the hour, so it is SKIP
-    UNKNOWN_TIME_ZONE. SIP-only customers (number "") have no recipient check.
+    (inventing one would be a guess presented as a rule) WAITs with
+    UNKNOWN_TIME_ZONE, unless the organization allows such numbers
+    (call_unknown_zones) and the campaign has calling hours: then it is dialed
+    inside those hours. SIP-only customers (number "") have no recipient check.
     """
     now = aware_utc(now, "now")
     gate = campaign_gate(policy, now)
@@ -160,11 +166,11 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
             detail=f"{customer.attempts} of {policy.max_attempts} attempts used",
         )
     if _unknown_time_zone(customer, policy):
-        return Decision(
-            Action.SKIP,
-            Reason.UNKNOWN_TIME_ZONE,
-            detail=f"no time zone is known for {customer.number} and the campaign has no calling hours",
-        )
+        why = "the campaign has no calling hours"
+        if not policy.call_unknown_zones:
+            why = "the organization does not allow calling such numbers"
+        detail = f"no time zone is known for {customer.number}; {why}"
+        return Decision(Action.WAIT, Reason.UNKNOWN_TIME_ZONE, detail=detail)
     decision = _decide(policy, customer, now)
     # Vapi's rule drops calls that waited for a free line too long. It applies only to
     # customers who could be dialed now: one waiting for their own morning is not
@@ -300,15 +306,49 @@ def after_outcome(*, ended_reason: str, attempts: int, policy: CampaignPolicy, n
     return Outcome("pending", now + timedelta(seconds=delay), Reason.RETRY_DELAY)
 
 
+# Reasons that hold back the whole campaign: a customer refused for one is due again the moment
+# they lift (the tick does not dial while they hold), not after REEVALUATE_AFTER.
+_CAMPAIGN_WIDE = frozenset({Reason.CAMPAIGN_PAUSED, Reason.ORGANIZATION_PAUSED, Reason.CAMPAIGN_NOT_RUNNING})
+
+
+def refusal_state(decision: Decision) -> str:
+    """The customer's state when `decision` (not DIAL) stops a call before it leaves.
+
+    WAIT: "pending" again. SKIP: "cancelled" when the campaign has ended (the customer
+    was never refused on their own account), "failed" when the attempts are used up,
+    "skipped" for everything else (do-not-call, schedule expired, invalid number, ...).
+    """
+    if decision.action is Action.DIAL:
+        raise ValueError("a DIAL decision refuses nothing")
+    if decision.action is Action.WAIT:
+        return "pending"
+    if decision.reason is Reason.CAMPAIGN_NOT_RUNNING:
+        return "cancelled"
+    if decision.reason is Reason.MAX_ATTEMPTS:
+        return "failed"
+    return "skipped"
+
+
+def due_again(decision: Decision, now: datetime) -> datetime:
+    """When a customer held back by a WAIT `decision` should be looked at again."""
+    now = aware_utc(now, "now")
+    if decision.until is not None and decision.until > now:
+        return aware_utc(decision.until)
+    if decision.reason in _CAMPAIGN_WIDE:
+        return now
+    return now + REEVALUATE_AFTER
+
+
 # -- internals ---------------------------------------------------------------
 
 
 def _unknown_time_zone(customer: CustomerFacts, policy: CampaignPolicy) -> bool:
+    """A number whose callee-local hours cannot be checked, and no rule that lets it be called anyway."""
     return bool(
         policy.respect_recipient_time_zone
         and customer.number
         and not customer.time_zones
-        and not policy.calling_hours
+        and not (policy.call_unknown_zones and policy.calling_hours)
     )
 
 
@@ -326,6 +366,10 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
     if latest is not None and now >= latest:
         return Decision(
             Action.SKIP, Reason.SCHEDULE_EXPIRED, detail=f"latestAt {latest:%Y-%m-%d %H:%M} UTC has passed"
+        )
+    if policy.organization_paused and policy.status in (IN_PROGRESS, PAUSED):
+        return Decision(
+            Action.WAIT, Reason.ORGANIZATION_PAUSED, detail="dialing is paused for the whole organization"
         )
     if policy.status == PAUSED:
         return Decision(Action.WAIT, Reason.CAMPAIGN_PAUSED, detail="campaign is paused")

@@ -1,15 +1,18 @@
 """Taking queued calls to their provider, and closing the ones it forgot.
 
-Placing one call (numbered; each step is safe to repeat):
-1. take it: a conditional UPDATE that only one worker can win (queued, not yet taken);
-2. ask the engine again, with fresh do-not-call data: a call that is no longer allowed
-   (paused, outside hours, opted out meanwhile) is withdrawn before it leaves us;
-3. record the request on the call, proving in the same commit that this worker still owns
-   it (a stalled worker's call may have been handed to another), ask the provider, record
-   the answer;
-4. store the provider's id, or hand the call back for a later try (retryable errors,
-   with backoff), or end it with the provider's reason; when the request may have
-   reached the provider (read timeout), do neither: its callbacks (which carry our
+Placing a batch (numbered; each step is safe to repeat), one path for every provider:
+1. take the calls: a conditional UPDATE that only one worker can win (dialer.claims.take);
+2. build each request (nothing leaves yet);
+3. pass the last gate (dialer.claims.confirm_at_gate): in one transaction, under lock, each
+   call is decided again at the real current time (campaign status, organization stop,
+   do-not-call, attempt budget, calling hours, every callee zone); refused calls are withdrawn
+   with their reason, and the others are confirmed and their requests logged, if this worker
+   still owns them;
+4. send the confirmed requests (HTTP providers from threads that touch no database, several
+   at a time), then store the answers and provider ids in one commit (dialer.claims);
+5. after a provider error: hand the call back for a later try (retryable errors, with
+   backoff; it passes the gate again), or end it with the provider's reason; when the request
+   may have reached the provider (read timeout), do neither: its callbacks (which carry our
    call id) or the reaper settle it, so nobody is rung twice.
 """
 
@@ -19,20 +22,15 @@ import functools
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
-from campaigns import services
+from campaigns import clock, services
 from campaigns.models import Call, CallLog, CallLogKind, CallStatus
-from dialer import engine
-from dialer.dispatch import defer_until
+from dialer import claims
 from dialer.models import SimulatedEvent
-from dialer.policy import campaign_policy, customer_facts
-from dialer.providers.base import HttpProvider, ProviderError, provider_for
+from dialer.providers.base import HttpProvider, Provider, ProviderError, provider_for
 from dialer.webhooks import record_stored_events
 
 log = logging.getLogger(__name__)
@@ -44,20 +42,14 @@ PLACEMENT_THREADS = 8
 MAX_TRIES = 5
 REAPED_REASON = "call.dialdeck.no-outcome-from-provider"
 MIN_RING_PLUS_DURATION = 15 + 10  # the smallest max_ring_seconds + max_duration_seconds allowed
-# A worker that took a call this long past the provider timeout without sending it is gone.
+# A worker that took a call this long past the provider timeout without confirming it is gone.
 STALL_MARGIN_SECONDS = 30
 
 
-def recorder(call: Call, *, placing: bool = False):
-    """Stores a provider exchange on the call's log. When placing, a request may only leave while
-    this worker still owns the call (services.call_confirm_placing raises PlacementLost)."""
+def recorder(call: Call):
+    """Stores a provider exchange (a status poll) on the call's log."""
 
     def record(kind: str, summary: str, *, http_status: int | None = None, body: str | bytes = "") -> None:
-        if placing and kind == CallLogKind.REQUEST:
-            with transaction.atomic():  # the stamp and the request on the log: one commit
-                services.call_confirm_placing(call)
-                services.call_log(call, kind, summary, http_status=http_status, body=body)
-            return
         services.call_log(call, kind, summary, http_status=http_status, body=body)
 
     return record
@@ -68,46 +60,48 @@ def backoff(tries: int) -> float:
 
 
 def place_many(call_ids: list[str]) -> list[tuple[str, float | None]]:
-    """Place the calls of a batch: take them all in one conditional update (each call is won by
-    exactly one worker, so running a batch twice, or two batches sharing calls, places each call
-    once), then place the won ones. Calls of an HTTP provider go out together: their requests
-    are logged and their ownership confirmed in one commit, sent several at a time from threads
-    that touch no database, and their answers stored in one commit. Returns (call id, retry in)
-    pairs."""
-    now, retry = timezone.now(), {}
-    split: list[tuple[HttpProvider, Call]] = []
-    providers: dict[object, HttpProvider] = {}
-    for call in services.calls_take_for_placing(call_ids):  # 1.
-        if not _still_allowed(call, now):  # 2.
-            continue
+    """Place the calls of a batch (steps 1-5 of the module docstring). Running a batch twice, or
+    two batches sharing calls, places each call once. Returns (call id, retry in) pairs: seconds
+    after which to try a call again, or None when done with it."""
+    providers: dict[object, Provider] = {}
+    requests, exchanges = [], {}
+    for call in claims.take(call_ids):  # 1.
         provider = providers.get(call.provider_account_id) or provider_for(call.provider_account)
-        if isinstance(provider, HttpProvider):
-            providers[call.provider_account_id] = provider
-            split.append((provider, call))
+        providers[call.provider_account_id] = provider
+        if isinstance(provider, HttpProvider):  # 2.
+            exchange = provider.prepare_call(call)
+            exchanges[call.pk] = exchange
+            requests.append((call, exchange.request_summary, exchange.logged_body))
         else:
-            retry[str(call.pk)] = _place_allowed(call)
-    if split:
-        retry |= _place_split(split)
-    return [(call_id, retry.get(str(call_id))) for call_id in call_ids]
-
-
-def _place_split(split: list[tuple[HttpProvider, Call]]) -> dict[str, float | None]:
-    """Steps 3-4 for a batch of calls of HTTP providers. Returns {call id: retry in}."""
-    exchanges = {call.pk: (provider, provider.prepare_call(call)) for provider, call in split}
-    owned = services.calls_confirm_placing(
-        [(ex.call, ex.request_summary, ex.logged_body) for _, ex in exchanges.values()]
-    )
-    sending = [exchanges[call.pk] for call in owned]  # the others went to another worker
-    list(_threads(os.getpid()).map(lambda pair: pair[0].send(pair[1]), sending))  # 3.
-    placed, failed = [], []
+            requests.append((call, f"place call ({call.provider_account.kind})", ""))
+    confirmed = claims.confirm_at_gate(requests)  # 3.
+    sending = [
+        (providers[call.provider_account_id], exchanges[call.pk])
+        for call in confirmed
+        if call.pk in exchanges
+    ]
+    list(_threads(os.getpid()).map(lambda pair: pair[0].send(pair[1]), sending))  # 4.
+    placed, failed, answers = [], [], []
     for provider, exchange in sending:
         try:
             placed.append((exchange.call, provider.accepted(exchange)))
         except ProviderError as exc:
             failed.append((exchange.call, exc))
-    answers = [(ex.call, ex.summary, ex.status, ex.answer_text) for _, ex in sending]
-    services.calls_answered(answers=answers, placed=placed)  # 4.
-    return {str(call.pk): _after_error(call, exc) for call, exc in failed}
+        answers.append((exchange.call, exchange.summary, exchange.status, exchange.answer_text))
+    for call in confirmed:
+        if call.pk not in exchanges:  # a provider without HTTP (simulated): placed here, in order
+            try:
+                placed.append((call, providers[call.provider_account_id].place_call(call)))
+            except ProviderError as exc:
+                failed.append((call, exc))
+    claims.store_answers(answers=answers, placed=placed)
+    retry = {str(call.pk): _after_error(call, exc) for call, exc in failed}  # 5.
+    return [(call_id, retry.get(str(call_id))) for call_id in call_ids]
+
+
+def place_one(call_id: str) -> float | None:
+    """`place_many` for one call: seconds after which to try again, or None when done with it."""
+    return place_many([call_id])[0][1]
 
 
 @functools.cache
@@ -116,46 +110,8 @@ def _threads(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(PLACEMENT_THREADS, thread_name_prefix="place")
 
 
-def place_one(call_id: str, *, now: datetime | None = None) -> float | None:
-    """Place one call. Returns seconds after which to try again, or None when done with it."""
-    call = services.call_take_for_placing(call_id)  # 1.
-    if call is None or not _still_allowed(call, now or timezone.now()):  # 2.
-        return None
-    return _place_allowed(call)
-
-
-def _still_allowed(call: Call, now: datetime) -> bool:
-    """Step 2 for a call this worker took (its `on_do_not_call` read when taken): withdraws it
-    when the engine no longer allows it."""
-    customer = call.customer
-    facts = replace(
-        customer_facts(customer, do_not_call=bool(customer.number) and call.on_do_not_call),
-        attempts=call.attempt - 1,
-        next_attempt_at=None,
-    )
-    decision = engine.eligibility(facts, campaign_policy(call.campaign), now)
-    if decision.action != engine.Action.DIAL:
-        services.call_withdraw(call=call, decision=decision, next_attempt_at=defer_until(decision, now))
-        return False
-    return True
-
-
-def _place_allowed(call: Call) -> float | None:
-    """Steps 3-4 for one call, on its own: the request is logged (and ownership confirmed) before
-    it leaves, the answer after."""
-    provider = provider_for(call.provider_account, record=recorder(call, placing=True))
-    try:
-        provider_call_id = provider.place_call(call)  # 3.
-    except services.PlacementLost:
-        return None  # handed to another worker while this one stalled
-    except ProviderError as exc:
-        return _after_error(call, exc)
-    services.call_placed(call=call, provider_call_id=provider_call_id)  # 4.
-    return None
-
-
 def _after_error(call: Call, exc: ProviderError) -> float | None:
-    """Step 4 when the provider refused or never answered: wait for its callbacks (the request
+    """Step 5 when the provider refused or never answered: wait for its callbacks (the request
     may have reached it), hand the call back for a later try, or end it with the reason."""
     if exc.outcome_unknown:
         services.call_log(call, CallLogKind.NOTE, "outcome unknown: waiting for the provider's callbacks")
@@ -182,21 +138,21 @@ def _overdue(call: Call, cutoff: datetime) -> bool:
 
 
 def _never_left(call: Call) -> bool:
-    """No provider id, and no request the provider may have accepted (none sent, or each refused)."""
-    if call.provider_call_id:
-        return False
-    sent = call.log.filter(kind=CallLogKind.REQUEST).count()
-    return sent <= call.log.filter(kind=CallLogKind.RESPONSE, http_status__gte=400).count()
+    """No provider id, and never confirmed at the gate (so no request of it may have reached the
+    provider: refused requests hand the call back unconfirmed, services.call_release)."""
+    return not call.provider_call_id and call.confirmed_at is None
 
 
 def reap_stale_calls(*, now: datetime | None = None) -> int:
     """Ask the provider about calls past ring time + max duration + grace; close what it cannot finish.
 
-    First, calls taken for placement by a worker that died before sending them are handed
-    back (they never reached the provider, so they are placed, not closed). Returns how many
-    calls were closed here.
+    First, calls taken for placement by a worker that died before confirming them are handed
+    back (they never reached the provider, so they are placed, not closed). Each call is
+    handled on its own: one that cannot be reaped (a database error, a provider answering
+    nonsense) is logged and left for the next run, never stopping the others. Returns how
+    many calls were closed here.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     stalled = services.call_release_stalled(
         taken_before=now - timedelta(seconds=settings.PROVIDER_HTTP_TIMEOUT + STALL_MARGIN_SECONDS)
     )
@@ -213,38 +169,64 @@ def reap_stale_calls(*, now: datetime | None = None) -> int:
     )
     closed = 0
     for call in [call for call in candidates if _overdue(call, now - grace)]:
-        call.refresh_from_db()  # a worker may have taken, placed or ended it since the query
-        if not _overdue(call, now - grace):
-            continue
-        if call.status == CallStatus.QUEUED and _never_left(call):
-            # It never reached the provider: hand it back for the tick's re-send; closing it would
-            # spend one of the customer's attempts on a call nobody made.
-            Call.objects.filter(
-                pk=call.pk, status=CallStatus.QUEUED, provider_call_id="", placing_at=call.placing_at
-            ).update(placing_at=None)
-            continue
-        provider = provider_for(call.provider_account, record=recorder(call))
         try:
-            events = provider.fetch_status(call) if call.provider_call_id else []
-        except ProviderError as exc:
-            services.call_log(
-                call, CallLogKind.POLL, f"status poll failed: {exc}"[:200], http_status=exc.http_status
-            )
-            events = []
-        for event in events:
-            services.record_call_event(account=call.provider_account, event=event)
-        call.refresh_from_db()
-        if call.status != CallStatus.ENDED:
-            services.call_fail(
-                call=call,
-                ended_reason=REAPED_REASON,
-                detail="no outcome from the provider within ring time + max duration + grace",
-            )
-            closed += 1
+            closed += _reap(call, now - grace)
+        except Exception:  # noqa: BLE001 - one call must never stop the reaping of the others
+            log.exception("could not reap call %s; it is left for the next run", call.pk)
     return closed
+
+
+def _reap(call: Call, cutoff: datetime) -> int:
+    """Reconcile one overdue call with its provider; 1 if it had to be closed here, else 0."""
+    call.refresh_from_db()  # a worker may have taken, placed or ended it since the query
+    if not _overdue(call, cutoff):
+        return 0
+    if call.status == CallStatus.QUEUED and _never_left(call):
+        # It never reached the provider: hand it back for the tick's re-send; closing it would
+        # spend one of the customer's attempts on a call nobody made.
+        Call.objects.filter(
+            pk=call.pk, status=CallStatus.QUEUED, confirmed_at__isnull=True, placing_at=call.placing_at
+        ).update(placing_at=None)
+        return 0
+    provider = provider_for(call.provider_account, record=recorder(call))
+    try:
+        events = provider.fetch_status(call) if call.provider_call_id else _find(provider, call)
+    except ProviderError as exc:
+        services.call_log(
+            call, CallLogKind.POLL, f"status poll failed: {exc}"[:200], http_status=exc.http_status
+        )
+        events = []
+    for event in events:
+        services.record_call_event(account=call.provider_account, event=event)
+    call.refresh_from_db()
+    if call.status == CallStatus.ENDED:
+        return 0
+    services.call_fail(
+        call=call,
+        ended_reason=REAPED_REASON,
+        detail="no outcome from the provider within ring time + max duration + grace",
+    )
+    return 1
+
+
+# How far apart our clock and a provider's may be when we ask it for the calls it created.
+CLOCK_SKEW = timedelta(seconds=60)
+
+
+def _find(provider: Provider, call: Call) -> list:
+    """A call that passed the gate but never learned its provider id (its worker was killed
+    mid-request, or the answer was lost): ask the provider for the calls it created while our
+    requests were out, and take the one carrying our call id in its metadata."""
+    sent = list(call.log.filter(kind=CallLogKind.REQUEST).values_list("created_at", flat=True))
+    if not sent:
+        return []
+    timeout = timedelta(seconds=settings.PROVIDER_HTTP_TIMEOUT)
+    return provider.find_call(
+        call, created_from=min(sent) - CLOCK_SKEW, created_to=max(sent) + timeout + CLOCK_SKEW
+    )
 
 
 def deliver_simulated_events(*, now: datetime | None = None, limit: int = 1000) -> int:
     """Deliver the simulated provider's due events, each exactly once, through record_call_event."""
-    due = SimulatedEvent.objects.filter(due_at__lte=now or timezone.now()).order_by("due_at", "id")
+    due = SimulatedEvent.objects.filter(due_at__lte=now or clock.now()).order_by("due_at", "id")
     return record_stored_events(due, limit=limit)

@@ -31,12 +31,16 @@ def campaign_policy(campaign: Campaign) -> CampaignPolicy:
         capacity_wait=(
             timedelta(seconds=campaign.capacity_wait_seconds) if campaign.capacity_wait_seconds else None
         ),
-        respect_recipient_time_zone=campaign.respect_recipient_time_zone,
+        # Only an admin's organization setting lets a campaign turn the callee-local floor off.
+        respect_recipient_time_zone=campaign.respect_recipient_time_zone
+        or not org.allow_ignoring_recipient_time,
         recipient_start=max(campaign.recipient_earliest or org.recipient_earliest, org.recipient_earliest),
         recipient_end=min(campaign.recipient_latest or org.recipient_latest, org.recipient_latest),
         max_attempts=campaign.max_attempts,
         retry_delays=RetryDelays(**delays),
         retry_voicemail=campaign.retry_voicemail,
+        organization_paused=org.dialing_paused_at is not None,
+        call_unknown_zones=org.call_numbers_without_time_zone,
     )
 
 
@@ -46,9 +50,13 @@ def _retry_delays(stored: dict) -> dict:
 
 
 def customer_facts(customer: Customer, *, do_not_call: bool) -> CustomerFacts:
-    """Impossible numbers were skipped at import, so a customer asked about here has a usable one."""
+    """Impossible numbers were skipped at import, so a customer asked about here has a usable one.
+
+    The number is the canonical one whatever Vapi's E.164 check said: that flag relaxes how the
+    number may be written, never the calling hours or do-not-call (no zones: unknown_time_zone).
+    """
     return CustomerFacts(
-        number=customer.number if customer.number_e164_check_enabled else "",
+        number=customer.number,
         time_zones=customer.zone_list,
         attempts=customer.attempts,
         next_attempt_at=customer.next_attempt_at,

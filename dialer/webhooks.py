@@ -105,8 +105,10 @@ def record_received_events(*, limit: int = BATCH) -> int:
 def record_stored_events(rows: QuerySet, *, limit: int = BATCH) -> int:
     """Record stored provider events (rows with `account` and a CallEvent `payload`), each once.
 
-    1. claim up to `limit` rows (SKIP LOCKED on PostgreSQL, so several workers share the work);
-    2. record them through services.record_call_event in one transaction;
+    1. claim up to `limit` rows (SKIP LOCKED on PostgreSQL, so several workers share the work),
+       and lock the campaigns their calls belong to, in id order (two batches never take the
+       same campaigns in opposite orders, so they cannot deadlock);
+    2. record them, in arrival order, through services.record_call_event in one transaction;
     3. delete the claimed rows in that same transaction, so a crash records nothing twice and
        loses nothing.
     If anything in the batch fails, it is rolled back and done again event by event, each in a
@@ -128,6 +130,7 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
     unknown, kept = 0, set()
     with transaction.atomic():
         batch = list(rows[:limit])  # 1.
+        services.lock_campaigns_of_events([e for row in batch if (e := _event(row)) is not None])
         for row in batch:  # 2.
             if not one_by_one:
                 unknown += _record(row) is None
@@ -149,3 +152,13 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
 def _record(row: WebhookEvent) -> object:
     payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)  # inbox: text
     return services.record_call_event(account=row.account, event=CallEvent.from_json(payload))
+
+
+def _event(row: WebhookEvent) -> tuple[ProviderAccount, CallEvent] | None:
+    """The row's (account, event), or None when its payload is not one (recorded, and dropped,
+    one by one later)."""
+    try:
+        payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)
+        return row.account, CallEvent.from_json(payload)
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return None

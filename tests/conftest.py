@@ -25,6 +25,13 @@ _RUN = isolate_celery()
 
 
 @pytest.fixture(autouse=True)
+def fake_providers_allowed(settings):
+    """The fake providers listen on 127.0.0.1, which real deployments may not send to (campaigns.egress);
+    api.vapi.ai stands for a public provider in pages that create an account (no DNS here)."""
+    settings.PROVIDER_ALLOWED_HOSTS = ["127.0.0.1", "api.vapi.ai"]
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """The personas' passwords are hashed in every test; the real hasher costs ~0.3 s each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -36,7 +43,9 @@ def _user(username: str):
 
 @pytest.fixture
 def org(db) -> Organization:
-    return Organization.objects.create(name="Acme Outbound", slug="acme")
+    """Acme's admin lets campaigns turn off callee-local hours, so tests can dial at any hour
+    (`dialingStrategy.respectRecipientTimeZone: false`); `other_org` keeps every default."""
+    return Organization.objects.create(name="Acme Outbound", slug="acme", allow_ignoring_recipient_time=True)
 
 
 @pytest.fixture

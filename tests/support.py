@@ -44,10 +44,14 @@ def database_url_for_processes() -> str:
 
 
 def process_env(**extra: str) -> dict[str, str]:
+    from django.conf import settings
+
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_processes(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # The local fake providers listen on 127.0.0.1: workers may send there, as this process may.
+        "PROVIDER_ALLOWED_HOSTS": ",".join(settings.PROVIDER_ALLOWED_HOSTS),
     }
     env.update(extra)
     return env

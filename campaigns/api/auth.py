@@ -3,8 +3,9 @@
 - API clients send ``Authorization: Bearer <key>``; the key acts as its organization
   (full access). Unknown or revoked keys answer 401.
 - The dashboard's own calls use the session (CSRF enforced by DRF's
-  SessionAuthentication); the organization is the user's membership, and only
-  admins and managers may write.
+  SessionAuthentication); the organization is the user's membership.
+- What either may do is the permission table's (campaigns/permissions.py): each view
+  declares the action of each method in `needs`; API keys count as admins.
 Views read `request.organization` and `request.actor` (what services record as `by`).
 """
 
@@ -13,14 +14,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from campaigns.models import ApiKey, Membership, hash_api_key
+from campaigns.permissions import Action, allowed, refusal
 
 # last_used_at is a hint for people, not an audit log: one write a minute per key is plenty.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -65,31 +68,50 @@ def _membership(request) -> Membership | None:
     return memberships.first()
 
 
-class HasOrganization(BasePermission):
-    """Sets `request.organization` and `request.actor`; refuses anyone without one.
+def action_for(view, method: str) -> Action | None:
+    """The action `view` (an API view or its class) declares for `method` (HEAD is GET's); None
+    for what DRF answers by itself: OPTIONS (the view's description, no data) and methods the
+    view lacks (405).
 
-    No credentials: 401. A session user without a membership, or a viewer
-    writing: 403. API keys act as their organization with full access.
+    Raises ImproperlyConfigured for a method the view handles but declares no action for:
+    a view left out of the table is a bug of ours, never something to guess at."""
+    name = method.lower()
+    name = "get" if name == "head" else name
+    if name == "options" or name not in view.http_method_names or not hasattr(view, name):
+        return None
+    needs = getattr(view, "needs", {})
+    if name not in needs:
+        cls = view if isinstance(view, type) else type(view)
+        raise ImproperlyConfigured(f"{cls.__name__}.needs names no action for {name}")
+    return needs[name]
+
+
+class HasOrganization(BasePermission):
+    """Sets `request.organization` and `request.actor`; refuses anyone without one, or whom
+    the permission table does not allow the view's action for this method.
+
+    No credentials: 401. A session user without a membership, or whose role may not do
+    the action: 403 with the table's refusal. API keys act as their organization.
     """
 
     message = "You do not have access to this organization"
 
     def has_permission(self, request, view) -> bool:
         if isinstance(request.auth, ApiKey):
-            request.organization = request.auth.organization
-            request.actor = request.auth
-            return True
-        user = request.user
-        if user is None or not user.is_authenticated:
+            organization, actor, who = request.auth.organization, request.auth, request.auth
+        else:
+            user = request.user
+            if user is None or not user.is_authenticated:
+                return False
+            membership = _membership(request)
+            if membership is None:
+                return False
+            organization, actor, who = membership.organization, user, membership.role
+        action = action_for(view, request.method)
+        if action is not None and not allowed(who, action):
+            self.message = refusal(action)
             return False
-        membership = _membership(request)
-        if membership is None:
-            return False
-        if request.method not in SAFE_METHODS and not membership.can_manage_campaigns:
-            self.message = "Viewers can read but not change anything"
-            return False
-        request.organization = membership.organization
-        request.actor = user
+        request.organization, request.actor = organization, actor
         return True
 
 

@@ -7,15 +7,12 @@ errors) so no client input ever ends in a 500.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -70,39 +67,3 @@ def vapi_exception_handler(exc: Exception, context: dict) -> Response | None:
         messages = [HTTPStatus(response.status_code).phrase]
     response.data = envelope(response.status_code, messages)
     return response
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = 413
-    default_detail = "request entity too large"
-
-
-class VapiJSONParser(JSONParser):
-    """JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads the stream itself, so Django's
-    own check never runs for them); malformed ones answer 400 the way Vapi's (Node) server words it."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1 if limit is not None else -1) if stream is not None else b""
-        if limit is not None and len(raw) > limit:
-            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            raise exceptions.ParseError(f"request body is not {encoding} text") from None
-        try:
-            return json.loads(text, parse_constant=_refuse_constant)
-        except json.JSONDecodeError as exc:
-            if exc.pos >= len(text.rstrip()):
-                raise exceptions.ParseError("Unexpected end of JSON input") from None
-            token = text[exc.pos]
-            raise exceptions.ParseError(f"Unexpected token {token} in JSON at position {exc.pos}") from None
-        except ValueError as exc:
-            raise exceptions.ParseError(str(exc)) from None
-        except RecursionError:
-            raise exceptions.ParseError("JSON is nested too deeply") from None
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"Unexpected token {name[0]} in JSON")

@@ -66,10 +66,11 @@ class Query:
         raw = self.params.get(name)
         if raw is None:
             return None
-        value = parse_datetime(raw) if raw else None
-        if value is None:
-            self.errors.append(FieldError(name, "must be a valid ISO 8601 date string"))
-        return value
+        try:
+            return parse_datetime(raw)
+        except ValueError as exc:
+            self.errors.append(FieldError(name, str(exc)))
+            return None
 
     def text(self, name: str) -> str:
         return self.params.get(name, "")

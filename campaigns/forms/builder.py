@@ -11,22 +11,26 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 
-from campaigns.forms.base import DashboardForm
+from campaigns.forms.base import DashboardForm, MomentField
 from campaigns.models import Campaign, CampaignStatus, DialingOrder, Organization, PhoneNumber
 from campaigns.models.campaign import default_retry_delays
-from campaigns.services.strategy import BOUNDS, MAX_RETRY_DELAY, STRATEGY_FIELDS, WEEKDAYS
+from campaigns.services.strategy import (
+    BOUNDS,
+    MAX_RETRY_DELAY,
+    STRATEGY_FIELDS,
+    TIME_ZONES,
+    WEEKDAYS,
+    is_time_zone,
+)
 
 DAY_NAMES = dict(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
 )
-ZONES = [
-    *sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))),
-    "UTC",
-]
+# The services' zones (strategy.TIME_ZONES), places first, then UTC, then the fixed Etc/ offsets.
+ZONES = sorted(TIME_ZONES, key=lambda zone: (zone.startswith("Etc/"), zone == "UTC", zone))
 RETRIES = {
     "busy": "retry_busy",
     "noAnswer": "retry_no_answer",
@@ -50,7 +54,7 @@ def _clock(**kwargs: Any) -> forms.TimeField:
 
 def _moment(**kwargs: Any) -> forms.DateTimeField:
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    return forms.DateTimeField(widget=widget, required=False, **kwargs)
+    return MomentField(widget=widget, required=False, **kwargs)
 
 
 def as_minutes(seconds: int) -> Decimal:
@@ -148,7 +152,8 @@ class CampaignForm(DashboardForm):
         self.fields["phone_number"].queryset = PhoneNumber.objects.filter(
             organization=organization, deleted_at__isnull=True
         ).order_by("number")
-        self.fields["time_zone"].initial = organization.time_zone
+        zone = organization.time_zone
+        self.fields["time_zone"].initial = zone if is_time_zone(zone) else "UTC"
         for day in WEEKDAYS:
             self.fields[f"hours_{day}_on"] = forms.BooleanField(required=False, label=DAY_NAMES[day])
             self.fields[f"hours_{day}_start"] = _clock(required=False, label=f"{DAY_NAMES[day]} from")

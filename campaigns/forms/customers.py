@@ -139,9 +139,17 @@ def read_sheet(
 
 
 def count_skips(organization: Organization, sheets: list[CustomerSheet]) -> None:
-    """Count, per sheet, numbers the services will save as skipped: do-not-call and impossible ones."""
+    """Count, per sheet, numbers the services will save as skipped: do-not-call and impossible ones.
+
+    Numbers are compared in canonical form, as the services store them (campaigns.phone)."""
+    region = organization.default_region or None
     for sheet in sheets:
-        numbers = [r.number for r in sheet.good if r.number and r.number_e164_check_enabled]
+        rows = [r for r in sheet.good if r.number]
+        canonical = [
+            phone.customer_number(r.number, e164_check=r.number_e164_check_enabled, region=region)
+            for r in rows
+        ]
+        numbers = [n for n in canonical if n is not None]
         blocked: set[str] = set()
         for start in range(0, len(numbers), 2000):
             blocked |= set(
@@ -150,12 +158,6 @@ def count_skips(organization: Organization, sheets: list[CustomerSheet]) -> None
                 ).values_list("number", flat=True)
             )
         sheet.do_not_call = len(blocked)
-        sheet.impossible = sum(1 for n in numbers if n not in blocked and not _possible(n))
-
-
-def _possible(number: str) -> bool:
-    try:
-        phone.normalize_e164(number)
-    except phone.InvalidNumber:
-        return False
-    return True
+        sheet.impossible = sum(
+            1 for row, n in zip(rows, canonical, strict=True) if n is None and row.number_e164_check_enabled
+        )

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from campaigns import jsonlimits
 from campaigns.forms.base import DashboardForm
 from campaigns.models import Organization, ProviderAccount, ProviderKind, Role
 from dialer.providers.simulated import DEFAULT_MIX
@@ -75,7 +76,13 @@ class ProviderAccountForm(DashboardForm):
     api_key = forms.CharField(
         required=False, max_length=500, label="API key", widget=forms.PasswordInput(render_value=False)
     )
-    seed = forms.IntegerField(required=False, initial=1, min_value=0, help_text="Same seed, same outcomes.")
+    seed = forms.IntegerField(
+        required=False,
+        initial=1,
+        min_value=0,
+        max_value=jsonlimits.INT_MAX,  # kept in the account's JSON settings
+        help_text="Same seed, same outcomes.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -92,6 +99,9 @@ class ProviderAccountForm(DashboardForm):
         data = super().clean()
         if data.get("kind") == ProviderKind.SIMULATED and not any(data.get(f"mix_{k}") for k in DEFAULT_MIX):
             self.add_error(None, "Give at least one outcome a weight above zero.")
+        if not self.errors:  # the settings are stored as JSON: the same limits as the API's
+            for problem in jsonlimits.problems(self.settings(), "settings"):
+                self.add_error(None, str(problem))
         return data
 
     def settings(self) -> dict:

@@ -54,6 +54,9 @@ class Call(models.Model):
     # Set by the one worker that takes the call to the provider; a queued call without it
     # has not left us yet and may still be cancelled.
     placing_at = models.DateTimeField(null=True, blank=True)
+    # When the call passed the last gate (dialer.claims.confirm_at_gate): from then on its request
+    # may have reached the provider, so it is never withdrawn or cancelled, only recorded.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     # After a retryable provider error: not to be placed again before this.
     not_before = models.DateTimeField(null=True, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True, help_text="When the provider accepted it.")

@@ -47,8 +47,13 @@ class Customer(models.Model):
     position = models.BigIntegerField()
     sort_key = models.BigIntegerField()
 
-    # Vapi's CreateCustomerDTO, echoed as submitted.
+    # The number in canonical E.164 (campaigns.phone.to_e164): what is de-duplicated, checked
+    # against do-not-call and zoned. A number typed with the E.164 check off that has no canonical
+    # form (a SIP trunk's dialing string) is kept as typed.
     number = models.CharField(max_length=40, blank=True)
+    # The number as submitted, when it differs from `number` ("+49030..." for "+4930..."): what
+    # Vapi's document echoes, and what is dialed when the E.164 check is off.
+    number_submitted = models.CharField(max_length=40, blank=True)
     number_e164_check_enabled = models.BooleanField(default=True)
     sip_uri = models.CharField(max_length=255, blank=True)
     extension = models.CharField(max_length=10, blank=True)
@@ -96,6 +101,10 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.number or self.sip_uri
+
+    @property
+    def number_as_submitted(self) -> str:
+        return self.number_submitted or self.number
 
     @property
     def zone_list(self) -> tuple[str, ...]:

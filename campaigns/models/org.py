@@ -28,6 +28,24 @@ class Organization(models.Model):
     # Campaigns may narrow it; only changing it here widens it.
     recipient_earliest = models.TimeField(default=time(8, 0))
     recipient_latest = models.TimeField(default=time(21, 0))
+    # Compliance settings: only the organization's admins change them, and each change is audited
+    # (services.organization_update). Off by default: the safe side.
+    allow_ignoring_recipient_time = models.BooleanField(
+        default=False,
+        help_text="Campaigns may turn off the callee-local hours above (respectRecipientTimeZone: false).",
+    )
+    call_numbers_without_time_zone = models.BooleanField(
+        default=False,
+        help_text="Numbers whose time zone cannot be known are called within the campaign's own "
+        "calling hours; otherwise they wait (unknown_time_zone).",
+    )
+    default_region = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="Country (ISO 3166, e.g. US) of numbers written without a country code.",
+    )
+    # The organization-wide stop: while set, no call of any campaign passes the last gate.
+    dialing_paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -35,6 +53,10 @@ class Organization(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(max_concurrent_calls__gte=1), name="org_max_concurrent_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient_earliest__lt=models.F("recipient_latest")),
+                name="org_recipient_window_ordered",
             ),
         ]
 

@@ -1,23 +1,30 @@
 """Call outcomes. `record_call_event` is the only writer of what happened on a call.
 
 Steps of recording one event (numbered because order matters):
-1. find the call (our id from the callback's metadata, else the provider's id) and lock it;
+1. find the call (our id from the callback's metadata, else the provider's id) and lock, in the
+   house order (campaigns.services.tx), its campaign row, then its customer when the call may
+   end, then the call itself;
 2. drop a redelivered event: (call, kind, status) is stored once in the call's log;
 3. drop a stale one: a status never moves back (ringing after in-progress is ignored),
    though an end-of-call report still enriches an ended call;
 4. move the call, the campaign's counters and, when it ended, the customer, together.
+
+A provider's timestamps are taken only within SANE_WINDOW of now: a hostile or broken
+`startedAt` (year 9999, say) is dropped, never stored (it would break every later read).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+import orjson
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
-from django.utils import timezone
+from django.db.models import F, Q
 
+from campaigns import clock
 from campaigns.models import (
     STATUS_COUNTER,
     STATUS_RANK,
@@ -31,15 +38,18 @@ from campaigns.models import (
     CustomerState,
     DoNotCall,
     DoNotCallSource,
-    PhoneNumber,
     ProviderAccount,
 )
-from campaigns.services.errors import DomainError
+from campaigns.services.tx import lock_campaigns
+from dialer import engine
 from dialer.engine import Decision, Reason, after_outcome
 from dialer.policy import campaign_policy
 from dialer.providers.base import CallEvent
 
 log = logging.getLogger(__name__)
+
+# Provider timestamps further than this from now are dropped (see the module docstring).
+SANE_WINDOW = timedelta(days=1)
 
 FINAL = {
     CustomerState.COMPLETED,
@@ -89,7 +99,7 @@ def _log_once(call: Call, kind: str, summary: str, body: str, dedupe_key: str) -
         dedupe_key,
         summary[:200],
         CallLog.truncate(body),
-        connection.ops.adapt_datetimefield_value(timezone.now()),
+        connection.ops.adapt_datetimefield_value(clock.now()),
     ]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -101,18 +111,79 @@ def _log_once(call: Call, kind: str, summary: str, body: str, dedupe_key: str) -
         return cursor.fetchone() is not None
 
 
-def _find_call(account: ProviderAccount, event: CallEvent) -> Call | None:
-    calls = Call.objects.select_for_update().filter(provider_account=account)
-    call = None
+def _our_id(event: CallEvent) -> uuid.UUID | None:
     try:
-        ours = uuid.UUID(event.call_id) if event.call_id else None
+        return uuid.UUID(event.call_id) if event.call_id else None
     except (ValueError, TypeError, AttributeError):  # a malformed id in metadata is simply not ours
-        ours = None
-    if ours is not None:
-        call = calls.filter(pk=ours).first()  # a database error here is not swallowed
-    if call is None and event.provider_call_id:
-        call = calls.filter(provider_call_id=event.provider_call_id).first()
-    return call
+        return None
+
+
+def _locked_campaign(account: ProviderAccount, event: CallEvent) -> Campaign | None:
+    """Step 1's first lock: the campaign of the call the event names (NO KEY UPDATE), annotated
+    with the call's id and customer; None when the event names no call of this account."""
+
+    def find(**call: object) -> Campaign | None:
+        # filter() before annotate(): the annotation then reads the one call the filter joined.
+        lookup = {f"calls__{key}": value for key, value in call.items()}
+        return (
+            Campaign.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organization")
+            .filter(calls__provider_account=account, **lookup)
+            .annotate(call_pk=F("calls__pk"), call_customer=F("calls__customer_id"))
+            .first()
+        )
+
+    found = None
+    if (ours := _our_id(event)) is not None:
+        found = find(pk=ours)
+    if found is None and event.provider_call_id:
+        found = find(provider_call_id=event.provider_call_id)
+    return found
+
+
+def lock_campaigns_of_events(events: list[tuple[ProviderAccount, CallEvent]]) -> None:
+    """Lock, in id order, the campaigns of the calls `events` name (a batch about to be recorded
+    in one transaction), so two batches never take the same campaigns in opposite orders."""
+    ours = [i for _, event in events if (i := _our_id(event)) is not None]
+    theirs = Q()
+    for account, event in events:
+        if event.provider_call_id:
+            theirs |= Q(provider_account=account, provider_call_id=event.provider_call_id)
+    calls = Call.objects.filter(Q(pk__in=ours) | theirs) if theirs else Call.objects.filter(pk__in=ours)
+    lock_campaigns(set(calls.values_list("campaign_id", flat=True)), "no_key_update")
+
+
+_TEXT_FIELDS = ("call_id", "provider_call_id", "ended_reason", "summary", "transcript", "recording_url")
+_TEXT_FIELDS += ("stereo_recording_url", "raw")
+
+
+def _sane(event: CallEvent, now: datetime) -> CallEvent:
+    """The event without timestamps further than SANE_WINDOW from `now` (or naive ones), and
+    without NUL characters (PostgreSQL's text and jsonb cannot hold them) in what it says."""
+    dropped: dict = {}
+    for field in _TEXT_FIELDS:
+        value = getattr(event, field)
+        if "\x00" in value:
+            dropped[field] = value.replace("\x00", "")
+    if event.analysis is not None:
+        try:
+            text = orjson.dumps(event.analysis)
+        except TypeError:  # not JSON we could store (an integer beyond 64 bits, say)
+            text = b"null"
+        if b"\\u0000" in text or text == b"null":
+            dropped["analysis"] = orjson.loads(text.replace(b"\\u0000", b""))
+    for field in ("at", "started_at", "ended_at"):
+        value = getattr(event, field)
+        if value is None:
+            continue
+        try:
+            sane = abs(value - now) <= SANE_WINDOW
+        except (OverflowError, TypeError):  # beyond datetime's range in UTC, or naive
+            sane = False
+        if not sane:
+            dropped[field] = None
+            log.warning("dropped a provider timestamp out of range: %s", field)
+    return replace(event, **dropped) if dropped else event
 
 
 # No savepoint of its own: inside a caller's transaction (a batch of webhook events) a failure
@@ -126,11 +197,17 @@ def record_call_event(
     Returns the call, or None when the event names no call of this account
     (the webhook still answers 2xx so the provider stops retrying).
     """
-    now = now or timezone.now()
-    call = _find_call(account, event)  # 1.
-    if call is None:
+    now = now or clock.now()
+    event = _sane(event, now)
+    campaign = _locked_campaign(account, event)  # 1.
+    if campaign is None:
         log.info("ignored %s for unknown call (provider id %s)", event.kind, event.provider_call_id or "-")
         return None
+    customer = None
+    if event.status == CallStatus.ENDED:
+        customer = Customer.objects.select_for_update().get(pk=campaign.call_customer)
+    call = Call.objects.select_for_update().get(pk=campaign.call_pk)
+    call.campaign = campaign
     kind = CallLogKind.NOTE if event.kind == "dialer" else CallLogKind.WEBHOOK
     summary = f"{event.kind} {event.status} {event.ended_reason}".strip()
     if not _log_once(call, kind, summary, event.raw, event.dedupe_key):  # 2.
@@ -141,7 +218,7 @@ def record_call_event(
     if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
         call.save()
         return call
-    _advance(call, event, now)  # 4.
+    _advance(call, customer, event, now)  # 4.
     return call
 
 
@@ -161,7 +238,7 @@ def _enrich(call: Call, event: CallEvent) -> None:
         call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
 
 
-def _advance(call: Call, event: CallEvent, now: datetime) -> None:
+def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datetime) -> None:
     old, new = call.status, event.status
     deltas = {STATUS_COUNTER[old]: -1}
     call.status = new
@@ -181,7 +258,7 @@ def _advance(call: Call, event: CallEvent, now: datetime) -> None:
         # One UPDATE of the campaign row per transaction: a second one makes PostgreSQL re-check
         # the campaign's foreign keys at commit (KEY SHARE on its organization), which deadlocks
         # with dispatch; it also halves the writes to this hot row.
-        deltas["customers_final"] = _customer_after_call(call, now)
+        deltas["customers_final"] = _customer_after_call(call, customer, now)
     elif old == CallStatus.QUEUED:
         Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
             state=CustomerState.DIALING
@@ -189,21 +266,14 @@ def _advance(call: Call, event: CallEvent, now: datetime) -> None:
     move_counters(call.campaign_id, **deltas)
 
 
-def _customer_after_call(call: Call, now: datetime) -> int:
+def _customer_after_call(call: Call, customer: Customer, now: datetime) -> int:
     """Decide the customer's next state from how the call ended (dialer.engine.after_outcome).
 
-    Returns 1 when that state is final (for the caller's customers_final counter), else 0.
+    The campaign row is locked (step 1), so a user ending the campaign right now is waited
+    for and a retry is never scheduled in a campaign that has just ended. Returns 1 when the
+    state is final (for the caller's customers_final counter), else 0.
     """
-    customer = Customer.objects.select_for_update().get(pk=call.customer_id)
-    # The campaign row under the lock this transaction's counter update takes anyway: a user
-    # ending the campaign right now (campaign_end holds FOR UPDATE) is waited for, so a retry
-    # is never scheduled in a campaign that has just ended. (Its customers UPDATE skips this
-    # customer, which is not pending, so the wait cannot turn into a deadlock.)
-    campaign = (
-        Campaign.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("organization")
-        .get(pk=call.campaign_id)
-    )
+    campaign = call.campaign
     outcome = after_outcome(
         ended_reason=call.ended_reason, attempts=customer.attempts, policy=campaign_policy(campaign), now=now
     )
@@ -227,261 +297,24 @@ def _customer_after_call(call: Call, now: datetime) -> int:
     return int(state in FINAL)
 
 
-def call_take_for_placing(call_id: object) -> Call | None:
-    """Claim a queued call for placement. Exactly one worker wins; the others get None."""
-    taken = calls_take_for_placing([call_id])
-    return taken[0] if taken else None
-
-
-def calls_take_for_placing(call_ids: list) -> list[Call]:
-    """Claim the queued calls of `call_ids` for placement, in one conditional update: a call is
-    won by exactly one worker; the others do not get it. Returns the won calls, loaded with what
-    placing needs, each with `on_do_not_call` (its number is on the organization's list now)."""
-    if not call_ids:
-        return []
-    won = _take(call_ids)
-    if not won:
-        return []
-    blocked = DoNotCall.objects.filter(
-        organization_id=OuterRef("organization_id"), number=OuterRef("customer__number")
-    )
-    calls = Call.objects.select_related("customer").filter(pk__in=won)
-    calls = list(calls.annotate(on_do_not_call=Exists(blocked)))
-    # The calls of a batch share their campaign, caller ID and provider account: each is read
-    # once here rather than joined (and parsed) once per call.
-    campaigns = Campaign.objects.select_related("organization").in_bulk({c.campaign_id for c in calls})
-    phones = PhoneNumber.objects.select_related("provider_account").in_bulk(
-        {c.phone_number_id for c in calls}
-    )
-    accounts = {p.provider_account_id: p.provider_account for p in phones.values()}
-    if missing := {c.provider_account_id for c in calls} - accounts.keys():  # a caller ID moved since
-        accounts |= ProviderAccount.objects.in_bulk(missing)
-    for call in calls:
-        call.campaign, call.phone_number = campaigns[call.campaign_id], phones[call.phone_number_id]
-        call.provider_account = accounts[call.provider_account_id]
-    order = {str(pk): i for i, pk in enumerate(call_ids)}
-    return sorted(calls, key=lambda call: order.get(str(call.pk), 0))
-
-
-def _take(call_ids: list) -> list[uuid.UUID]:
-    """UPDATE ... RETURNING: the ids this statement itself moved from queued to taken, so
-    two workers given overlapping batches never both believe they won a call."""
-    return _stamp(call_ids, taken_at=None, stamp=timezone.now())
-
-
-def _stamp(call_ids: list, *, taken_at: datetime | None, stamp: datetime) -> list[uuid.UUID]:
-    """Stamp `placing_at` on the queued, unplaced calls of `call_ids` whose stamp is still
-    `taken_at` (None: not taken yet); returns the ids this statement itself stamped."""
-    pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
-    ids = [pk.get_db_prep_value(pk.to_python(i), connection) for i in call_ids]
-    marks = ", ".join(["%s"] * len(ids))
-    owner = "placing_at IS NULL" if taken_at is None else "placing_at = %s"
-    taken = [] if taken_at is None else [placing_at.get_db_prep_value(taken_at, connection)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Call._meta.db_table} SET placing_at = %s WHERE id IN ({marks})"
-            f" AND status = %s AND provider_call_id = '' AND {owner} RETURNING id",
-            [placing_at.get_db_prep_value(stamp, connection), *ids, CallStatus.QUEUED, *taken],
-        )
-        return [pk.to_python(row[0]) for row in cursor.fetchall()]
-
-
-def calls_confirm_placing(requests: list[tuple[Call, str, str]]) -> list[Call]:
-    """Batch form of call_confirm_placing, with each request put on its call's log in the same
-    commit: `requests` are (call, summary, body). Returns the calls this worker still owns, the
-    only ones whose request may leave; the others were handed to another worker meanwhile."""
-    stamp, owned = timezone.now(), []
-    if connection.vendor == "postgresql":
-        won = set(_confirm_and_log(requests, stamp))
-        owned = [request for request in requests if request[0].pk in won]
-        for call, _, _ in owned:
-            call.placing_at = stamp
-        return [call for call, _, _ in owned]
-    by_stamp: dict[datetime | None, list[tuple[Call, str, str]]] = {}
-    for request in requests:
-        by_stamp.setdefault(request[0].placing_at, []).append(request)
-    with transaction.atomic():
-        for taken_at, group in by_stamp.items():
-            if taken_at is None:  # not taken by this worker: never sent from here
-                continue
-            won = set(_stamp([call.pk for call, _, _ in group], taken_at=taken_at, stamp=stamp))
-            owned += [request for request in group if request[0].pk in won]
-        _insert_logs([(call, CallLogKind.REQUEST, summary, None, body) for call, summary, body in owned])
-    for call, _, _ in owned:
-        call.placing_at = stamp
-    return [call for call, _, _ in owned]
-
-
-def _confirm_and_log(requests: list[tuple[Call, str, str]], stamp: datetime) -> list[uuid.UUID]:
-    """PostgreSQL: calls_confirm_placing in one statement (so one round trip and its own
-    transaction): re-stamp the calls this worker still owns, and log a request for exactly those.
-    Returns the ids of the owned calls."""
-    taken = [request for request in requests if request[0].placing_at is not None]
-    if not taken:
-        return []
-    pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
-    params: list = []
-    for call, summary, body in taken:
-        params += [
-            pk.get_db_prep_value(call.pk, connection),
-            placing_at.get_db_prep_value(call.placing_at, connection),
-        ]
-        params += [summary[:200], CallLog.truncate(body)]
-    now = placing_at.get_db_prep_value(stamp, connection)
-    rows = _values(len(taken), 4, casts=("::uuid", "::timestamptz"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH request (id, taken_at, summary, body) AS (VALUES {rows}),"
-            f" won AS (UPDATE {Call._meta.db_table} AS c SET placing_at = %s FROM request"
-            "  WHERE c.id = request.id AND c.placing_at = request.taken_at"
-            "  AND c.status = %s AND c.provider_call_id = '' RETURNING c.id),"
-            f" logged AS (INSERT INTO {CallLog._meta.db_table}"
-            "  (call_id, kind, summary, http_status, body, created_at)"
-            "  SELECT request.id, %s, request.summary, NULL, request.body, %s"
-            "  FROM request JOIN won ON won.id = request.id RETURNING call_id)"
-            " SELECT call_id FROM logged",
-            [*params, now, CallStatus.QUEUED, CallLogKind.REQUEST, now],
-        )
-        return [pk.to_python(row[0]) for row in cursor.fetchall()]
-
-
-def _insert_logs(rows: list[tuple[Call, str, str, int | None, str]]) -> None:
-    """(call, kind, summary, http status, body) rows on the calls' logs, in one INSERT."""
-    if rows:
-        sql, params = _log_insert(rows)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-
-
-def _log_insert(rows: list[tuple[Call, str, str, int | None, str]]) -> tuple[str, list]:
-    """The INSERT of `_insert_logs` and its parameters (also a CTE of `_answer_in_one_statement`).
-
-    Not bulk_create: on PostgreSQL it sends the bodies (JSON, full of quotes) as array literals,
-    which psycopg escapes character by character in Python; plain parameters are quoted by libpq.
-    """
-    pk, at = Call._meta.pk, CallLog._meta.get_field("created_at")
-    now = at.get_db_prep_value(timezone.now(), connection)
-    params = []
-    for call, kind, summary, status, body in rows:
-        params += [pk.get_db_prep_value(call.pk, connection), kind, summary[:200], status]
-        params += [CallLog.truncate(body), now]
-    columns = "(call_id, kind, summary, http_status, body, created_at)"
-    return f"INSERT INTO {CallLog._meta.db_table} {columns} VALUES {_values(len(rows), 6)}", params
-
-
-def _values(count: int, width: int, *, casts: tuple[str, ...] = ()) -> str:
-    """Placeholders of a VALUES list of `count` rows of `width` columns. In a WITH list the
-    columns take their types from the first row, so `casts` ("::uuid", "") are put there."""
-    first = ", ".join(f"%s{cast}" for cast in casts + ("",) * (width - len(casts)))
-    return ", ".join([f"({first})"] + [f"({', '.join(['%s'] * width)})"] * (count - 1))
-
-
-def call_placed(*, call: Call, provider_call_id: str) -> None:
-    """The provider accepted the call and gave it an id."""
-    calls_answered(answers=[], placed=[(call, provider_call_id)])
-
-
-def calls_answered(
-    *, answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
-) -> None:
-    """A batch's answers from the provider, in one commit: each answer on its call's log
-    (`answers` are (call, summary, http status, body)), and the calls the provider accepted
-    (`placed` are (call, provider call id)) stamped placed, their customers dialing."""
-    if connection.vendor == "postgresql" and (answers or placed):
-        _answer_in_one_statement(answers, placed)
-        return
-    with transaction.atomic():
-        _answer(answers, placed)
-
-
-def _answer_in_one_statement(
-    answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
-) -> None:
-    """PostgreSQL: calls_answered as one statement (one round trip, its own transaction)."""
-    pk, at = Call._meta.pk, Call._meta.get_field("placed_at")
-    now = at.get_db_prep_value(timezone.now(), connection)
-    parts, params, tail = [], [], "SELECT 1"
-    if answers:
-        sql, params = _log_insert([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])
-        parts.append(f"logged AS ({sql})")
-    if placed:
-        # A callback may have told us the provider's id first: that one stays.
-        parts.append(
-            f"accepted (id, pid) AS (VALUES {_values(len(placed), 2, casts=('::uuid',))}),"
-            f" placed AS (UPDATE {Call._meta.db_table} AS c SET placed_at = %s, provider_call_id ="
-            " CASE WHEN c.provider_call_id = '' THEN accepted.pid ELSE c.provider_call_id END"
-            " FROM accepted WHERE c.id = accepted.id RETURNING c.customer_id)"
-        )
-        params += [v for call, pid in placed for v in (pk.get_db_prep_value(call.pk, connection), pid)]
-        params.append(now)
-        tail = (
-            f"UPDATE {Customer._meta.db_table} SET state = %s"
-            " WHERE id IN (SELECT customer_id FROM placed) AND state = %s"
-        )
-        params += [CustomerState.DIALING, CustomerState.QUEUED]
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} {tail}", params)
-
-
-def _answer(answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]) -> None:
-    _insert_logs([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])
-    if not placed:
-        return
-    pk, placed_at = Call._meta.pk, Call._meta.get_field("placed_at")
-    pairs = [param for call, pid in placed for param in (pk.get_db_prep_value(call.pk, connection), pid)]
-    with connection.cursor() as cursor:
-        # One statement for the batch (PostgreSQL and SQLite both join an UPDATE to a VALUES list).
-        # A callback may have told us the provider's id first: that one stays.
-        cursor.execute(
-            f"WITH v(id, pid) AS (VALUES {', '.join(['(%s, %s)'] * len(placed))})"
-            f" UPDATE {Call._meta.db_table} SET placed_at = %s, provider_call_id ="
-            f" CASE WHEN provider_call_id = '' THEN v.pid ELSE provider_call_id END"
-            f" FROM v WHERE {Call._meta.db_table}.id = v.id",
-            [*pairs, placed_at.get_db_prep_value(timezone.now(), connection)],
-        )
-    customers = [call.customer_id for call, _ in placed]
-    Customer.objects.filter(pk__in=customers, state=CustomerState.QUEUED).update(state=CustomerState.DIALING)
-
-
 def call_release(call: Call, *, retry_in: float) -> None:
-    """Hand a call back to the queue after a retryable provider error; another try may take it
+    """Hand a call back to the queue after a retryable provider error (the provider refused it,
+    so it never started): it goes through the last gate again when its next try takes it,
     once `retry_in` seconds have passed."""
     Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED, provider_call_id="").update(
-        placing_at=None, not_before=timezone.now() + timedelta(seconds=retry_in)
+        placing_at=None, confirmed_at=None, not_before=clock.now() + timedelta(seconds=retry_in)
     )
-
-
-class PlacementLost(DomainError):
-    """The call was handed to another worker (its first worker looked dead): do not send it."""
-
-
-def call_confirm_placing(call: Call) -> None:
-    """Right before a request leaves for the provider: prove this worker still owns the call's
-    placement, and stamp it afresh. Raises PlacementLost if it was handed back meanwhile.
-
-    The stamp and the hand-back (call_release_stalled) are conditional updates of the same row,
-    so exactly one of them wins: a call is never sent by two workers.
-    """
-    stamp = timezone.now()
-    owned = Call.objects.filter(
-        pk=call.pk, status=CallStatus.QUEUED, provider_call_id="", placing_at=call.placing_at
-    ).update(placing_at=stamp)
-    if not owned:
-        raise PlacementLost(f"call {call.pk} was handed to another worker")
-    call.placing_at = stamp
 
 
 def call_release_stalled(*, taken_before: datetime) -> int:
     """Hand back calls a worker took for placement and never sent (it died first).
 
-    Only calls with no request on their log: one that may have reached the provider is left
+    Only calls that never passed the last gate: one that may have reached the provider is left
     to its callbacks and the reaper. Returns how many were handed back.
     """
-    return (
-        Call.objects.filter(status=CallStatus.QUEUED, provider_call_id="", placing_at__lt=taken_before)
-        .exclude(log__kind=CallLogKind.REQUEST)
-        .update(placing_at=None)
-    )
+    return Call.objects.filter(
+        status=CallStatus.QUEUED, confirmed_at__isnull=True, placing_at__lt=taken_before
+    ).update(placing_at=None)
 
 
 def call_fail(*, call: Call, ended_reason: str, detail: str) -> None:
@@ -492,22 +325,44 @@ def call_fail(*, call: Call, ended_reason: str, detail: str) -> None:
     record_call_event(account=call.provider_account, event=event)
 
 
-@transaction.atomic
-def call_withdraw(*, call: Call, decision: Decision, next_attempt_at: datetime) -> None:
-    """Take back a queued call that is no longer allowed (checked again right before placing).
+def calls_withdraw(*, refusals: list[tuple[Call, Decision]], now: datetime) -> int:
+    """Take back queued calls the last gate refused, inside its transaction (which holds their
+    campaigns' rows). Returns how many were withdrawn.
 
-    The call never left us, so it is deleted and the attempt is not counted; the
-    customer waits or is skipped with the engine's reason.
+    Only a call still owned by the caller (its `placing_at` as taken, never confirmed) is
+    withdrawn: it never left us, so it is deleted and its attempt is not counted. Its customer
+    gets the state the engine's refusal means (engine.refusal_state: pending again, cancelled
+    when the campaign has ended, skipped for do-not-call, failed when out of attempts) and the
+    reason. Counters move by the rows actually changed.
     """
-    deleted, _ = Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED, provider_call_id="").delete()
-    if not deleted:
-        return
-    final = decision.action == "skip"
-    Customer.objects.filter(pk=call.customer_id).update(
-        state=CustomerState.SKIPPED if final else CustomerState.PENDING,
-        attempts=F("attempts") - 1,
-        reason=decision.reason or "",
-        reason_detail=decision.detail[:200],
-        next_attempt_at=next_attempt_at,
-    )
-    move_counters(call.campaign_id, calls_queued=-1, customers_final=int(final))
+    if not refusals:
+        return 0
+    # Customers before calls (the house lock order).
+    customers = Customer.objects.select_for_update().filter(pk__in=[c.customer_id for c, _ in refusals])
+    list(customers.order_by("pk"))
+    withdrawn: dict[object, list[int]] = {}
+    for call, decision in refusals:
+        owned = Call.objects.filter(
+            pk=call.pk, status=CallStatus.QUEUED, confirmed_at__isnull=True, placing_at=call.placing_at
+        )
+        deleted = owned.delete()[1].get(Call._meta.label, 0)
+        if not deleted:
+            continue  # handed to another worker, or cancelled by an end: not ours to settle
+        state = engine.refusal_state(decision)
+        reason, detail = decision.reason or "", decision.detail
+        if state == CustomerState.CANCELLED:
+            reason, detail = Reason.CANCELLED, "the campaign ended before this call left"
+        due = engine.due_again(decision, now) if state == CustomerState.PENDING else now
+        changed = Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
+            state=state,
+            attempts=F("attempts") - 1,
+            reason=reason,
+            reason_detail=detail[:200],
+            next_attempt_at=due,
+        )
+        counts = withdrawn.setdefault(call.campaign_id, [0, 0])
+        counts[0] += deleted
+        counts[1] += changed if state in FINAL else 0
+    for campaign_id, (calls, finals) in withdrawn.items():
+        move_counters(campaign_id, calls_queued=-calls, customers_final=finals)
+    return sum(calls for calls, _ in withdrawn.values())

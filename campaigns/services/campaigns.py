@@ -14,8 +14,8 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
+from campaigns import clock
 from campaigns.models import (
     Call,
     CallStatus,
@@ -33,6 +33,7 @@ from campaigns.services.customers import customers_insert, sort_key_for
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import CampaignChanges, CampaignInput, DialPlanInput
 from campaigns.services.strategy import STRATEGY_FIELDS, VAPI_DEFAULTS, validate_strategy
+from campaigns.services.tx import retry_on_conflict
 from dialer.engine import Reason
 
 TARGET_FIELDS = ("assistant_id", "workflow_id", "squad_id")
@@ -124,11 +125,12 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
 
 
 def _locked(campaign: Campaign) -> Campaign:
-    """The campaign row, re-read under a row lock (PostgreSQL) so transitions never interleave."""
-    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+    """The campaign row, re-read under FOR UPDATE (campaigns.services.tx): transitions never
+    interleave, and the gates, imports and dispatch rounds in progress finish first."""
+    return Campaign.objects.select_for_update(of=("self",)).select_related("organization").get(pk=campaign.pk)
 
 
-@transaction.atomic
+@retry_on_conflict
 def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) -> Campaign:
     """Apply a partial update.
 
@@ -251,10 +253,10 @@ def _transition(
     return campaign
 
 
-@transaction.atomic
+@retry_on_conflict
 def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None) -> Campaign:
     """scheduled -> in-progress. Starting by hand before earliestAt moves earliestAt to now."""
-    now = now or timezone.now()
+    now = now or clock.now()
     values: dict[str, Any] = {"status": CampaignStatus.IN_PROGRESS, "started_at": now}
     if campaign.earliest_at and campaign.earliest_at > now:
         values["earliest_at"] = now
@@ -264,7 +266,7 @@ def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None
     return _transition(campaign, action="start", allowed=(CampaignStatus.SCHEDULED,), by=by, **values)
 
 
-@transaction.atomic
+@retry_on_conflict
 def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
     """in-progress -> paused. No new calls start; calls in flight finish and are recorded."""
     return _transition(
@@ -272,7 +274,7 @@ def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
     )
 
 
-@transaction.atomic
+@retry_on_conflict
 def campaign_resume(*, campaign: Campaign, by: Actor) -> Campaign:
     """paused -> in-progress."""
     return _transition(
@@ -288,29 +290,37 @@ def campaign_resume(*, campaign: Campaign, by: Actor) -> Campaign:
 
 
 def _cancel_undialed(campaign: Campaign, *, reason: Reason, detail: str) -> int:
-    """Close every customer not yet dialed, and drop calls that never left us.
+    """Close every customer not yet dialed, and drop the calls that never left us. The caller
+    holds the campaign row FOR UPDATE, so no gate, dispatch or recording runs meanwhile.
 
-    Queued calls no worker has taken to the provider are deleted (Vapi deletes
-    not-yet-started calls); calls already at the provider finish and are recorded.
-    Returns the number of customers closed.
+    Queued calls that never passed the last gate are deleted (Vapi deletes not-yet-started
+    calls), even when a worker has taken one: its gate will find it gone. Calls that passed
+    the gate may have reached the provider: they finish and are recorded. Nothing is left
+    pending. Counters move by the rows actually changed. Returns the customers closed.
     """
-    unsent = Call.objects.filter(campaign=campaign, status=CallStatus.QUEUED, placing_at__isnull=True)
+    state = CustomerState.CANCELLED if reason == Reason.CANCELLED else CustomerState.SKIPPED
+    fields = {"state": state, "reason": reason, "reason_detail": detail, "next_attempt_at": clock.now()}
+    unsent = Call.objects.filter(campaign=campaign, status=CallStatus.QUEUED, confirmed_at__isnull=True)
     unsent_customers = list(unsent.values_list("customer_id", flat=True))
-    deleted = unsent.delete()[1].get("campaigns.Call", 0)
-    if unsent_customers:
-        Customer.objects.filter(pk__in=unsent_customers).update(
-            attempts=F("attempts") - 1, state=CustomerState.PENDING
-        )
-    closed = Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING).update(
-        state=CustomerState.CANCELLED if reason == Reason.CANCELLED else CustomerState.SKIPPED,
-        reason=reason,
-        reason_detail=detail,
-        next_attempt_at=timezone.now(),
+    # Customers, then calls (the house lock order).
+    closed = Customer.objects.filter(pk__in=unsent_customers, state=CustomerState.QUEUED).update(
+        attempts=F("attempts") - 1, **fields
     )
+    deleted = unsent.delete()[1].get(Call._meta.label, 0)
+    closed += Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING).update(**fields)
     Campaign.objects.filter(pk=campaign.pk).update(
         calls_queued=F("calls_queued") - deleted, customers_final=F("customers_final") + closed
     )
     return closed
+
+
+def campaign_is_exhausted(campaign: Campaign) -> bool:
+    """Nothing left: no customer waiting or in a call, and no call in flight."""
+    open_states = (CustomerState.PENDING, CustomerState.QUEUED, CustomerState.DIALING)
+    return not (
+        Customer.objects.filter(campaign=campaign, state__in=open_states).exists()
+        or Call.objects.filter(campaign=campaign).exclude(status=CallStatus.ENDED).exists()
+    )
 
 
 def _end(campaign: Campaign, *, by: Actor) -> Campaign:
@@ -321,13 +331,13 @@ def _end(campaign: Campaign, *, by: Actor) -> Campaign:
     )
     _cancel_undialed(campaign, reason=Reason.CANCELLED, detail="the campaign was ended")
     campaign.refresh_from_db()
-    campaign.status, campaign.ended_reason, campaign.ended_at = CampaignStatus.ENDED, reason, timezone.now()
+    campaign.status, campaign.ended_reason, campaign.ended_at = CampaignStatus.ENDED, reason, clock.now()
     campaign.waiting_reason, campaign.waiting_detail, campaign.waiting_until = "", "", None
     campaign.save()
     return campaign
 
 
-@transaction.atomic
+@retry_on_conflict
 def campaign_end(*, campaign: Campaign, by: Actor) -> Campaign:
     """scheduled | in-progress | paused -> ended, by a user.
 
@@ -349,21 +359,28 @@ def campaign_end(*, campaign: Campaign, by: Actor) -> Campaign:
     return campaign
 
 
-@transaction.atomic
+@retry_on_conflict
 def campaign_finish(*, campaign: Campaign, reason: Reason | None = None, detail: str = "") -> Campaign:
     """The dialer's end: nothing left to dial, or latestAt passed (customers left are skipped with `reason`).
 
-    in-progress | paused -> ended with campaign.ended.success.
+    in-progress | paused -> ended with campaign.ended.success. Without `reason`, the campaign is
+    checked again under its lock: customers added since the dialer looked (an import that
+    committed meanwhile) keep it open (InvalidTransition), so nobody is left pending in an
+    ended campaign.
     """
     campaign = _locked(campaign)
-    if campaign.status not in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED):
+    if campaign.status not in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED) or campaign.deleted_at:
         raise InvalidTransition(action="finish", current=campaign.status)
+    if reason is None and not campaign_is_exhausted(campaign):
+        raise InvalidTransition(
+            action="finish", current=campaign.status, detail="customers are still waiting or in calls"
+        )
     before = snapshot(campaign)
     if reason is not None:
         _cancel_undialed(campaign, reason=reason, detail=detail)
         campaign.refresh_from_db()
     campaign.status, campaign.ended_reason = CampaignStatus.ENDED, CampaignEndedReason.SUCCESS
-    campaign.ended_at = timezone.now()
+    campaign.ended_at = clock.now()
     campaign.waiting_reason, campaign.waiting_detail, campaign.waiting_until = "", "", None
     campaign.save()
     audit_record(
@@ -377,7 +394,7 @@ def campaign_finish(*, campaign: Campaign, reason: Reason | None = None, detail:
     return campaign
 
 
-@transaction.atomic
+@retry_on_conflict
 def campaign_delete(*, campaign: Campaign, by: Actor) -> Campaign:
     """Hide a campaign; a running one is ended first. Call records are kept.
 
@@ -388,7 +405,7 @@ def campaign_delete(*, campaign: Campaign, by: Actor) -> Campaign:
         raise InvalidTransition(action="delete", current="deleted")
     if campaign.status != CampaignStatus.ENDED:
         campaign = _end(campaign, by=by)
-    campaign.deleted_at = timezone.now()
+    campaign.deleted_at = clock.now()
     campaign.save(update_fields=["deleted_at", "updated_at"])
     audit_record(
         organization=campaign.organization,

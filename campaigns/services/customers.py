@@ -1,4 +1,10 @@
-"""Adding customers to a campaign: de-duplication, do-not-call, number facts, dialing order."""
+"""Adding customers to a campaign: canonical numbers, de-duplication, do-not-call, number facts,
+dialing order.
+
+Every number is stored in its canonical form (campaigns.phone): that is what is de-duplicated,
+compared with the do-not-call list and zoned, whether Vapi's E.164 check was on or off; the
+number as submitted is kept beside it when it differs.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,8 @@ from dataclasses import dataclass, field
 import orjson
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
-from django.utils import timezone
 
-from campaigns import phone
+from campaigns import clock, phone
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -25,6 +30,7 @@ from campaigns.models import (
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import CustomerInput
+from campaigns.services.tx import lock_campaigns
 from dialer.engine import Reason
 
 CHUNK = 5000
@@ -66,6 +72,7 @@ _COLUMNS = (
     "position",
     "sort_key",
     "number",
+    "number_submitted",
     "number_e164_check_enabled",
     "sip_uri",
     "extension",
@@ -137,7 +144,8 @@ class _Prepared:
         self.entry_id = (entry.pk if native else entry.pk.hex) if entry else None
         self.order = campaign.dialing_order
         self.position = position
-        now = timezone.now()
+        self.region = campaign.organization.default_region or None
+        now = clock.now()
         self.due = (
             ops.adapt_datetimefield_value(campaign.earliest_at or now)
             if not native
@@ -146,19 +154,24 @@ class _Prepared:
         self.now = now if native else ops.adapt_datetimefield_value(now)
         self.do_not_call = self.invalid = 0
 
-    def row(self, item: CustomerInput, blocked: bool) -> tuple:
+    def canonical(self, item: CustomerInput) -> str | None:
+        """The number's canonical form; None when it has none (impossible, or a dialing string
+        typed with the E.164 check off)."""
+        if not item.number:
+            return None
+        return phone.customer_number(
+            item.number, e164_check=item.number_e164_check_enabled, region=self.region
+        )
+
+    def row(self, item: CustomerInput, canonical: str | None, blocked: bool) -> tuple:
         self.position += 1
         state, reason, detail, zones = CustomerState.PENDING, "", "", ""
-        if item.number and item.number_e164_check_enabled:
-            possible, found = phone.number_facts(item.number)
-            zones = ",".join(found)
-            if not possible:
-                state, reason, detail = (
-                    CustomerState.SKIPPED,
-                    Reason.INVALID_NUMBER,
-                    "not a possible phone number",
-                )
-                self.invalid += 1
+        if canonical is not None:
+            zones = ",".join(phone.time_zones_for(canonical))
+        elif item.number and item.number_e164_check_enabled:
+            state, reason = CustomerState.SKIPPED, Reason.INVALID_NUMBER
+            detail = "not a possible phone number"
+            self.invalid += 1
         if blocked:
             if reason:
                 self.invalid -= 1
@@ -173,7 +186,8 @@ class _Prepared:
             self.entry_id,
             self.position,
             sort_key_for(self.order, self.position),
-            item.number,
+            canonical or item.number,
+            item.number if canonical not in (None, item.number) else "",
             item.number_e164_check_enabled,
             item.sip_uri,
             item.extension,
@@ -197,8 +211,9 @@ def _keys(rows: QuerySet) -> set[int | str]:
 
 
 def _number_key(number: str) -> int | str:
-    """Compact key for the de-duplication set: E.164 digits as an int (a million of them stay small)."""
-    return int(number[1:]) if number[1:].isdigit() else number
+    """Compact key for the de-duplication set: a `+<digits>` number's digits as an int (a million
+    of them stay small); any other text (a dialing string with no canonical form) as itself."""
+    return int(number[1:]) if number[:1] == "+" and number[1:].isdigit() else number
 
 
 def customers_insert(
@@ -229,7 +244,8 @@ def customers_insert(
     source_errors = getattr(rows, "errors", None)  # a parser reporting bad lines as it streams
     with _Writer() as writer:
         for item in rows:
-            key = _number_key(item.number) if item.number else None
+            canonical = prepared.canonical(item)
+            key = _number_key(canonical or item.number) if item.number else None
             if key is not None:
                 if key in seen or key in existing:
                     if reject_duplicates:
@@ -243,7 +259,7 @@ def customers_insert(
                     first_seen[key] = item.source or item.number
             if result.errors or source_errors:
                 continue  # keep reading so every bad row is reported; nothing will be kept
-            writer.write(prepared.row(item, key in blocked))
+            writer.write(prepared.row(item, canonical, key in blocked))
             result.added += 1
     errors = list(getattr(rows, "errors", None) or []) + result.errors
     if errors:
@@ -259,14 +275,22 @@ def customers_insert(
 def customers_add(*, campaign: Campaign, by: Actor, rows: Iterable[CustomerInput]) -> ImportResult:
     """Bulk-add customers to a campaign that has not ended: all rows or none.
 
-    Duplicates are skipped and counted (a re-sent file adds only what is new).
-    Raises InvalidTransition for an ended campaign or one using a dial plan.
+    Duplicates are skipped and counted (a re-sent file adds only what is new). The campaign row
+    is held (KEY SHARE, campaigns.services.tx) for the whole import: an end or the dialer's
+    finish that comes meanwhile waits for it and then sees the new customers, so none is left
+    pending in an ended campaign; an import that comes after the end is refused.
+    Raises InvalidTransition for an ended or deleted campaign, ValidationFailed for one using a
+    dial plan.
     """
-    if campaign.status == CampaignStatus.ENDED:
-        raise InvalidTransition(action="add customers to", current=campaign.status)
-    if campaign.uses_dial_plan:
-        raise ValidationFailed.one("customers", "cannot be added to a campaign that uses a dial plan")
     with transaction.atomic():
+        lock_campaigns([campaign.pk], "key_share")
+        campaign = Campaign.objects.select_related("organization").get(pk=campaign.pk)
+        if campaign.status == CampaignStatus.ENDED or campaign.deleted_at:
+            raise InvalidTransition(
+                action="add customers to", current="deleted" if campaign.deleted_at else campaign.status
+            )
+        if campaign.uses_dial_plan:
+            raise ValidationFailed.one("customers", "cannot be added to a campaign that uses a dial plan")
         result = customers_insert(campaign=campaign, rows=rows, reject_duplicates=False)
         audit_record(
             organization=campaign.organization,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns import phone
+from campaigns import egress, phone
 from campaigns.models import (
     ApiKey,
     Campaign,
@@ -26,7 +26,11 @@ from campaigns.models import (
 )
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from campaigns.services.tx import lock_campaigns, lock_organization, retry_on_conflict
 from dialer.engine import Reason
+
+# Numbers per IN (...) list: SQLite allows 32,766 parameters a statement.
+_CHUNK = 5000
 
 
 @transaction.atomic
@@ -69,7 +73,7 @@ def phone_number_create(
     provider_phone_number_id: str = "",
 ) -> PhoneNumber:
     try:
-        number = phone.normalize_e164(number)
+        number = phone.to_e164(number, region=organization.default_region or None)
     except phone.InvalidNumber as exc:
         raise ValidationFailed.one("number", str(exc)) from None
     if provider_account.organization_id != organization.pk or provider_account.deleted_at:
@@ -116,7 +120,6 @@ def phone_number_delete(*, phone_number: PhoneNumber, by: Actor) -> PhoneNumber:
     return phone_number
 
 
-@transaction.atomic
 def provider_account_create(
     *,
     organization: Organization,
@@ -127,65 +130,102 @@ def provider_account_create(
     api_key: str = "",
     settings: dict | None = None,
 ) -> ProviderAccount:
+    """A new provider account. Raises ValidationFailed: no name, a Vapi account without a base
+    URL, or a base URL the worker must not send to (campaigns.egress: not http(s), credentials,
+    a private, loopback or link-local host, a host that does not resolve); nothing is saved then.
+    """
+
     errors = []
     if not name.strip():
         errors.append(FieldError("name", "must not be empty"))
     if kind == "vapi" and not base_url:
         errors.append(FieldError("baseUrl", "is required for a Vapi-compatible provider"))
+    elif kind != "simulated" and base_url:
+        try:
+            egress.check_provider_url(base_url)
+        except egress.ProviderUrlRefused as exc:
+            errors.append(FieldError("baseUrl", exc.reason))
     if errors:
         raise ValidationFailed(errors)
-    account = ProviderAccount.objects.create(
-        organization=organization,
-        name=name.strip(),
-        kind=kind,
-        base_url=base_url,
-        api_key=api_key,
-        settings=settings or {},
-    )
-    audit_record(
-        organization=organization,
-        by=by,
-        action="provider_account.create",
-        target=account,
-        after={"name": account.name, "kind": kind},
-    )
+    # The check above resolves a host name: done before the transaction, never holding its lock.
+    with transaction.atomic():
+        account = ProviderAccount.objects.create(
+            organization=organization,
+            name=name.strip(),
+            kind=kind,
+            base_url=base_url,
+            api_key=api_key,
+            settings=settings or {},
+        )
+        audit_record(
+            organization=organization,
+            by=by,
+            action="provider_account.create",
+            target=account,
+            after={"name": account.name, "kind": kind},
+        )
     return account
 
 
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[start : start + _CHUNK] for start in range(0, len(items), _CHUNK)]
+
+
 def _skip_pending(organization: Organization, numbers: list[str]) -> int:
-    """Customers not yet dialed whose number just joined the list are skipped at once."""
-    skipped = Customer.objects.filter(
-        campaign__organization=organization, number__in=numbers, state=CustomerState.PENDING
-    )
-    per_campaign: dict = {}
-    for campaign_id in skipped.values_list("campaign_id", flat=True):
-        per_campaign[campaign_id] = per_campaign.get(campaign_id, 0) + 1
-    count = skipped.update(
-        state=CustomerState.SKIPPED, reason=Reason.DO_NOT_CALL, reason_detail="on the do-not-call list"
-    )
-    for campaign_id, n in per_campaign.items():
-        Campaign.objects.filter(pk=campaign_id).update(customers_final=F("customers_final") + n)
-    return count
+    """Customers not yet dialed whose number just joined the list are skipped at once.
+
+    Each campaign's row is locked first (the house lock order), and its customers_final moves by
+    the rows its UPDATE actually changed, never by a count read before. Customers already queued
+    are stopped at the last gate, which reads the list again.
+    """
+    campaign_ids: set = set()
+    for chunk in _chunks(numbers):
+        pending = Customer.objects.filter(
+            campaign__organization=organization, number__in=chunk, state=CustomerState.PENDING
+        )
+        campaign_ids |= set(pending.values_list("campaign_id", flat=True).distinct())
+    lock_campaigns(campaign_ids, "no_key_update")
+    skipped = 0
+    for campaign_id in sorted(campaign_ids, key=str):
+        changed = 0
+        for chunk in _chunks(numbers):
+            changed += Customer.objects.filter(
+                campaign_id=campaign_id, number__in=chunk, state=CustomerState.PENDING
+            ).update(
+                state=CustomerState.SKIPPED,
+                reason=Reason.DO_NOT_CALL,
+                reason_detail="on the do-not-call list",
+            )
+        if changed:
+            Campaign.objects.filter(pk=campaign_id).update(customers_final=F("customers_final") + changed)
+        skipped += changed
+    return skipped
 
 
-@transaction.atomic
 def dnc_add(
     *,
     organization: Organization,
     by: Actor,
-    numbers: Iterable[tuple[str, str]],
+    numbers: Iterable[tuple[str, str] | tuple[str, str, str]],
     source: str = DoNotCallSource.MANUAL,
 ) -> int:
-    """Add (number, note) pairs; numbers already listed are kept as they were. Returns how many were new.
+    """Add numbers to the organization's do-not-call list. Returns how many were new.
 
-    Numbers are stored in E.164. Raises ValidationFailed naming every bad one; nothing is saved then.
+    `numbers` are (number, note) or (number, note, where) as written, where names the input for
+    errors (default `numbers.<i>`). Each is stored in canonical form (campaigns.phone.to_e164,
+    the organization's default country for numbers written without one); numbers already
+    listed are kept as they were. Pending customers with a new number are skipped at once.
+    Raises ValidationFailed naming every bad one; nothing is saved then.
     """
+    region = organization.default_region or None
     rows, errors, seen = [], [], set()
-    for i, (raw, note) in enumerate(numbers):
+    for i, (raw, note, *where) in enumerate(numbers):
         try:
-            number = phone.normalize_e164(raw.strip())
+            number = phone.to_e164(raw, region=region)
         except phone.InvalidNumber as exc:
-            errors.append(FieldError(f"numbers.{i}", f"{raw!r}: {exc}"))
+            errors.append(
+                FieldError(where[0], str(exc)) if where else FieldError(f"numbers.{i}", f"{raw!r}: {exc}")
+            )
             continue
         if number not in seen:
             seen.add(number)
@@ -201,11 +241,17 @@ def dnc_add(
     errors += list(getattr(numbers, "errors", None) or [])  # a CSV parser's bad lines
     if errors:
         raise ValidationFailed(errors)
-    existing = set(
-        DoNotCall.objects.filter(organization=organization, number__in=seen).values_list("number", flat=True)
-    )
+    return _dnc_insert(organization=organization, by=by, rows=rows)
+
+
+@retry_on_conflict
+def _dnc_insert(*, organization: Organization, by: Actor, rows: list[DoNotCall]) -> int:
+    existing: set[str] = set()
+    for chunk in _chunks([r.number for r in rows]):
+        listed = DoNotCall.objects.filter(organization=organization, number__in=chunk)
+        existing |= set(listed.values_list("number", flat=True))
     new = [r for r in rows if r.number not in existing]
-    DoNotCall.objects.bulk_create(new, batch_size=2000)
+    DoNotCall.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
     _skip_pending(organization, [r.number for r in new])
     audit_record(
         organization=organization, by=by, action="dnc.add", target=organization, after={"added": len(new)}
@@ -225,7 +271,6 @@ def dnc_remove(*, entry: DoNotCall, by: Actor) -> None:
     entry.delete()
 
 
-@transaction.atomic
 @transaction.atomic
 def member_add(
     *, organization: Organization, by: Actor, username: str, email: str, password: str, role: str
@@ -256,10 +301,14 @@ def member_add(
     return membership
 
 
-@transaction.atomic
+@retry_on_conflict
 def member_set_role(*, membership: Membership, by: Actor, role: str) -> Membership:
+    """Change a member's role. The organization row is locked first, so two admins demoting each
+    other at once are counted one after the other: the organization always keeps an admin."""
     if role not in Role.values:
         raise ValidationFailed.one("role", f"must be one of {', '.join(Role.values)}")
+    lock_organization(membership.organization_id, "update")
+    membership = Membership.objects.select_related("organization", "user").get(pk=membership.pk)
     admins = Membership.objects.filter(organization=membership.organization, role=Role.ADMIN)
     if membership.role == Role.ADMIN and role != Role.ADMIN and admins.count() == 1:
         raise ValidationFailed.one("role", "the organization's last admin cannot be demoted")

@@ -37,7 +37,24 @@ VAPI_DEFAULTS: dict[str, Any] = {"max_attempts": 1, "capacity_wait_seconds": 360
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RETRY_OUTCOMES = ("busy", "noAnswer", "voicemail", "failed")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_ZONES = frozenset(available_timezones())
+# Every zone name we accept, in one place: the tz database's locations (Area/Location, the
+# country-named links such as US/Eastern included), UTC and Etc/*. Not what only looks like
+# a zone on this machine: `localtime` (a copy of the host's /etc/localtime), `posixrules`,
+# the posix/ and right/ trees, SystemV/, `Factory` (a placeholder, "-00"), and the legacy
+# abbreviations (EST, CET, EST5EDT, GMT0, ...) that name rules, not places.
+_NOT_ZONES = ("posix/", "right/", "SystemV/")
+TIME_ZONES: frozenset[str] = frozenset(
+    name
+    for name in available_timezones()
+    if name == "UTC" or ("/" in name and not name.startswith(_NOT_ZONES))
+)
+ZONE_MESSAGE = "must be an IANA time zone such as Europe/Paris"
+
+
+def is_time_zone(name: object) -> bool:
+    """Whether `name` is a time zone name we accept (see TIME_ZONES)."""
+    return isinstance(name, str) and name in TIME_ZONES
+
 
 BOUNDS: dict[str, tuple[int, int]] = {
     "max_concurrent_calls": (1, 500),
@@ -65,8 +82,8 @@ def validate_strategy(values: dict[str, Any], *, organization: Organization) -> 
             low, high = BOUNDS[field]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 errors.append(FieldError(_name(field), f"must be an integer from {low} to {high}"))
-    if "time_zone" in values and values["time_zone"] not in _ZONES:
-        errors.append(FieldError(_name("time_zone"), "must be an IANA time zone such as Europe/Paris"))
+    if "time_zone" in values and not is_time_zone(values["time_zone"]):
+        errors.append(FieldError(_name("time_zone"), ZONE_MESSAGE))
     if "dialing_order" in values and values["dialing_order"] not in DialingOrder.values:
         errors.append(FieldError(_name("dialing_order"), f"must be one of {', '.join(DialingOrder.values)}"))
     errors += _calling_hours_errors(values.get("calling_hours", []))
@@ -112,6 +129,8 @@ def _retry_delay_errors(delays: Any) -> list[FieldError]:
 
 
 def _recipient_window_errors(values: dict[str, Any], organization: Organization) -> list[FieldError]:
+    """A campaign may only narrow the organization's callee-local window, and turn it off only
+    where an admin of the organization allowed it (Organization.allow_ignoring_recipient_time)."""
     earliest = values.get("recipient_earliest") or organization.recipient_earliest
     latest = values.get("recipient_latest") or organization.recipient_latest
     floor = f"{organization.recipient_earliest:%H:%M}–{organization.recipient_latest:%H:%M}"
@@ -130,6 +149,14 @@ def _recipient_window_errors(values: dict[str, Any], organization: Organization)
         )
     if earliest >= latest:
         errors.append(FieldError(_name("recipient_latest"), "must be later than recipientEarliest"))
+    if values.get("respect_recipient_time_zone") is False and not organization.allow_ignoring_recipient_time:
+        errors.append(
+            FieldError(
+                _name("respect_recipient_time_zone"),
+                f"may only be false where an admin of the organization allows campaigns to ignore "
+                f"the callee's local time ({floor}) in the organization settings",
+            )
+        )
     return errors
 
 

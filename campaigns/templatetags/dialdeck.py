@@ -292,6 +292,7 @@ SECTIONS = (
     ("provider", "providers"),
     ("api-key", "api-keys"),
     ("member", "members"),
+    ("organization-", "organization"),
 )
 
 

@@ -1,7 +1,8 @@
 """Admins only: provider accounts, API keys and members.
 
 Secrets are shown once, in the answer to the POST that made them (never put
-in a redirect, a message or the session), and never again.
+in a redirect, a message or the session), and never again; that answer is
+`never_cache` (Cache-Control: no-store), so no browser or proxy keeps a copy.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import services
 from campaigns.forms.directory import ApiKeyForm, MemberAddForm, MemberRoleForm, ProviderAccountForm
 from campaigns.forms.errors import attach, simple
 from campaigns.models import ApiKey, Membership, ProviderAccount, ProviderKind, Role
-from campaigns.views.base import HtmxHttpRequest, Need, dashboard_view
+from campaigns.permissions import Action
+from campaigns.views.base import HtmxHttpRequest, dashboard_view
 
 # -- provider accounts ---------------------------------------------------------------------------
 
@@ -45,13 +48,14 @@ def _providers_page(request: HtmxHttpRequest, form=None, created=None, *, status
 
 
 @require_GET
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.PROVIDERS_READ)
 def providers(request: HtmxHttpRequest) -> HttpResponse:
     return _providers_page(request)
 
 
 @require_POST
-@dashboard_view(Need.ADMIN)
+@never_cache
+@dashboard_view(Action.PROVIDERS_WRITE)
 def provider_add(request: HtmxHttpRequest) -> HttpResponse:
     form = ProviderAccountForm(request.POST)
     if form.is_valid():
@@ -89,13 +93,14 @@ def _keys_page(request: HtmxHttpRequest, form=None, created=None, raw: str = "",
 
 
 @require_GET
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.API_KEYS_READ)
 def api_keys(request: HtmxHttpRequest) -> HttpResponse:
     return _keys_page(request)
 
 
 @require_POST
-@dashboard_view(Need.ADMIN)
+@never_cache
+@dashboard_view(Action.API_KEYS_WRITE)
 def api_key_add(request: HtmxHttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if form.is_valid():
@@ -111,7 +116,7 @@ def api_key_add(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.API_KEYS_WRITE)
 def api_key_revoke(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     key = ApiKey.objects.filter(organization=request.organization, pk=pk).first()
     if key is None:
@@ -139,13 +144,13 @@ def _members_page(request: HtmxHttpRequest, form=None, *, status: int = 200) -> 
 
 
 @require_GET
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.MEMBERS_READ)
 def members(request: HtmxHttpRequest) -> HttpResponse:
     return _members_page(request)
 
 
 @require_POST
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.MEMBERS_WRITE)
 def member_add(request: HtmxHttpRequest) -> HttpResponse:
     """Invite someone by creating their account with a role (existing accounts are refused)."""
     form = MemberAddForm(request.POST)
@@ -177,7 +182,7 @@ def member_add(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.MEMBERS_WRITE)
 def member_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     membership = (
         Membership.objects.filter(organization=request.organization, pk=pk).select_related("user").first()

@@ -1,9 +1,10 @@
 """What every dashboard view shares: who is asking, for which organization, and page-or-fragment rendering.
 
 - `dashboard_view(need=...)` requires a login and a membership, picks the
-  organization (the one chosen in the session, else the first), refuses a role
-  that may not do this with 403, and activates the organization's time zone so
-  templates and forms speak in it.
+  organization (the one chosen in the session, else the first), refuses with 403
+  a role the permission table (campaigns/permissions.py) does not allow `need`,
+  gives templates the same table as `request.can`, and activates the
+  organization's time zone so templates and forms speak in it.
 - `page_or_fragment` renders the full page, or only the fragment for an htmx
   request that asked for one (django-htmx example app: one view, two renderings).
 """
@@ -11,7 +12,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,7 +23,11 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxDetails
 
+from campaigns import jsonlimits
 from campaigns.models import Membership, Organization
+from campaigns.permissions import Action, Can, allowed, refusal
+from campaigns.services import FieldError
+from campaigns.services.strategy import is_time_zone
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -33,26 +37,7 @@ class HtmxHttpRequest(HttpRequest):
     membership: Membership
     memberships: list[Membership]
     organization: Organization
-
-
-class Need(StrEnum):
-    READ = "read"  # any member, viewers included
-    CAMPAIGNS = "campaigns"  # managers and admins: run campaigns, edit the do-not-call list
-    ADMIN = "admin"  # admins: API keys, provider accounts, caller IDs, members
-
-
-REFUSALS = {
-    Need.CAMPAIGNS: "Viewers can look but not change anything. Ask an admin for the manager role.",
-    Need.ADMIN: "Only the organization's admins can do this.",
-}
-
-
-def _allowed(membership: Membership, need: Need) -> bool:
-    if need == Need.CAMPAIGNS:
-        return membership.can_manage_campaigns
-    if need == Need.ADMIN:
-        return membership.is_admin
-    return True
+    can: Can
 
 
 def current_membership(request: HttpRequest) -> tuple[Membership | None, list[Membership]]:
@@ -74,14 +59,26 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def _zone(name: str) -> ZoneInfo:
+    """The organization's zone; one the services would refuse today (strategy.TIME_ZONES) reads as UTC."""
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name if is_time_zone(name) else "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def dashboard_view(need: Need = Need.READ) -> Callable:
-    """Login, membership, role and time zone for a dashboard view (see the module docstring)."""
+def bad_address(request: HttpRequest, problems: list[FieldError]) -> HttpResponse:
+    """400 for a query string no page can use (a NUL reaching PostgreSQL would answer 500),
+    naming each parameter; links the dashboard writes never hold one."""
+    message = "This address is not valid: " + "; ".join(str(p) for p in problems) + "."
+    return render(request, "campaigns/forbidden.html", {"message": message}, status=400)
+
+
+def dashboard_view(need: Action) -> Callable:
+    """Login, membership, role and time zone for a dashboard view (see the module docstring).
+
+    `need` is the action the view performs, required so that no view is left out of the
+    table; the decorated view carries it as `.need` (the access-matrix test reads it)."""
+    need = Action(need)  # a misspelt action fails at import, not at the first request
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -92,11 +89,16 @@ def dashboard_view(need: Need = Need.READ) -> Callable:
                 return forbidden(request, "Your account is not a member of any organization yet.")
             request.membership, request.memberships = membership, memberships
             request.organization = membership.organization
-            if not _allowed(membership, need):
-                return forbidden(request, REFUSALS[need])
+            request.can = Can(membership.role)  # before a refusal too: its page shows the menu
+            if not allowed(membership.role, need):
+                return forbidden(request, refusal(need))
+            problems = jsonlimits.parameter_problems(request.GET)  # one check for every page
+            if problems:
+                return bad_address(request, problems)
             with timezone.override(_zone(request.organization.time_zone)):
                 return view(request, *args, **kwargs)
 
+        wrapper.need = need  # type: ignore[attr-defined]  # copied outward by require_GET/POST's wraps
         return wrapper
 
     return decorate

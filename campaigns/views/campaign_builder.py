@@ -27,14 +27,15 @@ from campaigns.forms.customers import CustomerSheet, count_skips, read_sheet, te
 from campaigns.forms.dial_plan import DialPlanFormSet
 from campaigns.forms.errors import attach
 from campaigns.models import Campaign, CampaignStatus, PhoneNumber
-from campaigns.views.base import HtmxHttpRequest, Need, dashboard_view
+from campaigns.permissions import Action
+from campaigns.views.base import HtmxHttpRequest, dashboard_view
 from campaigns.views.campaign_detail import campaign_or_404
 
 MAX_PLAN_LINES = 20
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view(Need.CAMPAIGNS)
+@dashboard_view(Action.CAMPAIGNS_WRITE)
 def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _submit(request, None)
@@ -45,7 +46,7 @@ def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view(Need.CAMPAIGNS)
+@dashboard_view(Action.CAMPAIGNS_WRITE)
 def campaign_edit(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):

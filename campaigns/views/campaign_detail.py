@@ -25,7 +25,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from campaigns import dashboard_queries, services
 from campaigns.export import customers_csv_response
 from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState
-from campaigns.views.base import HtmxHttpRequest, Need, dashboard_view, page_or_fragment, wants_fragment
+from campaigns.permissions import Action
+from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment, wants_fragment
 from dialer.engine import Reason
 
 # Events for the page's panels (HX-Trigger): the status panel refetches on the first, every other
@@ -43,10 +44,11 @@ def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+    """A position key as the pager writes it (ASCII digits, 64-bit), else None: a key cut short,
+    edited or forged shows the first page (dashboard_queries.customers_page checks the range)."""
+    if value and len(value) <= 19 and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
@@ -90,7 +92,6 @@ def _live(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> dict[st
         "campaign": campaign,
         "version": dashboard_queries.version(campaign),
         "poll": dashboard_queries.is_watched(campaign),
-        "can_manage": request.membership.can_manage_campaigns,
         **extra,
     }
 
@@ -134,13 +135,13 @@ def _fragment(request: HtmxHttpRequest, campaign: Campaign, fragment: str, conte
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_detail(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     return _detail_page(request, campaign_or_404(request, pk))
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     """Counters and progress; tells the page (HX-Trigger) when the status it shows has changed."""
     campaign = campaign_or_404(request, pk)
@@ -156,14 +157,14 @@ def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_status(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     return _fragment(request, campaign, "campaigns/partials/_campaign_status.html", _live(request, campaign))
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_waiting(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     context = {**_live(request, campaign), **_waiting(campaign)}
@@ -171,7 +172,7 @@ def campaign_waiting(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_charts(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     context = {**_live(request, campaign), **_charts(campaign)}
@@ -187,7 +188,7 @@ TRANSITIONS = {
 
 
 @require_POST
-@dashboard_view(Need.CAMPAIGNS)
+@dashboard_view(Action.CAMPAIGNS_WRITE)
 def campaign_transition(request: HtmxHttpRequest, pk: object, action: str) -> HttpResponse:
     """Start, pause, resume or end. A refused transition says why and shows the current state."""
     campaign = campaign_or_404(request, pk)
@@ -209,7 +210,7 @@ def campaign_transition(request: HtmxHttpRequest, pk: object, action: str) -> Ht
 
 
 @require_POST
-@dashboard_view(Need.CAMPAIGNS)
+@dashboard_view(Action.CAMPAIGNS_WRITE)
 def campaign_delete(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     services.campaign_delete(campaign=campaign, by=request.user)
@@ -220,7 +221,7 @@ def campaign_delete(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     context = {
@@ -235,7 +236,7 @@ def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_calls(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     context = {**_live(request, campaign), **_calls(request, campaign), "call_statuses": CallStatus.choices}
@@ -243,7 +244,7 @@ def campaign_calls(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_call(request: HtmxHttpRequest, pk: object, call_pk: object) -> HttpResponse:
     """One call and what we asked its provider and what it answered (CallLog)."""
     campaign = campaign_or_404(request, pk)
@@ -255,7 +256,7 @@ def campaign_call(request: HtmxHttpRequest, pk: object, call_pk: object) -> Http
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_export(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     response = customers_csv_response(campaign)

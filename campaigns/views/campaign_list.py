@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import dashboard_queries
 from campaigns.models import CampaignStatus
+from campaigns.permissions import Action
 from campaigns.views.base import (
     HtmxHttpRequest,
     current_membership,
@@ -22,7 +23,7 @@ PAGE_SIZE = 25
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
     """Full page, or (htmx) the rows fragment: for the filter form and for the 2-second refresh."""
     status = request.GET.get("status", "")
@@ -45,13 +46,12 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
         "statuses": CampaignStatus.choices,
         "query": query.urlencode(),
         "poll": any(dashboard_queries.is_watched(c, now) for c in page),
-        "can_manage": request.membership.can_manage_campaigns,
     }
     return page_or_fragment(request, "campaigns/list.html", "campaigns/partials/_campaign_rows.html", context)
 
 
 @require_POST
-@dashboard_view()
+@dashboard_view(Action.ORGANIZATION_SWITCH)
 def organization_switch(request: HtmxHttpRequest) -> HttpResponseRedirect:
     """Remember which of the user's organizations the dashboard shows (the API's session calls too)."""
     chosen = request.POST.get("organization", "")

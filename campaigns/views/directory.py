@@ -18,7 +18,8 @@ from campaigns.forms.directory import CallerIdForm, DoNotCallAddForm, DoNotCallI
 from campaigns.forms.errors import attach, simple
 from campaigns.importers import parse_numbers_csv
 from campaigns.models import DoNotCallSource
-from campaigns.views.base import HtmxHttpRequest, Need, dashboard_view, page_or_fragment
+from campaigns.permissions import Action
+from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment
 
 # -- do-not-call ---------------------------------------------------------------------------------
 
@@ -34,7 +35,6 @@ def _dnc_context(request: HtmxHttpRequest, **forms: Any) -> dict[str, Any]:
     return {
         "entries": page,
         "search": search,
-        "can_manage": request.membership.can_manage_campaigns,
         "add_form": forms.get("add_form") or DoNotCallAddForm(),
         "import_form": forms.get("import_form") or DoNotCallImportForm(),
         "import_errors": forms.get("import_errors", []),
@@ -42,7 +42,7 @@ def _dnc_context(request: HtmxHttpRequest, **forms: Any) -> dict[str, Any]:
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.DNC_READ)
 def do_not_call(request: HtmxHttpRequest) -> HttpResponse:
     """The list; for htmx (the search box, the pager) only its rows."""
     return page_or_fragment(
@@ -51,7 +51,7 @@ def do_not_call(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dashboard_view(Need.CAMPAIGNS)
+@dashboard_view(Action.DNC_WRITE)
 def do_not_call_add(request: HtmxHttpRequest) -> HttpResponse:
     form = DoNotCallAddForm(request.POST)
     if form.is_valid():
@@ -73,13 +73,15 @@ def do_not_call_add(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dashboard_view(Need.CAMPAIGNS)
+@dashboard_view(Action.DNC_WRITE)
 def do_not_call_import(request: HtmxHttpRequest) -> HttpResponse:
     """A CSV of numbers: every bad line is listed and nothing is saved until all are good."""
     form = DoNotCallImportForm(request.POST, request.FILES)
     errors: list[str] = []
     if form.is_valid():
-        rows = parse_numbers_csv(form.cleaned_data["file"])
+        rows = parse_numbers_csv(
+            form.cleaned_data["file"], region=request.organization.default_region or None
+        )
         numbers = list(rows)
         errors = [str(e) for e in rows.errors]
         if not errors:
@@ -100,7 +102,7 @@ def do_not_call_import(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dashboard_view(Need.CAMPAIGNS)
+@dashboard_view(Action.DNC_WRITE)
 def do_not_call_remove(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     entry = selectors.do_not_call_entry_for(request.organization, pk)
     if entry is None:
@@ -119,19 +121,18 @@ def _caller_ids_page(
     context = {
         "numbers": selectors.phone_numbers_for(request.organization).select_related("provider_account"),
         "form": form or CallerIdForm(organization=request.organization),
-        "is_admin": request.membership.is_admin,
     }
     return render(request, "campaigns/caller_ids.html", context, status=status)
 
 
 @require_GET
-@dashboard_view()
+@dashboard_view(Action.CALLER_IDS_READ)
 def caller_ids(request: HtmxHttpRequest) -> HttpResponse:
     return _caller_ids_page(request)
 
 
 @require_POST
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.CALLER_IDS_WRITE)
 def caller_id_add(request: HtmxHttpRequest) -> HttpResponse:
     form = CallerIdForm(request.POST, organization=request.organization)
     if form.is_valid():
@@ -158,7 +159,7 @@ def caller_id_add(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dashboard_view(Need.ADMIN)
+@dashboard_view(Action.CALLER_IDS_WRITE)
 def caller_id_remove(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     number = selectors.phone_number_for(request.organization, pk)
     if number is None:

@@ -10,6 +10,11 @@ bottom loads them lazily by `ProviderAccount.kind`.
   `CallEvent`s; it raises `WebhookRejected` for anything not from the provider.
 - `fetch_status(call)` asks about a call we have not heard from in too long
   (the reaper uses it) and returns what the provider knows, as events.
+- `find_call(call, created_from=, created_to=)` looks for a call whose request was cut
+  (a worker killed mid-request: we never learned the provider's id) among the calls the
+  provider created in that window, by our call id in their metadata; it returns its events
+  like `fetch_status`, with the provider's call id set so the call learns it. A provider
+  that cannot list its calls keeps the default: it finds nothing ([]).
 Every HTTP request and answer is handed to `record` so users see why a call failed.
 
 An HTTP provider (`HttpProvider`) places a call in three steps that the dialer can run for a
@@ -134,6 +139,12 @@ class Provider(ABC):
     def fetch_status(self, call: Call) -> list[CallEvent]:
         return []
 
+    def find_call(self, call: Call, *, created_from: datetime, created_to: datetime) -> list[CallEvent]:
+        """The provider's call carrying `call`'s id, created in [created_from, created_to], as events
+        (like fetch_status, `provider_call_id` set); [] when none does or the provider cannot tell.
+        Raises ProviderError when the provider fails to answer."""
+        return []
+
 
 @dataclass
 class Exchange:
@@ -141,7 +152,7 @@ class Exchange:
 
     Built by `HttpProvider.prepare_call` (method, path, body and the body as recorded, secrets
     redacted), completed by `HttpProvider.send`: the answer's status and redacted text and the
-    JSON object it held, or `error` when the provider refused or never answered.
+    JSON object (or array) it held, or `error` when the provider refused or never answered.
     """
 
     call: Call | None
@@ -153,6 +164,7 @@ class Exchange:
     status: int | None = None
     answer_text: str = ""
     answer: dict[str, Any] = field(default_factory=dict)
+    listed: list[Any] = field(default_factory=list)  # the JSON array answered, by list endpoints
     headers: Mapping[str, str] = field(default_factory=dict)
     error: ProviderError | None = None
 

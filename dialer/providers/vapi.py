@@ -1,9 +1,12 @@
-"""A Vapi-compatible provider: POST /call to dial, webhooks to hear back, GET /call/{id} to reconcile.
+"""A Vapi-compatible provider: POST /call to dial, webhooks to hear back, GET /call/{id} to reconcile,
+GET /call (List Calls) to find a call whose request was cut before we learned its id.
 
 Each call carries its way home (spec §10-§11): our per-account webhook URL, the account's secret
 (sent back in X-Vapi-Secret) and our ids in the overrides' metadata. Exchanges are recorded with
-the secret and API key redacted. 5xx, 408, 429, timeouts and broken connections are retryable;
-other 4xx end the call with Vapi's endedReason if the body has one, else REJECTED.
+the secret and API key redacted (see `_scrub`). 5xx, 408, 429, timeouts and broken connections
+are retryable; other 4xx end the call with Vapi's endedReason if the body has one, else REJECTED.
+Before each request the target is checked again (campaigns.egress, also through a proxy): a
+private, loopback or link-local one ends the call with URL_REFUSED, nothing sent.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import hmac
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import orjson
@@ -23,16 +26,30 @@ import urllib3
 from django.conf import settings
 from django.http import HttpRequest
 
+from campaigns import egress
 from campaigns.models import Call, CallStatus
 from dialer.providers.base import CallEvent, Exchange, HttpProvider, ProviderError, WebhookRejected
 
 FAILED = "call.start.error-provider-request-failed"
 REJECTED = "call.start.error-provider-rejected-request"
 NOT_FOUND = "call.dialdeck.not-found-at-provider"
+URL_REFUSED = "call.dialdeck.provider-url-refused"
+# A decision about a provider host is reused this long: one lookup per batch, not per request.
+RECHECK_SECONDS = 5.0
+# find_call: calls per GET /call (Vapi's default; Call objects carry transcripts, so pages stay
+# small) and requests per search.
+FIND_PAGE = 100
+FIND_REQUESTS = 10
+MS = timedelta(milliseconds=1)
+REDACTED = "[redacted]"
+# Shorter secrets are redacted only where a whole JSON string equals them: replacing an API key
+# "a" or "12" inside every string would mangle the log, and match by chance.
+LONG_SECRET = 8
 RETRYABLE_REASONS = {"call.start.error-subscription-concurrency-limit-reached"}
 MESSAGES = ("status-update", "end-of-call-report")
 OVERRIDES = dict(assistantId="assistantOverrides", squadId="squadOverrides", workflowId="workflowOverrides")
 # CreateCustomerDTO key -> Customer field, sent when set (numberE164CheckEnabled only when false).
+# The number is the canonical one (+4930..., never +49030...) unless the E.164 check was off.
 CUSTOMER_DTO = {"number": "number", "name": "name", "email": "email", "sipUri": "sip_uri"}
 CUSTOMER_DTO |= {"externalId": "external_id", "extension": "extension"}
 WEB = ("https://", "http://")
@@ -74,14 +91,15 @@ class VapiProvider(HttpProvider):
         if (declared.isdigit() and int(declared) > limit) or len(body := request.read(limit + 1)) > limit:
             raise WebhookRejected(f"body over {limit} bytes", status=413)
         try:
-            message = orjson.loads(body)["message"]
+            payload = orjson.loads(body)
+            message = payload["message"]
             call, kind = _obj(message.get("call")), message.get("type")
         except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
             raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
         known_status = kind == "end-of-call-report" or message.get("status") in CallStatus.values
         if kind not in MESSAGES or not known_status:
             return []
-        raw = self._redact(body.decode(errors="replace"))
+        raw = self._redact_text(body.decode(errors="replace"), payload)
         return [_event(kind, call | message, raw=raw, at=_when(message.get("timestamp")), **_ids(call))]
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
@@ -90,14 +108,54 @@ class VapiProvider(HttpProvider):
         if not call.provider_call_id:
             return []
         try:
-            found = self._poll(f"/call/{quote(call.provider_call_id, safe='')}")
+            found = self._get(f"/call/{quote(call.provider_call_id, safe='')}").answer
         except ProviderError as exc:
             if exc.http_status != 404:
                 raise
             return [CallEvent(kind="status-update", status="ended", ended_reason=NOT_FOUND, **ids)]
+        return self._events(found, **ids)
+
+    def find_call(self, call: Call, *, created_from: datetime, created_to: datetime) -> list[CallEvent]:
+        """The call Vapi created for `call` between the two times, found by our call id in its
+        overrides' metadata (see `_body`), as events like fetch_status, Vapi's id set; [] if none.
+
+        Vapi's List Calls, GET /call (operationId CallController_findAll in its OpenAPI document,
+        VapiAI/docs fern/apis/api/openapi.json; `calls.list` in VapiAI/server-sdk-python), filters
+        on id, assistantId, phoneNumberId, createdAtGt/Lt/Ge/Le and updatedAtGt/Lt/Ge/Le (ISO 8601)
+        and takes `limit` (0 to 1000, default 100). It answers 200 with a bare JSON array of Call
+        objects: no pagination, no documented order. So a full page means the window may hold
+        more, and the parts it may hide in are asked next (`_unlisted`), FIND_REQUESTS requests at
+        most. The earliest of several calls carrying our id wins. Raises ProviderError when Vapi
+        does not answer 2xx.
+        """
+        target_key, target = call.campaign.target
+        phone = call.phone_number
+        query = {"phoneNumberId": phone.provider_phone_number_id or str(phone.pk)}  # as _body sent it
+        if target_key == "assistantId":
+            query["assistantId"] = target
+        windows, asked, listed = [(_ms(created_from), _ms(created_to))], 0, set()
+        while windows and asked < FIND_REQUESTS:
+            start, end = windows.pop()
+            window = {"createdAtGe": _stamp(start), "createdAtLe": _stamp(end), "limit": FIND_PAGE}
+            page = [_obj(found) for found in self._get(f"/call?{urlencode(query | window)}").listed]
+            asked += 1
+            listed |= {str(found.get("id")) for found in page}
+            if mine := [found for found in page if _ids(found)["call_id"] == str(call.pk)]:
+                found = min(mine, key=lambda found: str(found.get("createdAt")))
+                return self._events(
+                    found, call_id=str(call.pk), provider_call_id=_ids(found)["provider_call_id"]
+                )
+            if len(page) >= FIND_PAGE:
+                windows += _unlisted(page, start, end)
+        gave_up = f"; stopped after {asked} requests, part of the window unasked" if windows else ""
+        self.record("poll", f"GET /call: none of {len(listed)} calls listed carries our call id{gave_up}")
+        return []
+
+    def _events(self, found: dict, **ids: str) -> list[CallEvent]:
+        """A Call object (GET /call/{id} or GET /call) as events: its status, its report once ended."""
         if found.get("status") not in CallStatus.values:
             return []
-        events = [_event("status-update", found, raw=self._redact(json.dumps(found)), **ids)]
+        events = [_event("status-update", found, raw=json.dumps(self._redact(found)), **ids)]
         if found["status"] == "ended" and (found.get("analysis") or found.get("artifact")):
             events.append(_event("end-of-call-report", found, raw=events[0].raw, **ids))
         return events
@@ -118,6 +176,9 @@ class VapiProvider(HttpProvider):
             overrides = {k: v for k, v in overrides.items() if k == "variableValues"}
         dto = {key: getattr(customer, f) for key, f in CUSTOMER_DTO.items() if getattr(customer, f)}
         if not customer.number_e164_check_enabled:
+            # The number as the user typed it (a dialing string the provider reads as is); our
+            # calling hours and do-not-call were decided on its canonical form.
+            dto["number"] = customer.number_submitted or customer.number
             dto["numberE164CheckEnabled"] = False
         body = {target_key: target, "phoneNumberId": phone.provider_phone_number_id or str(phone.pk)}
         body |= {"customer": dto, "name": f"camp {str(campaign.pk)[:8]} #{customer.position}"[:40]}
@@ -135,13 +196,24 @@ class VapiProvider(HttpProvider):
         return exchange.answer["id"]
 
     def _exchange(self, call: Call | None, method: str, path: str, body: dict | None = None) -> Exchange:
-        logged = self._redact(json.dumps(body)) if body else ""
+        logged = json.dumps(self._redact(body)) if body else ""
         return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
 
     def send(self, exchange: Exchange, *, poll: bool = False) -> None:
         """One exchange: the answer, or a ProviderError in `exchange.error`."""
         method, path = exchange.method, exchange.path
         url, timeout = self.account.base_url.rstrip("/") + path, settings.PROVIDER_HTTP_TIMEOUT
+        try:
+            egress.check_provider_url(url, max_age=RECHECK_SECONDS)  # the target, even via a proxy
+        except egress.ProviderUrlRefused as exc:
+            # Nothing left: no answer to record. A name that does not resolve may later (retried,
+            # like a refused connection); a private target will stay private.
+            exchange.summary = f"{method} {path}: not sent: {exc.reason}"
+            unresolved = isinstance(exc, egress.ProviderUrlUnresolvable)
+            exchange.error = ProviderError(
+                exchange.summary, retryable=unresolved, ended_reason=FAILED if unresolved else URL_REFUSED
+            )
+            return
         headers = {"Authorization": f"Bearer {self.account.api_key}"}
         if exchange.body is not None:
             headers["Content-Type"] = "application/json"
@@ -167,15 +239,17 @@ class VapiProvider(HttpProvider):
             return
         code, text = answer.status, answer.data.decode(errors="replace")
         exchange.status, exchange.summary = code, f"{method} {path} -> {code}"
-        exchange.answer_text = self._redact(text)
         try:
-            data = _obj(orjson.loads(text))
+            parsed = orjson.loads(text)
         except orjson.JSONDecodeError:
-            data = {}
+            parsed = None
+        exchange.answer_text = self._redact_text(text, parsed)
+        data = _obj(parsed)
         exchange.answer, exchange.headers = data, answer.headers
+        exchange.listed = parsed if isinstance(parsed, list) else []
         if 200 <= code < 300:
             return
-        reason, said = _text(data.get("endedReason"), 200), str(data.get("message") or "")[:120]
+        reason, said = _text(data.get("endedReason"), 200), str(self._redact(data.get("message") or ""))[:120]
         retryable = code >= 500 or code in (408, 429) or reason in RETRYABLE_REASONS
         ended = reason or (FAILED if retryable else REJECTED)
         wait = min(300, int(after)) if (after := answer.headers.get("Retry-After", "")).isdigit() else None
@@ -184,20 +258,30 @@ class VapiProvider(HttpProvider):
             text, retryable=retryable, retry_after=wait, ended_reason=ended, http_status=code
         )
 
-    def _poll(self, path: str) -> dict:
-        """GET `path`, both halves recorded on the call's log. Returns the JSON object answered."""
+    def _get(self, path: str) -> Exchange:
+        """GET `path`, both halves recorded on the call's log. Returns the exchange; raises its error."""
         exchange = self._exchange(None, "GET", path)
         self.record("poll", exchange.request_summary)
         self.send(exchange, poll=True)
         self.record("poll", exchange.summary, http_status=exchange.status, body=exchange.answer_text)
         if exchange.error:
             raise exchange.error
-        return exchange.answer
+        return exchange
 
-    def _redact(self, text: str) -> str:
-        for secret in filter(None, (self.account.webhook_secret, self.account.api_key)):
-            text = text.replace(secret, "[redacted]")
-        return text
+    def _redact(self, value: Any) -> Any:
+        """Parsed JSON (or a string) as it may be logged: see `_scrub`."""
+        return _scrub(value, tuple(filter(None, (self.account.webhook_secret, self.account.api_key))))
+
+    def _redact_text(self, text: str, parsed: Any = None) -> str:
+        """A body as logged. JSON (`parsed`) is redacted value by value and re-serialized only when
+        a secret was in it; other text loses only its long secrets."""
+        if parsed is not None:
+            try:
+                redacted = self._redact(parsed)
+                return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
+            except RecursionError:  # nested deeper than Python recurses: judged as text
+                pass
+        return self._redact(text)
 
 
 def _ids(call: dict) -> dict[str, str]:
@@ -232,6 +316,51 @@ def _event(kind: str, source: dict, **common: Any) -> CallEvent:
         analysis=analysis or None,
         **common,
     )
+
+
+def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """`value` with secrets replaced by REDACTED: every string (or key) equal to one, and inside
+    strings every secret of at least LONG_SECRET characters (a key in a URL, one echoed in a
+    message). The Authorization header is never logged; the webhook secret travels in
+    server.headers.X-Vapi-Secret, a whole string."""
+    if isinstance(value, str):
+        if value in secrets:
+            return REDACTED
+        for secret in secrets:
+            if len(secret) >= LONG_SECRET and secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {_scrub(key, secrets): _scrub(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    return value
+
+
+def _unlisted(page: list[dict], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Where the calls a full page of GET /call left out may be: the window [start, end] cut in
+    two at a millisecond (Vapi's createdAt precision), each part narrower, the likeliest last
+    (asked first). A page listed newest first most likely left out calls at or before its
+    oldest, oldest first at or after its newest; in any other order, either side of its median.
+    [] when the window is one instant: more than a page of calls in a millisecond."""
+    listed = [when for when in (_when(found.get("createdAt")) for found in page) if when]
+    if not listed or start >= end:
+        return []
+    if listed == sorted(listed, reverse=True) and start <= listed[-1] < end:
+        return [(listed[-1] + MS, end), (start, listed[-1])]
+    if listed == sorted(listed) and start < listed[-1] <= end:
+        return [(start, listed[-1] - MS), (listed[-1], end)]
+    middle = min(max(sorted(listed)[len(listed) // 2], start), end - MS)
+    return [(middle + MS, end), (start, middle)]
+
+
+def _ms(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _stamp(moment: datetime) -> str:
+    """An ISO 8601 time in UTC with milliseconds, as Vapi writes createdAt."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _merge(base: dict, ours: dict) -> dict:

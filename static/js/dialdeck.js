@@ -24,6 +24,16 @@
     }
   });
 
+  // Live figures poll ("every 2s") only while the tab is visible. htmx's trigger filter
+  // ([document.visibilityState === 'visible']) is compiled with eval, which the
+  // Content-Security-Policy forbids, so the check lives here: a poll is the one request htmx
+  // issues with no triggering event; while the tab is hidden it is dropped and the timer goes on.
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!event.detail.triggeringEvent && document.visibilityState !== "visible") {
+      event.preventDefault();
+    }
+  });
+
   var offline = false;
   document.addEventListener("htmx:sendError", function () {
     if (!offline) announce("The server cannot be reached. Live figures resume when it is back.");

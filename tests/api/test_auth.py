@@ -126,7 +126,9 @@ def test_viewers_read_but_cannot_write(viewer, create, campaign_body) -> None:
         client.delete(f"/campaign/{body['id']}"),
     ):
         assert response.status_code == 403
-        assert messages(response) == ["Viewers can read but not change anything"]
+        assert messages(response) == [
+            "Viewers can read but not change anything. Ask an admin for the manager role."
+        ]
 
 
 def test_managers_may_write(manager, campaign_body) -> None:

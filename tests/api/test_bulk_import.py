@@ -248,9 +248,13 @@ def test_large_campaigns_leave_customers_and_calls_to_the_paginated_endpoints(ap
 def test_parse_numbers_csv_normalizes_and_names_bad_lines() -> None:
     from campaigns.importers import parse_numbers_csv
 
-    rows = parse_numbers_csv(io.StringIO("Number;Note\n+44 20 7183 8750;x\n+14155550910;\n"))
+    text = "Number;Note\n+44 (0)20 7183 8750;x\n+14155550910;\n(415) 555-0911;\n0049 30 1234567;\n+1 415;\n"
+    rows = parse_numbers_csv(io.StringIO(text))
 
-    assert list(rows) == [("+14155550910", "")]
+    assert list(rows) == [("+442071838750", "x"), ("+14155550910", ""), ("+49301234567", "")]
     assert [str(e) for e in rows.errors] == [
-        "line 2.number '+44 20 7183 8750' must start with + and a country code, then digits only"
+        "line 4.number '(415) 555-0911' must start with + and a country code (no default country is set)",
+        "line 6.number '+1 415' too short for its country code",
     ]
+    with_region = parse_numbers_csv(io.StringIO("number\n(415) 555-0911\n"), region="US")
+    assert list(with_region) == [("+14155550911", "")]

@@ -98,7 +98,7 @@ def test_do_not_call_numbers_are_imported_from_csv_with_errors_by_line(api) -> N
     assert (imported.status_code, imported.json()) == (201, {"added": 2})
     assert refused.status_code == 400
     assert messages(refused) == [
-        "line 3: number '555-0101' must start with + and a country code, then digits only",
+        "line 3: number '555-0101' must start with + and a country code (no default country is set)",
         "line 4: number is required",
     ]
     assert not DoNotCall.objects.filter(number="+14155550164").exists()
@@ -119,7 +119,7 @@ def test_adding_a_number_to_the_list_skips_waiting_customers(api, create) -> Non
     [
         ({}, "number or numbers is required (one of them, not both)"),
         ({"number": "+14155550165", "numbers": ["+14155550166"]}, "number or numbers is required"),
-        ({"number": "0800 123"}, "number must start with + and a country code, then digits only"),
+        ({"number": "0800 123"}, "number must start with + and a country code (no default country is set)"),
         ({"numbers": ["+14155550166", 5]}, "numbers.1 must be a string"),
         ({"numbers": []}, "numbers must contain at least 1 elements"),
     ],

@@ -108,3 +108,32 @@ def test_removing_a_do_not_call_number_in_the_admin_is_audited(admin_client, org
     admin_client.post(url, {"action": "remove", "_selected_action": [str(entry.pk)]})
     assert not DoNotCall.objects.filter(pk=entry.pk).exists()
     assert AuditEvent.objects.filter(action="dnc.remove").exists()
+
+
+def test_the_admin_refuses_a_provider_base_url_on_a_private_network(admin_client, org) -> None:
+    response = admin_client.post(
+        reverse("admin:campaigns_provideraccount_add"),
+        {"organization": org.pk, "name": "Sneaky", "kind": "vapi", "base_url": "http://169.254.169.254/"},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "link-local" in response.content.decode()
+    assert not org.provider_accounts.filter(name="Sneaky").exists()
+
+
+def test_the_admin_shows_compliance_settings_but_leaves_their_changes_to_the_audited_page(
+    admin_client, org
+) -> None:
+    page = admin_client.get(reverse("admin:campaigns_organization_change", args=[org.pk])).content.decode()
+    assert 'name="recipient_earliest"' not in page and "Recipient earliest" in page
+    response = admin_client.post(
+        reverse("admin:campaigns_organization_change", args=[org.pk]),
+        {
+            "name": org.name,
+            "slug": org.slug,
+            "time_zone": "Factory",
+            "max_concurrent_calls": 50,
+            "memberships-TOTAL_FORMS": 0,
+            "memberships-INITIAL_FORMS": 0,
+        },
+    )
+    assert "must be an IANA time zone" in response.content.decode()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Call, Campaign, Customer, DoNotCall
+from dialer import claims
 from dialer.dispatch import dispatch_campaign
 from dialer.providers.base import CallEvent
 
@@ -29,10 +30,17 @@ def running(make_campaign, owner) -> Campaign:
     return campaign
 
 
+def accept(call: Call, provider_call_id: str) -> Call:
+    """The call through the placement steps, as if a provider had accepted it with that id."""
+    [taken] = claims.take([call.pk])
+    [confirmed] = claims.confirm_at_gate([(taken, "POST /call", "{}")])
+    claims.store_answers(answers=[], placed=[(confirmed, provider_call_id)])
+    return Call.objects.get(pk=call.pk)
+
+
 def placed(campaign: Campaign) -> Call:
     call = Call.objects.filter(campaign=campaign).order_by("attempt", "customer__position").first()
-    services.call_placed(call=call, provider_call_id=f"prov-{call.pk}")
-    return call
+    return accept(call, f"prov-{call.pk}")
 
 
 def event(call: Call, kind: str, status: str, **extra) -> CallEvent:
@@ -159,7 +167,7 @@ def test_a_busy_line_is_retried_after_the_delay_then_fails_when_attempts_run_out
     Campaign.objects.filter(pk=running.pk).update()  # nothing else changes
     dispatch_campaign(Campaign.objects.get(pk=running.pk), enqueue=lambda ids: None)
     second = Call.objects.get(customer=customer, attempt=2)
-    services.call_placed(call=second, provider_call_id="prov-2nd")
+    second = accept(second, "prov-2nd")
     deliver(second, event(second, "status-update", "ended", ended_reason="customer-did-not-answer"))
     customer.refresh_from_db()
     assert (customer.state, customer.reason, customer.attempts) == ("failed", "max_attempts", 2)

@@ -13,7 +13,7 @@ from campaigns.models import Call, CallLog, Campaign, Customer
 from tests.dashboard.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
-POLL = "every 2s [document.visibilityState === 'visible']"
+POLL = 'hx-trigger="every 2s"'
 
 
 def url(name: str, campaign: Campaign, *more: object) -> str:

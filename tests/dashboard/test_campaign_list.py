@@ -14,7 +14,7 @@ from campaigns.models import Campaign
 from tests.dashboard.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
-POLL = "every 2s [document.visibilityState === 'visible']"
+POLL = 'hx-trigger="every 2s"'
 
 
 def test_it_lists_each_campaign_with_status_progress_and_the_five_counters(as_viewer, campaign) -> None:

@@ -378,29 +378,51 @@ def test_the_recipient_window_comes_from_the_policy():
 @pytest.mark.parametrize(
     ("customer", "policy", "expected"),
     [
-        # Unknown zone, campaign hours open: dial (no recipient check, no invented zone).
-        (CustomerFacts("+99912345", ()), NINE_TO_FIVE_NY, (Action.DIAL, None)),
-        # Unknown zone, no campaign hours: nothing limits the hour.
-        (CustomerFacts("+99912345", ()), RUNNING, (Action.SKIP, Reason.UNKNOWN_TIME_ZONE)),
+        # Unknown zone: it waits, whatever the campaign's hours (no invented zone)...
+        (CustomerFacts("+99912345", ()), NINE_TO_FIVE_NY, (Action.WAIT, Reason.UNKNOWN_TIME_ZONE)),
+        (CustomerFacts("+99912345", ()), RUNNING, (Action.WAIT, Reason.UNKNOWN_TIME_ZONE)),
+        # ...unless the organization allows such numbers: then the campaign's hours decide,
+        (
+            CustomerFacts("+99912345", ()),
+            replace(NINE_TO_FIVE_NY, call_unknown_zones=True),
+            (Action.DIAL, None),
+        ),
+        # and without calling hours nothing would limit the hour, so it still waits.
+        (
+            CustomerFacts("+99912345", ()),
+            replace(RUNNING, call_unknown_zones=True),
+            (Action.WAIT, Reason.UNKNOWN_TIME_ZONE),
+        ),
         # SIP-only customer: no number, no recipient clock.
         (CustomerFacts("", ()), RUNNING, (Action.DIAL, None)),
-        # Unknown zone with respect off: any time.
+        # Unknown zone with respect off (an organization that allows it): any time.
         (
             CustomerFacts("+99912345", ()),
             replace(RUNNING, respect_recipient_time_zone=False),
             (Action.DIAL, None),
         ),
     ],
-    ids=["calling hours decide", "skipped without calling hours", "sip only", "respect off"],
+    ids=[
+        "waits despite calling hours",
+        "waits without calling hours",
+        "organization allows: calling hours decide",
+        "organization allows, no calling hours: waits",
+        "sip only",
+        "respect off",
+    ],
 )
-def test_a_number_without_a_known_zone_follows_the_campaign_hours_only(customer, policy, expected):
+def test_a_number_without_a_known_zone_waits_unless_the_organization_allows_it_in_calling_hours(
+    customer, policy, expected
+):
     decision = eligibility(customer, policy, wall("2026-01-14 12:00", "America/New_York"))
     assert (decision.action, decision.reason) == expected
 
 
-def test_a_number_without_a_known_zone_waits_for_the_campaign_hours():
+def test_an_allowed_number_without_a_known_zone_waits_for_the_campaign_hours():
     decision = eligibility(
-        CustomerFacts("+99912345", ()), NINE_TO_FIVE_NY, wall("2026-01-14 03:00", "America/New_York")
+        CustomerFacts("+99912345", ()),
+        replace(NINE_TO_FIVE_NY, call_unknown_zones=True),
+        wall("2026-01-14 03:00", "America/New_York"),
     )
     assert (decision.reason, decision.until) == (
         Reason.OUTSIDE_CALLING_HOURS,
@@ -538,6 +560,9 @@ def test_customer_zones_may_be_given_as_a_list():
 REASON_SCENARIOS = {
     Reason.CAMPAIGN_NOT_RUNNING: lambda: eligibility(CHICAGO, replace(RUNNING, status="ended"), NOON_CHICAGO),
     Reason.CAMPAIGN_PAUSED: lambda: eligibility(CHICAGO, replace(RUNNING, status="paused"), NOON_CHICAGO),
+    Reason.ORGANIZATION_PAUSED: lambda: eligibility(
+        CHICAGO, replace(RUNNING, organization_paused=True), NOON_CHICAGO
+    ),
     Reason.SCHEDULE_NOT_STARTED: lambda: eligibility(
         CHICAGO, replace(RUNNING, earliest_at=NOON_CHICAGO + timedelta(hours=1)), NOON_CHICAGO
     ),

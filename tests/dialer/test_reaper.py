@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Call, Campaign, Customer
+from dialer import claims
 from dialer.dispatch import dispatch_campaign
 from dialer.models import SimulatedEvent
 from dialer.placement import REAPED_REASON, place_one, reap_stale_calls
@@ -67,7 +68,7 @@ def test_a_call_whose_worker_died_before_sending_it_is_placed_again_not_closed(m
     campaign = services.campaign_start(campaign=make_campaign(1, strategy=ANY_TIME), by=owner)
     call_ids: list[str] = []
     dispatch_campaign(campaign, enqueue=call_ids.extend)
-    taken = services.call_take_for_placing(call_ids[0])  # a worker takes it, then is killed
+    [taken] = claims.take([call_ids[0]])  # a worker takes it, then is killed
     Call.objects.filter(pk=taken.pk).update(placing_at=timezone.now() - timedelta(minutes=5))
     assert reap_stale_calls() == 0
     assert place_one(call_ids[0]) is None  # the next try (the tick's re-send) places it
@@ -80,11 +81,11 @@ def test_a_stalled_worker_cannot_send_a_call_handed_to_another(make_campaign, ow
     campaign = services.campaign_start(campaign=make_campaign(1, strategy=ANY_TIME), by=owner)
     call_ids: list[str] = []
     dispatch_campaign(campaign, enqueue=call_ids.extend)
-    stalled = services.call_take_for_placing(call_ids[0])
+    [stalled] = claims.take([call_ids[0]])
     services.call_release_stalled(taken_before=timezone.now() + timedelta(seconds=1))  # looked dead
     assert place_one(call_ids[0]) is None  # a second worker places it
-    with pytest.raises(services.PlacementLost):
-        services.call_confirm_placing(stalled)  # the first one wakes up: it may not send
+    # The first one wakes up: its gate finds the call no longer its own, so it may not send.
+    assert claims.confirm_at_gate([(stalled, "POST /call", "{}")]) == []
     assert Call.objects.get(pk=call_ids[0]).log.filter(kind="request").count() == 1
 
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 from django.conf import settings
 from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Call, CallLog
-from dialer import placement
-from dialer.providers.vapi import FAILED, NOT_FOUND, REJECTED
+from dialer import claims, placement
+from dialer.providers.base import provider_for
+from dialer.providers.vapi import FAILED, NOT_FOUND, REJECTED, URL_REFUSED
 from tests.fakes.dialdeck_side import (
+    FIXTURE_ASSISTANT_ID,
+    FIXTURE_PHONE_NUMBER_ID,
     counters,
     queue_calls,
     recount,
@@ -45,9 +50,11 @@ def fixture(name: str) -> dict:
 
 
 @pytest.fixture
-def vapi():
+def vapi(settings):
     with FakeVapi() as server:
         server.drop_webhooks = True  # nobody listens here; test_webhooks covers the way back
+        # The fake listens on loopback, which campaigns.egress refuses unless allowed: this one port.
+        settings.PROVIDER_ALLOWED_HOSTS = [server.url.removeprefix("http://")]
         yield server
 
 
@@ -197,7 +204,10 @@ def test_a_provider_that_never_answers_is_not_asked_twice_and_the_reaper_settles
     assert counters(call.campaign) == recount(call.campaign)
 
 
-def test_a_refused_connection_ends_the_call_after_max_tries_with_the_reason_in_the_log(caller) -> None:
+def test_a_refused_connection_ends_the_call_after_max_tries_with_the_reason_in_the_log(
+    caller, settings
+) -> None:
+    settings.PROVIDER_ALLOWED_HOSTS = ["127.0.0.1"]  # any port of it
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
@@ -319,27 +329,283 @@ def test_in_a_batch_a_failed_request_is_retried_alone(caller, vapi) -> None:
 
 def test_a_stalled_worker_sends_nothing_of_a_batch_handed_to_another(caller, vapi) -> None:
     calls = queue_calls(vapi_campaign(caller, people(3)))
-    stalled = services.calls_take_for_placing([str(call.pk) for call in calls])
+    stalled = claims.take([str(call.pk) for call in calls])
     services.call_release_stalled(taken_before=timezone.now() + timedelta(seconds=1))  # looked dead
     assert placement.place_many([str(call.pk) for call in calls]) == [(str(c.pk), None) for c in calls]
 
-    assert services.calls_confirm_placing([(call, "POST /call", "{}") for call in stalled]) == []
+    assert claims.confirm_at_gate([(call, "POST /call", "{}") for call in stalled]) == []
     assert vapi.placed_counts() == {str(call.pk): 1 for call in calls}
     assert CallLog.objects.filter(call__in=calls, kind="request").count() == 3
 
 
-def test_requests_go_through_the_proxy_named_by_the_environment(caller, vapi, monkeypatch) -> None:
+def test_requests_go_through_the_proxy_named_by_the_environment(caller, vapi, monkeypatch, settings) -> None:
     from dialer.providers import vapi as module
 
     monkeypatch.setenv("HTTP_PROXY", vapi.url)
     monkeypatch.setenv("NO_PROXY", "bypassed.invalid")
     monkeypatch.setattr(module, "_pools", module._new_pools())
     account = caller.provider_account
-    account.base_url = "http://vapi.invalid"  # resolvable by the proxy only
+    account.base_url = "http://vapi.invalid"  # resolvable by the proxy only: allowed by name
     account.save()
+    settings.PROVIDER_ALLOWED_HOSTS = ["vapi.invalid"]
     [call] = queue_calls(vapi_campaign(caller, [JOHN]))
 
     place_until_done(call)
 
     assert [r.path for r in vapi.requests] == ["http://vapi.invalid/call"]  # the proxy was asked
     assert module._pool("http://bypassed.invalid/call") is module._pools[""]
+
+
+def test_behind_a_proxy_the_target_is_still_checked(caller, vapi, monkeypatch) -> None:
+    from dialer.providers import vapi as module
+
+    monkeypatch.setenv("HTTP_PROXY", vapi.url)
+    monkeypatch.setattr(module, "_pools", module._new_pools())
+    account = caller.provider_account
+    account.base_url = "http://169.254.169.254/latest/meta-data"  # the proxy would reach it
+    account.save()
+    [call] = queue_calls(vapi_campaign(caller, [JOHN]))
+
+    assert place_until_done(call) == []
+
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", URL_REFUSED)
+    assert vapi.requests == []  # the proxy was never asked
+
+
+# -- where requests may go (campaigns.egress, checked again before each request) -----------------
+
+
+def test_a_loopback_provider_is_refused_before_anything_is_sent(caller, vapi, settings) -> None:
+    settings.PROVIDER_ALLOWED_HOSTS = []  # the fake's port is no longer allowed
+    [call] = queue_calls(vapi_campaign(caller, [JOHN]))
+
+    assert place_until_done(call) == []  # not retried: a loopback address stays one
+
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", URL_REFUSED)
+    assert vapi.requests == []
+    exchange = CallLog.objects.filter(call=call, kind__in=["request", "response"]).order_by(
+        "created_at", "id"
+    )
+    [request, response] = exchange
+    assert (request.kind, response.kind, response.http_status, response.body) == (
+        "request",
+        "response",
+        None,
+        "",
+    )
+    assert response.summary.startswith("POST /call: not sent: 127.0.0.1 is a loopback address")
+
+
+def test_another_port_of_an_allowed_address_is_refused(caller, vapi, settings) -> None:
+    host, port = vapi.url.removeprefix("http://").split(":")
+    settings.PROVIDER_ALLOWED_HOSTS = [f"{host}:{int(port) + 1}"]
+    [call] = queue_calls(vapi_campaign(caller, [JOHN]))
+
+    place_until_done(call)
+
+    call.refresh_from_db()
+    assert call.ended_reason == URL_REFUSED and vapi.requests == []
+
+
+def test_a_provider_host_that_resolves_elsewhere_after_it_was_accepted_is_refused(
+    org, vapi, monkeypatch, settings
+) -> None:
+    # DNS rebinding: public when the account is created, the cloud's metadata address at dial time.
+    answers = {"vapi.rebinding.example": "93.184.216.34"}
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    account = services.provider_account_create(
+        organization=org, by=None, name="Rebinding", kind="vapi", base_url="http://vapi.rebinding.example"
+    )
+    answers["vapi.rebinding.example"] = "169.254.169.254"
+    [call] = queue_calls(vapi_campaign(vapi_caller_id(account), [JOHN]))
+
+    place_until_done(call)
+
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", URL_REFUSED)
+    [summary] = [summary for kind, _, summary in log_of(call) if kind == "response"]
+    assert "vapi.rebinding.example resolves to 169.254.169.254, which is a link-local address" in summary
+
+
+# -- what reaches the log (secrets redacted where they are, nothing else touched) ------------------
+
+
+@pytest.mark.parametrize("api_key", ["a", "12"])
+def test_a_short_api_key_is_redacted_where_it_is_and_nowhere_else(org, settings, api_key) -> None:
+    with FakeVapi(api_key=api_key) as fake:
+        fake.drop_webhooks = True
+        settings.PROVIDER_ALLOWED_HOSTS = [fake.url.removeprefix("http://")]
+        caller = vapi_caller_id(vapi_account(org, fake))
+        [call] = queue_calls(vapi_campaign(caller, [JOHN]))
+        fake.fail_next(1, status=400, body={"message": ["assistantId must be a UUID"], "echo": api_key})
+
+        place_until_done(call)
+
+        [sent] = fake.posts_to_create_calls()
+    account = caller.provider_account
+    logged = {kind: body for kind, body in CallLog.objects.filter(call=call).values_list("kind", "body")}
+    request = json.loads(logged["request"])
+    secret_header = request["assistantOverrides"]["server"]["headers"]
+    assert secret_header == {"X-Vapi-Secret": "[redacted]"}
+    secret_header["X-Vapi-Secret"] = account.webhook_secret
+    assert request == sent.body  # every other byte as sent: "+14155551234", "John Carter", "attempt": 1
+    assert json.loads(logged["response"]) == {"message": ["assistantId must be a UUID"], "echo": "[redacted]"}
+
+
+def test_a_long_api_key_is_redacted_even_inside_a_message(caller, vapi) -> None:
+    account = caller.provider_account
+    account.api_key = "sk-live-3f9a0c1e77d2"
+    account.save()
+    [call] = queue_calls(vapi_campaign(caller, [JOHN]))
+    said = f"Invalid Key. Hot tip, {account.api_key} is not a valid key."
+    vapi.fail_next(1, status=401, body={"message": said, "error": "Unauthorized", "statusCode": 401})
+
+    place_until_done(call)
+
+    bodies = " ".join(CallLog.objects.filter(call=call).values_list("body", flat=True))
+    details = " ".join(CallLog.objects.filter(call=call).values_list("summary", flat=True))
+    assert account.api_key not in bodies + details and account.webhook_secret not in bodies
+    assert "Hot tip, [redacted] is not a valid key." in bodies
+
+
+# -- a call whose request was cut: found again by our call id (GET /call) --------------------------
+
+
+def cut_call(vapi: FakeVapi, call: Call, settings) -> None:
+    """Place `call` as a worker killed mid-request would: Vapi creates it, we never hear its answer."""
+    settings.PROVIDER_HTTP_TIMEOUT = 0.3
+    vapi.lose_answer_next(1, seconds=0.6)
+    assert placement.place_one(str(call.pk)) is None
+    call.refresh_from_db()
+    assert (call.status, call.provider_call_id) == ("queued", "")
+
+
+def find(call: Call, **window) -> list:
+    call.refresh_from_db()
+    provider = provider_for(call.provider_account, record=placement.recorder(call))
+    now = timezone.now()
+    window = {"created_from": now - timedelta(minutes=5), "created_to": now + timedelta(seconds=1)} | window
+    return provider.find_call(call, **window)
+
+
+def vapi_id_of(vapi: FakeVapi, call: Call) -> str:
+    [found] = [
+        i for i, c in vapi.calls.items() if c["assistantOverrides"]["metadata"]["callId"] == str(call.pk)
+    ]
+    return found
+
+
+def test_a_call_cut_by_a_worker_kill_is_found_by_our_call_id_and_recorded(caller, vapi, settings) -> None:
+    lost, *others = queue_calls(vapi_campaign(caller, people(3)))
+    cut_call(vapi, lost, settings)
+    for other in others:
+        assert placement.place_one(str(other.pk)) is None
+    vapi.settle()  # every call played to its end; no webhook was posted (drop_webhooks)
+
+    events = find(lost)
+
+    assert [(e.kind, e.status, e.ended_reason) for e in events] == [
+        ("status-update", "ended", "customer-ended-call"),
+        ("end-of-call-report", "ended", "customer-ended-call"),
+    ]
+    assert {(e.call_id, e.provider_call_id) for e in events} == {(str(lost.pk), vapi_id_of(vapi, lost))}
+    for event in events:
+        services.record_call_event(account=lost.provider_account, event=event)
+    lost.refresh_from_db()
+    assert (lost.status, lost.provider_call_id) == ("ended", vapi_id_of(vapi, lost))
+    assert lost.report_received and lost.summary and lost.recording_url.endswith(".wav")
+    assert lost.customer.state == "completed"
+    assert counters(lost.campaign) == recount(lost.campaign)
+    [asked] = [r for r in vapi.requests if r.method == "GET"]
+    query = dict(parse_qsl(urlsplit(asked.path).query))
+    assert query.keys() == {"phoneNumberId", "assistantId", "createdAtGe", "createdAtLe", "limit"}
+    assert (query["phoneNumberId"], query["assistantId"]) == (FIXTURE_PHONE_NUMBER_ID, FIXTURE_ASSISTANT_ID)
+    polls = CallLog.objects.filter(call=lost, kind="poll").order_by("created_at", "id")
+    assert [p.http_status for p in polls] == [None, 200]
+    assert lost.provider_account.webhook_secret not in polls[1].body and "[redacted]" in polls[1].body
+
+
+def test_find_call_ignores_other_calls_and_calls_outside_the_window(caller, vapi, settings) -> None:
+    lost, placed, never_sent = queue_calls(vapi_campaign(caller, people(3)))
+    cut_call(vapi, lost, settings)
+    assert placement.place_one(str(placed.pk)) is None
+
+    assert find(never_sent) == []  # two calls listed, neither carries its id
+    long_ago = timezone.now() - timedelta(hours=2)
+    assert find(lost, created_from=long_ago, created_to=long_ago + timedelta(minutes=5)) == []
+
+    notes = [s for k, _, s in log_of(never_sent) if k == "poll" and "carries" in s]
+    assert notes == ["GET /call: none of 2 calls listed carries our call id"]
+    assert {e.provider_call_id for e in find(lost)} == {vapi_id_of(vapi, lost)}
+
+
+@pytest.mark.parametrize("order", ["newest", "oldest", "id"])
+def test_a_busy_window_is_searched_part_by_part_whatever_the_order(
+    caller, vapi, settings, monkeypatch, order
+) -> None:
+    from dialer.providers import vapi as module
+
+    monkeypatch.setattr(module, "FIND_PAGE", 3)
+    vapi.list_order = order
+    calls = queue_calls(vapi_campaign(caller, people(7)))
+    lost = calls[0 if order == "newest" else -1]  # by time, never on the first page
+    for call in calls:
+        if call is lost:
+            cut_call(vapi, call, settings)
+        else:
+            assert placement.place_one(str(call.pk)) is None
+
+    assert {e.provider_call_id for e in find(lost)} == {vapi_id_of(vapi, lost)}
+    asked = [r for r in vapi.requests if r.method == "GET"]
+    assert len(asked) <= module.FIND_REQUESTS
+    if order != "id":  # ids are random: the lost call may come first
+        assert len(asked) > 1
+        monkeypatch.setattr(module, "FIND_REQUESTS", 1)
+        assert find(lost) == []
+        assert log_of(lost)[-1][2].endswith("stopped after 1 requests, part of the window unasked")
+
+
+def at(second: float) -> datetime:
+    return datetime(2026, 3, 2, 10, 0, tzinfo=UTC) + timedelta(seconds=second)
+
+
+MS = 0.001
+
+
+@pytest.mark.parametrize(
+    "seconds, window, parts",
+    [
+        # Newest first: the older calls were left out (asked first), the newer ones just in case.
+        ([50, 40, 30], (0, 59), [(30 + MS, 59), (0, 30)]),
+        ([30, 40, 50], (0, 59), [(0, 50 - MS), (50, 59)]),  # oldest first: the newer ones
+        ([40, 30, 50], (0, 59), [(40 + MS, 59), (0, 40)]),  # any other order: around the median
+        ([59, 59, 59], (0, 59), [(0, 59 - MS), (59, 59)]),  # a crowd at the window's end
+        ([7, 7, 7], (7, 7), []),  # a page of calls in one millisecond: nothing narrower to ask
+        ([], (0, 59), []),
+    ],
+)
+def test_a_full_page_narrows_the_window_to_where_the_left_out_calls_may_be(seconds, window, parts) -> None:
+    from dialer.providers.vapi import _unlisted
+
+    page = [{"createdAt": at(s).isoformat()} for s in seconds]
+    assert _unlisted(page, at(window[0]), at(window[1])) == [(at(a), at(b)) for a, b in parts]
+
+
+def test_the_list_answers_like_vapis_including_its_refusals(vapi) -> None:
+    key = {"Authorization": f"Bearer {vapi.api_key}"}
+    bad = requests.get(f"{vapi.url}/call", params={"limit": 1001, "sort": "x"}, headers=key, timeout=5)
+    assert bad.status_code == 400 and bad.json()["message"] == [
+        "property sort should not exist",
+        "limit must not be greater than 1000",
+    ]
+    assert requests.get(f"{vapi.url}/call", timeout=5).status_code == 401
+    assert requests.get(f"{vapi.url}/call", headers=key, timeout=5).json() == []

@@ -467,3 +467,27 @@ def test_an_event_that_meets_a_passing_lock_wait_stays_in_the_inbox_for_the_next
     call.refresh_from_db()
     assert (call.status, call.ended_reason) == ("ended", "customer-busy")
     assert not WebhookEvent.objects.exists()
+
+
+def test_a_webhook_with_hostile_timestamps_and_nul_characters_is_recorded_and_breaks_nothing(
+    client, placed, owner
+) -> None:
+    """«Compliance holes» 5: `"startedAt": "9999-12-31T23:59:59-12:00"` was stored as year 10000,
+    and from then on the reaper and the call pages answered 500 for every organization."""
+    call = placed[0]
+    body = message(call, REPORT)
+    body["message"]["startedAt"] = body["message"]["call"]["startedAt"] = "9999-12-31T23:59:59-12:00"
+    body["message"]["endedAt"] = "0001-01-01T00:00:00+14:00"
+    body["message"]["timestamp"] = 253402300799999
+    body["message"]["analysis"] = {"summary": "caller said \u0000 nothing", "structuredData": {"k": "\u0000"}}
+    body["message"]["artifact"]["transcript"] = "AI: hi\u0000"
+    assert post(client, call.provider_account, body).status_code == 200
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", "customer-ended-call")
+    assert call.started_at is None or call.started_at.year == datetime.now(UTC).year
+    assert call.ended_at.year == datetime.now(UTC).year  # the report's own date was refused: now
+    assert "\x00" not in call.transcript and call.analysis["structuredData"] == {"k": ""}
+    assert placement.reap_stale_calls() == 0  # the reaper still runs
+    client.force_login(owner)
+    assert client.get(f"/app/campaigns/{call.campaign_id}/calls/{call.pk}").status_code == 200
+    assert client.get(f"/campaign/{call.campaign_id}").status_code == 200

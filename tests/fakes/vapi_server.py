@@ -9,12 +9,21 @@ the call: `status-update` ringing, in-progress (unless nobody answered), ended, 
 `end-of-call-report`, each posted to the call's `assistantOverrides.server.url` (or squadOverrides';
 workflows have none, so `org_server` is used) with that server's headers, shaped like the fixtures
 in spec/fixtures/provider. `GET /call/{id}` answers the Call as it stands (404 if unknown).
+`GET /call` is Vapi's List Calls (operationId CallController_findAll in VapiAI/docs'
+fern/apis/api/openapi.json): filters id, assistantId, phoneNumberId, createdAt|updatedAt + Gt, Lt,
+Ge, Le (ISO 8601) and `limit` (0-1000, default 100); answers 200 with a bare JSON array of Calls
+(no pagination; Vapi documents no order, so `list_order` picks one: "newest" first, the default,
+"oldest" first, or by "id"), 400 with the validation envelope for an unknown parameter or a bad
+value.
 
 Knobs (all thread-safe, set any time):
 - `fail_next(n, status=500, body=None, retry_after=None)`: the next n POST /call answer `status`;
   `fail_rate`: the share of the other POST /call answered 500 (seeded, so runs repeat);
 - `hang_next(n, seconds)`: ... never answer (the client times out); `close_next(n)`: ... drop the
   connection without an answer. None of these creates a call;
+- `lose_answer_next(n, seconds)`: the next n POST /call create and play their call, then never
+  answer (the client times out), as when the worker that sent them was killed mid-request;
+  with `drop_webhooks` the call really happened and nobody hears of it but through GET /call;
 - `drop_webhooks`: play calls (GET shows them) but post nothing; `deliveries = k`: post each message
   k times; `shuffle`: post a call's messages in random order; `ring`, `answer`, `talk`, `report`:
   latencies in seconds; `ended_reason`: a string, or a function of the request body.
@@ -27,6 +36,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import math
 import random
 import re
 import threading
@@ -39,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
@@ -76,6 +87,17 @@ CUSTOMER_KEYS = {
     "assistantOverrides",
 }
 NOT_ANSWERED = {"customer-did-not-answer", "customer-busy"}
+# GET /call's query: the fields it filters on exactly, and the dates it compares.
+LIST_EXACT = ("id", "assistantId", "phoneNumberId")
+LIST_DATES = {
+    f"{field}{op}": (field, op) for field in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")
+}
+COMPARE = {
+    "Gt": lambda a, b: a > b,
+    "Lt": lambda a, b: a < b,
+    "Ge": lambda a, b: a >= b,
+    "Le": lambda a, b: a <= b,
+}
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -85,6 +107,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: Any = None
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock, seconds)
 
 
 @dataclass
@@ -107,6 +130,12 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _parse_iso(text: str) -> datetime:
+    """An ISO 8601 date-time as Vapi takes it (a date alone is midnight UTC); ValueError if not one."""
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 class FakeVapi:
     def __init__(self, *, api_key: str = "vapi-test-key", concurrency_limit: int = 10) -> None:
         self.api_key = api_key
@@ -115,6 +144,7 @@ class FakeVapi:
         self.ended_reason: str | Callable[[dict], str] = "customer-ended-call"
         self.drop_webhooks, self.deliveries, self.shuffle, self.fail_rate = False, 1, False, 0.0
         self.org_server: dict | None = None
+        self.list_order = "newest"
         self.requests: list[Received] = []
         self.placed: list[str | None] = []
         self.calls: dict[str, dict] = {}
@@ -141,6 +171,10 @@ class FakeVapi:
     def close_next(self, count: int = 1) -> None:
         with self._lock:
             self._faults.extend([("close",)] * count)
+
+    def lose_answer_next(self, count: int = 1, *, seconds: float = 2.0) -> None:
+        with self._lock:
+            self._faults.extend([("lose", seconds)] * count)
 
     # -- what happened -------------------------------------------------------
 
@@ -206,7 +240,7 @@ class FakeVapi:
                 time.sleep(fault[1])
             handler.close_connection = True  # no answer at all
             return
-        if fault:
+        if fault and fault[0] == "fail":
             _, status, error, retry_after = fault
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             return handler.answer(
@@ -216,6 +250,9 @@ class FakeVapi:
             return handler.answer(
                 401, {"message": "Invalid Key.", "error": "Unauthorized", "statusCode": 401}
             )
+        if handler.command == "GET" and urlsplit(handler.path).path == "/call":
+            status, answer = self._list(urlsplit(handler.path).query)
+            return handler.answer(status, answer)
         if handler.command == "GET" and (match := re.fullmatch(r"/call/([^/?]+)", handler.path)):
             with self._lock:
                 call = json.loads(json.dumps(self.calls.get(match[1])))
@@ -226,8 +263,55 @@ class FakeVapi:
             errors = _create_call_errors(body)
             if errors:
                 return handler.answer(400, {"message": errors, "error": "Bad Request", "statusCode": 400})
-            return handler.answer(201, self._create(body))
+            created = self._create(body)
+            if fault:  # ("lose", seconds): created and playing, but the answer never comes
+                time.sleep(fault[1])
+                handler.close_connection = True
+                return
+            return handler.answer(201, created)
         return handler.answer(404, {"message": f"Cannot {handler.command} {handler.path}", "statusCode": 404})
+
+    def _list(self, query: str) -> tuple[int, Any]:
+        """GET /call: the calls matching every filter given, newest first, at most `limit`."""
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        errors = [
+            f"property {key} should not exist"
+            for key in params
+            if key not in (*LIST_EXACT, *LIST_DATES, "limit")
+        ]
+        limit = 100
+        if "limit" in params:
+            try:
+                limit = float(params["limit"])
+                if not math.isfinite(limit):
+                    raise ValueError(limit)
+            except ValueError:
+                errors.append("limit must be a number conforming to the specified constraints")
+            else:
+                if limit < 0:
+                    errors.append("limit must not be less than 0")
+                elif limit > 1000:
+                    errors.append("limit must not be greater than 1000")
+        bounds = []
+        for key, (name, op) in LIST_DATES.items():
+            if key in params:
+                try:
+                    bounds.append((name, op, _parse_iso(params[key])))
+                except ValueError:
+                    errors.append(f"{key} must be a valid ISO 8601 date string")
+        if errors:
+            return 400, {"message": errors, "error": "Bad Request", "statusCode": 400}
+        with self._lock:
+            calls = json.loads(json.dumps(list(self.calls.values())))
+        found = [
+            call
+            for call in calls
+            if all(call.get(key) == params[key] for key in LIST_EXACT if key in params)
+            and all(COMPARE[op](_parse_iso(call[name]), when) for name, op, when in bounds)
+        ]
+        order = "id" if self.list_order == "id" else "createdAt"
+        found.sort(key=lambda call: call[order], reverse=self.list_order == "newest")
+        return 200, found[: int(limit)]
 
     def _create(self, body: dict) -> dict:
         now = time.time()

@@ -40,10 +40,13 @@ SCHEDULE_KEYS = ("earliestAt", "latestAt")
 
 
 class SchedulePlanSerializer(serializers.Serializer):
-    """Absolute UTC instants. Dialing starts at earliestAt; nothing is dialed after latestAt."""
+    """Absolute instants, each with its UTC offset (Z or ±hh:mm; a time without one is refused,
+    since it names no instant). Dialing starts at earliestAt; nothing is dialed after latestAt."""
 
-    earliestAt = serializers.DateTimeField()
-    latestAt = serializers.DateTimeField(required=False, help_text="Not before earliestAt.")
+    earliestAt = serializers.DateTimeField(
+        help_text="e.g. 2026-12-01T14:00:00Z or 2026-12-01T09:00:00-05:00."
+    )
+    latestAt = serializers.DateTimeField(required=False, help_text="Not before earliestAt; with an offset.")
 
 
 class DialPlanEntrySerializer(serializers.Serializer):

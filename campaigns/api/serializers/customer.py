@@ -33,7 +33,7 @@ def customer_echo(customer: Customer) -> dict[str, Any]:
     """The customer as it was submitted (Vapi's CreateCustomerDTO); unset keys absent."""
     echo: dict[str, Any] = {}
     for key, value in (
-        ("number", customer.number),
+        ("number", customer.number_submitted or customer.number),  # as sent; `number` is canonical
         ("sipUri", customer.sip_uri),
         ("extension", customer.extension),
         ("name", customer.name),
@@ -76,7 +76,8 @@ class CustomerSerializer(serializers.Serializer):
     externalId = serializers.CharField(required=False, max_length=MAX_LENGTHS["externalId"])
     assistantOverrides = OpaqueObjectField(
         required=False,
-        help_text="Per-customer assistant overrides (e.g. variableValues), passed through to the provider.",
+        help_text="Per-customer assistant overrides (e.g. variableValues), passed through to the provider. "
+        "At most 32 levels deep and 64 KiB as JSON; integers within signed 64 bits; no NUL characters.",
     )
 
     def to_internal_value(self, data: Any) -> CustomerInput:

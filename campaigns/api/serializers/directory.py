@@ -8,7 +8,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from campaigns import phone
 from campaigns.api.serializers.common import BodySerializer, iso
 from campaigns.api.serializers.reading import Reader, join
 from campaigns.models import DoNotCall, DoNotCallSource, PhoneNumber
@@ -84,7 +83,9 @@ class PhoneNumberSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="CreateDoNotCallDTO")
 class DoNotCallCreateSerializer(BodySerializer):
     """One number (`number`, optional `note`) or many (`numbers`); or upload a CSV `file`
-    (multipart) with a `number` column and an optional `note` column. Numbers are E.164."""
+    (multipart) with a `number` column and an optional `note` column. Numbers are stored in
+    canonical E.164: `+44 (0)20 7946 0104`, `0044 20 7946 0104` and `+442079460104` are one number,
+    and national numbers are read in the organization's default country, if it has one."""
 
     number = serializers.CharField(required=False, help_text="E.164, e.g. +14155550123.")
     note = serializers.CharField(required=False, max_length=200)
@@ -92,33 +93,25 @@ class DoNotCallCreateSerializer(BodySerializer):
         child=serializers.CharField(), required=False, max_length=MAX_DNC_NUMBERS, help_text="E.164 numbers."
     )
 
-    def to_internal_value(self, data: Any) -> list[tuple[str, str]]:
+    def to_internal_value(self, data: Any) -> list[tuple[str, str, str]]:
         errors: list[FieldError] = []
         reader = Reader(data, "", errors, ("number", "note", "numbers"))
         note = reader.string("note", max_length=200) or ""
-        pairs: list[tuple[str, str]] = []
+        pairs: list[tuple[str, str, str]] = []  # (number as written, note, its field): dnc_add normalises
         if reader.present("number") == reader.present("numbers"):
             errors.append(FieldError("number", "or numbers is required (one of them, not both)"))
         elif reader.present("number"):
             number = reader.string("number", max_length=40)
             if number is not None:
-                pairs.append(_normalized(number, note, "number", errors))
+                pairs.append((number, note, "number"))
         else:
             for i, value in enumerate(reader.array("numbers", low=1, high=MAX_DNC_NUMBERS) or []):
                 if isinstance(value, str):
-                    pairs.append(_normalized(value, note, join("numbers", i), errors))
+                    pairs.append((value, note, join("numbers", i)))
                 else:
                     errors.append(FieldError(join("numbers", i), "must be a string"))
         _fail(errors)
         return pairs
-
-
-def _normalized(raw: str, note: str, field: str, errors: list[FieldError]) -> tuple[str, str]:
-    try:
-        return phone.normalize_e164(raw), note
-    except phone.InvalidNumber as exc:
-        errors.append(FieldError(field, f"{exc}"))
-        return raw, note
 
 
 class DoNotCallUploadSerializer(serializers.Serializer):

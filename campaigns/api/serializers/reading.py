@@ -21,20 +21,32 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 date-time converted to UTC (taken as UTC when no offset is given), or None.
+INVALID_DATETIME = "must be a valid ISO 8601 date string"
+NAIVE_DATETIME = "must include a UTC offset (Z or ±hh:mm), e.g. 2026-12-01T14:00:00Z"
 
+
+def parse_datetime(value: Any) -> datetime:
+    """An ISO 8601 date-time with a UTC offset (Z or ±hh:mm), converted to UTC.
+
+    Raises ValueError whose message completes the field's name: INVALID_DATETIME, or
+    NAIVE_DATETIME for a value without an offset (a date alone included), which would
+    otherwise be read as UTC by us and in some other zone by the client who wrote it.
     Converting here keeps offsets PostgreSQL refuses (beyond ±15:59, which Python accepts)
     out of queries, and turns a date pushed past year 1 or 9999 by its offset into a
     validation error instead of a server error.
     """
     if not isinstance(value, str) or len(value) < 10:
-        return None
+        raise ValueError(INVALID_DATETIME)
     try:
         parsed = datetime.fromisoformat(value)
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        return None
+    except ValueError:
+        raise ValueError(INVALID_DATETIME) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(NAIVE_DATETIME)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(INVALID_DATETIME) from None
 
 
 def parse_hhmm(value: Any) -> time | None:
@@ -126,10 +138,11 @@ class Reader:
             if required:
                 self.fail(key, "should not be empty")
             return None
-        parsed = parse_datetime(value)
-        if parsed is None:
-            self.fail(key, "must be a valid ISO 8601 date string")
-        return parsed
+        try:
+            return parse_datetime(value)
+        except ValueError as exc:
+            self.fail(key, str(exc))
+            return None
 
     def choice(self, key: str, options: Collection[str]) -> str | None:
         value = self.data.get(key)

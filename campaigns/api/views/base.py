@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import selectors
-from campaigns.api.errors import VapiJSONParser
+from campaigns import jsonlimits, selectors
+from campaigns.api.parsers import VapiJSONParser
 from campaigns.api.serializers import CampaignSerializer, ConflictSerializer, ErrorSerializer
 from campaigns.models import Campaign
-from campaigns.services import NotFound
+from campaigns.permissions import Action
+from campaigns.services import NotFound, ValidationFailed
 
 ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
-# Responses every authenticated operation can give (403: a dashboard viewer writing).
+# Responses every authenticated operation can give (403: a session whose role may not do it).
 UNAUTHORIZED = {401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer}
 INVALID = {400: ErrorSerializer}
 MISSING = {404: ErrorSerializer}
@@ -28,9 +29,22 @@ CONFLICT = {409: ConflictSerializer}
 
 class ApiView(APIView):
     """Base of the REST API's views. `request.organization` and `request.actor` are set by
-    auth.HasOrganization; everything is looked up within the organization (others' ids: 404)."""
+    auth.HasOrganization; everything is looked up within the organization (others' ids: 404).
+
+    `needs` maps each method a view handles to its action in the permission table
+    (campaigns/permissions.py); auth.HasOrganization refuses who the table refuses."""
 
     parser_classes = [VapiJSONParser]
+    needs: ClassVar[Mapping[str, Action]] = {}
+
+    def initial(self, request, *args, **kwargs):
+        """After authentication, permissions and throttling: the one check of every view's query
+        string (a NUL reaching PostgreSQL in a filter would answer 500); the body has its own,
+        in VapiJSONParser."""
+        super().initial(request, *args, **kwargs)
+        problems = jsonlimits.parameter_problems(request.query_params)
+        if problems:
+            raise ValidationFailed(problems)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -25,6 +25,7 @@ from campaigns.api.views.base import (
     campaign_documents,
 )
 from campaigns.models import CampaignStatus
+from campaigns.permissions import Action
 
 TAG = ["Campaigns"]
 # Query suffix, ORM lookup, and how it reads.
@@ -42,7 +43,11 @@ LIST_PARAMETERS = [
         description="Campaigns have no duration or cost: every value sorts by createdAt.",
     ),
     *(
-        OpenApiParameter(f"{name}{suffix}", OpenApiTypes.DATETIME, description=f"{name} {op} this instant.")
+        OpenApiParameter(
+            f"{name}{suffix}",
+            OpenApiTypes.DATETIME,
+            description=f"{name} {op} this instant (with its offset: Z or ±hh:mm).",
+        )
         for name, _ in TIME_FIELDS
         for suffix, _, op in BOUNDS
     ),
@@ -66,6 +71,8 @@ def _filters(query: Query) -> selectors.CampaignFilters:
 
 
 class CampaignListApi(ApiView):
+    needs = {"get": Action.CAMPAIGNS_READ, "post": Action.CAMPAIGNS_WRITE}
+
     @extend_schema(
         operation_id="CampaignController_create",
         summary="Create Campaign",
@@ -107,6 +114,8 @@ class CampaignListApi(ApiView):
 
 
 class CampaignApi(ApiView):
+    needs = {"get": Action.CAMPAIGNS_READ, "patch": Action.CAMPAIGNS_WRITE, "delete": Action.CAMPAIGNS_WRITE}
+
     @extend_schema(
         operation_id="CampaignController_findOne",
         summary="Get Campaign",
@@ -174,7 +183,10 @@ def _lifecycle_view(action: str, service, summary: str, description: str) -> typ
         return Response(campaign_document(campaign), status=202)
 
     name = f"Campaign{action.title()}Api"
-    return type(name, (ApiView,), {"post": post, "__doc__": description, "__module__": __name__})
+    needs = {"post": Action.CAMPAIGNS_WRITE}
+    return type(
+        name, (ApiView,), {"post": post, "needs": needs, "__doc__": description, "__module__": __name__}
+    )
 
 
 CampaignStartApi = _lifecycle_view(

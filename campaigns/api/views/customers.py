@@ -7,8 +7,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from campaigns import selectors, services
-from campaigns.api.errors import VapiJSONParser
 from campaigns.api.pagination import PAGE_PARAMETERS, Query, paginate
+from campaigns.api.parsers import VapiJSONParser
 from campaigns.api.serializers import (
     CallRecordSerializer,
     CustomerRecordSerializer,
@@ -21,6 +21,7 @@ from campaigns.api.serializers import (
 from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
 from campaigns.importers import parse_customers_csv
 from campaigns.models import CallStatus, CustomerState
+from campaigns.permissions import Action
 from campaigns.services import FieldError, ValidationFailed
 
 TAG = ["Campaign customers and calls (Dialdeck)"]
@@ -34,6 +35,8 @@ CallPageSerializer = paginated(
 
 class CampaignCustomersApi(ApiView):
     parser_classes = [VapiJSONParser, MultiPartParser]
+    body_path = "customers"  # a bare array of customers: its errors read customers.3.number
+    needs = {"get": Action.CAMPAIGNS_READ, "post": Action.CAMPAIGNS_WRITE}
 
     @extend_schema(
         operation_id="CampaignCustomerController_findAll",
@@ -110,6 +113,8 @@ class CampaignCustomersApi(ApiView):
 
 
 class CampaignCallsApi(ApiView):
+    needs = {"get": Action.CAMPAIGNS_READ}
+
     @extend_schema(
         operation_id="CampaignCallController_findAll",
         summary="List Campaign Calls",

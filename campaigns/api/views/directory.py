@@ -7,8 +7,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from campaigns import selectors, services
-from campaigns.api.errors import VapiJSONParser
 from campaigns.api.pagination import PAGE_PARAMETERS, Query, paginate
+from campaigns.api.parsers import VapiJSONParser
 from campaigns.api.serializers import (
     DoNotCallAddedSerializer,
     DoNotCallCreateSerializer,
@@ -21,6 +21,7 @@ from campaigns.api.serializers import (
 from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
 from campaigns.importers import parse_numbers_csv
 from campaigns.models import DoNotCallSource
+from campaigns.permissions import Action
 from campaigns.services import NotFound, ValidationFailed
 
 PhoneNumberPageSerializer = paginated(
@@ -34,6 +35,8 @@ DNC_TAG = ["Do not call (Dialdeck)"]
 
 
 class PhoneNumberListApi(ApiView):
+    needs = {"get": Action.CALLER_IDS_READ, "post": Action.CALLER_IDS_WRITE}
+
     @extend_schema(
         operation_id="PhoneNumberController_findAll",
         summary="List Phone Numbers",
@@ -86,6 +89,8 @@ class PhoneNumberListApi(ApiView):
 
 
 class PhoneNumberApi(ApiView):
+    needs = {"get": Action.CALLER_IDS_READ, "delete": Action.CALLER_IDS_WRITE}
+
     def get_number(self, request, phone_number_id):
         number = selectors.phone_number_for(request.organization, phone_number_id)
         if number is None:
@@ -119,6 +124,7 @@ class PhoneNumberApi(ApiView):
 
 class DoNotCallListApi(ApiView):
     parser_classes = [VapiJSONParser, MultiPartParser]
+    needs = {"get": Action.DNC_READ, "post": Action.DNC_WRITE}
 
     @extend_schema(
         operation_id="DoNotCallController_findAll",
@@ -165,7 +171,7 @@ class DoNotCallListApi(ApiView):
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationFailed.one("file", "is required: upload the CSV in a field named file")
-            rows = parse_numbers_csv(upload)
+            rows = parse_numbers_csv(upload, region=request.organization.default_region or None)
             # Lists of numbers are small next to customer files; read it all so nothing is
             # saved when a line is bad (dnc_add does not read a source's errors).
             pairs = list(rows)
@@ -183,6 +189,8 @@ class DoNotCallListApi(ApiView):
 
 
 class DoNotCallApi(ApiView):
+    needs = {"delete": Action.DNC_WRITE}
+
     @extend_schema(
         operation_id="DoNotCallController_remove",
         summary="Remove Do-Not-Call Number",

@@ -1,0 +1,120 @@
+"""The organization's compliance settings and its organization-wide stop.
+
+Who may call these is the permission table's to say (campaigns.permissions: settings and
+resuming are for admins, the emergency stop for managers too); each change is audited with the
+values before and after. A campaign can only narrow what is set here
+(campaigns.services.strategy); the dialer reads these at every gate (dialer.claims).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+import phonenumbers
+
+from campaigns import clock
+from campaigns.models import Organization
+from campaigns.services.audit import Actor, audit_record
+from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from campaigns.services.tx import lock_organization, retry_on_conflict
+
+# The settings `organization_update` changes, audited as they are.
+COMPLIANCE_FIELDS = (
+    "recipient_earliest",
+    "recipient_latest",
+    "allow_ignoring_recipient_time",
+    "call_numbers_without_time_zone",
+    "default_region",
+)
+
+
+@dataclass
+class OrganizationChanges:
+    """A partial update: only the fields listed in `fields` are applied."""
+
+    fields: set[str]
+    recipient_earliest: time | None = None
+    recipient_latest: time | None = None
+    allow_ignoring_recipient_time: bool = False
+    call_numbers_without_time_zone: bool = False
+    default_region: str = ""
+
+
+def _snapshot(organization: Organization) -> dict[str, Any]:
+    values = {field: getattr(organization, field) for field in COMPLIANCE_FIELDS}
+    for field in ("recipient_earliest", "recipient_latest"):
+        values[field] = values[field].strftime("%H:%M")
+    values["dialing_paused"] = organization.dialing_paused_at is not None
+    return values
+
+
+@retry_on_conflict
+def organization_update(
+    *, organization: Organization, by: Actor, changes: OrganizationChanges
+) -> Organization:
+    """Change the organization's compliance settings. Raises ValidationFailed naming each bad field."""
+    lock_organization(organization.pk, "update")
+    organization = Organization.objects.get(pk=organization.pk)
+    before = _snapshot(organization)
+    for field in changes.fields & set(COMPLIANCE_FIELDS):
+        setattr(organization, field, getattr(changes, field))
+    organization.default_region = (organization.default_region or "").strip().upper()
+    errors = []
+    if organization.default_region and organization.default_region not in phonenumbers.SUPPORTED_REGIONS:
+        errors.append(FieldError("default_region", "must be a country code such as US, GB or DE"))
+    if None in (organization.recipient_earliest, organization.recipient_latest):
+        errors.append(FieldError("recipient_latest", "both ends of the callee-local window are required"))
+    elif organization.recipient_earliest >= organization.recipient_latest:
+        errors.append(FieldError("recipient_latest", "must be later than the earliest callee-local time"))
+    if errors:
+        raise ValidationFailed(errors)
+    organization.save()
+    audit_record(
+        organization=organization,
+        by=by,
+        action="organization.update",
+        target=organization,
+        before=before,
+        after=_snapshot(organization),
+    )
+    return organization
+
+
+@retry_on_conflict
+def organization_pause(*, organization: Organization, by: Actor) -> Organization:
+    """Stop every campaign of the organization at once: from the commit on, no call passes the
+    last gate (calls already at the provider finish and are recorded). Campaigns keep their own
+    status, so resuming the organization resumes exactly what was running."""
+    return _set_paused(organization, by=by, paused=True)
+
+
+@retry_on_conflict
+def organization_resume(*, organization: Organization, by: Actor) -> Organization:
+    """Lift the organization-wide stop."""
+    return _set_paused(organization, by=by, paused=False)
+
+
+def _set_paused(organization: Organization, *, by: Actor, paused: bool) -> Organization:
+    lock_organization(organization.pk, "update")
+    organization = Organization.objects.get(pk=organization.pk)
+    if (organization.dialing_paused_at is not None) == paused:
+        state = "paused" if paused else "dialing"
+        raise InvalidTransition(
+            action="pause" if paused else "resume",
+            current=state,
+            detail=f"the organization is already {state}",
+        )
+    before = _snapshot(organization)
+    organization.dialing_paused_at = clock.now() if paused else None
+    organization.save(update_fields=["dialing_paused_at"])
+    audit_record(
+        organization=organization,
+        by=by,
+        action="organization.pause" if paused else "organization.resume",
+        target=organization,
+        before=before,
+        after=_snapshot(organization),
+    )
+    return organization

@@ -1,0 +1,110 @@
+"""Transactions and row locks: one lock order everywhere, and a retry when the database asks.
+
+Lock order. A transaction that locks more than one of these takes them in this order, and
+several rows of one kind in id order:
+
+1. the organization row;
+2. campaign rows;
+3. customer rows;
+4. call rows (then their logs).
+
+Every transaction that changes customers or calls of a campaign locks the campaign row first
+(`lock_campaigns`), so within a campaign they queue on that one row and cannot deadlock; the
+only exceptions are single statements that take no other lock (the placement take, which
+skips locked rows, and the hand-backs of stalled calls).
+
+Lock modes on the campaign row (PostgreSQL; SQLite's IMMEDIATE transactions serialize every
+writer, so the modes are no-ops there):
+
+- UPDATE: lifecycle changes and strategy edits (start, pause, resume, end, finish, delete,
+  update). Excludes everything below, so once one has committed every later reader sees it.
+- NO KEY UPDATE: writers of counters, customers and calls (dispatch, outcome recording,
+  do-not-call additions). They exclude each other and lifecycle changes, not the readers below.
+- KEY SHARE: the last gate before a call leaves, and bulk imports. They exclude lifecycle
+  changes only: an end waits for the gate transactions and imports in progress, and the gates
+  and imports that come after it see the campaign ended.
+
+`retry_on_conflict` runs a service again when PostgreSQL broke a deadlock or a serialization
+conflict by aborting it, instead of letting the request answer 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, TypeVar
+
+from django.db import OperationalError, connection, transaction
+
+from campaigns.models import Campaign, Organization
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+Mode = Literal["update", "no_key_update", "key_share"]
+
+# deadlock_detected, serialization_failure, lock_not_available
+CONFLICTS = frozenset({"40P01", "40001", "55P03"})
+ATTEMPTS = 5
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether the database aborted the transaction to break a conflict (worth running again)."""
+    cause = error.__cause__ or error
+    return getattr(cause, "sqlstate", None) in CONFLICTS
+
+
+def retry_on_conflict(function: F) -> F:
+    """Run `function` in a transaction; if the database aborts it for a deadlock or a
+    serialization failure, run it again (up to ATTEMPTS times, with a short random wait).
+
+    Inside a caller's transaction it only joins it: the outermost transaction is the one
+    that can be run again, so the retry belongs to whoever opened it.
+    """
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                return function(*args, **kwargs)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    return function(*args, **kwargs)
+            except OperationalError as error:
+                if attempt == ATTEMPTS or not is_conflict(error):
+                    raise
+                log.warning("%s met a %s; running it again", function.__qualname__, type(error.__cause__))
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable")
+
+    return run  # type: ignore[return-value]
+
+
+def lock_organization(organization_id: object, mode: Mode) -> None:
+    """Lock one organization row in the caller's transaction (see the module docstring)."""
+    _lock(Organization, [organization_id], mode)
+
+
+def lock_campaigns(campaign_ids: Iterable[object], mode: Mode) -> None:
+    """Lock campaign rows, in id order, in the caller's transaction (see the module docstring)."""
+    _lock(Campaign, campaign_ids, mode)
+
+
+def _lock(model: type, ids: Iterable[object], mode: Mode) -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("row locks only last for a transaction: call this inside one")
+    ids = sorted({str(i) for i in ids})
+    if not ids or connection.vendor != "postgresql":
+        return
+    clause = {"update": "UPDATE", "no_key_update": "NO KEY UPDATE", "key_share": "KEY SHARE"}[mode]
+    pk = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {model._meta.db_table} WHERE {pk.column} = ANY(%s)"
+            f" ORDER BY {pk.column} FOR {clause}",
+            [[pk.to_python(i) for i in ids]],
+        )

@@ -1,0 +1,281 @@
+"""Placement ownership: which worker may send a call, and the last gate every call passes.
+
+A batch of queued calls goes to the provider in three steps (dialer.placement runs them):
+
+1. `take`: one conditional UPDATE stamps `placing_at` on the calls still queued, untaken and
+   never confirmed, skipping rows another transaction holds; a call is won by exactly one
+   worker, so a batch run twice, or two batches sharing calls, take each call once.
+2. `confirm_at_gate`: the last gate, immediately before the requests leave. In one
+   transaction, under the house lock order (campaigns.services.tx): the organizations' rows,
+   then the campaigns' rows (KEY SHARE: an end, a pause or a strategy edit that has committed
+   is seen; one that comes later waits for this gate), then the clock is read and every call
+   is decided again by the engine at that real instant, on fresh data: campaign status and
+   schedule, the organization-wide stop, the do-not-call list (canonical numbers), the
+   attempt budget, the calling hours and every callee zone's window. Refused calls are
+   withdrawn with the right reason (services.calls_withdraw). The others are stamped
+   `confirmed_at` and their requests logged, provided this worker still owns them (a stalled
+   worker's call may have been handed to another). Only confirmed calls may be sent.
+3. `store_answers`: the providers' answers on the calls' logs and the accepted calls' provider
+   ids, in one statement on PostgreSQL.
+
+So once an end, a pause, an organization stop or a do-not-call addition has committed, no
+call passes the gate; what may still reach a provider afterwards is what a worker had already
+confirmed and is sending: one batch per worker, sent within milliseconds of its gate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from django.db import connection, transaction
+
+from campaigns import clock, services
+from campaigns.models import (
+    Call,
+    CallLog,
+    CallLogKind,
+    CallStatus,
+    Campaign,
+    Customer,
+    CustomerState,
+    DoNotCall,
+    PhoneNumber,
+    ProviderAccount,
+)
+from campaigns.services.tx import lock_campaigns, retry_on_conflict
+from dialer import engine
+from dialer.policy import campaign_policy, customer_facts
+
+# A request as logged: (call, summary, body).
+Request = tuple[Call, str, str]
+
+
+def take(call_ids: Iterable[object]) -> list[Call]:
+    """Step 1: claim the queued, untaken, unconfirmed calls of `call_ids` for this worker.
+
+    Returns the calls won, each loaded with what placing needs (customer, campaign and its
+    organization, caller ID, provider account), in the order of `call_ids`.
+    """
+    call_ids = list(call_ids)
+    if not call_ids:
+        return []
+    won = _stamp_taken(call_ids, clock.now())
+    if not won:
+        return []
+    calls = list(Call.objects.select_related("customer").filter(pk__in=won))
+    # The calls of a batch share their campaign, caller ID and provider account: each is read
+    # once here rather than joined (and parsed) once per call.
+    campaigns = Campaign.objects.select_related("organization").in_bulk({c.campaign_id for c in calls})
+    phones = PhoneNumber.objects.select_related("provider_account").in_bulk(
+        {c.phone_number_id for c in calls}
+    )
+    accounts = {p.provider_account_id: p.provider_account for p in phones.values()}
+    if missing := {c.provider_account_id for c in calls} - accounts.keys():  # a caller ID moved since
+        accounts |= ProviderAccount.objects.in_bulk(missing)
+    for call in calls:
+        call.campaign, call.phone_number = campaigns[call.campaign_id], phones[call.phone_number_id]
+        call.provider_account = accounts[call.provider_account_id]
+    order = {str(pk): i for i, pk in enumerate(call_ids)}
+    return sorted(calls, key=lambda call: order.get(str(call.pk), 0))
+
+
+def _stamp_taken(call_ids: list, stamp: datetime) -> list[uuid.UUID]:
+    """UPDATE ... RETURNING: the ids this statement itself moved to taken. On PostgreSQL the rows
+    are chosen FOR UPDATE SKIP LOCKED, so a take never waits on (or deadlocks with) an end
+    deleting the same calls: it leaves them to it."""
+    pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
+    ids = [pk.get_db_prep_value(pk.to_python(i), connection) for i in call_ids]
+    table, marks = Call._meta.db_table, ", ".join(["%s"] * len(ids))
+    free = f"id IN ({marks}) AND status = %s AND placing_at IS NULL AND confirmed_at IS NULL"
+    if connection.vendor == "postgresql":
+        free = f"id IN (SELECT id FROM {table} WHERE {free} FOR UPDATE SKIP LOCKED)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET placing_at = %s WHERE {free} RETURNING id",
+            [placing_at.get_db_prep_value(stamp, connection), *ids, CallStatus.QUEUED],
+        )
+        return [pk.to_python(row[0]) for row in cursor.fetchall()]
+
+
+@retry_on_conflict
+def confirm_at_gate(requests: list[Request]) -> list[Call]:
+    """Step 2, the last gate (see the module docstring). Returns the calls that passed it and
+    that this worker still owns: the only ones whose requests may leave."""
+    calls = [call for call, _, _ in requests if call.placing_at is not None]
+    if not calls:
+        return []
+    _lock_organizations({call.organization_id for call in calls})
+    lock_campaigns({call.campaign_id for call in calls}, "key_share")
+    campaigns = Campaign.objects.select_related("organization").in_bulk({c.campaign_id for c in calls})
+    now = clock.now()  # after the locks: the instant the calls leave
+    policies = {pk: campaign_policy(campaign) for pk, campaign in campaigns.items()}
+    blocked = _on_do_not_call(calls)
+    allowed, refused = [], []
+    for call in calls:
+        call.campaign = campaigns[call.campaign_id]
+        facts = customer_facts(
+            call.customer, do_not_call=call.customer.number in blocked[call.organization_id]
+        )
+        # The call counts as the attempt it is: the budget allows it if the attempts before it
+        # leave room; a retry delay does not hold back a call already queued.
+        facts = replace(facts, attempts=call.attempt - 1, next_attempt_at=None)
+        decision = engine.eligibility(facts, policies[call.campaign_id], now)
+        if decision.action is engine.Action.DIAL:
+            allowed.append(call)
+        else:
+            refused.append((call, decision))
+    services.calls_withdraw(refusals=refused, now=now)
+    owned = set(_stamp_confirmed(allowed, now))
+    confirmed = [call for call in allowed if call.pk in owned]
+    logged = {call.pk: (summary, body) for call, summary, body in requests}
+    _insert_logs([(c, CallLogKind.REQUEST, logged[c.pk][0], None, logged[c.pk][1]) for c in confirmed])
+    for call in confirmed:
+        call.placing_at = call.confirmed_at = now
+    return confirmed
+
+
+def _lock_organizations(organization_ids: set) -> None:
+    """KEY SHARE on the organizations' rows: an organization-wide stop (FOR UPDATE) that has
+    committed is seen by the campaign read that follows; one in progress is waited for."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM campaigns_organization WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
+            [sorted(organization_ids, key=str)],
+        )
+
+
+def _on_do_not_call(calls: list[Call]) -> dict[object, set[str]]:
+    """Per organization, which of these calls' numbers are on its do-not-call list now."""
+    found: dict[object, set[str]] = {call.organization_id: set() for call in calls}
+    numbers = {call.customer.number for call in calls if call.customer.number}
+    if numbers:
+        rows = DoNotCall.objects.filter(organization_id__in=found.keys(), number__in=numbers)
+        for organization_id, number in rows.values_list("organization_id", "number"):
+            found[organization_id].add(number)
+    return found
+
+
+def _stamp_confirmed(calls: list[Call], stamp: datetime) -> list[uuid.UUID]:
+    """Stamp the calls this worker still owns (`placing_at` as it took them, still queued, never
+    confirmed) as confirmed; returns their ids. The stamp and a hand-back of a stalled call
+    (services.call_release_stalled) are conditional updates of the same row, so exactly one wins:
+    a call is never sent by two workers."""
+    if not calls:
+        return []
+    pk, at = Call._meta.pk, Call._meta.get_field("placing_at")
+    owned = " OR ".join(["(id = %s AND placing_at = %s)"] * len(calls))
+    params = [
+        v
+        for call in calls
+        for v in (
+            pk.get_db_prep_value(call.pk, connection),
+            at.get_db_prep_value(call.placing_at, connection),
+        )
+    ]
+    now = at.get_db_prep_value(stamp, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Call._meta.db_table} SET placing_at = %s, confirmed_at = %s"
+            f" WHERE ({owned}) AND status = %s AND confirmed_at IS NULL RETURNING id",
+            [now, now, *params, CallStatus.QUEUED],
+        )
+        return [pk.to_python(row[0]) for row in cursor.fetchall()]
+
+
+def store_answers(
+    *, answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
+) -> None:
+    """Step 3: a batch's answers, in one commit: each answer on its call's log (`answers` are
+    (call, summary, http status, body)), and the calls the provider accepted (`placed` are
+    (call, provider call id)) stamped placed, their customers dialing."""
+    if not (answers or placed):
+        return
+    if connection.vendor == "postgresql":
+        _answer_in_one_statement(answers, placed)
+        return
+    with transaction.atomic():
+        _insert_logs([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])
+        if placed:
+            accepted, update, params = _placed_update(placed)
+            with connection.cursor() as cursor:
+                cursor.execute(f"WITH {accepted} {update}", params)
+            customers = [call.customer_id for call, _ in placed]
+            Customer.objects.filter(pk__in=customers, state=CustomerState.QUEUED).update(
+                state=CustomerState.DIALING
+            )
+
+
+def _placed_update(placed: list[tuple[Call, str]]) -> tuple[str, str, list]:
+    """The accepted calls' UPDATE, as (the `accepted` CTE, the UPDATE joined to it, parameters):
+    placed now, with the provider's id unless a callback told us the id first (that one stays)."""
+    pk, at = Call._meta.pk, Call._meta.get_field("placed_at")
+    pairs = [v for call, pid in placed for v in (pk.get_db_prep_value(call.pk, connection), pid)]
+    table = Call._meta.db_table
+    accepted = f"accepted (id, pid) AS (VALUES {_values(len(placed), 2, casts=_uuid_cast())})"
+    update = (
+        f"UPDATE {table} SET placed_at = %s, provider_call_id ="
+        f" CASE WHEN {table}.provider_call_id = '' THEN accepted.pid ELSE {table}.provider_call_id END"
+        f" FROM accepted WHERE {table}.id = accepted.id"
+    )
+    return accepted, update, [*pairs, at.get_db_prep_value(clock.now(), connection)]
+
+
+def _answer_in_one_statement(
+    answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
+) -> None:
+    """PostgreSQL: store_answers as one statement (one round trip, its own transaction)."""
+    parts, params, tail = [], [], "SELECT 1"
+    if answers:
+        sql, params = _log_insert([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])
+        parts.append(f"logged AS ({sql})")
+    if placed:
+        accepted, update, placed_params = _placed_update(placed)
+        parts += [accepted, f"placed AS ({update} RETURNING {Call._meta.db_table}.customer_id)"]
+        params += placed_params
+        tail = (
+            f"UPDATE {Customer._meta.db_table} SET state = %s"
+            " WHERE id IN (SELECT customer_id FROM placed) AND state = %s"
+        )
+        params += [CustomerState.DIALING, CustomerState.QUEUED]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} {tail}", params)
+
+
+def _insert_logs(rows: list[tuple[Call, str, str, int | None, str]]) -> None:
+    """(call, kind, summary, http status, body) rows on the calls' logs, in one INSERT."""
+    if rows:
+        sql, params = _log_insert(rows)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _log_insert(rows: list[tuple[Call, str, str, int | None, str]]) -> tuple[str, list]:
+    """The INSERT of `_insert_logs` and its parameters (also a CTE of `_answer_in_one_statement`).
+
+    Not bulk_create: on PostgreSQL it sends the bodies (JSON, full of quotes) as array literals,
+    which psycopg escapes character by character in Python; plain parameters are quoted by libpq.
+    """
+    pk, at = Call._meta.pk, CallLog._meta.get_field("created_at")
+    now = at.get_db_prep_value(clock.now(), connection)
+    params = []
+    for call, kind, summary, status, body in rows:
+        params += [pk.get_db_prep_value(call.pk, connection), kind, summary[:200], status]
+        params += [CallLog.truncate(body), now]
+    columns = "(call_id, kind, summary, http_status, body, created_at)"
+    return f"INSERT INTO {CallLog._meta.db_table} {columns} VALUES {_values(len(rows), 6)}", params
+
+
+def _uuid_cast() -> tuple[str, ...]:
+    return ("::uuid",) if connection.vendor == "postgresql" else ()
+
+
+def _values(count: int, width: int, *, casts: tuple[str, ...] = ()) -> str:
+    """Placeholders of a VALUES list of `count` rows of `width` columns. In a WITH list the
+    columns take their types from the first row, so `casts` ("::uuid", "") are put there."""
+    first = ", ".join(f"%s{cast}" for cast in casts + ("",) * (width - len(casts)))
+    return ", ".join([f"({first})"] + [f"({', '.join(['%s'] * width)})"] * (count - 1))
