@@ -165,6 +165,7 @@ def prepare(calls: int, cap: int, fake_url: str):
     Organization.objects.filter(pk=org.pk).update(
         max_concurrent_calls=cap, allow_ignoring_recipient_time=True
     )
+    org.refresh_from_db()
     Campaign.objects.filter(organization=org).delete()  # calls, customers and logs of earlier runs
     account, _ = ProviderAccount.objects.update_or_create(
         organization=org,

@@ -155,6 +155,7 @@ def prepare(calls: int):
     Organization.objects.filter(pk=org.pk).update(
         max_concurrent_calls=calls, allow_ignoring_recipient_time=True
     )
+    org.refresh_from_db()
     Campaign.objects.filter(organization=org).delete()
     account, _ = ProviderAccount.objects.get_or_create(
         organization=org,

@@ -135,7 +135,15 @@ def _canonical_international(text: str) -> str:
         raise InvalidNumber("not a valid phone number for any country")
     pattern = _national_prefix(int(text[1 : 1 + code_length]))
     if pattern is not None and pattern.match(text, 1 + code_length):
-        return _parsed(text, None)
+        # phonenumbers' E.164 is not always a fixed point of its own parse (a Brazilian
+        # +55 0 85 ... loses its 0 on the first pass and a carrier prefix on the second): read
+        # it again until it no longer changes, so that the canonical form is canonical.
+        for _ in range(3):
+            again = _parsed(text, None)
+            if again == text:
+                break
+            text = again
+        return text
     if not _possible(*_key(text)):
         _parsed(text, None)  # raises with phonenumbers' own reason
     return text
