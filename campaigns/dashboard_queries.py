@@ -34,7 +34,7 @@ from campaigns.models import (
     DoNotCall,
     Organization,
 )
-from dialer.engine import OutcomeClass, classify
+from campaigns.rules.outcomes import OutcomeClass, classify
 
 # Pending customers examined by the why-not-dialing panel, earliest due first.
 WAITING_SAMPLE = 10_000
@@ -96,7 +96,7 @@ def version(*campaigns: Campaign) -> str:
 
 @dataclass(frozen=True)
 class WaitingGroup:
-    reason: str  # a dialer.engine.Reason value, or "" for customers due now
+    reason: str  # a rules.reasons.Reason value, or "" for customers due now
     count: int
     next_at: datetime | None  # the earliest next_attempt_at in the group
     at_least: bool  # True when the sample was cut: count is a lower bound
@@ -155,7 +155,7 @@ class OutcomeSlice:
 
 
 def outcome_breakdown(campaign: Campaign) -> list[OutcomeSlice]:
-    """Ended calls per outcome class (engine.classify of their endedReason), largest first.
+    """Ended calls per outcome class (rules.outcomes.classify of their endedReason), largest first.
 
     Cached per campaign and per value of its calls_ended counter: ended calls
     never change outcome, so an unchanged counter means an unchanged answer.

@@ -19,7 +19,7 @@ from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
 from campaigns.models import Campaign, Customer, CustomerState
-from dialer.engine import classify
+from campaigns.rules.outcomes import classify
 
 CHUNK = 2000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -45,9 +45,9 @@ from campaigns.models import (
     PhoneNumber,
     ProviderAccount,
 )
+from campaigns.rules import engine
+from campaigns.rules.policy import campaign_policy, customer_facts
 from campaigns.services.tx import lock_campaigns, retry_on_conflict
-from dialer import engine
-from dialer.policy import campaign_policy, customer_facts
 
 # A request as logged: (call, summary, body).
 Request = tuple[Call, str, str]

@@ -37,8 +37,9 @@ from campaigns.models import (
     DoNotCall,
     Organization,
 )
-from dialer import engine
-from dialer.policy import campaign_policy, customer_facts
+from campaigns.rules import engine
+from campaigns.rules.policy import campaign_policy, customer_facts
+from campaigns.rules.reasons import ALL_LINES_BUSY
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,6 @@ MAX_ROUNDS = 4
 
 class ClaimConflict(Exception):
     """A claimed row changed under us; the claim transaction rolls back and the next tick retries."""
-
-
-# Campaign-level waiting reason when every line is busy (customer reasons are engine.Reason values).
-ALL_LINES_BUSY = "all_lines_busy"
 
 
 def _set_campaign_waiting(

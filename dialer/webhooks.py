@@ -26,8 +26,9 @@ from django.views.decorators.http import require_POST
 
 from campaigns import services
 from campaigns.models import ProviderAccount
+from campaigns.services.inputs import CallEvent
 from dialer.models import WebhookEvent
-from dialer.providers.base import CallEvent, WebhookRejected, provider_for
+from dialer.providers.base import WebhookRejected, provider_for
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from campaigns import services
 from campaigns.models import ApiKey, Membership, hash_api_key
 from campaigns.permissions import Action, allowed, refusal
 
@@ -49,8 +50,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid API key")
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-            key.last_used_at = now
+            services.api_key_touch(key=key, now=now)
         return AnonymousUser(), key
 
     def authenticate_header(self, request) -> str:

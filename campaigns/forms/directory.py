@@ -14,7 +14,7 @@ from django import forms
 from campaigns import jsonlimits
 from campaigns.forms.base import DashboardForm
 from campaigns.models import Organization, ProviderAccount, ProviderKind, Role
-from dialer.providers.simulated import DEFAULT_MIX
+from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 
 
 def _compact(number: str) -> str:

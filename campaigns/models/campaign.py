@@ -10,6 +10,7 @@ from django.db.models import F, Q
 
 from campaigns.models.org import Organization
 from campaigns.models.telephony import PhoneNumber
+from campaigns.rules.reasons import CHOICES as REASON_CHOICES
 
 
 class CampaignStatus(models.TextChoices):
@@ -91,7 +92,7 @@ class Campaign(models.Model):
     status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED)
     ended_reason = models.CharField(max_length=60, choices=CampaignEndedReason.choices, blank=True)
     # Why the campaign as a whole is not dialing now, kept by the dialer's tick.
-    waiting_reason = models.CharField(max_length=40, blank=True)
+    waiting_reason = models.CharField(max_length=40, blank=True, choices=REASON_CHOICES)
     waiting_until = models.DateTimeField(null=True, blank=True)
     waiting_detail = models.CharField(max_length=200, blank=True)
 

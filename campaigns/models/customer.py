@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from campaigns.models.campaign import Campaign, DialPlanEntry
+from campaigns.rules.reasons import CHOICES as REASON_CHOICES
 
 
 class CustomerState(models.TextChoices):
@@ -69,8 +70,8 @@ class Customer(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     last_outcome = models.CharField(max_length=200, blank=True, help_text="endedReason of the last call.")
-    # Why the customer is waiting or skipped (dialer.engine.Reason), and the words for people.
-    reason = models.CharField(max_length=40, blank=True)
+    # Why the customer is waiting or skipped (campaigns.rules.reasons.Reason), and the words for people.
+    reason = models.CharField(max_length=40, blank=True, choices=REASON_CHOICES)
     reason_detail = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

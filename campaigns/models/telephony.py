@@ -16,6 +16,11 @@ def _webhook_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# The simulated provider's outcomes, in percent (its account settings may change them): what the
+# dashboard's form offers and what dialer.providers.simulated draws from.
+SIMULATED_MIX = {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "failed": 5, "optOut": 3}
+
+
 class ProviderKind(models.TextChoices):
     SIMULATED = "simulated", "Simulated (no real calls)"
     VAPI = "vapi", "Vapi-compatible"

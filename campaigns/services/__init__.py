@@ -32,6 +32,7 @@ from campaigns.services.customers import ImportResult, customers_add, customers_
 from campaigns.services.directory import (
     api_key_create,
     api_key_revoke,
+    api_key_touch,
     dnc_add,
     dnc_remove,
     member_add,
@@ -41,7 +42,7 @@ from campaigns.services.directory import (
     provider_account_create,
 )
 from campaigns.services.errors import DomainError, FieldError, InvalidTransition, NotFound, ValidationFailed
-from campaigns.services.inputs import CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
 from campaigns.services.organization import (
     OrganizationChanges,
     organization_pause,
@@ -51,6 +52,7 @@ from campaigns.services.organization import (
 
 __all__ = [
     "Actor",
+    "CallEvent",
     "CampaignChanges",
     "CampaignInput",
     "CustomerInput",
@@ -64,6 +66,7 @@ __all__ = [
     "ValidationFailed",
     "api_key_create",
     "api_key_revoke",
+    "api_key_touch",
     "audit_record",
     "call_fail",
     "call_log",

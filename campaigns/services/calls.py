@@ -40,11 +40,13 @@ from campaigns.models import (
     DoNotCallSource,
     ProviderAccount,
 )
+from campaigns.rules import engine
+from campaigns.rules.engine import Decision
+from campaigns.rules.outcomes import after_outcome
+from campaigns.rules.policy import campaign_policy
+from campaigns.rules.reasons import Reason
+from campaigns.services.inputs import CallEvent
 from campaigns.services.tx import lock_campaigns
-from dialer import engine
-from dialer.engine import Decision, Reason, after_outcome
-from dialer.policy import campaign_policy
-from dialer.providers.base import CallEvent
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +269,7 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
 
 
 def _customer_after_call(call: Call, customer: Customer, now: datetime) -> int:
-    """Decide the customer's next state from how the call ended (dialer.engine.after_outcome).
+    """Decide the customer's next state from how the call ended (rules.outcomes.after_outcome).
 
     The campaign row is locked (step 1), so a user ending the campaign right now is waited
     for and a retry is never scheduled in a campaign that has just ended. Returns 1 when the

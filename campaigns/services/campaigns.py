@@ -28,13 +28,13 @@ from campaigns.models import (
     Organization,
     PhoneNumber,
 )
+from campaigns.rules.reasons import Reason
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.customers import customers_insert, sort_key_for
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import CampaignChanges, CampaignInput, DialPlanInput
 from campaigns.services.strategy import STRATEGY_FIELDS, VAPI_DEFAULTS, validate_strategy
 from campaigns.services.tx import retry_on_conflict
-from dialer.engine import Reason
 
 TARGET_FIELDS = ("assistant_id", "workflow_id", "squad_id")
 # The fields an audit event shows before and after a change.

@@ -27,11 +27,11 @@ from campaigns.models import (
     DialPlanEntry,
     DoNotCall,
 )
+from campaigns.rules.reasons import Reason
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import CustomerInput
 from campaigns.services.tx import lock_campaigns
-from dialer.engine import Reason
 
 CHUNK = 5000
 # A multiplicative hash: spreads positions into a fixed pseudo-random order without storing a seed.

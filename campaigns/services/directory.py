@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -24,10 +25,10 @@ from campaigns.models import (
     ProviderAccount,
     Role,
 )
+from campaigns.rules.reasons import Reason
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.tx import lock_campaigns, lock_organization, retry_on_conflict
-from dialer.engine import Reason
 
 # Numbers per IN (...) list: SQLite allows 32,766 parameters a statement.
 _CHUNK = 5000
@@ -50,6 +51,12 @@ def api_key_create(*, organization: Organization, by: Actor, name: str) -> tuple
         organization=organization, by=by, action="api_key.create", target=key, after={"name": key.name}
     )
     return key, raw
+
+
+def api_key_touch(*, key: ApiKey, now: datetime) -> None:
+    """Note that a key was used (a hint for people, not an audit log: the caller decides how often)."""
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -57,3 +58,50 @@ class CampaignChanges:
     latest_at: datetime | None = None
     strategy: dict[str, Any] | None = None
     end: bool = False
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """One thing a provider said about one call, in Vapi's vocabulary: what providers
+    (dialer.providers) turn their callbacks and answers into, and what
+    services.record_call_event records."""
+
+    kind: str  # "status-update" | "end-of-call-report"
+    status: str  # a Call.status value; "ended" for end-of-call reports
+    call_id: str = ""  # ours, echoed back in metadata
+    provider_call_id: str = ""
+    ended_reason: str = ""
+    at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    cost: Decimal | None = None
+    summary: str = ""
+    transcript: str = ""
+    recording_url: str = ""
+    stereo_recording_url: str = ""
+    analysis: dict[str, Any] | None = None
+    raw: str = ""  # the body as received (truncated when stored)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+        for key in ("at", "started_at", "ended_at"):
+            if key in data:
+                data[key] = data[key].isoformat()
+        if "cost" in data:
+            data["cost"] = str(data["cost"])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallEvent:
+        values = dict(data)
+        for key in ("at", "started_at", "ended_at"):
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        if values.get("cost") is not None:
+            values["cost"] = Decimal(values["cost"])
+        return cls(**values)
+
+    @property
+    def dedupe_key(self) -> str:
+        """Delivering the same event twice changes nothing: (call, kind, status) is recorded once."""
+        return f"{self.kind}:{self.status}"

@@ -6,7 +6,7 @@ here shows what its people expect; the zone's name is printed where it matters.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
@@ -15,8 +15,9 @@ from django.utils.safestring import mark_safe
 
 from campaigns.dashboard_queries import OUTCOME_LABELS
 from campaigns.models import Campaign, CampaignEndedReason, CampaignStatus, CustomerState
-from dialer.dispatch import ALL_LINES_BUSY
-from dialer.engine import OutcomeClass, Reason, classify
+from campaigns.rules.outcomes import OutcomeClass, classify
+from campaigns.rules.policy import recipient_window
+from campaigns.rules.reasons import ALL_LINES_BUSY, LABELS, Reason
 
 register = template.Library()
 
@@ -64,37 +65,21 @@ def status_badge(status: str, kind: str = "campaign") -> dict:
 def _recipient_hours(campaign: Campaign | None) -> str:
     if campaign is None:
         return ""
-    org = campaign.organization
-    start: time = max(campaign.recipient_earliest or org.recipient_earliest, org.recipient_earliest)
-    end: time = min(campaign.recipient_latest or org.recipient_latest, org.recipient_latest)
+    start, end = recipient_window(campaign)
     return f"{start:%H:%M}–{end:%H:%M}"
 
 
 def reason_words(reason: str, campaign: Campaign | None = None) -> str:
-    """What a dialer reason code means, for people (engine.Reason values and the campaign-level ones)."""
-    zone = campaign.time_zone if campaign else ""
-    words = {
-        "": "Due: called as soon as a line is free",
-        Reason.CAMPAIGN_NOT_RUNNING: "The campaign is not running",
-        Reason.CAMPAIGN_PAUSED: "The campaign is paused",
-        Reason.SCHEDULE_NOT_STARTED: "Waiting for the campaign's scheduled start",
-        Reason.SCHEDULE_EXPIRED: "The campaign's schedule ended before this customer could be called",
-        Reason.CAPACITY_WAIT_EXPIRED: "Dropped: no line was free in time after the campaign started",
-        Reason.OUTSIDE_CALLING_HOURS: f"Outside the campaign's calling hours ({zone})"
-        if zone
-        else "Outside the campaign's calling hours",
-        Reason.RECIPIENT_LOCAL_TIME: "Waiting for the callee's local calling hours"
-        + (f" ({_recipient_hours(campaign)})" if campaign else ""),
-        Reason.UNKNOWN_TIME_ZONE: "No time zone is known for this number, "
-        "and the campaign has no calling hours",
-        Reason.DO_NOT_CALL: "On the do-not-call list",
-        Reason.MAX_ATTEMPTS: "Every attempt has been used",
-        Reason.RETRY_DELAY: "Waiting to call again after the last outcome",
-        Reason.INVALID_NUMBER: "Not a possible phone number",
-        Reason.CANCELLED: "Cancelled when the campaign ended",
-        ALL_LINES_BUSY: "Every line allowed is in use (concurrency or pacing limit)",
-    }
-    return words.get(reason, reason.replace("_", " ").capitalize())
+    """What a dialer reason code means, for people (rules.reasons.LABELS), with the campaign's
+    zone or callee-local window where they say more."""
+    if not reason:
+        return "Due: called as soon as a line is free"
+    words = LABELS.get(reason, reason.replace("_", " ").capitalize())
+    if reason == Reason.OUTSIDE_CALLING_HOURS and campaign is not None:
+        words += f" ({campaign.time_zone})"
+    elif reason == Reason.RECIPIENT_LOCAL_TIME and campaign is not None:
+        words += f" ({_recipient_hours(campaign)})"
+    return words
 
 
 @register.simple_tag

@@ -26,8 +26,8 @@ from campaigns import dashboard_queries, services
 from campaigns.export import customers_csv_response
 from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState
 from campaigns.permissions import Action
+from campaigns.rules.reasons import Reason
 from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment, wants_fragment
-from dialer.engine import Reason
 
 # Events for the page's panels (HX-Trigger): the status panel refetches on the first, every other
 # panel (why-not-dialing, charts, customers, calls) on the second.

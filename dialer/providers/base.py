@@ -30,58 +30,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from campaigns.services.inputs import CallEvent
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from campaigns.models import Call, ProviderAccount
-
-
-@dataclass(frozen=True)
-class CallEvent:
-    """One thing a provider said about one call, in Vapi's vocabulary."""
-
-    kind: str  # "status-update" | "end-of-call-report"
-    status: str  # a Call.status value; "ended" for end-of-call reports
-    call_id: str = ""  # ours, echoed back in metadata
-    provider_call_id: str = ""
-    ended_reason: str = ""
-    at: datetime | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    cost: Decimal | None = None
-    summary: str = ""
-    transcript: str = ""
-    recording_url: str = ""
-    stereo_recording_url: str = ""
-    analysis: dict[str, Any] | None = None
-    raw: str = ""  # the body as received (truncated when stored)
-
-    def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if v not in ("", None)}
-        for key in ("at", "started_at", "ended_at"):
-            if key in data:
-                data[key] = data[key].isoformat()
-        if "cost" in data:
-            data["cost"] = str(data["cost"])
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CallEvent:
-        values = dict(data)
-        for key in ("at", "started_at", "ended_at"):
-            if values.get(key):
-                values[key] = datetime.fromisoformat(values[key])
-        if values.get("cost") is not None:
-            values["cost"] = Decimal(values["cost"])
-        return cls(**values)
-
-    @property
-    def dedupe_key(self) -> str:
-        """Delivering the same event twice changes nothing: (call, kind, status) is recorded once."""
-        return f"{self.kind}:{self.status}"
 
 
 class ProviderError(Exception):

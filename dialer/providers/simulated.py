@@ -21,10 +21,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from campaigns.models import Call
+from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
+from campaigns.services.inputs import CallEvent
 from dialer.models import SimulatedEvent
-from dialer.providers.base import CallEvent, Provider
+from dialer.providers.base import Provider
 
-DEFAULT_MIX = {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "failed": 5, "optOut": 3}
 ENDED_REASONS = {
     "answered": "customer-ended-call",
     "noAnswer": "customer-did-not-answer",

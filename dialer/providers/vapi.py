@@ -28,7 +28,8 @@ from django.http import HttpRequest
 
 from campaigns import egress
 from campaigns.models import Call, CallStatus
-from dialer.providers.base import CallEvent, Exchange, HttpProvider, ProviderError, WebhookRejected
+from campaigns.services.inputs import CallEvent
+from dialer.providers.base import Exchange, HttpProvider, ProviderError, WebhookRejected
 
 FAILED = "call.start.error-provider-request-failed"
 REJECTED = "call.start.error-provider-rejected-request"

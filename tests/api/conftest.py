@@ -23,8 +23,8 @@ from rest_framework.test import APIClient
 
 from campaigns import services
 from campaigns.models import Call, Campaign, PhoneNumber
+from campaigns.services.inputs import CallEvent
 from dialer.dispatch import dispatch_campaign
-from dialer.providers.base import CallEvent
 
 SPEC = Path(__file__).resolve().parents[1] / "spec"
 FIXTURES = SPEC / "fixtures"

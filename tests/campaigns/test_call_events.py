@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Call, Campaign, Customer, DoNotCall
+from campaigns.services.inputs import CallEvent
 from dialer import claims
 from dialer.dispatch import dispatch_campaign
-from dialer.providers.base import CallEvent
 
 ANY_TIME = {
     "respect_recipient_time_zone": False,

@@ -32,9 +32,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from campaigns import clock, phone, services
 from campaigns.models import Call, Campaign, Customer, Organization, PhoneNumber, ProviderAccount
+from campaigns.rules.hours import every_day, is_open
+from campaigns.services.inputs import CallEvent
 from dialer import claims, dispatch, placement
-from dialer.hours import every_day, is_open
-from dialer.providers.base import CallEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

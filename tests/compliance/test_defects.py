@@ -25,9 +25,9 @@ from campaigns.models import (
     ProviderAccount,
     Role,
 )
+from campaigns.services.inputs import CallEvent
 from dialer import claims, dispatch, placement
 from dialer.models import SimulatedEvent
-from dialer.providers.base import CallEvent
 from tests.compliance.conftest import customer, dial, dispatched, state
 from tests.conftest import _member
 

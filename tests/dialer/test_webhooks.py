@@ -378,8 +378,8 @@ def test_an_accepted_webhook_is_kept_until_a_worker_records_it(client, account, 
 def test_an_event_that_cannot_be_recorded_is_dropped_without_blocking_the_next(
     account, placed, caplog
 ) -> None:
+    from campaigns.services.inputs import CallEvent
     from dialer.models import WebhookEvent
-    from dialer.providers.base import CallEvent
 
     call = placed[0]
     WebhookEvent.objects.create(

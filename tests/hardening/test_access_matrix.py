@@ -52,8 +52,8 @@ from campaigns.models import (
     ProviderAccount,
     Role,
 )
+from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 from campaigns.permissions import TABLE, Action, allowed, refusal
-from dialer.providers.simulated import DEFAULT_MIX
 from tests.api.conftest import messages
 from tests.conftest import _member
 from tests.dashboard.conftest import HTMX

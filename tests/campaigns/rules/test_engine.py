@@ -1,4 +1,4 @@
-"""dialer.engine: pure dialing decisions, as tables. No Django, no clock.
+"""campaigns.rules (engine, outcomes, reasons): pure dialing decisions, as tables. No Django, no clock.
 
 Dates: 2026-01-12 is a Monday, 2026-01-16 a Friday. DST in 2026: New York
 springs forward Sun Mar 8 and falls back Sun Nov 1; Paris Sun Mar 29 / Sun Oct 25.
@@ -15,26 +15,24 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaigns.phone import time_zones_for
-from dialer.engine import (
+from campaigns.rules.engine import (
     Action,
     CampaignPolicy,
     CustomerFacts,
     Decision,
-    OutcomeClass,
-    Reason,
     RetryDelays,
     Window,
-    after_outcome,
     campaign_gate,
-    classify,
     eligibility,
     headroom,
     is_open,
     next_opening,
 )
+from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify
+from campaigns.rules.reasons import Reason
 
 ENDED_REASONS = (
-    Path(__file__).resolve().parents[1] / "spec" / "fixtures" / "provider" / "call-ended-reasons.json"
+    Path(__file__).resolve().parents[2] / "spec" / "fixtures" / "provider" / "call-ended-reasons.json"
 )
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 

@@ -1,11 +1,18 @@
-"""Turn stored rows into the plain values dialer.engine decides on. Reads only; writes nothing."""
+"""Turn stored rows into the plain values the engine decides on. Reads only; writes nothing.
+
+It reads attributes of the rows it is given and imports no model (only for type hints): the
+rules package stays free of the ORM.
+"""
 
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import TYPE_CHECKING
 
-from campaigns.models import Campaign, Customer
-from dialer.engine import CampaignPolicy, CustomerFacts, RetryDelays, Window
+from campaigns.rules.engine import CampaignPolicy, CustomerFacts, RetryDelays, Window
+
+if TYPE_CHECKING:
+    from campaigns.models import Campaign, Customer
 
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -34,14 +41,23 @@ def campaign_policy(campaign: Campaign) -> CampaignPolicy:
         # Only an admin's organization setting lets a campaign turn the callee-local floor off.
         respect_recipient_time_zone=campaign.respect_recipient_time_zone
         or not org.allow_ignoring_recipient_time,
-        recipient_start=max(campaign.recipient_earliest or org.recipient_earliest, org.recipient_earliest),
-        recipient_end=min(campaign.recipient_latest or org.recipient_latest, org.recipient_latest),
+        recipient_start=recipient_window(campaign)[0],
+        recipient_end=recipient_window(campaign)[1],
         max_attempts=campaign.max_attempts,
         retry_delays=RetryDelays(**delays),
         retry_voicemail=campaign.retry_voicemail,
         organization_paused=org.dialing_paused_at is not None,
         call_unknown_zones=org.call_numbers_without_time_zone,
     )
+
+
+def recipient_window(campaign: Campaign) -> tuple[time, time]:
+    """The callee-local window a campaign keeps: its own, clamped by the organization's floor
+    (a campaign may only narrow it)."""
+    org = campaign.organization
+    start = max(campaign.recipient_earliest or org.recipient_earliest, org.recipient_earliest)
+    end = min(campaign.recipient_latest or org.recipient_latest, org.recipient_latest)
+    return start, end
 
 
 def _retry_delays(stored: dict) -> dict:

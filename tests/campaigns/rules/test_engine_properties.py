@@ -1,4 +1,4 @@
-"""dialer.engine, by property: random windows, zones and instants, many near DST changes."""
+"""campaigns.rules.engine, by property: random windows, zones and instants, many near DST changes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer.engine import (
+from campaigns.rules.engine import (
     Action,
     CampaignPolicy,
     CustomerFacts,

@@ -1,0 +1,56 @@
+"""Why a customer (or a campaign) is not being dialed: the codes stored on customers and
+campaigns, and what each means for people.
+
+One definition: the engine returns these, the model fields take their choices from here, the
+API documents them and the dashboard shows LABELS.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why a customer is not being dialed; stored on customers, shown in the UI."""
+
+    CAMPAIGN_NOT_RUNNING = "campaign_not_running"
+    CAMPAIGN_PAUSED = "campaign_paused"
+    ORGANIZATION_PAUSED = "organization_paused"
+    SCHEDULE_NOT_STARTED = "schedule_not_started"
+    SCHEDULE_EXPIRED = "schedule_expired"
+    CAPACITY_WAIT_EXPIRED = "capacity_wait_expired"
+    OUTSIDE_CALLING_HOURS = "outside_calling_hours"
+    RECIPIENT_LOCAL_TIME = "recipient_local_time"
+    UNKNOWN_TIME_ZONE = "unknown_time_zone"
+    DO_NOT_CALL = "do_not_call"
+    MAX_ATTEMPTS = "max_attempts"
+    RETRY_DELAY = "retry_delay"
+    INVALID_NUMBER = "invalid_number"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+# Campaign-level: every line allowed is in use (the dialer's tick, not the engine, says so).
+ALL_LINES_BUSY = "all_lines_busy"
+
+LABELS: dict[str, str] = {
+    Reason.CAMPAIGN_NOT_RUNNING: "The campaign is not running",
+    Reason.CAMPAIGN_PAUSED: "The campaign is paused",
+    Reason.ORGANIZATION_PAUSED: "All dialing of the organization is paused",
+    Reason.SCHEDULE_NOT_STARTED: "Waiting for the campaign's scheduled start",
+    Reason.SCHEDULE_EXPIRED: "The campaign's schedule ended before this customer could be called",
+    Reason.CAPACITY_WAIT_EXPIRED: "Dropped: no line was free in time after the campaign started",
+    Reason.OUTSIDE_CALLING_HOURS: "Outside the campaign's calling hours",
+    Reason.RECIPIENT_LOCAL_TIME: "Waiting for the callee's local calling hours",
+    Reason.UNKNOWN_TIME_ZONE: "No time zone is known for this number",
+    Reason.DO_NOT_CALL: "On the do-not-call list",
+    Reason.MAX_ATTEMPTS: "Every attempt has been used",
+    Reason.RETRY_DELAY: "Waiting to call again after the last outcome",
+    Reason.INVALID_NUMBER: "Not a possible phone number",
+    Reason.CANCELLED: "Cancelled when the campaign ended",
+    ALL_LINES_BUSY: "Every line allowed is in use (concurrency or pacing limit)",
+}
+CHOICES: list[tuple[str, str]] = [(reason.value, LABELS[reason]) for reason in Reason]
