@@ -318,3 +318,12 @@ def test_hostile_values_get_the_form_again_never_a_500(field, value, as_owner, o
     assert f'id="id_{field}_error"' in response.content.decode()
     assert settings_of(org) == before
     assert not AuditEvent.objects.exists()
+
+
+def test_every_page_says_all_dialing_is_paused_while_it_is(as_viewer, org, owner) -> None:
+    page = as_viewer.get(reverse("campaigns:list")).content.decode()
+    assert "All dialing of" not in page
+    services.organization_pause(organization=org, by=owner)
+    for name in ("campaigns:list", "campaigns:do-not-call", "campaigns:caller-ids"):
+        page = as_viewer.get(reverse(name)).content.decode()
+        assert f"All dialing of {org.name} is paused since" in page, name
