@@ -16,6 +16,7 @@ setup: $(STAMP)
 
 ## make run: web, Celery worker and beat on the embedded defaults, with demo data.
 run: $(STAMP)
+	$(BIN)/python manage.py prepare_local
 	$(BIN)/python manage.py migrate --noinput && $(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
@@ -32,6 +33,7 @@ browser:
 
 ## make test: the whole suite (SQLite + filesystem broker unless DATABASE_URL / CELERY_BROKER_URL say otherwise).
 test: $(STAMP) browser
+	$(BIN)/python manage.py prepare_local
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -74,7 +74,7 @@ def baseline(path: Path) -> float:
             conn.transaction(),
             conn.cursor() as cur,
             cur.copy(
-                "COPY bench_raw_customer (id, campaign_id, position, sort_key, number,"
+                "COPY bench_raw_customer (id, campaign_id, position, sort_key, number, number_submitted,"
                 " number_e164_check_enabled, sip_uri, extension, name, email, external_id, time_zones,"
                 " state, attempts, next_attempt_at, last_outcome, reason, reason_detail, updated_at)"
                 " FROM STDIN"
@@ -94,6 +94,7 @@ def baseline(path: Path) -> float:
                         position,
                         position,
                         number,
+                        "",
                         True,
                         "",
                         "",
@@ -206,7 +207,7 @@ def main() -> None:
         "rows/s",
         raw,
         note=f"{figures['seconds']:.1f}s, added {figures['added']:,}, duplicates {figures['duplicates']:,}, "
-        f"do-not-call {figures['doNotCall']:,}",
+        f"do-not-call {figures['do_not_call']:,}",
     )
     report(
         f"import {args.rows:,} customers: peak RSS", figures["peak_mb"], "MB", None, note="target < 300 MB"

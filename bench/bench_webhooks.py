@@ -2,8 +2,9 @@
 
 Ours: N calls already placed (queued by the real dispatcher, provider ids stored), then for each
 the four messages Vapi sends (status-update ringing, in-progress, ended; end-of-call-report),
-POSTed to /webhooks/vapi/<token> with X-Vapi-Secret. A call's messages go in order on one
-connection at a time; --clients calls are in flight together. Figure: events / wall time.
+POSTed to the account's webhook address (/webhooks/vapi/<token>) with X-Vapi-Secret. A call's
+messages go in order on one connection at a time; --clients calls are in flight together.
+Figure: events / wall time.
 Baseline: the same bodies POSTed the same way to /bench/noop (bench/wsgi_bench.py), a Django view
 that reads the body and answers JSON, on the same gunicorn (--workers sync workers), measured
 before and after ours; the baseline is the mean of the two rates.
@@ -207,6 +208,13 @@ def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def webhook_path(account) -> str:
+    """The account's own webhook address, as Dialdeck gives it to the provider."""
+    from django.urls import reverse
+
+    return reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
+
+
 def messages(call, campaign, account, started: float) -> list[dict]:
     """Vapi's four server messages for one answered call (spec/fixtures/provider shapes)."""
     snapshot = {
@@ -221,7 +229,7 @@ def messages(call, campaign, account, started: float) -> list[dict]:
         "assistantOverrides": {
             "serverMessages": ["status-update", "end-of-call-report"],
             "server": {
-                "url": f"http://127.0.0.1/webhooks/vapi/{account.webhook_token}",
+                "url": f"http://127.0.0.1{webhook_path(account)}",
                 "timeoutSeconds": 20,
             },
             "metadata": {
@@ -326,7 +334,7 @@ def main() -> None:
     campaign, account, calls = prepare(args.calls)
     started = time.time()
     headers = {"X-Vapi-Secret": account.webhook_secret}
-    webhook = f"/webhooks/vapi/{account.webhook_token}"
+    webhook = webhook_path(account)
     with tempfile.TemporaryDirectory() as tmp, Gunicorn(args.workers, Path(tmp) / "gunicorn.log") as server:
         bodies = [[json.dumps(m).encode() for m in messages(c, campaign, account, started)] for c in calls]
         noop = [[request_bytes(server.port, "/bench/noop", b, headers) for b in seq] for seq in bodies]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,11 +25,16 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/9"
 
 
 def setup_django() -> None:
-    """Configure Django for the benchmark database, creating and migrating it when needed."""
+    """Configure Django for the benchmark database, creating and migrating it when needed.
+
+    First, as `make run` does, `manage.py prepare_local`: the var folder (beat's schedule) and,
+    unless SECRET_KEY is set, the development key, which this process and every process it
+    starts then read (settings write nothing themselves)."""
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER_URL)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
+    subprocess.run([sys.executable, "manage.py", "prepare_local", "--verbosity", "0"], cwd=ROOT, check=True)
     _create_database(os.environ["DATABASE_URL"])
     import django
 

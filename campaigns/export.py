@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
-from campaigns.models import Campaign, Customer, CustomerState
+from campaigns import selectors
+from campaigns.models import Campaign, CustomerState
 from campaigns.rules.outcomes import classify
 
 CHUNK = 2000
@@ -91,7 +92,7 @@ def _row(values: tuple) -> list[str]:
 def customer_rows(campaign: Campaign) -> Iterator[list[str]]:
     """The header, then one row per customer in submission order."""
     yield COLUMNS
-    customers = Customer.objects.filter(campaign=campaign).order_by("position").values_list(*_FIELDS)
+    customers = selectors.campaign_customers(campaign).values_list(*_FIELDS)
     after = -1
     while True:
         chunk = list(customers.filter(position__gt=after)[:CHUNK])

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from campaigns import phone
 from campaigns.services import CustomerInput, FieldError
+from campaigns.services.errors import WORDING
 
 # Vapi's rules (CreateCustomerDTO): E.164 when the check is on, else alphanumerics for SIP trunks.
 E164 = re.compile(r"\+[0-9]{1,15}")
@@ -38,7 +39,8 @@ def _join(where: str, key: str) -> str:
 
 
 def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[FieldError]]:
-    """One customer object checked against Vapi's CreateCustomerDTO.
+    """One customer object checked against Vapi's CreateCustomerDTO: the one customer check of
+    JSON bodies (campaigns.api), CSV rows and the dashboard's paste box.
 
     Returns (the customer, []) or (None, every problem), each named by its path
     under `where` (``customers.3.number``, ``line 7.number``). Unknown keys are
@@ -46,24 +48,18 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
     must be an object. JSON null counts as absent.
     """
     if not isinstance(values, Mapping):
-        return None, [FieldError(where, "must be an object")]
-    errors = [
-        FieldError("", f"property {_join(where, key)} should not exist")
-        for key in values
-        if key not in CUSTOMER_KEYS
-    ]
+        return None, [FieldError(where, WORDING["object"])]
+    errors = [FieldError(_join(where, key), WORDING["unknown"]) for key in values if key not in CUSTOMER_KEYS]
     text: dict[str, str] = {}
     for key in ("number", *MAX_LENGTHS):
         value = values.get(key)
         if value is None:
             continue
         if not isinstance(value, str):
-            errors.append(FieldError(_join(where, key), "must be a string"))
+            errors.append(FieldError(_join(where, key), WORDING["string"]))
         elif key in MAX_LENGTHS and len(value) > MAX_LENGTHS[key]:
             errors.append(
-                FieldError(
-                    _join(where, key), f"must be shorter than or equal to {MAX_LENGTHS[key]} characters"
-                )
+                FieldError(_join(where, key), WORDING["max_length"].format(max_length=MAX_LENGTHS[key]))
             )
         else:
             text[key] = value
@@ -71,7 +67,7 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
     if check is None:
         check = True
     elif not isinstance(check, bool):
-        errors.append(FieldError(_join(where, "numberE164CheckEnabled"), "must be a boolean value"))
+        errors.append(FieldError(_join(where, "numberE164CheckEnabled"), WORDING["boolean"]))
         check = True
     number = text.get("number")
     if number is not None:
@@ -80,7 +76,7 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
         errors.append(FieldError(_join(where, "number"), "is required when sipUri is not provided"))
     overrides = values.get("assistantOverrides")
     if overrides is not None and not isinstance(overrides, Mapping):
-        errors.append(FieldError(_join(where, "assistantOverrides"), "must be an object"))
+        errors.append(FieldError(_join(where, "assistantOverrides"), WORDING["object"]))
     elif overrides is not None:  # stored and sent on as is: depth, size and numbers bounded
         from campaigns import jsonlimits
 
@@ -103,13 +99,13 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
 def _number_errors(number: str, e164_check: bool, field: str) -> list[FieldError]:
     low, high = NUMBER_LENGTH
     if len(number) < low:
-        return [FieldError(field, f"must be longer than or equal to {low} characters")]
+        return [FieldError(field, WORDING["min_length"].format(min_length=low))]
     if len(number) > high:
-        return [FieldError(field, f"must be shorter than or equal to {high} characters")]
+        return [FieldError(field, WORDING["max_length"].format(max_length=high))]
     if e164_check and not E164.fullmatch(number):
         return [FieldError(field, E164_MESSAGE)]
     if not e164_check and not NON_E164.fullmatch(number):
-        return [FieldError(field, r"must match /^\+?[a-zA-Z0-9]+$/ regular expression")]
+        return [FieldError(field, f"must match /^{NON_E164.pattern}$/ regular expression")]
     return []
 
 

@@ -8,8 +8,8 @@ are one number, `+4930123456`, on the do-not-call list and in every time-zone lo
 
 Pure functions over phonenumbers' metadata; no Django, no I/O.
 
-`time_zones_for`, `region_for` and `is_possible` are asked about every customer of an
-import, so they are cached. phonenumbers' answers depend on more than the time-zone
+`time_zones_for`, and the possibility check inside `to_e164`, are asked about every customer
+of an import, so they are cached. phonenumbers' answers depend on more than the time-zone
 prefix (the number's type and region come from per-country regular expressions over
 the whole national number), so the cache key is computed, not guessed: for each
 country code, `_key_length` reads the metadata patterns and finds the deepest digit
@@ -91,11 +91,6 @@ def to_e164(raw: str, *, region: str | None = None, strict: bool = False) -> str
     if not region:
         raise InvalidNumber("must start with + and a country code (no default country is set)")
     return _parsed(text, region)
-
-
-def normalize_e164(raw: str) -> str:
-    """`to_e164(raw, strict=True)`: what the API's E.164 check accepts, in canonical form."""
-    return to_e164(raw, strict=True)
 
 
 def canonical_or_none(raw: str, *, region: str | None = None) -> str | None:
@@ -181,33 +176,6 @@ def time_zones_for(number: str) -> tuple[str, ...]:
     return _time_zones(*_canonical_key(number))
 
 
-def region_for(number: str) -> str | None:
-    """ISO 3166 region of an E.164 number, or None (unknown, or non-geographic such as +800)."""
-    return _region(*_canonical_key(number))
-
-
-def is_possible(number: str) -> bool:
-    """Whether an E.164 string is a possible number for its country (what `to_e164` accepts)."""
-    try:
-        return _possible(*_canonical_key(number))
-    except InvalidNumber:
-        return False
-
-
-def number_facts(number: str) -> tuple[bool, tuple[str, ...]]:
-    """(is_possible, time zones) in one cached lookup: what an import needs for each customer."""
-    try:
-        key = _canonical_key(number)
-    except InvalidNumber:
-        return False, ()
-    return _possible(*key), _time_zones(*key)
-
-
-def is_valid(number: str) -> bool:
-    """Whether phonenumbers' metadata knows the number as assigned (stricter than possible)."""
-    return _valid(*_canonical_key(number))
-
-
 # Each cache is keyed by (leading digits, digit count): any completion of the
 # prefix to that length has the same answer (see the module docstring), so the
 # answer is computed on the completion with zeros.
@@ -221,22 +189,9 @@ def _time_zones(prefix: str, length: int) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _region(prefix: str, length: int) -> str | None:
-    region = phonenumbers.region_code_for_number(_number(prefix.ljust(length, "0")))
-    if region in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY):
-        return None
-    return region
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
 def _possible(prefix: str, length: int) -> bool:
     result = phonenumbers.is_possible_number_with_reason(_number(prefix.ljust(length, "0")))
     return result == ValidationResult.IS_POSSIBLE
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _valid(prefix: str, length: int) -> bool:
-    return phonenumbers.is_valid_number(_number(prefix.ljust(length, "0")))
 
 
 def _canonical_key(number: str) -> tuple[str, int]:

@@ -1,9 +1,10 @@
 """Webhook tokens never reach a log line.
 
-A provider posts to ``/webhooks/vapi/<token>`` and the token is its credential
-(dialer/urls.py), so every path we log (Django's "Not Found: …" and
+A provider posts to ``/webhooks/<kind>/<token>`` (``/webhooks/vapi/<token>`` for
+accounts set up before each kind had its own path) and the token is its
+credential (dialer/urls.py), so every path we log (Django's "Not Found: …" and
 "Internal Server Error: …", runserver's request lines, gunicorn's access and
-error logs through config/gunicorn.conf.py) shows ``/webhooks/vapi/[redacted]``.
+error logs through config/gunicorn.conf.py) shows ``/webhooks/<kind>/[redacted]``.
 The kind segment is kept (it says which provider called); everything after it up
 to the query string is the token, and so is a lone segment after ``/webhooks/``
 (a provider set up with a URL missing its kind still sends its token).

@@ -1,14 +1,18 @@
 """Dialdeck settings: one file, every knob from the environment.
 
 Each helper below refuses values it cannot understand and names the variable,
-so a typo fails at start instead of silently running with a default.
-Secrets may also be given as ``<NAME>_FILE`` pointing at a file.
+so a typo fails at start instead of silently running with a default; nothing is
+read from the environment any other way. Secrets may also be given as
+``<NAME>_FILE`` pointing at a file. Importing the settings writes nothing: the
+folders and the development key of the embedded defaults are made by
+``manage.py prepare_local`` (``make run`` and ``make test`` run it first).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import secrets
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,7 +58,8 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
-def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+def env_float(name: str, default: float) -> float:
+    """A number greater than 0 (every float setting is a duration or a scale)."""
     raw = os.environ.get(name, "").strip()
     if raw == "":
         return default
@@ -62,8 +67,8 @@ def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
         value = float(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
-    if value <= minimum:
-        raise ImproperlyConfigured(f"{name} must be greater than {minimum}, not {value}")
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be greater than 0, not {value}")
     return value
 
 
@@ -71,20 +76,30 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-VAR_DIR = Path(os.environ.get("DIALDECK_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The embedded defaults' files: the SQLite database, the broker's folders, static files, beat's
+# schedule and the development key. Made by `manage.py prepare_local`, never here.
+VAR_DIR = Path(env_str("DIALDECK_VAR_DIR") or BASE_DIR / "var")
+# The key `manage.py prepare_local` writes once for this machine when neither SECRET_KEY nor
+# SECRET_KEY_FILE is set (`make run` and `make test`; and so every process they start shares it).
+DEVELOPMENT_SECRET_KEY_FILE = VAR_DIR / "secret_key"
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under var/."""
+    """SECRET_KEY (or the file SECRET_KEY_FILE names), else the development key, if it was made.
+
+    "" when there is none: commands that need no key (`prepare_local`, `migrate`) still run,
+    Django refuses whatever needs one ("The SECRET_KEY setting must not be empty"), and the web
+    process refuses to start (config/gunicorn.conf.py). Production sets SECRET_KEY or SECRET_KEY_FILE.
+    """
     key = env_str("SECRET_KEY")
     if key:
         return key
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        return DEVELOPMENT_SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ImproperlyConfigured(f"SECRET_KEY: cannot read {DEVELOPMENT_SECRET_KEY_FILE}: {exc}") from exc
 
 
 SECRET_KEY = _secret_key()
@@ -205,8 +220,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = VAR_DIR / "staticfiles"  # made by collectstatic (and prepare_local)
 
 # Uploads: the bulk import streams files; large ones go to disk, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024)
@@ -244,6 +258,22 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# DRF's rate syntax: a whole number, "/" and a period that DRF reads by its first letter.
+_RATE = re.compile(r"[0-9]+/(s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?)")
+
+
+def _api_rate_limit() -> str:
+    """API_RATE_LIMIT as DRF reads it ("6000/min"); anything DRF would misread or refuse at the
+    first request (500) is refused here, at start."""
+    rate = env_str("API_RATE_LIMIT").strip() or "6000/min"
+    if not _RATE.fullmatch(rate) or int(rate.split("/")[0]) < 1:
+        raise ImproperlyConfigured(
+            "API_RATE_LIMIT must be requests per period, a whole number from 1 then /s, /min, /hour"
+            f" or /day (e.g. 6000/min), not {rate!r}"
+        )
+    return rate
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "campaigns.api.auth.ApiKeyAuthentication",
@@ -259,7 +289,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": ["campaigns.api.auth.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_RATE_LIMIT", "6000/min")},
+    "DEFAULT_THROTTLE_RATES": {"api_key": _api_rate_limit()},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dialdeck API",
@@ -342,10 +372,10 @@ if CELERY_BROKER_URL.split("://", 1)[0] not in ("filesystem", "redis", "rediss",
     )
 
 
-def filesystem_broker_options(folder: Path) -> dict:
-    """kombu's filesystem transport in `folder`, polling every 0.1 s (research/stack.md §2)."""
-    for sub in ("queue", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
+def filesystem_broker_transport(folder: Path) -> dict:
+    """kombu's filesystem transport in `folder`, polling every 0.1 s (research/stack.md §2).
+
+    Makes nothing; kombu makes none of these folders either: `manage.py prepare_local` does."""
     return {
         "control_folder": str(folder / "control"),
         "data_folder_in": str(folder / "queue"),
@@ -356,10 +386,17 @@ def filesystem_broker_options(folder: Path) -> dict:
     }
 
 
+def filesystem_broker_options(folder: Path) -> dict:
+    """`filesystem_broker_transport(folder)`, its folders made (a test run's broker of its own)."""
+    for sub in ("queue", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return filesystem_broker_transport(folder)
+
+
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
-        Path(env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker")))
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_transport(
+        Path(env_str("CELERY_BROKER_DIR") or VAR_DIR / "broker")
     )
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "dialdeck")
 CELERY_TASK_IGNORE_RESULT = True
@@ -391,11 +428,23 @@ from campaigns.egress import allowed_hosts  # noqa: E402 (a module with no model
 
 PROVIDER_ALLOWED_HOSTS = allowed_hosts(env_list("PROVIDER_ALLOWED_HOSTS", ""))
 
+
+def _log_level() -> str:
+    """LOG_LEVEL, one of logging's level names, in any case."""
+    raw = env_str("LOG_LEVEL")
+    level = raw.strip().upper() or "INFO"
+    if level not in logging.getLevelNamesMapping():
+        raise ImproperlyConfigured(
+            f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL, not {raw!r}"
+        )
+    return level
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # A webhook's path carries its provider's token (/webhooks/vapi/<token>): every record that
-    # reaches our one handler is printed with /webhooks/vapi/[redacted] instead (config/logfilters.py).
+    # A webhook's path carries its provider's token (/webhooks/<kind>/<token>): every record that
+    # reaches our one handler is printed with /webhooks/<kind>/[redacted] instead (config/logfilters.py).
     "filters": {"redact_webhook_tokens": {"()": "config.logfilters.RedactWebhookTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
@@ -405,7 +454,7 @@ LOGGING = {
             "filters": ["redact_webhook_tokens"],
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _log_level()},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Django's default handlers (its console when DEBUG, mail_admins, runserver's request lines)

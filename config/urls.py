@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 from campaigns.login import ThrottledLoginView
 
 urlpatterns = [
-    # Provider webhooks first: /webhooks/vapi/<token>, the most frequent request of all.
+    # Provider webhooks first: /webhooks/<kind>/<token>, the most frequent request of all.
     path("", include("dialer.urls")),
     # Django's own admin login has no brake on guessing: staff sign in through the throttled one.
     path(

@@ -99,11 +99,6 @@ def place_many(call_ids: list[str]) -> list[tuple[str, float | None]]:
     return [(call_id, retry.get(str(call_id))) for call_id in call_ids]
 
 
-def place_one(call_id: str) -> float | None:
-    """`place_many` for one call: seconds after which to try again, or None when done with it."""
-    return place_many([call_id])[0][1]
-
-
 @functools.cache
 def _threads(pid: int) -> ThreadPoolExecutor:
     """The placement threads of this process (keyed by pid: a forked worker makes its own)."""

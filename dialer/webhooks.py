@@ -1,14 +1,17 @@
 """Provider callbacks, in two halves.
 
-1. `provider_webhook` (the HTTP endpoint): find the account by its unguessable token, let its
-   provider authenticate and parse the request, store the events, answer. Storing is one insert,
-   so a burst of callbacks never waits on the rows it will change.
+1. `provider_webhook` (the HTTP endpoint, /webhooks/<kind>/<token>): find the account by its
+   unguessable token (and its kind), let its provider authenticate and parse the request, store
+   the events, answer. Storing is one insert, so a burst of callbacks never waits on the rows it
+   will change. `provider_webhook_legacy` (/webhooks/vapi/<token>, what every account was given
+   before each kind had its own path) does the same for an account of any kind.
 2. `record_received_events` (a worker, every half second): hand the stored events, in arrival
    order, to `services.record_call_event`, the only writer of outcomes, many per transaction.
 
 Answers: 200 `{"received": n}` (also for events about calls we do not know, so providers stop
 retrying); the provider's refusal status (401, 413, 400) with a short error; 404 for an unknown
-token; 405 for anything but POST. Never logs secrets, phone numbers or bodies.
+token, or a kind that is not the account's; 405 for anything but POST. Never logs secrets, phone
+numbers or bodies.
 """
 
 from __future__ import annotations
@@ -54,10 +57,29 @@ def _account(token: str) -> ProviderAccount | None:
 
 @csrf_exempt
 @require_POST
-def provider_webhook(request: HttpRequest, token: str) -> JsonResponse:
+def provider_webhook(request: HttpRequest, kind: str, token: str) -> HttpResponse:
+    """An account's own address: its token under its own kind; any other kind is no address."""
+    account = _account(token)
+    if account is None or account.kind != kind:
+        return _unknown()
+    return _receive(request, account)
+
+
+@csrf_exempt
+@require_POST
+def provider_webhook_legacy(request: HttpRequest, token: str) -> HttpResponse:
+    """/webhooks/vapi/<token>: the address of every account, whatever its kind, as first given."""
     account = _account(token)
     if account is None:
-        return JsonResponse({"error": "unknown webhook address"}, status=404)
+        return _unknown()
+    return _receive(request, account)
+
+
+def _unknown() -> JsonResponse:
+    return JsonResponse({"error": "unknown webhook address"}, status=404)
+
+
+def _receive(request: HttpRequest, account: ProviderAccount) -> HttpResponse:
     try:
         events = provider_for(account).parse_webhook(request)
     except WebhookRejected as exc:

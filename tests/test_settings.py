@@ -1,4 +1,8 @@
-"""Settings refuse values they cannot understand, naming the variable."""
+"""Settings refuse values they cannot understand, naming the variable, and write nothing.
+
+The embedded defaults' folders and development key are made by `manage.py prepare_local`
+(`make run` and `make test` run it first); without a key, the web process refuses to start.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +49,11 @@ def start_with(**env: str) -> subprocess.CompletedProcess:
             "sometimes",
             "DATABASE_PREPARED_STATEMENTS must be true, false, 1 or 0, not 'sometimes'",
         ),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'"),
+        ("API_RATE_LIMIT", "fast", "API_RATE_LIMIT must be requests per period"),
+        ("API_RATE_LIMIT", "100/month", "(e.g. 6000/min), not '100/month'"),  # DRF would read a minute
+        ("API_RATE_LIMIT", "0/min", "a whole number from 1"),
+        ("API_RATE_LIMIT", "6000 per minute", "API_RATE_LIMIT must be requests per period"),
     ],
 )
 def test_it_refuses_a_bad_value_and_names_the_variable(variable, value, complaint) -> None:
@@ -53,15 +62,93 @@ def test_it_refuses_a_bad_value_and_names_the_variable(variable, value, complain
     assert complaint in result.stderr
 
 
-def test_it_starts_with_nothing_set_and_keeps_its_generated_secret_key(tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")}
-    env.update(DIALDECK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
-    code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
-    first = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
-    second = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == second.stdout and len(first.stdout.strip()) >= 50
-    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("API_RATE_LIMIT", "10/s"), ("API_RATE_LIMIT", "100/minute"), ("LOG_LEVEL", "debug")],
+)
+def test_it_accepts_what_drf_and_logging_read_the_same_way(variable, value) -> None:
+    result = start_with(**{variable: value})
+    assert result.returncode == 0, result.stderr
+
+
+# What a fresh machine has: no key, no var folder, the embedded database and broker.
+UNSET = ("SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_BROKER_DIR", "DEBUG")
+
+
+def fresh_machine(var: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    return {**env, "DIALDECK_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "config.settings", **extra}
+
+
+def run(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *argv], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+SECRET_KEY_OF_THE_SETTINGS = """
+import django; django.setup()
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+import config.celery
+settings.DATABASES, settings.STATIC_ROOT, settings.CELERY_BROKER_TRANSPORT_OPTIONS
+try:
+    print(settings.SECRET_KEY)
+except ImproperlyConfigured as refusal:
+    print(refusal)
+"""
+
+
+def test_loading_the_settings_writes_nothing_and_no_key_is_made_up(tmp_path) -> None:
+    var = tmp_path / "var"
+
+    result = run(fresh_machine(var), "-c", SECRET_KEY_OF_THE_SETTINGS)
+
+    assert result.returncode == 0, result.stderr
+    assert not var.exists()
+    assert result.stdout.strip() == "The SECRET_KEY setting must not be empty."
+
+
+def test_prepare_local_makes_the_embedded_defaults_once_and_every_process_reads_its_key(tmp_path) -> None:
+    var, env = tmp_path / "var", fresh_machine(tmp_path / "var")
+
+    first = run(env, "manage.py", "prepare_local")
+    key = (var / "secret_key").read_text()
+    second = run(env, "manage.py", "prepare_local")
+    seen = run(env, "-c", SECRET_KEY_OF_THE_SETTINGS)
+
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert "wrote a development secret key" in first.stdout and second.stdout == ""
+    assert (var / "secret_key").read_text() == key and len(key) >= 50
+    assert (var / "secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert seen.stdout.strip() == key
+    for folder in ("staticfiles", "broker/queue", "broker/processed", "broker/control"):
+        assert (var / folder).is_dir(), folder
+
+
+@pytest.mark.parametrize("given", ["SECRET_KEY", "SECRET_KEY_FILE"])
+def test_a_key_that_is_set_is_used_and_no_development_key_is_written(given, tmp_path) -> None:
+    key = "k" * 20 + "-a-production-key-" + "z" * 20
+    (tmp_path / "key").write_text(key + "\n")
+    env = fresh_machine(tmp_path / "var", **{given: key if given == "SECRET_KEY" else str(tmp_path / "key")})
+
+    prepared = run(env, "manage.py", "prepare_local")
+    seen = run(env, "-c", SECRET_KEY_OF_THE_SETTINGS)
+
+    assert prepared.returncode == 0, prepared.stderr
+    assert "SECRET_KEY is set: no development key needed" in prepared.stdout
+    assert not (tmp_path / "var" / "secret_key").exists()
+    assert seen.stdout.strip() == key
+
+
+def test_without_a_key_the_web_process_refuses_to_start(tmp_path) -> None:
+    gunicorn = ["-m", "gunicorn", "config.wsgi", "--config", "config/gunicorn.conf.py"]
+
+    result = run(fresh_machine(tmp_path / "var"), *gunicorn, "--bind", "127.0.0.1:0")
+
+    assert result.returncode == 1
+    assert "no secret key: set SECRET_KEY or SECRET_KEY_FILE" in result.stderr
+    assert not (tmp_path / "var").exists()
 
 
 def test_the_embedded_sqlite_database_is_set_up_for_a_concurrent_worker() -> None:

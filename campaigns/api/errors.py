@@ -1,8 +1,11 @@
 """Every error in Vapi's envelope: ``{"message": [...], "error": "Bad Request", "statusCode": 400}``.
 
 One handler maps domain errors (ValidationFailed 400, InvalidTransition 409 with the
-current `status`, NotFound 404) and DRF's own (401, 403, 404, 405, 415, 429, parse
-errors) so no client input ever ends in a 500.
+current `status`, NotFound 404) and DRF's own (400 from the serializers, 401, 403, 404, 405,
+415, 429, parse errors) so no client input ever ends in a 500. Each problem becomes one
+message naming its field by its path in the API: a serializer's problems by where they are in
+the body (``customers.3.number must be …``), a service's through the one translation of its
+names (api/names.py: ``strategy.max_attempts`` is ``dialingStrategy.maxAttempts``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from campaigns.api.names import api_path
+from campaigns.api.serializers.request import NON_FIELD
 from campaigns.services import FieldError, InvalidTransition, NotFound, ValidationFailed
 
 
@@ -31,23 +36,27 @@ def message_for(error: FieldError) -> str:
     return str(error)
 
 
-def _flatten(detail: Any, path: str = "") -> Iterator[str]:
-    """DRF error details (nested dicts and lists) as flat ``path message`` strings."""
+def problems(detail: Any, path: str = "") -> Iterator[FieldError]:
+    """DRF error details (nested dicts by key, lists by index, messages) as FieldErrors by path.
+
+    A list holds a field's messages, or one entry per item of an array (indexed; valid items
+    are empty). A message coded "body" is about the whole body and names no field.
+    """
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = "" if key in ("non_field_errors", "detail") else str(key)
-            yield from _flatten(value, f"{path}.{name}" if path and name else path or name)
+            name = "" if key in (NON_FIELD, "detail") else str(key)
+            yield from problems(value, f"{path}.{name}" if path and name else path or name)
     elif isinstance(detail, list):
         for i, item in enumerate(detail):
-            yield from _flatten(item, f"{path}.{i}" if isinstance(item, dict | list) and path else path)
+            yield from problems(item, f"{path}.{i}" if isinstance(item, dict | list) and path else path)
     else:
-        text = str(detail)
-        yield f"{path} {text}" if path else text
+        yield FieldError("" if getattr(detail, "code", None) == "body" else path, str(detail))
 
 
 def vapi_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ValidationFailed):
-        return Response(envelope(400, [message_for(e) for e in exc.errors]), status=400)
+        messages = [message_for(FieldError(api_path(e.field), e.message)) for e in exc.errors]
+        return Response(envelope(400, messages), status=400)
     if isinstance(exc, InvalidTransition):
         return Response(envelope(409, [str(exc)], status=exc.current), status=409)
     if isinstance(exc, NotFound):
@@ -62,7 +71,7 @@ def vapi_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.NotFound):
         messages = [str(exc.detail) if exc.detail != exceptions.NotFound.default_detail else "Not Found"]
     elif isinstance(exc, exceptions.APIException):
-        messages = list(_flatten(exc.detail))
+        messages = [str(problem) for problem in problems(exc.detail)]
     else:
         messages = [HTTPStatus(response.status_code).phrase]
     response.data = envelope(response.status_code, messages)

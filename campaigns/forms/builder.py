@@ -2,8 +2,9 @@
 
 The form shapes what people type into the values services take (CampaignInput,
 CampaignChanges, the dialing strategy in model field names); the rules live in
-the services, whose FieldErrors `field_for` puts back next to the right input.
-Bounds shown in the inputs come from the services' own table (strategy.BOUNDS).
+the services, whose FieldErrors (named by the services' snake_case fields, which are the
+form's own names but for a few) `field_for` puts back next to the right input. Bounds,
+defaults and weekdays come from the one table of the strategy's rules (rules.strategy).
 """
 
 from __future__ import annotations
@@ -14,22 +15,22 @@ from typing import Any
 
 from django import forms
 
+from campaigns import selectors
 from campaigns.forms.base import DashboardForm, MomentField
 from campaigns.models import Campaign, CampaignStatus, DialingOrder, Organization, PhoneNumber
-from campaigns.models.campaign import default_retry_delays
-from campaigns.services.strategy import (
+from campaigns.rules.strategy import (
     BOUNDS,
+    DEFAULT_RETRY_DELAYS,
+    DEFAULTS,
+    FIELDS,
     MAX_RETRY_DELAY,
-    STRATEGY_FIELDS,
     TIME_ZONES,
+    WEEKDAY_NAMES,
     WEEKDAYS,
     is_time_zone,
 )
 
-DAY_NAMES = dict(
-    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
-)
-# The services' zones (strategy.TIME_ZONES), places first, then UTC, then the fixed Etc/ offsets.
+# The zones accepted (rules.strategy.TIME_ZONES), places first, then UTC, then the fixed Etc/ offsets.
 ZONES = sorted(TIME_ZONES, key=lambda zone: (zone.startswith("Etc/"), zone == "UTC", zone))
 RETRIES = {
     "busy": "retry_busy",
@@ -41,6 +42,8 @@ RETRY_LABELS = {"busy": "Busy", "noAnswer": "No answer", "voicemail": "Voicemail
 AGENTS = {"assistant": "assistant_id", "workflow": "workflow_id", "squad": "squad_id"}
 # The fields that change only while the campaign is scheduled (services.campaign_update).
 SCHEDULED_ONLY = ("agent_kind", "agent_id", "phone_number", "earliest_at", "latest_at")
+# The services' names of what the form calls otherwise.
+FIELD_FOR = {"target": "agent_id", "phone_number_id": "phone_number", "schedule": "earliest_at"}
 
 
 def _bounded(field: str, **kwargs: Any) -> forms.IntegerField:
@@ -127,19 +130,29 @@ class CampaignForm(DashboardForm):
     )
     time_zone = forms.ChoiceField(label="Time zone of the calling hours", choices=[(z, z) for z in ZONES])
     respect_recipient_time_zone = forms.BooleanField(
-        required=False, initial=True, label="Respect each callee's local time"
+        required=False,
+        initial=DEFAULTS["respect_recipient_time_zone"],
+        label="Respect each callee's local time",
     )
     recipient_earliest = _clock(required=False, label="Callee's local time from")
     recipient_latest = _clock(required=False, label="to")
-    max_attempts = _bounded("max_attempts", initial=3, label="Attempts per customer")
+    max_attempts = _bounded("max_attempts", initial=DEFAULTS["max_attempts"], label="Attempts per customer")
     retry_voicemail = forms.BooleanField(
-        required=False, initial=True, label="Call again after reaching voicemail"
+        required=False, initial=DEFAULTS["retry_voicemail"], label="Call again after reaching voicemail"
     )
-    max_concurrent_calls = _bounded("max_concurrent_calls", initial=10, label="Calls at the same time")
+    max_concurrent_calls = _bounded(
+        "max_concurrent_calls", initial=DEFAULTS["max_concurrent_calls"], label="Calls at the same time"
+    )
     calls_per_minute = _bounded("calls_per_minute", required=False, label="New calls per minute at most")
     dialing_order = forms.ChoiceField(choices=DialingOrder.choices, label="Dialing order")
-    max_ring_seconds = _bounded("max_ring_seconds", initial=30, label="Ring for at most (seconds)")
-    priority = _bounded("priority", initial=5, label="Priority (1 low – 10 high)")
+    max_ring_seconds = _bounded(
+        "max_ring_seconds", initial=DEFAULTS["max_ring_seconds"], label="Ring for at most (seconds)"
+    )
+    priority = _bounded(
+        "priority",
+        initial=DEFAULTS["priority"],
+        label=f"Priority ({BOUNDS['priority'][0]} low – {BOUNDS['priority'][1]} high)",
+    )
     machine_detection = forms.BooleanField(required=False, label="Detect answering machines")
 
     def __init__(
@@ -149,16 +162,14 @@ class CampaignForm(DashboardForm):
         if campaign is not None:
             kwargs.setdefault("initial", initial_for(campaign))
         super().__init__(*args, **kwargs)
-        self.fields["phone_number"].queryset = PhoneNumber.objects.filter(
-            organization=organization, deleted_at__isnull=True
-        ).order_by("number")
+        self.fields["phone_number"].queryset = selectors.phone_numbers_for(organization)
         zone = organization.time_zone
-        self.fields["time_zone"].initial = zone if is_time_zone(zone) else "UTC"
+        self.fields["time_zone"].initial = zone if is_time_zone(zone) else DEFAULTS["time_zone"]
         for day in WEEKDAYS:
-            self.fields[f"hours_{day}_on"] = forms.BooleanField(required=False, label=DAY_NAMES[day])
-            self.fields[f"hours_{day}_start"] = _clock(required=False, label=f"{DAY_NAMES[day]} from")
-            self.fields[f"hours_{day}_end"] = _clock(required=False, label=f"{DAY_NAMES[day]} to")
-        for key, seconds in default_retry_delays().items():
+            self.fields[f"hours_{day}_on"] = forms.BooleanField(required=False, label=WEEKDAY_NAMES[day])
+            self.fields[f"hours_{day}_start"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} from")
+            self.fields[f"hours_{day}_end"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} to")
+        for key, seconds in DEFAULT_RETRY_DELAYS.items():
             self.fields[RETRIES[key]] = _minutes(f"After {RETRY_LABELS[key].lower()} (minutes)", seconds)
         if campaign is not None:
             self.fields["caller_mode"].disabled = True
@@ -170,7 +181,7 @@ class CampaignForm(DashboardForm):
     @property
     def hour_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
         return [
-            (DAY_NAMES[d], self[f"hours_{d}_on"], self[f"hours_{d}_start"], self[f"hours_{d}_end"])
+            (WEEKDAY_NAMES[d], self[f"hours_{d}_on"], self[f"hours_{d}_start"], self[f"hours_{d}_end"])
             for d in WEEKDAYS
         ]
 
@@ -246,7 +257,7 @@ class CampaignForm(DashboardForm):
     def field_for(self, path: str) -> str | None:
         """The field a service's FieldError path belongs to, calling-hours windows included."""
         parts = path.split(".")
-        if path.startswith("dialingStrategy.callingHours.") and parts[2].isdigit():
+        if parts[:2] == ["strategy", "calling_hours"] and len(parts) > 2 and parts[2].isdigit():
             return self.window_field(int(parts[2]))
         return field_for(path)
 
@@ -257,24 +268,14 @@ class CampaignForm(DashboardForm):
 
 
 def field_for(path: str) -> str | None:
-    """The builder field a service's FieldError path (e.g. "dialingStrategy.maxAttempts") belongs to."""
-    if path in ("name",):
-        return "name"
-    if path in ("assistantId", "workflowId", "squadId", "assistantId/workflowId/squadId"):
-        return "agent_id"
-    if path == "phoneNumberId":
-        return "phone_number"
-    if path in ("schedulePlan", "schedulePlan.earliestAt"):
-        return "earliest_at"
-    if path == "schedulePlan.latestAt":
-        return "latest_at"
-    if path.startswith("dialingStrategy.retryDelaySeconds."):
-        return RETRIES.get(path.rsplit(".", 1)[1])
-    if path.startswith("dialingStrategy."):
-        key = path.split(".")[1]
-        by_api = {api: model for model, api in STRATEGY_FIELDS.items()}
-        return by_api.get(key)
-    return None
+    """The builder field a service's FieldError path belongs to: a strategy setting's is named
+    like it ("strategy.max_attempts": max_attempts), a retry delay's by its outcome."""
+    parts = path.split(".")
+    if parts[0] == "strategy" and len(parts) > 1:
+        if parts[1] == "retry_delays":
+            return RETRIES.get(parts[2]) if len(parts) > 2 else None
+        return parts[1]
+    return FIELD_FOR.get(path, path)
 
 
 def initial_for(campaign: Campaign) -> dict[str, Any]:
@@ -292,7 +293,7 @@ def initial_for(campaign: Campaign) -> dict[str, Any]:
         "latest_at": campaign.latest_at,
         "calls_per_minute": campaign.calls_per_minute,
     }
-    for name in STRATEGY_FIELDS:
+    for name in FIELDS:
         if name not in (
             "calling_hours",
             "retry_delays",
@@ -301,7 +302,7 @@ def initial_for(campaign: Campaign) -> dict[str, Any]:
             "max_duration_seconds",
         ):
             initial[name] = getattr(campaign, name)
-    delays = {**default_retry_delays(), **(campaign.retry_delays or {})}
+    delays = {**DEFAULT_RETRY_DELAYS, **(campaign.retry_delays or {})}
     for key, name in RETRIES.items():
         initial[name] = as_minutes(delays[key])
     for window in campaign.calling_hours or []:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from campaigns import selectors
 from campaigns.forms.base import DashboardForm
 from campaigns.forms.builder import PhoneNumberChoice
 from campaigns.models import Organization, PhoneNumber
@@ -26,9 +27,7 @@ class DialPlanLineForm(DashboardForm):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["phone_number"].queryset = PhoneNumber.objects.filter(
-            organization=organization, deleted_at__isnull=True
-        ).order_by("number")
+        self.fields["phone_number"].queryset = selectors.phone_numbers_for(organization)
         # Every line's inputs get their own names for people who hear the page ("…for caller ID 2").
         line = int(self.prefix.rsplit("-", 1)[-1]) + 1 if self.prefix and self.prefix[-1].isdigit() else 1
         self.fields["phone_number"].label = f"Caller ID {line}"

@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from campaigns import jsonlimits
+from campaigns import jsonlimits, selectors
 from campaigns.forms.base import DashboardForm
 from campaigns.models import Organization, ProviderAccount, ProviderKind, Role
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
@@ -49,9 +49,7 @@ class CallerIdForm(DashboardForm):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["provider_account"].queryset = ProviderAccount.objects.filter(
-            organization=organization, deleted_at__isnull=True
-        )
+        self.fields["provider_account"].queryset = selectors.provider_accounts_for(organization)
 
     def clean_number(self) -> str:
         return _compact(self.cleaned_data["number"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from campaigns.models.audit import AuditEvent
 from campaigns.models.call import (
-    LIVE_CALL_STATUSES,
     STATUS_COUNTER,
     STATUS_RANK,
     Call,
@@ -20,7 +19,7 @@ from campaigns.models.campaign import (
     DialingOrder,
     DialPlanEntry,
 )
-from campaigns.models.customer import FINAL_CUSTOMER_STATES, Customer, CustomerState
+from campaigns.models.customer import Customer, CustomerState
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
 from campaigns.models.telephony import (
     DoNotCall,
@@ -32,8 +31,6 @@ from campaigns.models.telephony import (
 
 __all__ = [
     "COUNTER_FIELDS",
-    "FINAL_CUSTOMER_STATES",
-    "LIVE_CALL_STATUSES",
     "STATUS_COUNTER",
     "STATUS_RANK",
     "ApiKey",

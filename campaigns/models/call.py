@@ -26,7 +26,6 @@ class CallStatus(models.TextChoices):
 
 # A status never moves to a lower rank: a late "ringing" after "in-progress" is ignored.
 STATUS_RANK = {s: i for i, s in enumerate(CallStatus.values)}
-LIVE_CALL_STATUSES = tuple(s for s in CallStatus.values if s != CallStatus.ENDED)
 # Which of Vapi's gauges a live status counts under.
 STATUS_COUNTER = {
     CallStatus.SCHEDULED: "calls_scheduled",
@@ -110,10 +109,6 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} #{self.attempt} ({self.status})"
-
-    @property
-    def is_live(self) -> bool:
-        return self.status != CallStatus.ENDED
 
 
 class CallLogKind(models.TextChoices):

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from campaigns.models.org import Organization
 from campaigns.models.telephony import PhoneNumber
 from campaigns.rules.reasons import CHOICES as REASON_CHOICES
+from campaigns.rules.strategy import BOUNDS, DEFAULT_RETRY_DELAYS, DEFAULTS
 
 
 class CampaignStatus(models.TextChoices):
@@ -42,7 +43,12 @@ COUNTER_FIELDS = (
 
 
 def default_retry_delays() -> dict:
-    return {"busy": 600, "noAnswer": 1800, "voicemail": 3600, "failed": 900}
+    return dict(DEFAULT_RETRY_DELAYS)
+
+
+def _within(field: str) -> Q:
+    low, high = BOUNDS[field]
+    return Q(**{f"{field}__gte": low, f"{field}__lte": high})
 
 
 class Campaign(models.Model):
@@ -65,29 +71,32 @@ class Campaign(models.Model):
     latest_at = models.DateTimeField(null=True, blank=True)
 
     # Dialing strategy (our extension; the API's dialingStrategy object).
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default=DEFAULTS["time_zone"])
     calling_hours = models.JSONField(
         default=list,
         blank=True,
         help_text='Weekly windows: [{"day": "mon", "start": "09:00", "end": "17:00"}]',
     )
-    respect_recipient_time_zone = models.BooleanField(default=True)
+    respect_recipient_time_zone = models.BooleanField(default=DEFAULTS["respect_recipient_time_zone"])
     recipient_earliest = models.TimeField(null=True, blank=True, help_text="Narrows the org floor.")
     recipient_latest = models.TimeField(null=True, blank=True, help_text="Narrows the org floor.")
-    max_concurrent_calls = models.PositiveIntegerField(default=10)
+    max_concurrent_calls = models.PositiveIntegerField(default=DEFAULTS["max_concurrent_calls"])
     calls_per_minute = models.PositiveIntegerField(null=True, blank=True)
-    max_attempts = models.PositiveIntegerField(default=3)
+    max_attempts = models.PositiveIntegerField(default=DEFAULTS["max_attempts"])
     retry_delays = models.JSONField(default=default_retry_delays, blank=True)
-    retry_voicemail = models.BooleanField(default=True)
-    max_ring_seconds = models.PositiveIntegerField(default=30)
-    max_duration_seconds = models.PositiveIntegerField(default=600)
+    retry_voicemail = models.BooleanField(default=DEFAULTS["retry_voicemail"])
+    max_ring_seconds = models.PositiveIntegerField(default=DEFAULTS["max_ring_seconds"])
+    max_duration_seconds = models.PositiveIntegerField(default=DEFAULTS["max_duration_seconds"])
     dialing_order = models.CharField(max_length=10, choices=DialingOrder.choices, default=DialingOrder.FIFO)
-    priority = models.PositiveSmallIntegerField(default=5, help_text="1 (low) to 10 (high).")
-    machine_detection = models.BooleanField(default=False)
+    priority = models.PositiveSmallIntegerField(
+        default=DEFAULTS["priority"],
+        help_text=f"{BOUNDS['priority'][0]} (low) to {BOUNDS['priority'][1]} (high).",
+    )
+    machine_detection = models.BooleanField(default=DEFAULTS["machine_detection"])
     # Vapi's rule: never-dialed customers waiting for capacity are dropped this long after start.
     capacity_wait_seconds = models.PositiveIntegerField(null=True, blank=True)
     # Start by itself at earliestAt (or at once). Off: waits for someone to press start.
-    auto_start = models.BooleanField(default=True)
+    auto_start = models.BooleanField(default=DEFAULTS["auto_start"])
 
     status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED)
     ended_reason = models.CharField(max_length=60, choices=CampaignEndedReason.choices, blank=True)
@@ -164,13 +173,15 @@ class Campaign(models.Model):
                 condition=(Q(status="ended") & ~Q(ended_reason=""))
                 | (~Q(status="ended") & Q(ended_reason="")),
             ),
+            # The bounds the database holds (rules.strategy.BOUNDS); the concurrency's upper
+            # bound is the services' alone.
             models.CheckConstraint(
                 name="campaign_strategy_bounds",
                 condition=(
-                    Q(max_attempts__gte=1, max_attempts__lte=20)
-                    & Q(max_concurrent_calls__gte=1)
-                    & Q(max_ring_seconds__gte=15, max_ring_seconds__lte=120)
-                    & Q(priority__gte=1, priority__lte=10)
+                    _within("max_attempts")
+                    & Q(max_concurrent_calls__gte=BOUNDS["max_concurrent_calls"][0])
+                    & _within("max_ring_seconds")
+                    & _within("priority")
                 ),
             ),
         ]
@@ -186,10 +197,6 @@ class Campaign(models.Model):
         if self.workflow_id:
             return "workflowId", self.workflow_id
         return "squadId", self.squad_id or ""
-
-    @property
-    def is_live(self) -> bool:
-        return self.status in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
 
 
 class DialPlanEntry(models.Model):

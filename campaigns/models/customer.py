@@ -22,15 +22,6 @@ class CustomerState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-FINAL_CUSTOMER_STATES = (
-    CustomerState.COMPLETED,
-    CustomerState.VOICEMAIL,
-    CustomerState.FAILED,
-    CustomerState.SKIPPED,
-    CustomerState.CANCELLED,
-)
-
-
 class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Indexed through the composite indexes below (campaign first), not on its own: every
@@ -102,10 +93,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.number or self.sip_uri
-
-    @property
-    def number_as_submitted(self) -> str:
-        return self.number_submitted or self.number
 
     @property
     def zone_list(self) -> tuple[str, ...]:

@@ -85,14 +85,6 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
 
-    @property
-    def can_manage_campaigns(self) -> bool:
-        return self.role in (Role.ADMIN, Role.MANAGER)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
 
 KEY_PREFIX = "dd_"
 

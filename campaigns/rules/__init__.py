@@ -4,5 +4,6 @@
 - `hours`: weekly calling windows in local time, DST included;
 - `outcomes`: what a call's endedReason means and what follows for the customer;
 - `reasons`: why someone is not being dialed, in codes and in words;
-- `policy`: stored rows read into the plain values the engine decides on.
+- `policy`: stored rows read into the plain values the engine decides on;
+- `strategy`: a campaign's settings, their defaults and bounds, weekdays, HH:MM, retry outcomes.
 """

@@ -19,6 +19,7 @@ from campaigns.rules.hours import aware_utc, every_day, first_common_instant, in
 from campaigns.rules.hours import is_open as is_open
 from campaigns.rules.hours import next_opening as next_opening
 from campaigns.rules.reasons import Reason as Reason
+from campaigns.rules.strategy import DEFAULT_RETRY_DELAYS, DEFAULTS, RECIPIENT_WINDOW
 
 SCHEDULED, IN_PROGRESS, PAUSED, ENDED = "scheduled", "in-progress", "paused", "ended"
 # How far ahead `eligibility` looks for a moment when every window is open.
@@ -37,10 +38,10 @@ class Action(StrEnum):
 class RetryDelays:
     """Seconds to wait before calling again after each retryable outcome."""
 
-    busy: int = 600
-    no_answer: int = 1800
-    voicemail: int = 3600
-    failed: int = 900
+    busy: int = DEFAULT_RETRY_DELAYS["busy"]
+    no_answer: int = DEFAULT_RETRY_DELAYS["noAnswer"]
+    voicemail: int = DEFAULT_RETRY_DELAYS["voicemail"]
+    failed: int = DEFAULT_RETRY_DELAYS["failed"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ class CampaignPolicy:
     started_at: datetime | None = None
     capacity_wait: timedelta | None = None  # Vapi drops never-dialed customers this long after start
     respect_recipient_time_zone: bool = True
-    recipient_start: time = time(8, 0)  # callee-local window, already clamped by the org floor
-    recipient_end: time = time(21, 0)
-    max_attempts: int = 3
+    recipient_start: time = RECIPIENT_WINDOW[0]  # callee-local window, already clamped by the org floor
+    recipient_end: time = RECIPIENT_WINDOW[1]
+    max_attempts: int = DEFAULTS["max_attempts"]
     retry_delays: RetryDelays = RetryDelays()
     retry_voicemail: bool = True
     # The organization's settings the campaign cannot change.

@@ -10,11 +10,10 @@ from datetime import time, timedelta
 from typing import TYPE_CHECKING
 
 from campaigns.rules.engine import CampaignPolicy, CustomerFacts, RetryDelays, Window
+from campaigns.rules.strategy import RETRY_OUTCOMES, WEEKDAY_INDEX
 
 if TYPE_CHECKING:
     from campaigns.models import Campaign, Customer
-
-_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
 def campaign_policy(campaign: Campaign) -> CampaignPolicy:
@@ -26,7 +25,7 @@ def campaign_policy(campaign: Campaign) -> CampaignPolicy:
         time_zone=campaign.time_zone,
         calling_hours=tuple(
             Window(
-                weekday=_DAYS[w["day"]],
+                weekday=WEEKDAY_INDEX[w["day"]],
                 start=time.fromisoformat(w["start"]),
                 end=time.fromisoformat(w["end"]),
             )
@@ -61,8 +60,7 @@ def recipient_window(campaign: Campaign) -> tuple[time, time]:
 
 
 def _retry_delays(stored: dict) -> dict:
-    names = {"busy": "busy", "noAnswer": "no_answer", "voicemail": "voicemail", "failed": "failed"}
-    return {names[k]: int(v) for k, v in (stored or {}).items() if k in names}
+    return {RETRY_OUTCOMES[k]: int(v) for k, v in (stored or {}).items() if k in RETRY_OUTCOMES}
 
 
 def customer_facts(customer: Customer, *, do_not_call: bool) -> CustomerFacts:

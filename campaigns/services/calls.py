@@ -147,12 +147,14 @@ def lock_campaigns_of_events(events: list[tuple[ProviderAccount, CallEvent]]) ->
     """Lock, in id order, the campaigns of the calls `events` name (a batch about to be recorded
     in one transaction), so two batches never take the same campaigns in opposite orders."""
     ours = [i for _, event in events if (i := _our_id(event)) is not None]
-    theirs = Q()
+    by_account: dict[object, set[str]] = {}
     for account, event in events:
         if event.provider_call_id:
-            theirs |= Q(provider_account=account, provider_call_id=event.provider_call_id)
-    calls = Call.objects.filter(Q(pk__in=ours) | theirs) if theirs else Call.objects.filter(pk__in=ours)
-    lock_campaigns(set(calls.values_list("campaign_id", flat=True)), "no_key_update")
+            by_account.setdefault(account.pk, set()).add(event.provider_call_id)
+    found = Q(pk__in=ours)
+    for account_id, provider_ids in by_account.items():  # one term per account, not per event
+        found |= Q(provider_account_id=account_id, provider_call_id__in=provider_ids)
+    lock_campaigns(set(Call.objects.filter(found).values_list("campaign_id", flat=True)), "no_key_update")
 
 
 _TEXT_FIELDS = ("call_id", "provider_call_id", "ended_reason", "summary", "transcript", "recording_url")

@@ -29,11 +29,13 @@ from campaigns.models import (
     PhoneNumber,
 )
 from campaigns.rules.reasons import Reason
+from campaigns.rules.strategy import FIELDS as STRATEGY_FIELDS
+from campaigns.rules.strategy import VAPI_DEFAULTS
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.customers import customers_insert, sort_key_for
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import CampaignChanges, CampaignInput, DialPlanInput
-from campaigns.services.strategy import STRATEGY_FIELDS, VAPI_DEFAULTS, validate_strategy
+from campaigns.services.strategy import validate_strategy
 from campaigns.services.tx import retry_on_conflict
 
 TARGET_FIELDS = ("assistant_id", "workflow_id", "squad_id")
@@ -70,13 +72,14 @@ def _is_uuid(value: str) -> bool:
 
 def _schedule_errors(earliest_at: datetime | None, latest_at: datetime | None) -> list[FieldError]:
     if earliest_at and latest_at and latest_at < earliest_at:
-        return [FieldError("schedulePlan.latestAt", "must not be before earliestAt")]
+        # Worded as the API names the other end: its answers pass messages on verbatim.
+        return [FieldError("latest_at", "must not be before earliestAt")]
     return []
 
 
 def _insert_dial_plan(campaign: Campaign, dial_plan: list[DialPlanInput]) -> None:
     numbers = [
-        _phone_number(campaign.organization, entry.phone_number_id, f"dialPlan.{i}.phoneNumberId")
+        _phone_number(campaign.organization, entry.phone_number_id, f"dial_plan.{i}.phone_number_id")
         for i, entry in enumerate(dial_plan)
     ]
     for i, (entry, number) in enumerate(zip(dial_plan, numbers, strict=True)):
@@ -99,7 +102,7 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
         raise ValidationFailed(errors)
     phone_number = None
     if data.phone_number_id is not None:
-        phone_number = _phone_number(organization, data.phone_number_id, "phoneNumberId")
+        phone_number = _phone_number(organization, data.phone_number_id, "phone_number_id")
     campaign = Campaign.objects.create(
         organization=organization,
         name=data.name,
@@ -144,23 +147,19 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
     status = campaign.status
     frozen = {"target", "phone_number_id", "dial_plan", "earliest_at", "latest_at"} & changes.fields
     if frozen and status != CampaignStatus.SCHEDULED:
-        names = {
-            "target": "assistantId/workflowId/squadId",
-            "phone_number_id": "phoneNumberId",
-            "dial_plan": "dialPlan",
-            "earliest_at": "schedulePlan",
-            "latest_at": "schedulePlan",
-        }
+        # Both ends of the schedule are one setting here: each refusal names the schedule.
+        names = {"earliest_at": "schedule", "latest_at": "schedule"}
         raise ValidationFailed(
             [
-                FieldError(names[f], f"can only be updated while the campaign is scheduled (it is {status})")
+                FieldError(
+                    names.get(f, f), f"can only be updated while the campaign is scheduled (it is {status})"
+                )
                 for f in sorted(frozen)
             ]
         )
     if "strategy" in changes.fields and status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
         raise ValidationFailed.one(
-            "dialingStrategy",
-            f"can only be updated while the campaign is scheduled or paused (it is {status})",
+            "strategy", f"can only be updated while the campaign is scheduled or paused (it is {status})"
         )
     if changes.end and status == CampaignStatus.ENDED:
         raise InvalidTransition(action="end", current=status)
@@ -188,7 +187,9 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
         if reorder:
             _reorder(campaign)
     if "phone_number_id" in changes.fields:
-        campaign.phone_number = _phone_number(campaign.organization, changes.phone_number_id, "phoneNumberId")
+        campaign.phone_number = _phone_number(
+            campaign.organization, changes.phone_number_id, "phone_number_id"
+        )
         if campaign.uses_dial_plan:  # the dial plan's customers now all use the one caller ID
             Customer.objects.filter(campaign=campaign).update(dial_plan_entry=None)
             campaign.dial_plan.all().delete()

@@ -48,18 +48,22 @@ def sort_key_for(order: str, position: int) -> int:
 
 @dataclass
 class ImportResult:
+    """What a bulk add did: customers added (skipped ones included), rows skipped as duplicates,
+    and added customers skipped at once (on the do-not-call list, impossible numbers)."""
+
     added: int = 0
     duplicates: int = 0
     do_not_call: int = 0
     invalid_numbers: int = 0
     errors: list[FieldError] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name (what the audit records)."""
         return {
             "added": self.added,
             "duplicates": self.duplicates,
-            "doNotCall": self.do_not_call,
-            "invalidNumbers": self.invalid_numbers,
+            "do_not_call": self.do_not_call,
+            "invalid_numbers": self.invalid_numbers,
         }
 
 

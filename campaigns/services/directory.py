@@ -85,7 +85,7 @@ def phone_number_create(
         raise ValidationFailed.one("number", str(exc)) from None
     if provider_account.organization_id != organization.pk or provider_account.deleted_at:
         raise ValidationFailed.one(
-            "providerAccountId", "does not name a provider account of this organization"
+            "provider_account", "does not name a provider account of this organization"
         )
     if PhoneNumber.objects.filter(organization=organization, number=number, deleted_at__isnull=True).exists():
         raise ValidationFailed.one("number", "is already a caller ID of this organization")
@@ -146,12 +146,12 @@ def provider_account_create(
     if not name.strip():
         errors.append(FieldError("name", "must not be empty"))
     if kind == "vapi" and not base_url:
-        errors.append(FieldError("baseUrl", "is required for a Vapi-compatible provider"))
+        errors.append(FieldError("base_url", "is required for a Vapi-compatible provider"))
     elif kind != "simulated" and base_url:
         try:
             egress.check_provider_url(base_url)
         except egress.ProviderUrlRefused as exc:
-            errors.append(FieldError("baseUrl", exc.reason))
+            errors.append(FieldError("base_url", exc.reason))
     if errors:
         raise ValidationFailed(errors)
     # The check above resolves a host name: done before the transaction, never holding its lock.

@@ -19,12 +19,42 @@ class InvalidTransition(DomainError):
         super().__init__(message)
 
 
+# How a refused value is worded, on every input path (the API's fields, customers from JSON or
+# CSV): class-validator's words, which Vapi's API answers with. `{...}` are filled in by the caller.
+WORDING: dict[str, str] = {
+    "required": "should not be empty",
+    "string": "must be a string",
+    "integer": "must be an integer number",
+    "boolean": "must be a boolean value",
+    "object": "must be an object",
+    "array": "must be an array",
+    "max_length": "must be shorter than or equal to {max_length} characters",
+    "min_length": "must be longer than or equal to {min_length} characters",
+    "max_value": "must not be greater than {max_value}",
+    "min_value": "must not be less than {min_value}",
+    "max_items": "must contain no more than {max_length} elements",
+    "min_items": "must contain at least {min_length} elements",
+    "choice": "must be one of the following values: {choices}",
+    "datetime": "must be a valid ISO 8601 date string",
+    "offset": "must include a UTC offset (Z or ±hh:mm), e.g. 2026-12-01T14:00:00Z",
+    "unknown": "should not exist",  # written "property <field> should not exist"
+    "body": "request body must be a JSON object",
+}
+
+
 @dataclass(frozen=True)
 class FieldError:
-    field: str  # dotted path in the API's camelCase, e.g. "customers.3.number"
+    """One problem with one input. `field` is a dotted path in the words of whoever was given
+    the input: a service names its own parameters and input attributes in snake_case
+    ("strategy.max_attempts", "phone_number_id", "customers.3.number"; the API translates them,
+    campaigns/api/names.py), an importer names lines ("line 7.number")."""
+
+    field: str
     message: str
 
     def __str__(self) -> str:
+        if self.message == WORDING["unknown"]:
+            return f"property {self.field} {self.message}"
         return f"{self.field} {self.message}" if self.field else self.message
 
 

@@ -20,7 +20,8 @@ class CustomerInput:
     external_id: str = ""
     number_e164_check_enabled: bool = True
     assistant_overrides: dict | None = None
-    # Where the row came from, for error messages ("customers.3" or "line 7").
+    # Where the row came from, in the words of whoever read it, for error messages
+    # ("customers.3", "line 7"): a duplicate is reported as "<source>.number duplicates <source>".
     source: str = ""
 
 
@@ -41,7 +42,7 @@ class CampaignInput:
     dial_plan: list[DialPlanInput] | None = None
     earliest_at: datetime | None = None
     latest_at: datetime | None = None
-    # Model field names of the dialing strategy (see STRATEGY_FIELDS); None = Vapi's behaviour.
+    # The dialing strategy by model field name (rules.strategy.FIELDS); None = Vapi's behaviour.
     strategy: dict[str, Any] | None = None
 
 

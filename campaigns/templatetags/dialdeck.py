@@ -13,11 +13,12 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from campaigns.dashboard_queries import OUTCOME_LABELS
 from campaigns.models import Campaign, CampaignEndedReason, CampaignStatus, CustomerState
 from campaigns.rules.outcomes import OutcomeClass, classify
 from campaigns.rules.policy import recipient_window
 from campaigns.rules.reasons import ALL_LINES_BUSY, LABELS, Reason
+from campaigns.rules.strategy import WEEKDAY_SHORT_NAMES
+from campaigns.selectors import OUTCOME_LABELS
 
 register = template.Library()
 
@@ -202,15 +203,7 @@ def minutes(seconds: int | str | None) -> str:
 
 @register.filter
 def day_name(day: str) -> str:
-    return {
-        "mon": "Mon",
-        "tue": "Tue",
-        "wed": "Wed",
-        "thu": "Thu",
-        "fri": "Fri",
-        "sat": "Sat",
-        "sun": "Sun",
-    }.get(day, day)
+    return WEEKDAY_SHORT_NAMES.get(day, day)
 
 
 @register.filter

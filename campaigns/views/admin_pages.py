@@ -13,14 +13,14 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.forms.directory import ApiKeyForm, MemberAddForm, MemberRoleForm, ProviderAccountForm
 from campaigns.forms.errors import attach, simple
-from campaigns.models import ApiKey, Membership, ProviderAccount, ProviderKind, Role
+from campaigns.models import ProviderAccount, ProviderKind, Role
 from campaigns.permissions import Action
 from campaigns.views.base import HtmxHttpRequest, dashboard_view
 
@@ -29,17 +29,13 @@ from campaigns.views.base import HtmxHttpRequest, dashboard_view
 
 def webhook_url(account: ProviderAccount) -> str:
     """The address to paste into the provider's dashboard (dialer.urls' provider-webhook)."""
-    try:
-        path = reverse("provider-webhook", kwargs={"token": account.webhook_token})
-    except NoReverseMatch:
-        path = f"/webhooks/vapi/{account.webhook_token}"
+    path = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
     return f"{settings.SITE_URL}{path}"
 
 
 def _providers_page(request: HtmxHttpRequest, form=None, created=None, *, status: int = 200) -> HttpResponse:
-    accounts = ProviderAccount.objects.filter(organization=request.organization, deleted_at__isnull=True)
     context = {
-        "accounts": accounts.order_by("name"),
+        "accounts": selectors.provider_accounts_for(request.organization),
         "form": form or ProviderAccountForm(),
         "created": created,
         "created_webhook_url": webhook_url(created) if created else "",
@@ -82,9 +78,8 @@ def provider_add(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _keys_page(request: HtmxHttpRequest, form=None, created=None, raw: str = "", *, status: int = 200):
-    keys = ApiKey.objects.filter(organization=request.organization).select_related("created_by")
     context = {
-        "keys": keys.order_by("-created_at"),
+        "keys": selectors.api_keys_for(request.organization),
         "form": form or ApiKeyForm(),
         "created": created,
         "raw": raw,
@@ -118,7 +113,7 @@ def api_key_add(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @dashboard_view(Action.API_KEYS_WRITE)
 def api_key_revoke(request: HtmxHttpRequest, pk: object) -> HttpResponse:
-    key = ApiKey.objects.filter(organization=request.organization, pk=pk).first()
+    key = selectors.api_key_for(request.organization, pk)
     if key is None:
         raise Http404("No such key")
     try:
@@ -134,9 +129,8 @@ def api_key_revoke(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 
 def _members_page(request: HtmxHttpRequest, form=None, *, status: int = 200) -> HttpResponse:
-    members = Membership.objects.filter(organization=request.organization).select_related("user")
     context = {
-        "members": members.order_by("user__username"),
+        "members": selectors.members_for(request.organization),
         "form": form or MemberAddForm(),
         "roles": Role.choices,
     }
@@ -184,9 +178,7 @@ def member_add(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @dashboard_view(Action.MEMBERS_WRITE)
 def member_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    membership = (
-        Membership.objects.filter(organization=request.organization, pk=pk).select_related("user").first()
-    )
+    membership = selectors.member_for(request.organization, pk)
     if membership is None:
         raise Http404("No such member")
     form = MemberRoleForm(request.POST)

@@ -21,12 +21,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.forms.builder import CampaignForm, split_days
 from campaigns.forms.customers import CustomerSheet, count_skips, read_sheet, text_from
 from campaigns.forms.dial_plan import DialPlanFormSet
 from campaigns.forms.errors import attach
-from campaigns.models import Campaign, CampaignStatus, PhoneNumber
+from campaigns.models import Campaign, CampaignStatus
 from campaigns.permissions import Action
 from campaigns.views.base import HtmxHttpRequest, dashboard_view
 from campaigns.views.campaign_detail import campaign_or_404
@@ -90,7 +90,7 @@ def _render(
         "dial_plan": list(campaign.dial_plan.select_related("phone_number"))
         if campaign and campaign.uses_dial_plan
         else [],
-        "has_caller_ids": PhoneNumber.objects.filter(organization=org, deleted_at__isnull=True).exists(),
+        "has_caller_ids": selectors.phone_numbers_for(org).exists(),
         "bad_rows": any(not s.clean for s in sheets),
         "bad_row_count": sum(len(s.bad) for s in sheets),
         "refused": status == 422,
@@ -245,13 +245,13 @@ def _update(
 
 
 def _attach_plan_errors(plan: Any, errors: list[services.FieldError]) -> list[services.FieldError]:
-    """Errors naming dialPlan.i go next to the i-th dial plan line in use; the rest are returned."""
+    """Errors naming dial_plan.i go next to the i-th dial plan line in use; the rest are returned."""
     used = [f for f in plan.forms if f.cleaned_data.get("phone_number") is not None]
     leftovers = []
     for error in errors:
         parts = error.field.split(".")
-        if parts[0] == "dialPlan" and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(used):
-            name = "phone_number" if parts[2] == "phoneNumberId" else "customers_text"
+        if parts[0] == "dial_plan" and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(used):
+            name = "phone_number" if parts[2] == "phone_number_id" else "customers_text"
             used[int(parts[1])].add_error(name, error.message)
         else:
             leftovers.append(error)

@@ -7,7 +7,7 @@ fragment to htmx and the whole page otherwise:
 - counters + progress (`_campaign_counters`): polled every 2 s while the
   campaign is watched; stored columns only, no COUNT;
 - why-not-dialing (`_campaign_waiting`) and charts (`_campaign_charts`): polled
-  slowly, bounded and cached (dashboard_queries);
+  slowly, bounded and cached (selectors.dashboard);
 - customers and calls: keyset pages.
 """
 
@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from campaigns import dashboard_queries, services
+from campaigns import selectors, services
 from campaigns.export import customers_csv_response
 from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState
 from campaigns.permissions import Action
@@ -37,7 +37,7 @@ REASONS = [r.value for r in Reason]
 
 
 def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
-    campaign = dashboard_queries.campaign_for(request.organization, pk)
+    campaign = selectors.campaign_for(request.organization, pk, with_related=True)
     if campaign is None:
         raise Http404("No such campaign in this organization")
     return campaign
@@ -45,7 +45,7 @@ def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
 
 def _int(value: str | None) -> int | None:
     """A position key as the pager writes it (ASCII digits, 64-bit), else None: a key cut short,
-    edited or forged shows the first page (dashboard_queries.customers_page checks the range)."""
+    edited or forged shows the first page (selectors.customers_page checks the range)."""
     if value and len(value) <= 19 and value.isascii() and value.isdigit():
         return int(value)
     return None
@@ -62,7 +62,7 @@ def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
 
 def _customers(request: HtmxHttpRequest, campaign: Campaign) -> dict[str, Any]:
     filters = _customer_filters(request)
-    page = dashboard_queries.customers_page(
+    page = selectors.customers_page(
         campaign, **filters, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
     )
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
@@ -73,7 +73,7 @@ def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) 
     """A page of the calls log; `live` (the campaign's own page) keeps its newest page refreshing."""
     status = request.GET.get("call_status", "")
     status = status if status in CallStatus.values else ""
-    page = dashboard_queries.calls_page(
+    page = selectors.calls_page(
         campaign,
         status=status,
         older_than=request.GET.get("older", ""),
@@ -90,8 +90,8 @@ def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) 
 def _live(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> dict[str, Any]:
     return {
         "campaign": campaign,
-        "version": dashboard_queries.version(campaign),
-        "poll": dashboard_queries.is_watched(campaign),
+        "version": selectors.live_version(campaign),
+        "poll": selectors.is_watched(campaign),
         **extra,
     }
 
@@ -99,14 +99,14 @@ def _live(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> dict[st
 def _waiting(campaign: Campaign) -> dict[str, Any]:
     # Before Start every customer just waits for it, and after the end nobody waits.
     running = campaign.status in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
-    groups = dashboard_queries.customers_waiting_by_reason(campaign) if running else []
+    groups = selectors.customers_waiting_by_reason(campaign) if running else []
     return {"waiting": groups}
 
 
 def _charts(campaign: Campaign) -> dict[str, Any]:
     return {
-        "outcomes": dashboard_queries.outcome_breakdown(campaign),
-        "per_minute": dashboard_queries.calls_per_minute(campaign),
+        "outcomes": selectors.outcome_breakdown(campaign),
+        "per_minute": selectors.calls_per_minute(campaign),
     }
 
 
@@ -145,7 +145,7 @@ def campaign_detail(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     """Counters and progress; tells the page (HX-Trigger) when the status it shows has changed."""
     campaign = campaign_or_404(request, pk)
-    if wants_fragment(request) and request.GET.get("v") == dashboard_queries.version(campaign):
+    if wants_fragment(request) and request.GET.get("v") == selectors.live_version(campaign):
         return HttpResponse(status=204)  # nothing changed: no swap, and nothing for screen readers to repeat
     response = _fragment(
         request, campaign, "campaigns/partials/_campaign_counters.html", _live(request, campaign)
@@ -248,7 +248,7 @@ def campaign_calls(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 def campaign_call(request: HtmxHttpRequest, pk: object, call_pk: object) -> HttpResponse:
     """One call and what we asked its provider and what it answered (CallLog)."""
     campaign = campaign_or_404(request, pk)
-    call = dashboard_queries.call_for(campaign, call_pk)
+    call = selectors.call_for(campaign, call_pk)
     if call is None:
         raise Http404("No such call in this campaign")
     context = {**_live(request, campaign), "call": call, "log": list(call.log.all())}

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import dashboard_queries
+from campaigns import selectors
 from campaigns.models import CampaignStatus
 from campaigns.permissions import Action
 from campaigns.views.base import (
@@ -29,9 +29,10 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in CampaignStatus.values else ""
     search = request.GET.get("q", "").strip()[:100]
-    campaigns = dashboard_queries.campaign_rows(request.organization, status=status, search=search)
+    filters = selectors.CampaignFilters(status=status, name_contains=search)
+    campaigns = selectors.campaigns_for(request.organization, filters, with_related=True)
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = dashboard_queries.version(*page)
+    shown = selectors.live_version(*page)
     if wants_fragment(request) and request.GET.get("v") == shown:
         return HttpResponse(status=204)  # a refresh that would change nothing swaps nothing
     now = timezone.now()
@@ -45,7 +46,7 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
         "search": search,
         "statuses": CampaignStatus.choices,
         "query": query.urlencode(),
-        "poll": any(dashboard_queries.is_watched(c, now) for c in page),
+        "poll": any(selectors.is_watched(c, now) for c in page),
     }
     return page_or_fragment(request, "campaigns/list.html", "campaigns/partials/_campaign_rows.html", context)
 

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import dashboard_queries, selectors, services
+from campaigns import selectors, services
 from campaigns.forms.directory import CallerIdForm, DoNotCallAddForm, DoNotCallImportForm
 from campaigns.forms.errors import attach, simple
 from campaigns.importers import parse_numbers_csv
@@ -26,7 +26,7 @@ from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragme
 
 def _dnc_context(request: HtmxHttpRequest, **forms: Any) -> dict[str, Any]:
     search = request.GET.get("q", "").strip()[:40]
-    page = dashboard_queries.do_not_call_page(
+    page = selectors.do_not_call_page(
         request.organization,
         search=search,
         older_than=request.GET.get("older", ""),

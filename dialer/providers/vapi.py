@@ -25,6 +25,7 @@ import orjson
 import urllib3
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
 from campaigns import egress
 from campaigns.models import Call, CallStatus
@@ -164,7 +165,8 @@ class VapiProvider(HttpProvider):
     def _body(self, call: Call) -> dict[str, Any]:
         """CreateCallDTO (spec §10): customer overrides deep-merged under our server and metadata."""
         campaign, customer, account, phone = call.campaign, call.customer, self.account, call.phone_number
-        server = {"url": f"{settings.SITE_URL}/webhooks/vapi/{account.webhook_token}", "timeoutSeconds": 20}
+        webhook = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
+        server = {"url": f"{settings.SITE_URL}{webhook}", "timeoutSeconds": 20}
         server["headers"] = {"X-Vapi-Secret": account.webhook_secret}
         metadata = {"campaignId": str(campaign.pk), "customerId": str(customer.pk), "callId": str(call.pk)}
         metadata |= {"customerIndex": customer.position, "attempt": call.attempt}

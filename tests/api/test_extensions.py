@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from campaigns import services
+from campaigns.api.names import STRATEGY_KEYS
 from campaigns.models import Campaign, Customer
-from campaigns.services.strategy import STRATEGY_FIELDS
 from tests.api.conftest import messages
 
 STRATEGY = {
@@ -44,7 +44,7 @@ def test_a_campaign_without_dialing_strategy_dials_like_vapi(create) -> None:
 
 
 def test_every_dialing_strategy_key_is_stored_and_echoed(create) -> None:
-    assert set(STRATEGY) == set(STRATEGY_FIELDS.values())
+    assert set(STRATEGY) == set(STRATEGY_KEYS.values())
 
     body = create(dialingStrategy=STRATEGY)
 

@@ -354,7 +354,7 @@ def test_defect_8_a_campaign_cannot_turn_off_the_callee_local_floor_unless_an_ad
         customers=[customer("+12125550123")],
         strategy={"respect_recipient_time_zone": False},
     )
-    with pytest.raises(services.ValidationFailed, match="dialingStrategy.respectRecipientTimeZone"):
+    with pytest.raises(services.ValidationFailed, match="strategy.respect_recipient_time_zone"):
         services.campaign_create(organization=other_org, by=outsider, data=data)
 
     # A campaign stored that way earlier (or in an organization that no longer allows it) is

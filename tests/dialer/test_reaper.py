@@ -12,7 +12,7 @@ from campaigns.models import Call, Campaign, Customer
 from dialer import claims
 from dialer.dispatch import dispatch_campaign
 from dialer.models import SimulatedEvent
-from dialer.placement import REAPED_REASON, place_one, reap_stale_calls
+from dialer.placement import REAPED_REASON, place_many, reap_stale_calls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,7 @@ def placed(make_campaign, owner) -> Call:
     call_ids: list[str] = []
     dispatch_campaign(campaign, enqueue=call_ids.extend)
     for call_id in call_ids:
-        assert place_one(call_id) is None
+        assert place_many([call_id])[0][1] is None
     return Call.objects.get(pk=call_ids[0])
 
 
@@ -71,7 +71,7 @@ def test_a_call_whose_worker_died_before_sending_it_is_placed_again_not_closed(m
     [taken] = claims.take([call_ids[0]])  # a worker takes it, then is killed
     Call.objects.filter(pk=taken.pk).update(placing_at=timezone.now() - timedelta(minutes=5))
     assert reap_stale_calls() == 0
-    assert place_one(call_ids[0]) is None  # the next try (the tick's re-send) places it
+    assert place_many([call_ids[0]])[0][1] is None  # the next try (the tick's re-send) places it
     call = Call.objects.get(pk=call_ids[0])
     assert call.provider_call_id.startswith("sim-") and call.attempt == 1
     assert call.log.filter(kind="request").count() == 1
@@ -83,7 +83,7 @@ def test_a_stalled_worker_cannot_send_a_call_handed_to_another(make_campaign, ow
     dispatch_campaign(campaign, enqueue=call_ids.extend)
     [stalled] = claims.take([call_ids[0]])
     services.call_release_stalled(taken_before=timezone.now() + timedelta(seconds=1))  # looked dead
-    assert place_one(call_ids[0]) is None  # a second worker places it
+    assert place_many([call_ids[0]])[0][1] is None  # a second worker places it
     # The first one wakes up: its gate finds the call no longer its own, so it may not send.
     assert claims.confirm_at_gate([(stalled, "POST /call", "{}")]) == []
     assert Call.objects.get(pk=call_ids[0]).log.filter(kind="request").count() == 1
@@ -102,6 +102,6 @@ def test_a_call_that_never_left_us_is_never_closed_as_an_attempt(make_campaign, 
     dispatch_campaign(campaign, enqueue=call_ids.extend)  # its task is lost: no worker ever takes it
     age(Call.objects.get(pk=call_ids[0]), 30 + 600 + 121)
     assert reap_stale_calls() == 0
-    assert place_one(call_ids[0]) is None  # the tick's re-send places it
+    assert place_many([call_ids[0]])[0][1] is None  # the tick's re-send places it
     call = Call.objects.get(pk=call_ids[0])
     assert call.provider_call_id.startswith("sim-") and call.attempt == 1

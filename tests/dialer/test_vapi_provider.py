@@ -67,7 +67,7 @@ def place_until_done(call: Call, *, limit: int = 10) -> list[float]:
     """Run placement like the worker would, without waiting out the backoff. Returns the delays asked for."""
     delays = []
     for _ in range(limit):
-        delay = placement.place_one(str(call.pk))
+        delay = placement.place_many([str(call.pk)])[0][1]
         if delay is None:
             return delays
         delays.append(delay)
@@ -82,7 +82,7 @@ def test_it_sends_the_create_call_request_of_the_fixture(caller, vapi) -> None:
     campaign = vapi_campaign(caller, [JOHN])
     [call] = queue_calls(campaign)
 
-    assert placement.place_one(str(call.pk)) is None
+    assert placement.place_many([str(call.pk)])[0][1] is None
 
     [request] = vapi.posts_to_create_calls()
     account = caller.provider_account
@@ -117,7 +117,7 @@ def test_squads_get_squad_overrides_workflows_only_variable_values_and_machine_d
     workflow = vapi_campaign(caller, [JOHN], name="Flow", workflow_id="wf-3")
     for campaign in (squad, workflow):
         [call] = queue_calls(campaign)
-        assert placement.place_one(str(call.pk)) is None
+        assert placement.place_many([str(call.pk)])[0][1] is None
 
     to_squad, to_workflow = (r.body for r in vapi.posts_to_create_calls())
     assert to_squad["squadId"] == "squad-7" and "assistantOverrides" not in to_squad
@@ -184,7 +184,7 @@ def test_a_provider_that_never_answers_is_not_asked_twice_and_the_reaper_settles
     vapi.hang_next(1, seconds=0.5)
 
     assert place_until_done(call) == []  # no retry asked for
-    assert placement.place_one(str(call.pk)) is None  # a redelivered task does not post again either
+    assert placement.place_many([str(call.pk)])[0][1] is None  # a redelivered task does not post again either
     call.refresh_from_db()
     assert (call.status, call.provider_call_id) == ("queued", "")
     assert len(vapi.posts_to_create_calls()) == 1
@@ -264,7 +264,7 @@ def test_a_wrong_api_key_is_refused_without_retry_and_no_secret_reaches_the_log(
 
 def test_the_reaper_asks_the_provider_about_a_call_whose_webhooks_were_lost(caller, vapi) -> None:
     [call] = queue_calls(vapi_campaign(caller, [JOHN]))
-    placement.place_one(str(call.pk))
+    placement.place_many([str(call.pk)])
     vapi.settle()
     age(call, timedelta(hours=1))
 
@@ -281,7 +281,7 @@ def test_the_reaper_asks_the_provider_about_a_call_whose_webhooks_were_lost(call
 
 def test_a_call_the_provider_has_never_heard_of_ends_as_not_found(caller, vapi) -> None:
     [call] = queue_calls(vapi_campaign(caller, [JOHN]))
-    placement.place_one(str(call.pk))
+    placement.place_many([str(call.pk)])
     vapi.settle()
     vapi.calls.clear()
     age(call, timedelta(hours=1))
@@ -484,7 +484,7 @@ def cut_call(vapi: FakeVapi, call: Call, settings) -> None:
     """Place `call` as a worker killed mid-request would: Vapi creates it, we never hear its answer."""
     settings.PROVIDER_HTTP_TIMEOUT = 0.3
     vapi.lose_answer_next(1, seconds=0.6)
-    assert placement.place_one(str(call.pk)) is None
+    assert placement.place_many([str(call.pk)])[0][1] is None
     call.refresh_from_db()
     assert (call.status, call.provider_call_id) == ("queued", "")
 
@@ -508,7 +508,7 @@ def test_a_call_cut_by_a_worker_kill_is_found_by_our_call_id_and_recorded(caller
     lost, *others = queue_calls(vapi_campaign(caller, people(3)))
     cut_call(vapi, lost, settings)
     for other in others:
-        assert placement.place_one(str(other.pk)) is None
+        assert placement.place_many([str(other.pk)])[0][1] is None
     vapi.settle()  # every call played to its end; no webhook was posted (drop_webhooks)
 
     events = find(lost)
@@ -537,7 +537,7 @@ def test_a_call_cut_by_a_worker_kill_is_found_by_our_call_id_and_recorded(caller
 def test_find_call_ignores_other_calls_and_calls_outside_the_window(caller, vapi, settings) -> None:
     lost, placed, never_sent = queue_calls(vapi_campaign(caller, people(3)))
     cut_call(vapi, lost, settings)
-    assert placement.place_one(str(placed.pk)) is None
+    assert placement.place_many([str(placed.pk)])[0][1] is None
 
     assert find(never_sent) == []  # two calls listed, neither carries its id
     long_ago = timezone.now() - timedelta(hours=2)
@@ -562,7 +562,7 @@ def test_a_busy_window_is_searched_part_by_part_whatever_the_order(
         if call is lost:
             cut_call(vapi, call, settings)
         else:
-            assert placement.place_one(str(call.pk)) is None
+            assert placement.place_many([str(call.pk)])[0][1] is None
 
     assert {e.provider_call_id for e in find(lost)} == {vapi_id_of(vapi, lost)}
     asked = [r for r in vapi.requests if r.method == "GET"]

@@ -55,7 +55,7 @@ def placed(account):
     people = [services.CustomerInput(number=f"+1415555{i:04d}", name=f"Person {i}") for i in range(3)]
     calls = queue_calls(vapi_campaign(vapi_caller_id(account), people, strategy={"max_attempts": 1}))
     for call in calls:
-        assert placement.place_one(str(call.pk)) is None
+        assert placement.place_many([str(call.pk)])[0][1] is None
     return list(Call.objects.filter(pk__in=[c.pk for c in calls]).order_by("customer__position"))
 
 

@@ -133,7 +133,7 @@ def test_every_dashboard_page_works_under_the_policy(
     page.get_by_label("Simulated (no real calls)").check()
     expect(page.get_by_label("Base URL")).to_be_hidden()
     page.get_by_role("button", name="Add account").click()
-    expect(page.get_by_test_id("webhook-url")).to_contain_text("/webhooks/vapi/")
+    expect(page.get_by_test_id("webhook-url")).to_contain_text("/webhooks/simulated/")
 
     page.get_by_role("link", name="API keys").click()
     page.get_by_label("Name").fill("CRM sync")

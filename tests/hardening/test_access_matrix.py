@@ -153,6 +153,9 @@ class Ours:
             return {}
         if on == "call":
             return {"pk": self.call.campaign_id, "call_pk": self.call.pk}
+        if "@" in on:  # "<token>@<kind>": a webhook address /webhooks/<kind>/<token>
+            token, kind = on.split("@")
+            return {"kind": kind, **self.kwargs(token)}
         if on == "unknown-token":
             return {"token": secrets.token_urlsafe(24)}
         if on == "simulated-token":
@@ -425,17 +428,32 @@ API = [
     Row("api-schema", "get",               (200,     200,    200, 200,      200,   200,    200,  200)),
     Row("api-docs", "get",                 (200,     200,    200, 200,      200,   200,    200,  200)),
     # The webhook's token is its only credential: a key or a session changes nothing.
-    Row("provider-webhook", "post",        (404,     404,    404, 404,      404,   404,    404,  404),
+    # /webhooks/vapi/<token>, the address every account was given first, whatever its kind.
+    Row("provider-webhook-legacy", "post", (404,     404,    404, 404,      404,   404,    404,  404),
         on="unknown-token", data=WEBHOOK),
-    Row("provider-webhook", "get",         (405,     405,    405, 405,      405,   405,    405,  405),
+    Row("provider-webhook-legacy", "get",  (405,     405,    405, 405,      405,   405,    405,  405),
         on="unknown-token"),
     # A simulated account's token: that provider sends no webhooks.
-    Row("provider-webhook", "post",        (404,     404,    404, 404,      404,   404,    404,  404),
+    Row("provider-webhook-legacy", "post", (404,     404,    404, 404,      404,   404,    404,  404),
         on="simulated-token", data=WEBHOOK),
     # A Vapi account's token, without the account's secret.
-    Row("provider-webhook", "post",        (401,     401,    401, 401,      401,   401,    401,  401),
+    Row("provider-webhook-legacy", "post", (401,     401,    401, 401,      401,   401,    401,  401),
         on="vapi-token", data=WEBHOOK),
+    # /webhooks/<kind>/<token>: each account's own address.
+    Row("provider-webhook", "post",        (404,     404,    404, 404,      404,   404,    404,  404),
+        on="unknown-token@vapi", data=WEBHOOK),
+    Row("provider-webhook", "get",         (405,     405,    405, 405,      405,   405,    405,  405),
+        on="simulated-token@simulated"),
+    Row("provider-webhook", "post",        (404,     404,    404, 404,      404,   404,    404,  404),
+        on="simulated-token@simulated", data=WEBHOOK),
+    Row("provider-webhook", "post",        (401,     401,    401, 401,      401,   401,    401,  401),
+        on="vapi-token@vapi", data=WEBHOOK),
+    # A token under a kind that is not its account's: no such address, as for an unknown token.
+    Row("provider-webhook", "post",        (404,     404,    404, 404,      404,   404,    404,  404),
+        on="vapi-token@simulated", data=WEBHOOK),
 ]
+WEBHOOKS = ("provider-webhook", "provider-webhook-legacy")
+UNKNOWN_ADDRESSES = ("unknown-token", "unknown-token@vapi", "vapi-token@simulated")
 # fmt: on
 
 
@@ -476,9 +494,9 @@ def test_the_api_answers_each_actor_as_the_matrix_says(row, actor, api_as, ours)
     assert_status(response, expected)
     if expected in REFUSED:
         assert AuditEvent.objects.count() == audited, f"refused, yet audited: {url}"
-    if row.on == "unknown-token" and expected == 404:
+    if row.on in UNKNOWN_ADDRESSES and expected == 404:
         assert response.json() == {"error": "unknown webhook address"}
-    elif row.name == "provider-webhook":
+    elif row.name in WEBHOOKS:
         if expected != 405:
             assert set(response.json()) == {"error"}  # a short reason, nothing about the account
     elif expected == 403 and actor in PERSONA:
@@ -489,7 +507,7 @@ def test_the_api_answers_each_actor_as_the_matrix_says(row, actor, api_as, ours)
         assert messages(response)  # Vapi's error envelope, statusCode matching the status
 
 
-API_WRITES = [row for row in API if row.method != "get" and row.name != "provider-webhook"]
+API_WRITES = [row for row in API if row.method != "get" and row.name not in WEBHOOKS]
 
 
 @pytest.mark.parametrize("row", API_WRITES, ids=lambda row: row.id)
@@ -624,6 +642,7 @@ OUTSIDE_THE_TABLE = {
     "api-schema": "the public OpenAPI document",
     "api-docs": "the public Swagger UI",
     "provider-webhook": "its token is the only credential",
+    "provider-webhook-legacy": "its token is the only credential",
 }
 # In the table before the view that performs it exists; the test below says when it arrives.
 AWAITING_A_VIEW: set[Action] = set()

@@ -214,7 +214,7 @@ def test_the_service_refuses_such_a_base_url_and_saves_nothing(org, base_url, re
             organization=org, by=None, name="Evil", kind="vapi", base_url=base_url
         )
     [error] = refused.value.errors
-    assert error.field == "baseUrl" and error.message.startswith(reason)
+    assert error.field == "base_url" and error.message.startswith(reason)
     assert not ProviderAccount.objects.exists()
 
 

@@ -1,4 +1,4 @@
-"""A provider's webhook token (its credential, in the path /webhooks/vapi/<token>) never reaches a log.
+"""A provider's webhook token (its credential, in the path /webhooks/<kind>/<token>) never reaches a log.
 
 Django's request log ("Not Found: …", "Unauthorized: …") is read from the very
 handler config/settings.py's LOGGING installs; gunicorn's access log from a real
@@ -33,6 +33,7 @@ TOKEN = "Zk3xQvB7_pL2-mN9wR4tY6uI8oP1aS5d"  # the shape of ProviderAccount.webho
     ("text", "expected"),
     [
         ("Not Found: /webhooks/vapi/" + TOKEN, "Not Found: /webhooks/vapi/[redacted]"),
+        ("Not Found: /webhooks/simulated/" + TOKEN, "Not Found: /webhooks/simulated/[redacted]"),
         (
             f'"POST /webhooks/vapi/{TOKEN}?x=1 HTTP/1.1" 404',
             '"POST /webhooks/vapi/[redacted]?x=1 HTTP/1.1" 404',
@@ -78,6 +79,22 @@ def test_djangos_request_log_shows_a_webhook_path_without_its_token(client, prov
     assert "WARNING django.request Unauthorized: /webhooks/vapi/[redacted]" in printed
     assert "WARNING django.request Not Found: /webhooks/vapi/[redacted]" in printed
     assert token not in printed and TOKEN not in printed
+
+
+def test_djangos_request_log_shows_an_accounts_own_webhook_path_without_its_token(
+    client, provider, console
+) -> None:
+    token = provider.webhook_token  # a simulated account's: that provider sends no webhooks
+    body = b'{"message": {"type": "status-update"}}'
+
+    refused = client.post(f"/webhooks/simulated/{token}", body, content_type="application/json")
+    wrong_kind = client.post(f"/webhooks/other/{token}", body, content_type="application/json")
+
+    assert (refused.status_code, wrong_kind.status_code) == (404, 404)
+    printed = console.getvalue()
+    assert "WARNING django.request Not Found: /webhooks/simulated/[redacted]" in printed
+    assert "WARNING django.request Not Found: /webhooks/other/[redacted]" in printed
+    assert token not in printed
 
 
 def test_a_traceback_that_names_a_webhook_path_is_redacted_too(console) -> None:
@@ -139,6 +156,7 @@ def test_gunicorns_access_log_shows_a_webhook_path_without_its_token(provider, t
         body = b'{"message": {"type": "status-update"}}'
         assert _send(urllib.request.Request(webhook, body, headers, method="POST")) == 401
         assert _send(urllib.request.Request(f"{base}/webhooks/vapi/{TOKEN}", body, headers)) == 404
+        assert _send(urllib.request.Request(f"{base}/webhooks/simulated/{token}", body, headers)) == 404
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -146,6 +164,7 @@ def test_gunicorns_access_log_shows_a_webhook_path_without_its_token(provider, t
     printed = log.read_text()
     assert '"POST /webhooks/vapi/[redacted] HTTP/1.1" 401' in printed, printed
     assert '"POST /webhooks/vapi/[redacted] HTTP/1.1" 404' in printed, printed
+    assert '"POST /webhooks/simulated/[redacted] HTTP/1.1" 404' in printed, printed
     assert f'"{base}/webhooks/vapi/[redacted]"' in printed  # the Referer field
     assert "Unauthorized: /webhooks/vapi/[redacted]" in printed  # Django's own log, in the worker
     assert token not in printed and TOKEN not in printed

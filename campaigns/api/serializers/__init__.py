@@ -1,7 +1,8 @@
 """The API's wire format: Vapi's Campaign API exactly, and Dialdeck's extensions beside it.
 
-Input serializers return the services' input dataclasses; output serializers
-render model rows with unset optional keys left out (Vapi never sends null).
+Request serializers check and document each body and query string with the same fields
+(serializers.fields) and return the services' input dataclasses; output serializers render
+model rows with unset optional keys left out (Vapi never sends null).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from campaigns.api.serializers.customer import (
     CustomerSerializer,
     CustomersUploadSerializer,
     ImportResultSerializer,
-    read_customers,
+    customer_rows,
 )
 from campaigns.api.serializers.directory import (
     DoNotCallAddedSerializer,
@@ -26,30 +27,44 @@ from campaigns.api.serializers.directory import (
     PhoneNumberSerializer,
 )
 from campaigns.api.serializers.document import CampaignPageSerializer, CampaignSerializer
+from campaigns.api.serializers.query import (
+    CallListQuery,
+    CampaignListQuery,
+    CustomerListQuery,
+    DoNotCallListQuery,
+    PageQuery,
+    read_query,
+)
 from campaigns.api.serializers.strategy import DialingStrategySerializer
 
 __all__ = [
     "MAX_CUSTOMERS",
+    "CallListQuery",
     "CallRecordSerializer",
     "CampaignCallSerializer",
     "CampaignCreateSerializer",
+    "CampaignListQuery",
     "CampaignPageSerializer",
     "CampaignSerializer",
     "CampaignUpdateSerializer",
     "ConflictSerializer",
+    "CustomerListQuery",
     "CustomerRecordSerializer",
     "CustomerSerializer",
     "CustomersUploadSerializer",
     "DialingStrategySerializer",
     "DoNotCallAddedSerializer",
     "DoNotCallCreateSerializer",
+    "DoNotCallListQuery",
     "DoNotCallSerializer",
     "DoNotCallUploadSerializer",
     "ErrorSerializer",
     "ImportResultSerializer",
+    "PageQuery",
     "PhoneNumberCreateSerializer",
     "PhoneNumberSerializer",
+    "customer_rows",
     "iso",
     "paginated",
-    "read_customers",
+    "read_query",
 ]

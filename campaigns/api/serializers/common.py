@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.fields import empty
-from rest_framework.serializers import as_serializer_error
 
 
 def iso(value: datetime | str | None) -> str | None:
@@ -24,20 +21,6 @@ def iso(value: datetime | str | None) -> str | None:
 @extend_schema_field({"type": "object", "additionalProperties": {}})
 class OpaqueObjectField(serializers.JSONField):
     """A JSON object kept as sent (assistantOverrides is the provider's business)."""
-
-
-class BodySerializer(serializers.Serializer):
-    """A request body read whole by `to_internal_value`, which returns a service input.
-
-    `to_internal_value` raises ValidationError with a flat list of messages, each
-    naming its field; a missing or null body is its problem to word, too.
-    """
-
-    def run_validation(self, data: Any = empty) -> Any:
-        try:
-            return self.to_internal_value(None if data is empty else data)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(detail=as_serializer_error(exc)) from None
 
 
 class ErrorSerializer(serializers.Serializer):

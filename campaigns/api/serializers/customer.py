@@ -6,27 +6,17 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
 from campaigns.api.serializers.common import OpaqueObjectField, iso
-from campaigns.api.serializers.reading import join
+from campaigns.api.serializers.request import NON_FIELD, Problems, RequestSerializer
 from campaigns.importers import MAX_LENGTHS, NUMBER_LENGTH, check_customer
 from campaigns.models import Customer, CustomerState
-from campaigns.services import CustomerInput, FieldError
+from campaigns.services import CustomerInput
 
 # Vapi's limit per campaign document; larger campaigns are read page by page.
 MAX_CUSTOMERS = 10_000
-
-
-def read_customers(values: list, path: str, errors: list[FieldError]) -> list[CustomerInput]:
-    """Check every entry of a customers array (all problems are collected in `errors`)."""
-    rows = []
-    for i, item in enumerate(values):
-        customer, problems = check_customer(item, join(path, i))
-        if customer is None:
-            errors += problems
-        else:
-            rows.append(customer)
-    return rows
+BULK_BODY = "request body must be an array of customers, or a multipart/form-data CSV upload"
 
 
 def customer_echo(customer: Customer) -> dict[str, Any]:
@@ -49,14 +39,24 @@ def customer_echo(customer: Customer) -> dict[str, Any]:
     return echo
 
 
+def named(rows: list[CustomerInput], path: str) -> list[CustomerInput]:
+    """Each row named by where it is in the body (``customers.3``), as the services' errors
+    about it will be (``customers.3.number duplicates customers.0``)."""
+    for i, row in enumerate(rows):
+        row.source = f"{path}.{i}"
+    return rows
+
+
 @extend_schema_serializer(component_name="CreateCustomerDTO")
-class CustomerSerializer(serializers.Serializer):
+class CustomerSerializer(RequestSerializer):
     """Vapi's CreateCustomerDTO. Documents the wire format; `check_customer` enforces it.
 
     Customers need a `number` or a `sipUri`. Unknown keys are refused, except
     inside `assistantOverrides`, which is stored and forwarded to the provider as is.
     """
 
+    # The fields document check_customer's rules (campaigns.importers: the one customer check
+    # of JSON bodies, CSV rows and the dashboard's paste box), from its own limits.
     number = serializers.CharField(
         required=False,
         min_length=NUMBER_LENGTH[0],
@@ -83,11 +83,24 @@ class CustomerSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> CustomerInput:
         customer, errors = check_customer(data, "")
         if customer is None:
-            raise serializers.ValidationError([str(e) for e in errors])
+            problems = Problems()
+            for error in errors:
+                problems.add(error.field or NON_FIELD, error.message)
+            problems.raise_any()
         return customer
 
     def to_representation(self, instance: Customer) -> dict[str, Any]:
         return customer_echo(instance)
+
+
+def customer_rows(data: Any) -> list[CustomerInput]:
+    """The body of POST /campaign/{id}/customers: a bare array of customers, at least one,
+    named ``customers.<i>`` like the `customers` of a campaign."""
+    rows = CustomerSerializer(many=True, min_length=1, error_messages={"not_a_list": BULK_BODY})
+    try:
+        return named(rows.run_validation(data), "customers")
+    except ValidationError as exc:
+        raise ValidationError({"customers": exc.detail}) from None
 
 
 @extend_schema_serializer(component_name="CampaignCustomer")
@@ -141,8 +154,12 @@ class ImportResultSerializer(serializers.Serializer):
 
     added = serializers.IntegerField(help_text="Customers added (skipped ones included).")
     duplicates = serializers.IntegerField(help_text="Rows skipped because the number is already there.")
-    doNotCall = serializers.IntegerField(help_text="Added customers skipped: on the do-not-call list.")
-    invalidNumbers = serializers.IntegerField(help_text="Added customers skipped: not a possible number.")
+    doNotCall = serializers.IntegerField(
+        source="do_not_call", help_text="Added customers skipped: on the do-not-call list."
+    )
+    invalidNumbers = serializers.IntegerField(
+        source="invalid_numbers", help_text="Added customers skipped: not a possible number."
+    )
 
 
 class CustomersUploadSerializer(serializers.Serializer):

@@ -7,18 +7,16 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
-from campaigns.api.serializers.common import BodySerializer, iso
-from campaigns.api.serializers.reading import Reader, join
+from campaigns.api.serializers.common import iso
+from campaigns.api.serializers.fields import Text
+from campaigns.api.serializers.request import MISSING, RequestSerializer
 from campaigns.models import DoNotCall, DoNotCallSource, PhoneNumber
-from campaigns.services import FieldError
+from campaigns.services.errors import WORDING
 
 MAX_DNC_NUMBERS = 100_000
-
-
-def _fail(errors: list[FieldError]) -> None:
-    if errors:
-        raise serializers.ValidationError([str(error) for error in errors])
+NUMBER_LENGTH = 40  # the longest number text looked at (Vapi's customer numbers: 40)
 
 
 @dataclass
@@ -29,28 +27,49 @@ class PhoneNumberInput:
     provider_phone_number_id: str = ""
 
 
+class AccountId(serializers.UUIDField):
+    """A provider account's id, documented as the UUID it is; any text is read: one that names
+    no account of the organization is the view's 400, like an account of another organization."""
+
+    default_error_messages = {
+        "invalid": WORDING["string"],
+        "null": WORDING["string"],
+        "blank": WORDING["required"],
+        "required": WORDING["required"],
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if not data:
+            self.fail("blank")
+        return data
+
+
 @extend_schema_serializer(component_name="CreatePhoneNumberDTO")
-class PhoneNumberCreateSerializer(BodySerializer):
+class PhoneNumberCreateSerializer(RequestSerializer):
     """A caller ID on one of the organization's provider accounts."""
 
-    number = serializers.CharField(help_text="E.164, e.g. +14155550100.")
-    name = serializers.CharField(required=False, max_length=100)
-    providerAccountId = serializers.UUIDField(help_text="A provider account of your organization.")
-    providerPhoneNumberId = serializers.CharField(
+    number = Text(max_length=NUMBER_LENGTH, help_text="E.164, e.g. +14155550100.")
+    name = Text(required=False, max_length=100)
+    providerAccountId = AccountId(help_text="A provider account of your organization.")
+    providerPhoneNumberId = Text(
         required=False,
         max_length=100,
         help_text="The provider's own id for the number (Vapi's phoneNumberId).",
     )
 
+    read_order = ("number", "providerAccountId", "name", "providerPhoneNumberId")
+    read_non_object = True
+
     def to_internal_value(self, data: Any) -> PhoneNumberInput:
-        errors: list[FieldError] = []
-        reader = Reader(data, "", errors, ("number", "name", "providerAccountId", "providerPhoneNumberId"))
-        number = reader.string("number", required=True, max_length=40)
-        account = reader.string("providerAccountId", required=True)
-        name = reader.string("name", max_length=100) or ""
-        provider_id = reader.string("providerPhoneNumberId", max_length=100) or ""
-        _fail(errors)
-        return PhoneNumberInput(number, account, name, provider_id)
+        values = super().to_internal_value(data)
+        return PhoneNumberInput(
+            values["number"],
+            values["providerAccountId"],
+            values.get("name", ""),
+            values.get("providerPhoneNumberId", ""),
+        )
 
 
 @extend_schema_serializer(component_name="PhoneNumber")
@@ -80,37 +99,68 @@ class PhoneNumberSerializer(serializers.Serializer):
         return data
 
 
+class NumberList(serializers.ListField):
+    """Numbers as written, each a string: what makes it a number is the service's to say
+    (phone.to_e164, with the organization's default country)."""
+
+    default_error_messages = {
+        "not_a_list": WORDING["array"],
+        "min_length": WORDING["min_items"],
+        "max_length": WORDING["max_items"],
+    }
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if len(data) < self.min_length:
+            self.fail("min_length", min_length=self.min_length)
+        if len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        wrong = {i: [WORDING["string"]] for i, value in enumerate(data) if not isinstance(value, str)}
+        if wrong:
+            raise ValidationError(wrong)
+        return data
+
+    def run_validators(self, value: Any) -> None:
+        """The lengths were checked by `to_internal_value`, before the items."""
+
+
 @extend_schema_serializer(component_name="CreateDoNotCallDTO")
-class DoNotCallCreateSerializer(BodySerializer):
+class DoNotCallCreateSerializer(RequestSerializer):
     """One number (`number`, optional `note`) or many (`numbers`); or upload a CSV `file`
     (multipart) with a `number` column and an optional `note` column. Numbers are stored in
     canonical E.164: `+44 (0)20 7946 0104`, `0044 20 7946 0104` and `+442079460104` are one number,
     and national numbers are read in the organization's default country, if it has one."""
 
-    number = serializers.CharField(required=False, help_text="E.164, e.g. +14155550123.")
-    note = serializers.CharField(required=False, max_length=200)
-    numbers = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=MAX_DNC_NUMBERS, help_text="E.164 numbers."
+    number = Text(required=False, max_length=NUMBER_LENGTH, help_text="E.164, e.g. +14155550123.")
+    note = Text(required=False, max_length=200)
+    numbers = NumberList(
+        child=serializers.CharField(),
+        required=False,
+        min_length=1,
+        max_length=MAX_DNC_NUMBERS,
+        help_text="E.164 numbers.",
     )
 
+    read_non_object = True
+
     def to_internal_value(self, data: Any) -> list[tuple[str, str, str]]:
-        errors: list[FieldError] = []
-        reader = Reader(data, "", errors, ("number", "note", "numbers"))
-        note = reader.string("note", max_length=200) or ""
-        pairs: list[tuple[str, str, str]] = []  # (number as written, note, its field): dnc_add normalises
-        if reader.present("number") == reader.present("numbers"):
-            errors.append(FieldError("number", "or numbers is required (one of them, not both)"))
-        elif reader.present("number"):
-            number = reader.string("number", max_length=40)
-            if number is not None:
+        """(number as written, note, its field) for each number: dnc_add normalises them."""
+        problems, data = self.begin(data)
+        note = self.take(data, "note", problems)
+        note = "" if note is MISSING else note
+        pairs: list[tuple[str, str, str]] = []
+        if self.given(data, "number") == self.given(data, "numbers"):
+            problems.add("number", "or numbers is required (one of them, not both)")
+        elif self.given(data, "number"):
+            number = self.take(data, "number", problems)
+            if number is not MISSING:
                 pairs.append((number, note, "number"))
         else:
-            for i, value in enumerate(reader.array("numbers", low=1, high=MAX_DNC_NUMBERS) or []):
-                if isinstance(value, str):
-                    pairs.append((value, note, join("numbers", i)))
-                else:
-                    errors.append(FieldError(join("numbers", i), "must be a string"))
-        _fail(errors)
+            numbers = self.take(data, "numbers", problems)
+            if numbers is not MISSING:
+                pairs += [(number, note, f"numbers.{i}") for i, number in enumerate(numbers)]
+        problems.raise_any()
         return pairs
 
 

@@ -1,8 +1,9 @@
 """`dialingStrategy`: Dialdeck's optional extension object on a campaign.
 
-Types are checked here; the rules (bounds, zones, calling-hour windows, the
-organization's floor for recipient-local hours) are the service's
-(campaigns.services.strategy), which names problems ``dialingStrategy.<key>``.
+The serializer checks each key's JSON type; the rules that need more (bounds, zones, dialing
+orders, calling-hour windows and retry delays, the organization's floor for recipient-local
+hours) are the service's (campaigns.services.strategy), and the document shows them from the
+same definitions (campaigns.rules.strategy).
 """
 
 from __future__ import annotations
@@ -13,157 +14,124 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from campaigns.api.serializers.reading import Reader, as_integer, join, parse_hhmm
+from campaigns.api.names import STRATEGY_FIELDS, STRATEGY_KEYS
+from campaigns.api.serializers.fields import (
+    Array,
+    Boolean,
+    DocumentedBounds,
+    DocumentedChoice,
+    DocumentedText,
+    Object,
+    TimeOfDay,
+)
+from campaigns.api.serializers.request import MISSING, RequestSerializer
 from campaigns.models import Campaign, DialingOrder
-from campaigns.services import FieldError
-from campaigns.services.strategy import BOUNDS, MAX_RETRY_DELAY, STRATEGY_FIELDS, WEEKDAYS
-
-FIELD_FOR_KEY = {key: field for field, key in STRATEGY_FIELDS.items()}
-# The JSON type each key takes; the model fields that may be null take null too.
-KINDS: dict[str, str] = {
-    "timeZone": "string",
-    "callingHours": "array",
-    "respectRecipientTimeZone": "boolean",
-    "recipientEarliest": "hh:mm",
-    "recipientLatest": "hh:mm",
-    "maxConcurrentCalls": "integer",
-    "callsPerMinute": "integer",
-    "maxAttempts": "integer",
-    "retryDelaySeconds": "object",
-    "retryVoicemail": "boolean",
-    "maxRingSeconds": "integer",
-    "maxDurationSeconds": "integer",
-    "dialingOrder": "string",
-    "priority": "integer",
-    "machineDetection": "boolean",
-    "capacityWaitSeconds": "integer",
-    "autoStart": "boolean",
-}
-NULLABLE = {key for key, field in FIELD_FOR_KEY.items() if Campaign._meta.get_field(field).null}
-_MESSAGES = {
-    "string": "must be a string",
-    "array": "must be an array",
-    "boolean": "must be a boolean value",
-    "integer": "must be an integer number",
-    "object": "must be an object",
-    "hh:mm": "must be a time as HH:MM (24-hour)",
-}
-
-
-def read_strategy(reader: Reader, key: str = "dialingStrategy") -> dict[str, Any] | None:
-    """The model-field values of a `dialingStrategy` object, type-checked; None when absent."""
-    value = reader.data.get(key)
-    if value is None:
-        return None
-    inner = Reader(value, reader.name(key), reader.errors, KINDS)
-    values: dict[str, Any] = {}
-    for name, raw in inner.data.items():
-        if name not in KINDS:
-            continue
-        converted = _convert(KINDS[name], raw, nullable=name in NULLABLE)
-        if converted is _INVALID:
-            reader.errors.append(FieldError(join(inner.path, name), _MESSAGES[KINDS[name]]))
-        else:
-            values[FIELD_FOR_KEY[name]] = converted
-    return values
-
-
-_INVALID = object()
-
-
-def _convert(kind: str, value: Any, *, nullable: bool) -> Any:
-    if value is None:
-        return None if nullable else _INVALID
-    if kind == "integer":
-        number = as_integer(value)
-        return _INVALID if number is None else number
-    if kind == "hh:mm":
-        parsed = parse_hhmm(value)
-        return _INVALID if parsed is None else parsed
-    expected = {"string": str, "array": list, "boolean": bool, "object": dict}[kind]
-    return value if isinstance(value, expected) else _INVALID
+from campaigns.rules.strategy import (
+    BOUNDS,
+    HHMM_PATTERN,
+    MAX_RETRY_DELAY,
+    RECIPIENT_WINDOW,
+    RETRY_OUTCOMES,
+    WEEKDAYS,
+    hhmm,
+)
 
 
 def strategy_out(campaign: Campaign) -> dict[str, Any]:
     """The campaign's dialing strategy as the API shows it; unset (null) settings left out."""
     data = {}
-    for field, key in STRATEGY_FIELDS.items():
+    for field, key in STRATEGY_KEYS.items():
         value = getattr(campaign, field)
         if value is None:
             continue
-        data[key] = value.strftime("%H:%M") if isinstance(value, time) else value
+        data[key] = hhmm(value) if isinstance(value, time) else value
     return data
+
+
+# The shapes services.strategy checks inside callingHours and retryDelaySeconds, as documented.
+# (No docstrings: a docstring would become the components' description.)
 
 
 class CallingWindowSerializer(serializers.Serializer):
     day = serializers.ChoiceField(choices=WEEKDAYS)
-    start = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", help_text="HH:MM, campaign time zone.")
-    end = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", help_text="HH:MM; before start = overnight.")
+    start = serializers.RegexField(HHMM_PATTERN, help_text="HH:MM, campaign time zone.")
+    end = serializers.RegexField(HHMM_PATTERN, help_text="HH:MM; before start = overnight.")
 
 
 class RetryDelaysSerializer(serializers.Serializer):
-    busy = serializers.IntegerField(min_value=0, max_value=MAX_RETRY_DELAY)
-    noAnswer = serializers.IntegerField(min_value=0, max_value=MAX_RETRY_DELAY)
-    voicemail = serializers.IntegerField(min_value=0, max_value=MAX_RETRY_DELAY)
-    failed = serializers.IntegerField(min_value=0, max_value=MAX_RETRY_DELAY)
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            outcome: serializers.IntegerField(min_value=0, max_value=MAX_RETRY_DELAY)
+            for outcome in RETRY_OUTCOMES
+        }
 
 
-def _bounded(field: str, help_text: str, **kwargs: Any) -> serializers.IntegerField:
+def _bounded(field: str, help_text: str, **kwargs: Any) -> DocumentedBounds:
     low, high = BOUNDS[field]
-    return serializers.IntegerField(
-        required=False, min_value=low, max_value=high, help_text=help_text, **kwargs
-    )
+    return DocumentedBounds(required=False, min_value=low, max_value=high, help_text=help_text, **kwargs)
 
 
 @extend_schema_serializer(component_name="DialingStrategy")
-class DialingStrategySerializer(serializers.Serializer):
+class DialingStrategySerializer(RequestSerializer):
     """Dialdeck extension: how the campaign dials. Optional on create (absent: Vapi's behaviour,
     one attempt per customer and customers still waiting for capacity an hour after start are
     dropped; present: Dialdeck's defaults for every key left out). Editable while the campaign is
     scheduled or paused. Unknown keys are refused. Responses leave out settings that are unset."""
 
-    timeZone = serializers.CharField(
-        required=False, help_text="IANA zone of callingHours, e.g. Europe/Paris."
+    # null unsets a setting that may be unset (allow_null), and is a wrong value for the others.
+    null_is_absent = False
+
+    timeZone = DocumentedText(required=False, help_text="IANA zone of callingHours, e.g. Europe/Paris.")
+    callingHours = Array(
+        child=CallingWindowSerializer(), required=False, help_text="Weekly windows; empty: any time."
     )
-    callingHours = CallingWindowSerializer(
-        many=True, required=False, help_text="Weekly windows; empty: any time."
-    )
-    respectRecipientTimeZone = serializers.BooleanField(
+    respectRecipientTimeZone = Boolean(
         required=False,
         help_text="Call only within recipientEarliest–recipientLatest in the callee's own zone.",
     )
-    recipientEarliest = serializers.RegexField(
-        r"^([01]\d|2[0-3]):[0-5]\d$",
+    recipientEarliest = TimeOfDay(
         required=False,
         allow_null=True,
-        help_text="HH:MM; may only narrow the organization's floor (default 08:00).",
+        help_text=f"HH:MM; may only narrow the organization's floor (default {hhmm(RECIPIENT_WINDOW[0])}).",
     )
-    recipientLatest = serializers.RegexField(
-        r"^([01]\d|2[0-3]):[0-5]\d$",
+    recipientLatest = TimeOfDay(
         required=False,
         allow_null=True,
-        help_text="HH:MM; may only narrow the organization's floor (default 21:00).",
+        help_text=f"HH:MM; may only narrow the organization's floor (default {hhmm(RECIPIENT_WINDOW[1])}).",
     )
     maxConcurrentCalls = _bounded("max_concurrent_calls", "Calls in flight at once (Vapi: maxConcurrency).")
     callsPerMinute = _bounded("calls_per_minute", "Pacing; null: no limit.", allow_null=True)
     maxAttempts = _bounded("max_attempts", "Calls per customer at most.")
-    retryDelaySeconds = RetryDelaysSerializer(
-        required=False, help_text="Wait before calling again, by outcome."
+    retryDelaySeconds = Object(
+        shape=RetryDelaysSerializer(), required=False, help_text="Wait before calling again, by outcome."
     )
-    retryVoicemail = serializers.BooleanField(
-        required=False, help_text="Whether voicemail counts as retryable."
-    )
+    retryVoicemail = Boolean(required=False, help_text="Whether voicemail counts as retryable.")
     maxRingSeconds = _bounded("max_ring_seconds", "Give up ringing after this long.")
     maxDurationSeconds = _bounded("max_duration_seconds", "Longest call.")
-    dialingOrder = serializers.ChoiceField(choices=DialingOrder.values, required=False)
-    priority = _bounded("priority", "1 (low) to 10 (high), among the organization's campaigns.")
-    machineDetection = serializers.BooleanField(required=False)
+    dialingOrder = DocumentedChoice(choices=DialingOrder.values, required=False)
+    priority = _bounded(
+        "priority",
+        "{} (low) to {} (high), among the organization's campaigns.".format(*BOUNDS["priority"]),
+    )
+    machineDetection = Boolean(required=False)
     capacityWaitSeconds = _bounded(
         "capacity_wait_seconds",
         "Customers never dialed this long after start are dropped (Vapi: one hour); null: never.",
         allow_null=True,
     )
-    autoStart = serializers.BooleanField(
+    autoStart = Boolean(
         required=False,
         help_text="Start by itself at schedulePlan.earliestAt (or at once); false: wait for start.",
     )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """The settings given, by model field name; keys are read in the order they were sent."""
+        problems, data = self.begin(data)
+        values = {}
+        for key in data:
+            if key in self.fields:
+                value = self.take(data, key, problems)
+                if value is not MISSING:
+                    values[STRATEGY_FIELDS[key]] = value
+        problems.raise_any()
+        return values

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from campaigns import selectors, services
-from campaigns.api.pagination import PAGE_PARAMETERS, Query, paginate
+from campaigns.api.pagination import paginate
 from campaigns.api.serializers import (
     CampaignCreateSerializer,
+    CampaignListQuery,
     CampaignPageSerializer,
     CampaignSerializer,
     CampaignUpdateSerializer,
+    read_query,
 )
+from campaigns.api.serializers.query import TIME_BOUNDS, TIME_FIELDS
 from campaigns.api.views.base import (
     CONFLICT,
     ID,
@@ -24,49 +26,24 @@ from campaigns.api.views.base import (
     campaign_document,
     campaign_documents,
 )
-from campaigns.models import CampaignStatus
 from campaigns.permissions import Action
 
 TAG = ["Campaigns"]
-# Query suffix, ORM lookup, and how it reads.
-BOUNDS = (("Gt", "gt", ">"), ("Lt", "lt", "<"), ("Ge", "gte", ">="), ("Le", "lte", "<="))
-TIME_FIELDS = (("createdAt", "created_at"), ("updatedAt", "updated_at"))
-LIST_PARAMETERS = [
-    OpenApiParameter("id", str, description="Only the campaign with this id."),
-    OpenApiParameter("status", str, enum=CampaignStatus.values, description="`paused` is Dialdeck's."),
-    *PAGE_PARAMETERS,
-    OpenApiParameter("sortOrder", str, enum=["ASC", "DESC"], description="By createdAt. Defaults to DESC."),
-    OpenApiParameter(
-        "sortBy",
-        str,
-        enum=["createdAt", "duration", "cost"],
-        description="Campaigns have no duration or cost: every value sorts by createdAt.",
-    ),
-    *(
-        OpenApiParameter(
-            f"{name}{suffix}",
-            OpenApiTypes.DATETIME,
-            description=f"{name} {op} this instant (with its offset: Z or ±hh:mm).",
-        )
-        for name, _ in TIME_FIELDS
-        for suffix, _, op in BOUNDS
-    ),
-]
 
 
-def _filters(query: Query) -> selectors.CampaignFilters:
+def _filters(query: dict) -> selectors.CampaignFilters:
     bounds = {}
     for name, field in TIME_FIELDS:
-        for suffix, lookup, _ in BOUNDS:
-            value = query.datetime(f"{name}{suffix}")
+        for suffix, lookup, _ in TIME_BOUNDS:
+            value = query[f"{name}{suffix}"]
             if value is not None:
                 bounds[f"{field}__{lookup}"] = value
     return selectors.CampaignFilters(
-        id=query.text("id") or None,
-        status=query.choice("status", tuple(CampaignStatus.values)),
+        id=query["id"] or None,
+        status=query["status"],
         bounds=bounds,
-        descending=query.choice("sortOrder", ("ASC", "DESC"), "DESC") == "DESC",
-        sort_by=query.choice("sortBy", ("createdAt", "duration", "cost"), "createdAt"),
+        descending=query["sortOrder"] == "DESC",
+        sort_by=query["sortBy"],
     )
 
 
@@ -93,21 +70,18 @@ class CampaignListApi(ApiView):
         operation_id="CampaignController_findAll",
         summary="List Campaigns",
         tags=TAG,
-        parameters=LIST_PARAMETERS,
+        parameters=[CampaignListQuery],
         responses={200: CampaignPageSerializer, **INVALID, **UNAUTHORIZED},
     )
     def get(self, request):
         """One page of the organization's campaigns (deleted ones never), newest first by default."""
-        query = Query(request.query_params)
-        page, limit = query.page()
-        filters = _filters(query)
-        query.check()
-        campaigns = selectors.campaigns_for(request.organization, filters)
+        query = read_query(CampaignListQuery, request.query_params)
+        campaigns = selectors.campaigns_for(request.organization, _filters(query))
         return Response(
             paginate(
                 campaigns,
-                page=page,
-                limit=limit,
+                page=query["page"],
+                limit=query["limit"],
                 render=campaign_documents,
             )
         )

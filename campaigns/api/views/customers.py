@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
+from drf_spectacular.utils import OpenApiRequest, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from campaigns import selectors, services
-from campaigns.api.pagination import PAGE_PARAMETERS, Query, paginate
+from campaigns.api.pagination import paginate
 from campaigns.api.parsers import VapiJSONParser
 from campaigns.api.serializers import (
+    CallListQuery,
     CallRecordSerializer,
+    CustomerListQuery,
     CustomerRecordSerializer,
     CustomerSerializer,
     CustomersUploadSerializer,
     ImportResultSerializer,
+    customer_rows,
     paginated,
-    read_customers,
+    read_query,
 )
 from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
 from campaigns.importers import parse_customers_csv
-from campaigns.models import CallStatus, CustomerState
 from campaigns.permissions import Action
-from campaigns.services import FieldError, ValidationFailed
 
 TAG = ["Campaign customers and calls (Dialdeck)"]
 CustomerPageSerializer = paginated(
@@ -43,27 +45,19 @@ class CampaignCustomersApi(ApiView):
         summary="List Campaign Customers",
         description="Customers in the order they were added, with their dialing state.",
         tags=TAG,
-        parameters=[
-            ID,
-            OpenApiParameter("state", str, enum=CustomerState.values),
-            OpenApiParameter("reason", str, description="e.g. do_not_call, outside_calling_hours."),
-            *PAGE_PARAMETERS,
-        ],
+        parameters=[ID, CustomerListQuery],
         responses={200: CustomerPageSerializer, **INVALID, **MISSING, **UNAUTHORIZED},
     )
     def get(self, request, id):
         """One page of the campaign's customers, in the order they were added."""
         campaign = self.get_campaign(request, id)
-        query = Query(request.query_params)
-        page, limit = query.page()
-        state = query.choice("state", tuple(CustomerState.values))
-        query.check()
-        customers = selectors.campaign_customers(campaign, state=state, reason=query.text("reason"))
+        query = read_query(CustomerListQuery, request.query_params)
+        customers = selectors.campaign_customers(campaign, state=query["state"], reason=query["reason"])
         return Response(
             paginate(
                 customers,
-                page=page,
-                limit=limit,
+                page=query["page"],
+                limit=query["limit"],
                 render=lambda items: CustomerRecordSerializer(items, many=True).data,
             )
         )
@@ -90,26 +84,12 @@ class CampaignCustomersApi(ApiView):
         if request.content_type.startswith("multipart/form-data"):
             upload = request.FILES.get("file")
             if upload is None:
-                raise ValidationFailed.one("file", "is required: upload the CSV in a field named file")
+                raise ValidationError({"file": ["is required: upload the CSV in a field named file"]})
             rows = parse_customers_csv(upload)
         else:
-            rows = self._json_rows(request.data)
+            rows = customer_rows(request.data)
         result = services.customers_add(campaign=campaign, by=request.actor, rows=rows)
-        return Response(result.as_dict(), status=201)
-
-    @staticmethod
-    def _json_rows(data) -> list[services.CustomerInput]:
-        if not isinstance(data, list):
-            raise ValidationFailed.one(
-                "", "request body must be an array of customers, or a multipart/form-data CSV upload"
-            )
-        if not data:
-            raise ValidationFailed.one("customers", "must contain at least 1 elements")
-        errors: list[FieldError] = []
-        rows = read_customers(data, "customers", errors)
-        if errors:
-            raise ValidationFailed(errors)
-        return rows
+        return Response(ImportResultSerializer(result).data, status=201)
 
 
 class CampaignCallsApi(ApiView):
@@ -121,39 +101,26 @@ class CampaignCallsApi(ApiView):
         description="Every attempt to call a customer of the campaign, newest first by default. "
         "`include=log` adds what was asked of the provider and what it answered.",
         tags=TAG,
-        parameters=[
-            ID,
-            OpenApiParameter("status", str, enum=CallStatus.values),
-            OpenApiParameter("endedReason", str, description="Vapi's Call.endedReason, e.g. voicemail."),
-            OpenApiParameter("include", str, enum=["log"], description="log: add each call's log."),
-            OpenApiParameter(
-                "sortOrder", str, enum=["ASC", "DESC"], description="By createdAt; default DESC."
-            ),
-            *PAGE_PARAMETERS,
-        ],
+        parameters=[ID, CallListQuery],
         responses={200: CallPageSerializer, **INVALID, **MISSING, **UNAUTHORIZED},
     )
     def get(self, request, id):
         """One page of the campaign's calls, newest first by default."""
         campaign = self.get_campaign(request, id)
-        query = Query(request.query_params)
-        page, limit = query.page()
-        status = query.choice("status", tuple(CallStatus.values))
-        include_log = query.choice("include", ("log",)) == "log"
-        descending = query.choice("sortOrder", ("ASC", "DESC"), "DESC") == "DESC"
-        query.check()
+        query = read_query(CallListQuery, request.query_params)
+        include_log = query["include"] == "log"
         calls = selectors.campaign_calls(
             campaign,
-            status=status,
-            ended_reason=query.text("endedReason"),
+            status=query["status"],
+            ended_reason=query["endedReason"],
             include_log=include_log,
-            descending=descending,
+            descending=query["sortOrder"] == "DESC",
         )
         return Response(
             paginate(
                 calls,
-                page=page,
-                limit=limit,
+                page=query["page"],
+                limit=query["limit"],
                 render=lambda items: (
                     CallRecordSerializer(items, many=True, context={"include_log": include_log}).data
                 ),

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
+from drf_spectacular.utils import OpenApiRequest, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from campaigns import selectors, services
-from campaigns.api.pagination import PAGE_PARAMETERS, Query, paginate
+from campaigns.api.pagination import paginate
 from campaigns.api.parsers import VapiJSONParser
 from campaigns.api.serializers import (
     DoNotCallAddedSerializer,
     DoNotCallCreateSerializer,
+    DoNotCallListQuery,
     DoNotCallSerializer,
     DoNotCallUploadSerializer,
+    PageQuery,
     PhoneNumberCreateSerializer,
     PhoneNumberSerializer,
     paginated,
+    read_query,
 )
 from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
 from campaigns.importers import parse_numbers_csv
@@ -41,19 +45,17 @@ class PhoneNumberListApi(ApiView):
         operation_id="PhoneNumberController_findAll",
         summary="List Phone Numbers",
         tags=PHONE_TAG,
-        parameters=PAGE_PARAMETERS,
+        parameters=[PageQuery],
         responses={200: PhoneNumberPageSerializer, **INVALID, **UNAUTHORIZED},
     )
     def get(self, request):
         """One page of the organization's caller IDs."""
-        query = Query(request.query_params)
-        page, limit = query.page()
-        query.check()
+        query = read_query(PageQuery, request.query_params)
         return Response(
             paginate(
                 selectors.phone_numbers_for(request.organization),
-                page=page,
-                limit=limit,
+                page=query["page"],
+                limit=query["limit"],
                 render=lambda items: PhoneNumberSerializer(items, many=True).data,
             )
         )
@@ -74,8 +76,8 @@ class PhoneNumberListApi(ApiView):
         data = serializer.validated_data
         account = selectors.provider_account_for(request.organization, data.provider_account_id)
         if account is None:
-            raise ValidationFailed.one(
-                "providerAccountId", "does not name a provider account of this organization"
+            raise ValidationError(
+                {"providerAccountId": ["does not name a provider account of this organization"]}
             )
         number = services.phone_number_create(
             organization=request.organization,
@@ -130,25 +132,18 @@ class DoNotCallListApi(ApiView):
         operation_id="DoNotCallController_findAll",
         summary="List Do-Not-Call Numbers",
         tags=DNC_TAG,
-        parameters=[
-            OpenApiParameter("number", str, description="Numbers containing this text."),
-            *PAGE_PARAMETERS,
-        ],
+        parameters=[DoNotCallListQuery],
         responses={200: DoNotCallPageSerializer, **INVALID, **UNAUTHORIZED},
     )
     def get(self, request):
         """One page of the do-not-call list, newest first; `number` searches."""
-        query = Query(request.query_params)
-        page, limit = query.page()
-        query.check()
-        entries = selectors.do_not_call_for(
-            request.organization, number_contains=query.text("number").strip()
-        )
+        query = read_query(DoNotCallListQuery, request.query_params)
+        entries = selectors.do_not_call_for(request.organization, number_contains=query["number"].strip())
         return Response(
             paginate(
                 entries,
-                page=page,
-                limit=limit,
+                page=query["page"],
+                limit=query["limit"],
                 render=lambda items: DoNotCallSerializer(items, many=True).data,
             )
         )
@@ -170,7 +165,7 @@ class DoNotCallListApi(ApiView):
         if request.content_type.startswith("multipart/form-data"):
             upload = request.FILES.get("file")
             if upload is None:
-                raise ValidationFailed.one("file", "is required: upload the CSV in a field named file")
+                raise ValidationError({"file": ["is required: upload the CSV in a field named file"]})
             rows = parse_numbers_csv(upload, region=request.organization.default_region or None)
             # Lists of numbers are small next to customer files; read it all so nothing is
             # saved when a line is bad (dnc_add does not read a source's errors).

@@ -1,0 +1,69 @@
+"""The one translation between the domain's names and the API's.
+
+Services name what they were given in snake_case, as their parameters and input attributes are
+named (``strategy.max_attempts``, ``dial_plan.0.phone_number_id``, ``target``); the API answers
+in Vapi's camelCase (``dialingStrategy.maxAttempts``, ``dialPlan.0.phoneNumberId``,
+``assistantId/workflowId/squadId``). Serializers read and write the API's names; a service's
+FieldError reaches a client through `api_path`, in the one exception handler (api/errors.py).
+"""
+
+from __future__ import annotations
+
+from campaigns.rules.strategy import FIELDS
+
+# The dialing strategy's settings (model field names) and their keys in `dialingStrategy`.
+STRATEGY_KEYS: dict[str, str] = {
+    field: key
+    for field, key in zip(
+        FIELDS,
+        (
+            "timeZone",
+            "callingHours",
+            "respectRecipientTimeZone",
+            "recipientEarliest",
+            "recipientLatest",
+            "maxConcurrentCalls",
+            "callsPerMinute",
+            "maxAttempts",
+            "retryDelaySeconds",
+            "retryVoicemail",
+            "maxRingSeconds",
+            "maxDurationSeconds",
+            "dialingOrder",
+            "priority",
+            "machineDetection",
+            "capacityWaitSeconds",
+            "autoStart",
+        ),
+        strict=True,
+    )
+}
+STRATEGY_FIELDS: dict[str, str] = {key: field for field, key in STRATEGY_KEYS.items()}
+
+# The names services give their inputs, as the API calls them (one path segment each).
+API_NAMES: dict[str, str] = {
+    "target": "assistantId/workflowId/squadId",
+    "phone_number_id": "phoneNumberId",
+    "dial_plan": "dialPlan",
+    "schedule": "schedulePlan",
+    "earliest_at": "schedulePlan.earliestAt",
+    "latest_at": "schedulePlan.latestAt",
+    "strategy": "dialingStrategy",
+    "provider_account": "providerAccountId",
+    "base_url": "baseUrl",
+    **STRATEGY_KEYS,
+}
+
+
+def api_path(path: str) -> str:
+    """A service's field path as the API names it: its leading service names and indexes
+    translated, the rest kept as given (what follows is the client's own text, such as the
+    keys of assistantOverrides, or a path an adapter already named: "customers.3.number",
+    "line 7.number")."""
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part in API_NAMES:
+            parts[i] = API_NAMES[part]
+        elif not part.isdigit():
+            break
+    return ".".join(parts)

@@ -1,0 +1,90 @@
+"""Every read shared by the API, the dashboard, the admin pages, forms and exports, by domain.
+
+Import from here: ``from campaigns import selectors``. Each read says once what it means, for
+whoever calls it; every one is scoped to an organization (or to a campaign the caller already
+found within one). Selectors never write to the database: the only thing they store is the
+dashboard's chart and waiting figures, cached for seconds in ``caches["pages"]``.
+
+- campaigns: the organization's campaigns, one campaign, Vapi's campaign documents;
+- customers, calls: a campaign's customers and calls, as querysets and as keyset pages;
+- directory: provider accounts, caller IDs, do-not-call, API keys, members;
+- dashboard: what only live monitoring needs (polling, fingerprints, waiting, charts);
+- common: ids from outside (as_uuid) and keyset pages (Page, newest_first).
+"""
+
+from __future__ import annotations
+
+from campaigns.selectors.calls import call_for, calls_page, campaign_calls
+from campaigns.selectors.campaigns import (
+    DOCUMENT_CUSTOMER_LIMIT,
+    CallRow,
+    CampaignDocuments,
+    CampaignFilters,
+    CustomerRow,
+    campaign_for,
+    campaigns_for,
+    with_documents,
+)
+from campaigns.selectors.common import Page, as_uuid, newest_first
+from campaigns.selectors.customers import campaign_customers, customers_page
+from campaigns.selectors.dashboard import (
+    OUTCOME_LABELS,
+    OutcomeSlice,
+    WaitingGroup,
+    calls_per_minute,
+    customers_waiting_by_reason,
+    is_watched,
+    live_version,
+    outcome_breakdown,
+)
+from campaigns.selectors.directory import (
+    api_key_for,
+    api_keys_for,
+    do_not_call_entry_for,
+    do_not_call_for,
+    do_not_call_page,
+    member_for,
+    members_for,
+    phone_number_for,
+    phone_numbers_for,
+    provider_account_for,
+    provider_accounts_for,
+)
+
+__all__ = [
+    "DOCUMENT_CUSTOMER_LIMIT",
+    "OUTCOME_LABELS",
+    "CallRow",
+    "CampaignDocuments",
+    "CampaignFilters",
+    "CustomerRow",
+    "OutcomeSlice",
+    "Page",
+    "WaitingGroup",
+    "api_key_for",
+    "api_keys_for",
+    "as_uuid",
+    "call_for",
+    "calls_page",
+    "calls_per_minute",
+    "campaign_calls",
+    "campaign_customers",
+    "campaign_for",
+    "campaigns_for",
+    "customers_page",
+    "customers_waiting_by_reason",
+    "do_not_call_entry_for",
+    "do_not_call_for",
+    "do_not_call_page",
+    "is_watched",
+    "live_version",
+    "member_for",
+    "members_for",
+    "newest_first",
+    "outcome_breakdown",
+    "phone_number_for",
+    "phone_numbers_for",
+    "provider_account_for",
+    "provider_accounts_for",
+    "with_documents",
+]
