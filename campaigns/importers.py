@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from itertools import chain
 from typing import IO, Any
 
-from campaigns import phone
+from campaigns import jsonlimits, phone
 from campaigns.services import CustomerInput, FieldError
 from campaigns.services.errors import WORDING
 
@@ -78,8 +78,6 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
     if overrides is not None and not isinstance(overrides, Mapping):
         errors.append(FieldError(_join(where, "assistantOverrides"), WORDING["object"]))
     elif overrides is not None:  # stored and sent on as is: depth, size and numbers bounded
-        from campaigns import jsonlimits
-
         errors += jsonlimits.problems(overrides, _join(where, "assistantOverrides"))
     if errors:
         return None, errors
@@ -148,8 +146,6 @@ class CsvSource(ABC):
             header = [cell.strip() for cell in next(reader)]
             # PostgreSQL's text cannot hold NUL: refused here, named by line and column. A header
             # holding one is most often UTF-16 text (which decodes as UTF-8 with a NUL per letter).
-            from campaigns import jsonlimits
-
             if any(jsonlimits.NUL in cell for cell in header):
                 self.errors.append(
                     FieldError("file", "contains NUL characters: it is not UTF-8 text; save it as CSV UTF-8")
@@ -158,9 +154,12 @@ class CsvSource(ABC):
             if not self.accept_header(header):
                 return
             line = reader.line_num + 1
+            # What a record's JSON could weigh besides its cells (see below), computed once.
+            fixed = sum(map(len, header)) + 64 * len(header)
             for record in reader:
                 start, line = line, reader.line_num + 1
-                if not any(record) or not any(cell.strip() for cell in record):
+                joined = "".join(record)
+                if not joined.strip():  # a blank line, or cells of blanks only
                     continue
                 self.rows += 1
                 if len(record) > len(header):
@@ -171,7 +170,7 @@ class CsvSource(ABC):
                         )
                     )
                     continue
-                if jsonlimits.NUL in "".join(record):
+                if jsonlimits.NUL in joined:
                     self.errors += [
                         FieldError(f"line {start}.{header[i] or f'column {i + 1}'}", jsonlimits.NUL_MESSAGE)
                         for i, cell in enumerate(record)
@@ -180,8 +179,11 @@ class CsvSource(ABC):
                     continue
                 item = self.build(record, start)
                 # Extra columns become assistantOverrides, stored and sent on: bounded like JSON ones.
+                # They are flat text (NUL refused above), so only their size can break a limit, and a
+                # record whose JSON could not reach MAX_BYTES (each character at most 6 bytes,
+                # escaped; each column at most 64 more with its name) is not walked at all.
                 overrides = getattr(item, "assistant_overrides", None)
-                if overrides is not None:
+                if overrides is not None and 6 * len(joined) + fixed > jsonlimits.MAX_BYTES:
                     problems = jsonlimits.problems(overrides, f"line {start}.assistantOverrides")
                     if problems:
                         self.errors += problems

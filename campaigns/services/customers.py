@@ -158,21 +158,19 @@ class _Prepared:
         self.now = now if native else ops.adapt_datetimefield_value(now)
         self.do_not_call = self.invalid = 0
 
-    def canonical(self, item: CustomerInput) -> str | None:
-        """The number's canonical form; None when it has none (impossible, or a dialing string
-        typed with the E.164 check off)."""
+    def facts(self, item: CustomerInput) -> tuple[str | None, tuple[str, ...]]:
+        """The number's canonical form (None when it has none: impossible, or a dialing string
+        typed with the E.164 check off) and its time zones."""
         if not item.number:
-            return None
-        return phone.customer_number(
+            return None, ()
+        return phone.customer_facts(
             item.number, e164_check=item.number_e164_check_enabled, region=self.region
         )
 
-    def row(self, item: CustomerInput, canonical: str | None, blocked: bool) -> tuple:
+    def row(self, item: CustomerInput, canonical: str | None, zones: tuple[str, ...], blocked: bool) -> tuple:
         self.position += 1
-        state, reason, detail, zones = CustomerState.PENDING, "", "", ""
-        if canonical is not None:
-            zones = ",".join(phone.time_zones_for(canonical))
-        elif item.number and item.number_e164_check_enabled:
+        state, reason, detail = CustomerState.PENDING, "", ""
+        if canonical is None and item.number and item.number_e164_check_enabled:
             state, reason = CustomerState.SKIPPED, Reason.INVALID_NUMBER
             detail = "not a possible phone number"
             self.invalid += 1
@@ -199,7 +197,7 @@ class _Prepared:
             item.email,
             item.external_id,
             overrides,
-            zones,
+            ",".join(zones),
             state,
             0,
             self.due,
@@ -248,7 +246,7 @@ def customers_insert(
     source_errors = getattr(rows, "errors", None)  # a parser reporting bad lines as it streams
     with _Writer() as writer:
         for item in rows:
-            canonical = prepared.canonical(item)
+            canonical, zones = prepared.facts(item)
             key = _number_key(canonical or item.number) if item.number else None
             if key is not None:
                 if key in seen or key in existing:
@@ -263,7 +261,7 @@ def customers_insert(
                     first_seen[key] = item.source or item.number
             if result.errors or source_errors:
                 continue  # keep reading so every bad row is reported; nothing will be kept
-            writer.write(prepared.row(item, canonical, key in blocked))
+            writer.write(prepared.row(item, canonical, zones, key in blocked))
             result.added += 1
     errors = list(getattr(rows, "errors", None) or []) + result.errors
     if errors:
