@@ -134,6 +134,11 @@ def confirm_at_gate(requests: list[Request]) -> list[Call]:
     _insert_logs([(c, CallLogKind.REQUEST, logged[c.pk][0], None, logged[c.pk][1]) for c in confirmed])
     for call in confirmed:
         call.placing_at = call.confirmed_at = now
+    for campaign_id in {call.campaign_id for call in confirmed}:  # Vapi's contact.dispatched
+        ours = [{"contactId": str(call.customer_id)} for call in confirmed if call.campaign_id == campaign_id]
+        services.events_emit(
+            campaign=campaigns[campaign_id], event_type="contact.dispatched", items=ours, at=now
+        )
     return confirmed
 
 

@@ -20,6 +20,7 @@ real time and on fresh data; this pass only decides which customers are worth a 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -37,7 +38,7 @@ from campaigns.models import (
     DoNotCall,
     Organization,
 )
-from campaigns.rules import engine
+from campaigns.rules import contacts, engine
 from campaigns.rules.policy import campaign_policy, customer_facts
 from campaigns.rules.reasons import ALL_LINES_BUSY
 
@@ -106,7 +107,7 @@ def _claim_round(
             organization_id=campaign.organization_id, number__in=[c.number for c in customers if c.number]
         ).values_list("number", flat=True)
     )
-    dial, finals = [], 0
+    dial, finals, moves = [], 0, Counter()
     for customer in customers:
         decision = engine.eligibility(
             customer_facts(customer, do_not_call=customer.number in blocked), policy, now
@@ -116,11 +117,10 @@ def _claim_round(
             if len(dial) < wanted:
                 dial.append(customer)
         elif decision.action == engine.Action.SKIP:
-            finals += pending.update(
-                state=engine.refusal_state(decision),
-                reason=decision.reason or "",
-                reason_detail=decision.detail[:200],
-            )
+            state, reason = engine.refusal_state(decision), decision.reason or ""
+            changed = pending.update(state=state, reason=reason, reason_detail=decision.detail[:200])
+            finals += changed
+            moves.update(contacts.moved(CustomerState.PENDING, "", state, reason, changed))
         else:
             pending.update(
                 next_attempt_at=engine.due_again(decision, now),
@@ -148,7 +148,8 @@ def _claim_round(
         for customer in dial
     ]
     Call.objects.bulk_create(calls)
-    services.move_counters(campaign.pk, calls_queued=len(calls), customers_final=finals)
+    moves.update(contacts.moved(CustomerState.PENDING, "", CustomerState.QUEUED, "", won))
+    services.move_counters(campaign.pk, calls_queued=len(calls), customers_final=finals, **moves)
     return [str(c.pk) for c in calls], len(customers)
 
 

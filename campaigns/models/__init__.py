@@ -13,6 +13,8 @@ from campaigns.models.call import (
 )
 from campaigns.models.campaign import (
     COUNTER_FIELDS,
+    CUSTOMER_COUNTER_FIELDS,
+    TERMINAL_STATUSES,
     Campaign,
     CampaignEndedReason,
     CampaignStatus,
@@ -20,6 +22,7 @@ from campaigns.models.campaign import (
     DialPlanEntry,
 )
 from campaigns.models.customer import Customer, CustomerState
+from campaigns.models.events import SERVER_MESSAGES, CampaignEvent, CampaignEventAttempt, EventState
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
 from campaigns.models.telephony import (
     DoNotCall,
@@ -31,7 +34,10 @@ from campaigns.models.telephony import (
 
 __all__ = [
     "COUNTER_FIELDS",
+    "CUSTOMER_COUNTER_FIELDS",
+    "TERMINAL_STATUSES",
     "STATUS_COUNTER",
+    "SERVER_MESSAGES",
     "STATUS_RANK",
     "ApiKey",
     "AuditEvent",
@@ -40,6 +46,8 @@ __all__ = [
     "CallLogKind",
     "CallStatus",
     "Campaign",
+    "CampaignEvent",
+    "CampaignEventAttempt",
     "CampaignEndedReason",
     "CampaignStatus",
     "Customer",
@@ -48,6 +56,7 @@ __all__ = [
     "DialingOrder",
     "DoNotCall",
     "DoNotCallSource",
+    "EventState",
     "Membership",
     "Organization",
     "PhoneNumber",

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 
 from campaigns.models.org import Organization
 from campaigns.models.telephony import PhoneNumber
+from campaigns.rules.contacts import BUCKETS
 from campaigns.rules.reasons import CHOICES as REASON_CHOICES
 from campaigns.rules.strategy import BOUNDS, DEFAULT_RETRY_DELAYS, DEFAULTS
 
@@ -19,6 +20,12 @@ class CampaignStatus(models.TextChoices):
     IN_PROGRESS = "in-progress", "In progress"
     PAUSED = "paused", "Paused"  # ours; Vapi has no pause
     ENDED = "ended", "Ended"
+    CANCELLED = "cancelled", "Cancelled"  # Vapi's: stopped by a user (PATCH status cancelled)
+    ARCHIVED = "archived", "Archived"  # Vapi v2's DELETE: hidden, records kept, can be unarchived
+
+
+# A campaign in one of these never dials again (until unarchived, for archived ones).
+TERMINAL_STATUSES = (CampaignStatus.ENDED, CampaignStatus.CANCELLED, CampaignStatus.ARCHIVED)
 
 
 class CampaignEndedReason(models.TextChoices):
@@ -40,6 +47,8 @@ COUNTER_FIELDS = (
     "calls_ended",
     "calls_ended_voicemail",
 )
+# Customers per bucket (campaigns.rules.contacts.BUCKETS), and Vapi v2's call metrics.
+CUSTOMER_COUNTER_FIELDS = (*BUCKETS, "customers_dialed", "customers_connected")
 
 
 def default_retry_delays() -> dict:
@@ -98,6 +107,26 @@ class Campaign(models.Model):
     # Start by itself at earliestAt (or at once). Off: waits for someone to press start.
     auto_start = models.BooleanField(default=DEFAULTS["auto_start"])
 
+    # Vapi's 2026 campaign fields. 2 for campaigns created through /v2/campaign (immutable after
+    # create, DELETE archives), 1 otherwise.
+    api_version = models.PositiveSmallIntegerField(default=1)
+    # Campaign-wide overrides, merged under each customer's own at dispatch (customer wins).
+    assistant_overrides = models.JSONField(null=True, blank=True)
+    squad_overrides = models.JSONField(null=True, blank=True)
+    # Where campaign events (server_messages) and the pre-dial check (predial_plan) are sent:
+    # Vapi's Server object {url, timeoutSeconds, headers, backoffPlan, ...}.
+    server = models.JSONField(null=True, blank=True)
+    server_messages = models.JSONField(default=list, blank=True)
+    # Vapi's predialPlan ({"enabled": bool}); None when the campaign has none.
+    predial_plan = models.JSONField(null=True, blank=True)
+    duplicated_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # What an unarchive restores (the status the campaign had when it was archived).
+    status_before_archive = models.CharField(max_length=20, blank=True)
+
     status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED)
     ended_reason = models.CharField(max_length=60, choices=CampaignEndedReason.choices, blank=True)
     # Why the campaign as a whole is not dialing now, kept by the dialer's tick.
@@ -114,6 +143,17 @@ class Campaign(models.Model):
     # Progress: customers in total and customers in a final state.
     customers_total = models.BigIntegerField(default=0)
     customers_final = models.BigIntegerField(default=0)
+    # Customers per contact bucket (rules.contacts), moved with every customer state change.
+    customers_pending = models.BigIntegerField(default=0)
+    customers_dispatched = models.BigIntegerField(default=0)
+    customers_completed = models.BigIntegerField(default=0)
+    customers_failed = models.BigIntegerField(default=0)
+    customers_skipped = models.BigIntegerField(default=0)
+    customers_predial_failed = models.BigIntegerField(default=0)
+    customers_cancelled = models.BigIntegerField(default=0)
+    # Vapi's callMetrics: customers a call was placed to, and those a person answered.
+    customers_dialed = models.BigIntegerField(default=0)
+    customers_connected = models.BigIntegerField(default=0)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -159,6 +199,20 @@ class Campaign(models.Model):
                 ),
             ),
             models.CheckConstraint(
+                name="campaign_customer_counters_not_negative",
+                condition=Q(
+                    customers_pending__gte=0,
+                    customers_dispatched__gte=0,
+                    customers_completed__gte=0,
+                    customers_failed__gte=0,
+                    customers_skipped__gte=0,
+                    customers_predial_failed__gte=0,
+                    customers_cancelled__gte=0,
+                    customers_dialed__gte=0,
+                    customers_connected__gte=0,
+                ),
+            ),
+            models.CheckConstraint(
                 name="campaign_voicemail_within_ended",
                 condition=Q(calls_ended_voicemail__lte=F("calls_ended")),
             ),
@@ -170,8 +224,8 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 name="campaign_ended_reason_iff_ended",
-                condition=(Q(status="ended") & ~Q(ended_reason=""))
-                | (~Q(status="ended") & Q(ended_reason="")),
+                condition=(Q(status__in=TERMINAL_STATUSES) & ~Q(ended_reason=""))
+                | (~Q(status__in=TERMINAL_STATUSES) & Q(ended_reason="")),
             ),
             # The bounds the database holds (rules.strategy.BOUNDS); the concurrency's upper
             # bound is the services' alone.
@@ -188,6 +242,11 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_ended(self) -> bool:
+        """Ended, cancelled or archived: it never dials again."""
+        return self.status in TERMINAL_STATUSES
 
     @property
     def target(self) -> tuple[str, str]:

@@ -53,6 +53,7 @@ class Customer(models.Model):
     email = models.CharField(max_length=40, blank=True)
     external_id = models.CharField(max_length=40, blank=True)
     assistant_overrides = models.JSONField(null=True, blank=True)
+    squad_overrides = models.JSONField(null=True, blank=True)  # Vapi 2026, for squad campaigns
     # Facts derived once at import: the callee's IANA zones ("America/Chicago,America/Denver").
     time_zones = models.CharField(max_length=200, blank=True)
 
@@ -61,6 +62,10 @@ class Customer(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     last_outcome = models.CharField(max_length=200, blank=True, help_text="endedReason of the last call.")
+    # Vapi's callMetrics: when a call to this customer first reached the provider, and when a
+    # person first answered one (voicemail is not a person).
+    dialed_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
     # Why the customer is waiting or skipped (campaigns.rules.reasons.Reason), and the words for people.
     reason = models.CharField(max_length=40, blank=True, choices=REASON_CHOICES)
     reason_detail = models.CharField(max_length=200, blank=True)

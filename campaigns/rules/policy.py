@@ -9,8 +9,19 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import TYPE_CHECKING
 
-from campaigns.rules.engine import CampaignPolicy, CustomerFacts, RetryDelays, Window
+from campaigns.rules.engine import (
+    ENDED,
+    IN_PROGRESS,
+    PAUSED,
+    SCHEDULED,
+    CampaignPolicy,
+    CustomerFacts,
+    RetryDelays,
+    Window,
+)
 from campaigns.rules.strategy import RETRY_OUTCOMES, WEEKDAY_INDEX
+
+_LIVE = (SCHEDULED, IN_PROGRESS, PAUSED)
 
 if TYPE_CHECKING:
     from campaigns.models import Campaign, Customer
@@ -21,7 +32,8 @@ def campaign_policy(campaign: Campaign) -> CampaignPolicy:
     org = campaign.organization
     delays = {**RetryDelays().__dict__, **_retry_delays(campaign.retry_delays)}
     return CampaignPolicy(
-        status=campaign.status,
+        # Cancelled and archived campaigns never dial: to the engine they have ended.
+        status=campaign.status if campaign.status in _LIVE else ENDED,
         time_zone=campaign.time_zone,
         calling_hours=tuple(
             Window(

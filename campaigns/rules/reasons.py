@@ -27,6 +27,8 @@ class Reason(StrEnum):
     RETRY_DELAY = "retry_delay"
     INVALID_NUMBER = "invalid_number"
     CANCELLED = "cancelled"
+    PREDIAL_INELIGIBLE = "predial_ineligible"  # the campaign's server answered eligible: false
+    PREDIAL_FAILED = "predial_failed"  # the campaign's server did not answer the pre-dial check
 
     @property
     def label(self) -> str:
@@ -51,6 +53,8 @@ LABELS: dict[str, str] = {
     Reason.RETRY_DELAY: "Waiting to call again after the last outcome",
     Reason.INVALID_NUMBER: "Not a possible phone number",
     Reason.CANCELLED: "Cancelled when the campaign ended",
+    Reason.PREDIAL_INELIGIBLE: "The campaign's server said not to call (pre-dial check)",
+    Reason.PREDIAL_FAILED: "The pre-dial check failed: the campaign's server did not answer eligible",
     ALL_LINES_BUSY: "Every line allowed is in use (concurrency or pacing limit)",
 }
 CHOICES: list[tuple[str, str]] = [(reason.value, LABELS[reason]) for reason in Reason]

@@ -42,6 +42,7 @@ from campaigns.services.directory import (
     provider_account_create,
 )
 from campaigns.services.errors import DomainError, FieldError, InvalidTransition, NotFound, ValidationFailed
+from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
 from campaigns.services.organization import (
     OrganizationChanges,
@@ -85,6 +86,8 @@ __all__ = [
     "customers_add",
     "customers_insert",
     "dnc_add",
+    "event_emit",
+    "events_emit",
     "dnc_remove",
     "lock_campaigns_of_events",
     "member_add",

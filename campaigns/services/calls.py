@@ -28,23 +28,24 @@ from campaigns import clock
 from campaigns.models import (
     STATUS_COUNTER,
     STATUS_RANK,
+    TERMINAL_STATUSES,
     Call,
     CallLog,
     CallLogKind,
     CallStatus,
     Campaign,
-    CampaignStatus,
     Customer,
     CustomerState,
     DoNotCall,
     DoNotCallSource,
     ProviderAccount,
 )
-from campaigns.rules import engine
+from campaigns.rules import contacts, engine
 from campaigns.rules.engine import Decision
-from campaigns.rules.outcomes import after_outcome
+from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify
 from campaigns.rules.policy import campaign_policy
 from campaigns.rules.reasons import Reason
+from campaigns.services.events import event_emit
 from campaigns.services.inputs import CallEvent
 from campaigns.services.tx import lock_campaigns
 
@@ -257,12 +258,20 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
         deltas["calls_ended_voicemail"] = int(call.ended_reason == "voicemail")
     else:
         deltas[STATUS_COUNTER[new]] = deltas.get(STATUS_COUNTER[new], 0) + 1
+    if old == CallStatus.QUEUED and (event.kind != "dialer" or call.provider_call_id):
+        # The provider has the call (it reports on it, or gave it an id): Vapi's "dialed". Counted
+        # once per customer, whatever the attempt.
+        deltas["customers_dialed"] = Customer.objects.filter(
+            pk=call.customer_id, dialed_at__isnull=True
+        ).update(dialed_at=call.placed_at or now)
+        if customer is not None and deltas["customers_dialed"]:
+            customer.dialed_at = call.placed_at or now
     call.save()
     if new == CallStatus.ENDED:
         # One UPDATE of the campaign row per transaction: a second one makes PostgreSQL re-check
         # the campaign's foreign keys at commit (KEY SHARE on its organization), which deadlocks
         # with dispatch; it also halves the writes to this hot row.
-        deltas["customers_final"] = _customer_after_call(call, customer, now)
+        deltas |= _customer_after_call(call, customer, now)
     elif old == CallStatus.QUEUED:
         Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
             state=CustomerState.DIALING
@@ -270,35 +279,63 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
     move_counters(call.campaign_id, **deltas)
 
 
-def _customer_after_call(call: Call, customer: Customer, now: datetime) -> int:
+def _customer_after_call(call: Call, customer: Customer, now: datetime) -> dict[str, int]:
     """Decide the customer's next state from how the call ended (rules.outcomes.after_outcome).
 
     The campaign row is locked (step 1), so a user ending the campaign right now is waited
-    for and a retry is never scheduled in a campaign that has just ended. Returns 1 when the
-    state is final (for the caller's customers_final counter), else 0.
+    for and a retry is never scheduled in a campaign that has just ended. Returns the moves of
+    the campaign's customer counters (final, contact buckets, connected) for the caller's one
+    counter update.
     """
     campaign = call.campaign
+    before = (customer.state, customer.reason)
     outcome = after_outcome(
         ended_reason=call.ended_reason, attempts=customer.attempts, policy=campaign_policy(campaign), now=now
     )
     state, reason, detail = outcome.state, outcome.reason or "", ""
-    if state == CustomerState.PENDING and campaign.status == CampaignStatus.ENDED:
+    if state == CustomerState.PENDING and campaign.status in TERMINAL_STATUSES:
         state, reason, detail = CustomerState.CANCELLED, Reason.CANCELLED, "the campaign ended before a retry"
     elif state == CustomerState.PENDING:
         detail = f"retry after {call.ended_reason}"
     customer.state, customer.reason, customer.reason_detail = state, reason, detail
     customer.last_outcome = call.ended_reason
     customer.next_attempt_at = outcome.next_attempt_at or now
+    deltas = contacts.moved(*before, state, reason, 1)
+    deltas["customers_final"] = int(state in FINAL) - int(before[0] in FINAL)
+    if classify(call.ended_reason) is OutcomeClass.ANSWERED and customer.connected_at is None:
+        customer.connected_at = call.ended_at or now  # a person answered: Vapi's "connected"
+        deltas["customers_connected"] = 1
     customer.save(
-        update_fields=["state", "reason", "reason_detail", "last_outcome", "next_attempt_at", "updated_at"]
+        update_fields=[
+            "state",
+            "reason",
+            "reason_detail",
+            "last_outcome",
+            "next_attempt_at",
+            "connected_at",
+            "updated_at",
+        ]
     )
+    _report_contact(campaign, customer, call, state, reason)
     if outcome.add_to_do_not_call and customer.number:
         DoNotCall.objects.get_or_create(
             organization_id=campaign.organization_id,
             number=customer.number,
             defaults={"source": DoNotCallSource.OPT_OUT, "note": f"opted out on call {call.pk}"},
         )
-    return int(state in FINAL)
+    return deltas
+
+
+def _report_contact(campaign: Campaign, customer: Customer, call: Call, state: str, reason: str) -> None:
+    """The campaign's server hears of a contact that reached an end (Vapi's contact.* events):
+    contact.completed and contact.failed with the call and its endedReason, contact.skipped alone."""
+    status = contacts.contact_status(state, reason)
+    data = {"contactId": str(customer.pk)}
+    if status in (contacts.COMPLETED, contacts.FAILED):
+        data |= {"callId": str(call.pk), "endedReason": call.ended_reason}
+    elif status != contacts.SKIPPED:
+        return  # pending again (a retry), or cancelled: no event
+    event_emit(campaign=campaign, event_type=status, data=data)
 
 
 def call_release(call: Call, *, retry_in: float) -> None:
@@ -344,7 +381,7 @@ def calls_withdraw(*, refusals: list[tuple[Call, Decision]], now: datetime) -> i
     # Customers before calls (the house lock order).
     customers = Customer.objects.select_for_update().filter(pk__in=[c.customer_id for c, _ in refusals])
     list(customers.order_by("pk"))
-    withdrawn: dict[object, list[int]] = {}
+    withdrawn: dict[object, dict[str, int]] = {}
     for call, decision in refusals:
         owned = Call.objects.filter(
             pk=call.pk, status=CallStatus.QUEUED, confirmed_at__isnull=True, placing_at=call.placing_at
@@ -364,9 +401,11 @@ def calls_withdraw(*, refusals: list[tuple[Call, Decision]], now: datetime) -> i
             reason_detail=detail[:200],
             next_attempt_at=due,
         )
-        counts = withdrawn.setdefault(call.campaign_id, [0, 0])
-        counts[0] += deleted
-        counts[1] += changed if state in FINAL else 0
-    for campaign_id, (calls, finals) in withdrawn.items():
-        move_counters(campaign_id, calls_queued=-calls, customers_final=finals)
-    return sum(calls for calls, _ in withdrawn.values())
+        counts = withdrawn.setdefault(call.campaign_id, {"calls_queued": 0})
+        counts["calls_queued"] -= deleted
+        counts["customers_final"] = counts.get("customers_final", 0) + (changed if state in FINAL else 0)
+        for field, delta in contacts.moved(CustomerState.QUEUED, "", state, reason, changed).items():
+            counts[field] = counts.get(field, 0) + delta
+    for campaign_id, deltas in withdrawn.items():
+        move_counters(campaign_id, **deltas)
+    return -sum(deltas["calls_queued"] for deltas in withdrawn.values())

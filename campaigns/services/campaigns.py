@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from django.db.models import F
 
 from campaigns import clock
 from campaigns.models import (
+    CUSTOMER_COUNTER_FIELDS,
+    TERMINAL_STATUSES,
     Call,
     CallStatus,
     Campaign,
@@ -28,12 +31,15 @@ from campaigns.models import (
     Organization,
     PhoneNumber,
 )
+from campaigns.rules import contacts
 from campaigns.rules.reasons import Reason
 from campaigns.rules.strategy import FIELDS as STRATEGY_FIELDS
 from campaigns.rules.strategy import VAPI_DEFAULTS
 from campaigns.services.audit import Actor, audit_record
+from campaigns.services.calls import move_counters
 from campaigns.services.customers import customers_insert, sort_key_for
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from campaigns.services.events import event_emit
 from campaigns.services.inputs import CampaignChanges, CampaignInput, DialPlanInput
 from campaigns.services.strategy import validate_strategy
 from campaigns.services.tx import retry_on_conflict
@@ -161,7 +167,7 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
         raise ValidationFailed.one(
             "strategy", f"can only be updated while the campaign is scheduled or paused (it is {status})"
         )
-    if changes.end and status == CampaignStatus.ENDED:
+    if changes.end and status in TERMINAL_STATUSES:
         raise InvalidTransition(action="end", current=status)
 
     if "name" in changes.fields:
@@ -199,6 +205,8 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
         campaign.dial_plan.all().delete()
         campaign.phone_number, campaign.uses_dial_plan = None, True
         campaign.customers_total = campaign.customers_final = 0
+        for field in CUSTOMER_COUNTER_FIELDS:  # the customers they counted are gone
+            setattr(campaign, field, 0)
         campaign.save()
         _insert_dial_plan(campaign, changes.dial_plan or [])
         campaign.refresh_from_db()
@@ -208,7 +216,7 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
         )
     campaign.save()
     if changes.end:
-        campaign = _end(campaign, by=by)
+        campaign = _end(campaign, by=by, status=changes.end_status)
     audit_record(
         organization=campaign.organization,
         by=by,
@@ -258,20 +266,30 @@ def _transition(
 def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None) -> Campaign:
     """scheduled -> in-progress. Starting by hand before earliestAt moves earliestAt to now."""
     now = now or clock.now()
+    campaign = _locked(campaign)  # the campaign row before its customers (the house lock order)
     values: dict[str, Any] = {"status": CampaignStatus.IN_PROGRESS, "started_at": now}
-    if campaign.earliest_at and campaign.earliest_at > now:
+    if campaign.status == CampaignStatus.SCHEDULED and campaign.earliest_at and campaign.earliest_at > now:
         values["earliest_at"] = now
         Customer.objects.filter(
             campaign=campaign, state=CustomerState.PENDING, next_attempt_at__gt=now, attempts=0
         ).update(next_attempt_at=now)
-    return _transition(campaign, action="start", allowed=(CampaignStatus.SCHEDULED,), by=by, **values)
+    campaign = _transition(campaign, action="start", allowed=(CampaignStatus.SCHEDULED,), by=by, **values)
+    # Vapi's data names a dispatch "workflow": ours is the campaign's one run, named from its id.
+    run = uuid.uuid5(campaign.pk, f"start {now.isoformat()}")
+    event_emit(campaign=campaign, event_type="campaign.started", data={"workflowId": str(run)}, at=now)
+    return campaign
 
 
 @retry_on_conflict
 def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
     """in-progress -> paused. No new calls start; calls in flight finish and are recorded."""
     return _transition(
-        campaign, action="pause", allowed=(CampaignStatus.IN_PROGRESS,), by=by, status=CampaignStatus.PAUSED
+        campaign,
+        action="pause",
+        allowed=(CampaignStatus.IN_PROGRESS,),
+        by=by,
+        status=CampaignStatus.PAUSED,
+        paused_at=clock.now(),
     )
 
 
@@ -287,6 +305,7 @@ def campaign_resume(*, campaign: Campaign, by: Actor) -> Campaign:
         waiting_reason="",
         waiting_detail="",
         waiting_until=None,
+        paused_at=None,
     )
 
 
@@ -304,14 +323,15 @@ def _cancel_undialed(campaign: Campaign, *, reason: Reason, detail: str) -> int:
     unsent = Call.objects.filter(campaign=campaign, status=CallStatus.QUEUED, confirmed_at__isnull=True)
     unsent_customers = list(unsent.values_list("customer_id", flat=True))
     # Customers, then calls (the house lock order).
-    closed = Customer.objects.filter(pk__in=unsent_customers, state=CustomerState.QUEUED).update(
+    dispatched = Customer.objects.filter(pk__in=unsent_customers, state=CustomerState.QUEUED).update(
         attempts=F("attempts") - 1, **fields
     )
     deleted = unsent.delete()[1].get(Call._meta.label, 0)
-    closed += Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING).update(**fields)
-    Campaign.objects.filter(pk=campaign.pk).update(
-        calls_queued=F("calls_queued") - deleted, customers_final=F("customers_final") + closed
-    )
+    pending = Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING).update(**fields)
+    closed = dispatched + pending
+    moves = Counter(contacts.moved(CustomerState.QUEUED, "", state, reason, dispatched))
+    moves.update(contacts.moved(CustomerState.PENDING, "", state, reason, pending))
+    move_counters(campaign.pk, calls_queued=-deleted, customers_final=closed, **moves)
     return closed
 
 
@@ -324,7 +344,10 @@ def campaign_is_exhausted(campaign: Campaign) -> bool:
     )
 
 
-def _end(campaign: Campaign, *, by: Actor) -> Campaign:
+def _end(campaign: Campaign, *, by: Actor, status: str = CampaignStatus.ENDED) -> Campaign:
+    """Stop a campaign that has not ended, by a user: `status` ended (Vapi v1's PATCH "ended", our
+    /end) or cancelled (Vapi's PATCH "cancelled"). Sends campaign.cancelled either way: to Vapi,
+    "ended" by a user is the alias of a cancel."""
     reason = (
         CampaignEndedReason.SCHEDULED_ENDED_BY_USER
         if campaign.status == CampaignStatus.SCHEDULED
@@ -332,27 +355,81 @@ def _end(campaign: Campaign, *, by: Actor) -> Campaign:
     )
     _cancel_undialed(campaign, reason=Reason.CANCELLED, detail="the campaign was ended")
     campaign.refresh_from_db()
-    campaign.status, campaign.ended_reason, campaign.ended_at = CampaignStatus.ENDED, reason, clock.now()
+    campaign.status, campaign.ended_reason, campaign.ended_at = status, reason, clock.now()
     campaign.waiting_reason, campaign.waiting_detail, campaign.waiting_until = "", "", None
+    campaign.paused_at = None
     campaign.save()
+    event_emit(campaign=campaign, event_type="campaign.cancelled", data={"endedReason": reason})
     return campaign
 
 
 @retry_on_conflict
-def campaign_end(*, campaign: Campaign, by: Actor) -> Campaign:
-    """scheduled | in-progress | paused -> ended, by a user.
+def campaign_end(*, campaign: Campaign, by: Actor, status: str = CampaignStatus.ENDED) -> Campaign:
+    """scheduled | in-progress | paused -> ended (or cancelled, Vapi's word for it), by a user.
 
     Customers not yet dialed are cancelled; calls in flight finish and are recorded.
     """
     campaign = _locked(campaign)
-    if campaign.status == CampaignStatus.ENDED or campaign.deleted_at:
+    if campaign.status in TERMINAL_STATUSES or campaign.deleted_at:
         raise InvalidTransition(action="end", current="deleted" if campaign.deleted_at else campaign.status)
     before = snapshot(campaign)
-    campaign = _end(campaign, by=by)
+    campaign = _end(campaign, by=by, status=status)
     audit_record(
         organization=campaign.organization,
         by=by,
-        action="campaign.end",
+        action="campaign.cancel" if status == CampaignStatus.CANCELLED else "campaign.end",
+        target=campaign,
+        before=before,
+        after=snapshot(campaign),
+    )
+    return campaign
+
+
+@retry_on_conflict
+def campaign_archive(*, campaign: Campaign, by: Actor) -> Campaign:
+    """Vapi v2's DELETE: cancel the campaign if it has not ended, then archive it (hidden from
+    lists and reads, records kept). Raises InvalidTransition for one archived already."""
+    campaign = _locked(campaign)
+    if campaign.status == CampaignStatus.ARCHIVED or campaign.deleted_at:
+        raise InvalidTransition(
+            action="archive", current="deleted" if campaign.deleted_at else campaign.status
+        )
+    before = snapshot(campaign)
+    if campaign.status not in TERMINAL_STATUSES:
+        campaign = _end(campaign, by=by, status=CampaignStatus.CANCELLED)
+    campaign.status_before_archive, campaign.status = campaign.status, CampaignStatus.ARCHIVED
+    campaign.archived_at = clock.now()
+    campaign.save()
+    event_emit(campaign=campaign, event_type="campaign.archived", data={})
+    audit_record(
+        organization=campaign.organization,
+        by=by,
+        action="campaign.archive",
+        target=campaign,
+        before=before,
+        after=snapshot(campaign),
+    )
+    return campaign
+
+
+@retry_on_conflict
+def campaign_unarchive(*, campaign: Campaign, by: Actor) -> Campaign:
+    """Undo an archive: the campaign is shown again with the status it had (ended or cancelled:
+    an archived campaign never dials again). Raises InvalidTransition unless archived."""
+    campaign = _locked(campaign)
+    if campaign.status != CampaignStatus.ARCHIVED or campaign.deleted_at:
+        raise InvalidTransition(
+            action="unarchive", current="deleted" if campaign.deleted_at else campaign.status
+        )
+    before = snapshot(campaign)
+    campaign.status = campaign.status_before_archive or CampaignStatus.ENDED
+    campaign.status_before_archive, campaign.archived_at = "", None
+    campaign.save()
+    event_emit(campaign=campaign, event_type="campaign.unarchived", data={})
+    audit_record(
+        organization=campaign.organization,
+        by=by,
+        action="campaign.unarchive",
         target=campaign,
         before=before,
         after=snapshot(campaign),
@@ -383,7 +460,9 @@ def campaign_finish(*, campaign: Campaign, reason: Reason | None = None, detail:
     campaign.status, campaign.ended_reason = CampaignStatus.ENDED, CampaignEndedReason.SUCCESS
     campaign.ended_at = clock.now()
     campaign.waiting_reason, campaign.waiting_detail, campaign.waiting_until = "", "", None
+    campaign.paused_at = None
     campaign.save()
+    event_emit(campaign=campaign, event_type="campaign.ended", data={"endedReason": campaign.ended_reason})
     audit_record(
         organization=campaign.organization,
         by=None,
@@ -404,7 +483,7 @@ def campaign_delete(*, campaign: Campaign, by: Actor) -> Campaign:
     campaign = _locked(campaign)
     if campaign.deleted_at:
         raise InvalidTransition(action="delete", current="deleted")
-    if campaign.status != CampaignStatus.ENDED:
+    if campaign.status not in TERMINAL_STATUSES:
         campaign = _end(campaign, by=by)
     campaign.deleted_at = clock.now()
     campaign.save(update_fields=["deleted_at", "updated_at"])

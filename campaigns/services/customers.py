@@ -19,8 +19,8 @@ from django.db.models import F, QuerySet
 
 from campaigns import clock, phone
 from campaigns.models import (
+    TERMINAL_STATUSES,
     Campaign,
-    CampaignStatus,
     Customer,
     CustomerState,
     DialingOrder,
@@ -267,9 +267,12 @@ def customers_insert(
     if errors:
         raise ValidationFailed(errors)
     result.do_not_call, result.invalid_numbers = prepared.do_not_call, prepared.invalid
+    skipped = result.do_not_call + result.invalid_numbers
     Campaign.objects.filter(pk=campaign.pk).update(
         customers_total=F("customers_total") + result.added,
-        customers_final=F("customers_final") + result.do_not_call + result.invalid_numbers,
+        customers_final=F("customers_final") + skipped,
+        customers_pending=F("customers_pending") + result.added - skipped,
+        customers_skipped=F("customers_skipped") + skipped,
     )
     return result
 
@@ -287,7 +290,7 @@ def customers_add(*, campaign: Campaign, by: Actor, rows: Iterable[CustomerInput
     with transaction.atomic():
         lock_campaigns([campaign.pk], "key_share")
         campaign = Campaign.objects.select_related("organization").get(pk=campaign.pk)
-        if campaign.status == CampaignStatus.ENDED or campaign.deleted_at:
+        if campaign.status in TERMINAL_STATUSES or campaign.deleted_at:
             raise InvalidTransition(
                 action="add customers to", current="deleted" if campaign.deleted_at else campaign.status
             )

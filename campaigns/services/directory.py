@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from campaigns import egress, phone
 from campaigns.models import (
+    TERMINAL_STATUSES,
     ApiKey,
     Campaign,
-    CampaignStatus,
     Customer,
     CustomerState,
     DoNotCall,
@@ -109,7 +109,7 @@ def phone_number_create(
 @transaction.atomic
 def phone_number_delete(*, phone_number: PhoneNumber, by: Actor) -> PhoneNumber:
     """Retire a caller ID. Refused while a campaign that has not ended uses it."""
-    in_use = Campaign.objects.filter(deleted_at__isnull=True).exclude(status=CampaignStatus.ENDED)
+    in_use = Campaign.objects.filter(deleted_at__isnull=True).exclude(status__in=TERMINAL_STATUSES)
     if (
         in_use.filter(phone_number=phone_number).exists()
         or in_use.filter(dial_plan__phone_number=phone_number).exists()
@@ -204,7 +204,11 @@ def _skip_pending(organization: Organization, numbers: list[str]) -> int:
                 reason_detail="on the do-not-call list",
             )
         if changed:
-            Campaign.objects.filter(pk=campaign_id).update(customers_final=F("customers_final") + changed)
+            Campaign.objects.filter(pk=campaign_id).update(
+                customers_final=F("customers_final") + changed,
+                customers_pending=F("customers_pending") - changed,
+                customers_skipped=F("customers_skipped") + changed,
+            )
         skipped += changed
     return skipped
 

@@ -59,6 +59,7 @@ class CampaignChanges:
     latest_at: datetime | None = None
     strategy: dict[str, Any] | None = None
     end: bool = False
+    end_status: str = "ended"  # or "cancelled": Vapi's PATCH status says which
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from campaigns.models import Campaign, CampaignEndedReason, CampaignStatus, CustomerState
+from campaigns.models import TERMINAL_STATUSES, Campaign, CampaignEndedReason, CampaignStatus, CustomerState
 from campaigns.rules.outcomes import OutcomeClass, classify
 from campaigns.rules.policy import recipient_window
 from campaigns.rules.reasons import ALL_LINES_BUSY, LABELS, Reason
@@ -27,6 +27,8 @@ STATUS_TONES = {
     CampaignStatus.IN_PROGRESS: "good",
     CampaignStatus.PAUSED: "warn",
     CampaignStatus.ENDED: "muted",
+    CampaignStatus.CANCELLED: "muted",
+    CampaignStatus.ARCHIVED: "muted",
     CustomerState.PENDING: "neutral",
     CustomerState.QUEUED: "info",
     CustomerState.DIALING: "info",
@@ -157,7 +159,7 @@ def next_event(campaign: Campaign) -> str:
         return "starts within seconds"
     if campaign.status == CampaignStatus.PAUSED:
         return "paused: calls in flight finish, no new ones start"
-    if campaign.status == CampaignStatus.ENDED:
+    if campaign.status in TERMINAL_STATUSES:
         return f"ended {when(campaign.ended_at)}" if campaign.ended_at else "ended"
     if campaign.waiting_reason == ALL_LINES_BUSY:
         return "dialing: every line allowed is in use"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections import Counter
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from campaigns import clock, phone, services
 from campaigns.models import Call, Campaign, Customer, Organization, PhoneNumber, ProviderAccount
+from campaigns.rules import contacts
 from campaigns.rules.hours import every_day, is_open
 from campaigns.services.inputs import CallEvent
 from dialer import claims, dispatch, placement
@@ -299,7 +301,17 @@ class ComplianceMachine(RuleBasedStateMachine):
             assert campaign.calls_ended == by_status.get("ended", 0)
             assert campaign.customers_total == campaign.customers.count()
             assert campaign.customers_final == campaign.customers.filter(state__in=FINAL).count()
-            FIGURES["checks"] += 5
+            buckets = Counter(
+                contacts.bucket(state, reason)
+                for state, reason in campaign.customers.values_list("state", "reason")
+            )
+            for field in contacts.BUCKETS:
+                assert getattr(campaign, field) == buckets[field], field
+            assert campaign.customers_dialed == campaign.customers.filter(dialed_at__isnull=False).count()
+            assert (
+                campaign.customers_connected == campaign.customers.filter(connected_at__isnull=False).count()
+            )
+            FIGURES["checks"] += 7 + len(contacts.BUCKETS)
 
     @invariant()
     def nothing_waits_in_an_ended_campaign(self):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -22,6 +23,7 @@ from rest_framework.test import APIClient
 
 from campaigns import services
 from campaigns.models import Call, Campaign
+from campaigns.rules import contacts
 from dialer import dispatch, placement
 from tests.fakes.dialdeck_side import vapi_account, vapi_caller_id, vapi_campaign
 from tests.fakes.vapi_server import FakeVapi
@@ -48,6 +50,8 @@ def assert_counters_true(campaign: Campaign) -> None:
     assert campaign.calls_ended == by_status.get("ended", 0)
     assert campaign.customers_final == campaign.customers.filter(state__in=FINAL).count()
     assert campaign.customers_final <= campaign.customers_total
+    buckets = Counter(contacts.bucket(s, r) for s, r in campaign.customers.values_list("state", "reason"))
+    assert {f: getattr(campaign, f) for f in contacts.BUCKETS} == {f: buckets[f] for f in contacts.BUCKETS}
 
 
 def run_workers(call_ids: list[str], stop: threading.Event) -> list[threading.Thread]:

@@ -220,7 +220,10 @@ class CampaignUpdateSerializer(CampaignBody):
             changes.fields |= {"earliest_at", "latest_at"}
         if schedule is not MISSING:
             changes.earliest_at, changes.latest_at = schedule.get("earliestAt"), schedule.get("latestAt")
-        changes.end = self.take(data, "status", problems) is not MISSING
+        status = self.take(data, "status", problems)
+        changes.end = status is not MISSING
+        if status is not MISSING:
+            changes.end_status = status  # "cancelled" reads cancelled; "ended" stays v1's ended
         strategy = self.strategy(data, problems)
         if strategy is not None:
             changes.fields.add("strategy")
