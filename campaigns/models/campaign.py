@@ -154,6 +154,9 @@ class Campaign(models.Model):
     # Vapi's callMetrics: customers a call was placed to, and those a person answered.
     customers_dialed = models.BigIntegerField(default=0)
     customers_connected = models.BigIntegerField(default=0)
+    # What its calls cost and lasted, summed as providers report them (lists sort by these).
+    calls_cost = models.DecimalField(max_digits=14, decimal_places=4, default=0)
+    calls_duration_seconds = models.FloatField(default=0)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -19,6 +19,7 @@ import logging
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from django.db import connection, transaction
@@ -219,11 +220,17 @@ def record_call_event(
         return call
     if event.provider_call_id and not call.provider_call_id:
         call.provider_call_id = event.provider_call_id  # the webhook beat our own bookkeeping
+    spent = (call.cost or 0, call.duration_seconds or 0.0)
     _enrich(call, event)
+    deltas: dict[str, Any] = {}
     if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
         call.save()
-        return call
-    _advance(call, customer, event, now)  # 4.
+    else:
+        deltas = _advance(call, customer, event, now)  # 4.
+    # The campaign's cost and talk time (what its lists sort by) follow each call's, as reports add them.
+    deltas["calls_cost"] = (call.cost or 0) - spent[0]
+    deltas["calls_duration_seconds"] = (call.duration_seconds or 0.0) - spent[1]
+    move_counters(call.campaign_id, **deltas)
     return call
 
 
@@ -243,7 +250,8 @@ def _enrich(call: Call, event: CallEvent) -> None:
         call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
 
 
-def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datetime) -> None:
+def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datetime) -> dict[str, int]:
+    """Move the call to the event's status; returns the counter moves for the caller's one update."""
     old, new = call.status, event.status
     deltas = {STATUS_COUNTER[old]: -1}
     call.status = new
@@ -276,7 +284,7 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
         Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
             state=CustomerState.DIALING
         )
-    move_counters(call.campaign_id, **deltas)
+    return deltas
 
 
 def _customer_after_call(call: Call, customer: Customer, now: datetime) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 
-from campaigns import clock
+from campaigns import clock, egress
 from campaigns.models import (
     CUSTOMER_COUNTER_FIELDS,
     TERMINAL_STATUSES,
@@ -38,9 +39,9 @@ from campaigns.rules.strategy import VAPI_DEFAULTS
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.calls import move_counters
 from campaigns.services.customers import customers_insert, sort_key_for
-from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from campaigns.services.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from campaigns.services.events import event_emit
-from campaigns.services.inputs import CampaignChanges, CampaignInput, DialPlanInput
+from campaigns.services.inputs import CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
 from campaigns.services.strategy import validate_strategy
 from campaigns.services.tx import retry_on_conflict
 
@@ -97,13 +98,21 @@ def _insert_dial_plan(campaign: Campaign, dial_plan: list[DialPlanInput]) -> Non
 def campaign_create(*, organization: Organization, by: Actor, data: CampaignInput) -> Campaign:
     """Create a scheduled campaign with its customers, all or nothing.
 
+    With `duplicate_from_id`, the settings `data` does not give and, unless it gives customers,
+    the customers are copied from that campaign of the organization (Vapi's
+    duplicateFromCampaignId); the copy starts afresh.
+
     Raises ValidationFailed naming every field that breaks a rule (phone numbers
-    of another organization, duplicate customers, strategy out of bounds).
+    of another organization, duplicate customers, strategy out of bounds, a server URL the
+    dialer may not send to, a pre-dial check or events without a server).
     """
+    if data.duplicate_from_id is not None:
+        data = _copied(organization, data)
     strategy = dict(VAPI_DEFAULTS) if data.strategy is None else data.strategy
     errors = validate_strategy(strategy, organization=organization) + _schedule_errors(
         data.earliest_at, data.latest_at
     )
+    errors += _server_errors(data.server, data.server_messages, data.predial_plan)
     if errors:
         raise ValidationFailed(errors)
     phone_number = None
@@ -120,6 +129,13 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
         earliest_at=data.earliest_at,
         latest_at=data.latest_at,
         created_by=by if getattr(by, "is_authenticated", False) else None,
+        api_version=data.api_version,
+        assistant_overrides=data.assistant_overrides,
+        squad_overrides=data.squad_overrides,
+        server=data.server,
+        server_messages=data.server_messages or [],
+        predial_plan=data.predial_plan,
+        duplicated_from_id=data.duplicate_from_id,
         **strategy,
     )
     if data.dial_plan is not None:
@@ -131,6 +147,80 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
         organization=organization, by=by, action="campaign.create", target=campaign, after=snapshot(campaign)
     )
     return campaign
+
+
+# What a duplicate copies when the request does not give it (Vapi: every field present in the
+# request overrides the source's value).
+COPIED = (
+    "assistant_id",
+    "workflow_id",
+    "squad_id",
+    "earliest_at",
+    "latest_at",
+    "assistant_overrides",
+    "squad_overrides",
+    "server",
+    "server_messages",
+    "predial_plan",
+)
+
+
+def _copied(organization: Organization, data: CampaignInput) -> CampaignInput:
+    """`data` with what it does not give taken from the campaign it duplicates."""
+    source = (
+        Campaign.objects.filter(organization=organization, pk=data.duplicate_from_id).first()
+        if _is_uuid(data.duplicate_from_id)
+        else None
+    )
+    if source is None:
+        raise NotFound(f"campaign {data.duplicate_from_id} does not exist in this organization")
+    copy = replace(data, given=set(data.given))
+    for field in COPIED:
+        if field not in data.given:
+            setattr(copy, field, getattr(source, field))
+    if "target" in data.given:  # a target given replaces the copied one, whichever kind it is
+        for field in ("assistant_id", "workflow_id", "squad_id"):
+            setattr(copy, field, getattr(data, field))
+    if "phone_number_id" not in data.given and source.phone_number_id:
+        copy.phone_number_id = str(source.phone_number_id)
+    if "strategy" not in data.given:
+        copy.strategy = {field: getattr(source, field) for field in STRATEGY_FIELDS}
+    if data.customers is None and data.dial_plan is None:
+        copy.customers = [
+            CustomerInput(
+                number=c.number_submitted or c.number,
+                number_e164_check_enabled=c.number_e164_check_enabled,
+                sip_uri=c.sip_uri,
+                extension=c.extension,
+                name=c.name,
+                email=c.email,
+                external_id=c.external_id,
+                assistant_overrides=c.assistant_overrides,
+                squad_overrides=c.squad_overrides,
+                source=f"customers.{i}",
+            )
+            for i, c in enumerate(source.customers.order_by("position").iterator(chunk_size=2000))
+        ]
+    return copy
+
+
+def _server_errors(server: dict | None, messages: list[str] | None, predial: dict | None) -> list[FieldError]:
+    """The campaign's own server: a URL the dialer may send to (campaigns.egress, as for providers),
+    required by a pre-dial check and by events."""
+    errors = []
+    url = (server or {}).get("url")
+    if server is not None and not url:
+        errors.append(FieldError("server.url", "is required"))
+    elif url:
+        try:
+            egress.check_provider_url(url)
+        except egress.ProviderUrlRefused as exc:
+            errors.append(FieldError("server.url", exc.reason))
+    if predial is not None and not url:
+        errors.append(FieldError("predial_plan", "needs a server to ask (set server.url)"))
+    if messages and not url:
+        errors.append(FieldError("server_messages", "need a server to be sent to (set server.url)"))
+    return errors
 
 
 def _locked(campaign: Campaign) -> Campaign:

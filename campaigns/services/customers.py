@@ -84,6 +84,7 @@ _COLUMNS = (
     "email",
     "external_id",
     "assistant_overrides",
+    "squad_overrides",
     "time_zones",
     "state",
     "attempts",
@@ -182,6 +183,9 @@ class _Prepared:
         overrides = item.assistant_overrides
         if overrides is not None:
             overrides = orjson.dumps(overrides).decode()
+        squad = item.squad_overrides
+        if squad is not None:
+            squad = orjson.dumps(squad).decode()
         return (
             self.new_id(),
             self.campaign_id,
@@ -197,6 +201,7 @@ class _Prepared:
             item.email,
             item.external_id,
             overrides,
+            squad,
             ",".join(zones),
             state,
             0,

@@ -20,6 +20,7 @@ class CustomerInput:
     external_id: str = ""
     number_e164_check_enabled: bool = True
     assistant_overrides: dict | None = None
+    squad_overrides: dict | None = None  # Vapi 2026, for squad campaigns
     # Where the row came from, in the words of whoever read it, for error messages
     # ("customers.3", "line 7"): a duplicate is reported as "<source>.number duplicates <source>".
     source: str = ""
@@ -44,6 +45,17 @@ class CampaignInput:
     latest_at: datetime | None = None
     # The dialing strategy by model field name (rules.strategy.FIELDS); None = Vapi's behaviour.
     strategy: dict[str, Any] | None = None
+    # Vapi 2026: campaign-wide overrides, the campaign's own server and the events it wants there,
+    # the pre-dial check, and the campaign to copy (its settings and, unless `customers` is given,
+    # its customers). `given` lists which of these the caller set (a copy keeps the others).
+    assistant_overrides: dict | None = None
+    squad_overrides: dict | None = None
+    server: dict | None = None
+    server_messages: list[str] | None = None
+    predial_plan: dict | None = None
+    duplicate_from_id: str | None = None
+    api_version: int = 1
+    given: set[str] = field(default_factory=set)
 
 
 @dataclass
