@@ -26,7 +26,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
@@ -311,6 +311,11 @@ class ComplianceMachine(RuleBasedStateMachine):
             assert (
                 campaign.customers_connected == campaign.customers.filter(connected_at__isnull=False).count()
             )
+            spent = Call.objects.filter(campaign=campaign).aggregate(
+                cost=Sum("cost"), seconds=Sum("duration_seconds")
+            )
+            assert campaign.calls_cost == (spent["cost"] or 0)
+            assert abs(campaign.calls_duration_seconds - (spent["seconds"] or 0)) < 1e-6
             FIGURES["checks"] += 7 + len(contacts.BUCKETS)
 
     @invariant()
