@@ -19,13 +19,14 @@ real time and on fresh data; this pass only decides which customers are worth a 
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from campaigns import clock, services
 from campaigns.models import (
@@ -165,12 +166,17 @@ def _entries(campaign: Campaign) -> dict:
 
 
 def dispatch_campaign(
-    campaign: Campaign, *, now: datetime | None = None, enqueue: Callable[[list[str]], None]
+    campaign: Campaign,
+    *,
+    now: datetime | None = None,
+    enqueue: Callable[[list[str]], None],
+    limit: int | None = None,
 ) -> int:
     """One claim pass over a running campaign; returns how many calls were queued.
 
     `enqueue(call_ids)` is called after the transaction commits (placement must never
-    see a call that might still roll back).
+    see a call that might still roll back). `limit` caps the calls this pass may queue (the
+    tick's share of the organization's free lines for this campaign).
     """
     now = now or clock.now()
     policy = campaign_policy(campaign)
@@ -199,8 +205,10 @@ def dispatch_campaign(
                 )
                 return queued
             room = campaign_headroom(fresh, now)  # 2.
+            if limit is not None:
+                room = min(room, limit - queued)
             if room <= 0:
-                if queued == 0:
+                if queued == 0 and (limit is None or limit > 0):
                     _set_campaign_waiting(fresh, ALL_LINES_BUSY, None, "every line allowed is in use")
                 return queued
             call_ids, examined = _claim_round(fresh, policy, now, room, entries)  # 3.-5.
@@ -218,13 +226,18 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
 
     1. start scheduled campaigns whose time has come (auto-start only);
     2. finish running campaigns past latestAt (customers left are skipped as schedule_expired);
-    3. dispatch running campaigns, highest priority first;
+    3. dispatch the running campaigns that have a customer due, sharing each organization's free
+       lines between them (`share_lines`: higher priority first, then evenly); placement gets
+       the calls of every campaign together, in full batches;
     4. finish running campaigns with nothing left to dial and no call in flight;
     5. hand again to placement the queued calls whose task was lost (a broker restart, a
        killed worker): taking a call for placement is conditional, so a duplicate is harmless.
 
-    Each campaign is handled on its own: one that fails (a lock conflict, bad data) is logged
-    and tried again on the next beat, never keeping the others from being dialed.
+    Work grows with the campaigns that have something to do, not with every running campaign:
+    steps 3 and 4 pick their campaigns with one query each, from the stored counters and the
+    index of due customers. Each campaign is handled on its own: one that fails (a lock
+    conflict, bad data) is logged and tried again on the next beat, never keeping the others
+    from being dialed.
     """
     now = now or clock.now()
     campaigns = Campaign.objects.filter(deleted_at__isnull=True).select_related(
@@ -244,11 +257,24 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
                 detail="latestAt passed before this customer could be called",
             ),
         )
-    for campaign in running.filter(status=CampaignStatus.IN_PROGRESS).order_by("-priority", "created_at"):
-        _isolated(campaign, "dispatch", lambda c: dispatch_campaign(c, now=now, enqueue=enqueue))  # 3.
-    for campaign in running.filter(status=CampaignStatus.IN_PROGRESS):  # 4.
-        if services.campaign_is_exhausted(campaign):
-            _isolated(campaign, "finish", lambda c: services.campaign_finish(campaign=c))
+    queued: list[str] = []
+    dialing = running.filter(status=CampaignStatus.IN_PROGRESS)
+    candidates = list(dialing.filter(customers_pending__gt=0).filter(Exists(_due_customers(now))))
+    for campaign, lines in share_lines(candidates):  # 3.
+        _isolated(
+            campaign,
+            "dispatch",
+            lambda c, n=lines: dispatch_campaign(c, now=now, enqueue=queued.extend, limit=n),
+        )
+    # Campaigns with nobody due are not dialing for want of a line: say nothing on their behalf.
+    dialing.exclude(pk__in=[c.pk for c in candidates]).exclude(waiting_reason="").update(
+        waiting_reason="", waiting_until=None, waiting_detail=""
+    )
+    if queued:
+        enqueue(queued)
+    idle = dialing.filter(customers_pending=0, customers_dispatched=0, calls_queued=0, calls_in_progress=0)
+    for campaign in idle.filter(calls_scheduled=0):  # 4. (checked again under its lock)
+        _isolated(campaign, "finish", lambda c: services.campaign_finish(campaign=c))
     orphans = (
         Call.objects.filter(
             status=CallStatus.QUEUED, placing_at__isnull=True, created_at__lt=now - ORPHAN_AFTER
@@ -263,6 +289,51 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
         # one re-send per call per interval, not one per tick.
         Call.objects.filter(pk__in=orphan_ids, placing_at__isnull=True).update(not_before=now)
         enqueue(orphan_ids)
+
+
+def _due_customers(now: datetime) -> QuerySet:
+    """A campaign's pending customers due now (the partial index customer_due_pending answers it)."""
+    return Customer.objects.filter(
+        campaign=OuterRef("pk"), state=CustomerState.PENDING, next_attempt_at__lte=now
+    )
+
+
+def share_lines(campaigns: list[Campaign]) -> list[tuple[Campaign, int]]:
+    """How many calls each campaign may queue this pass: each organization's free lines (its cap
+    less its live calls) go to its campaigns of the highest priority first and, within a priority,
+    evenly by lines in use (water-filling: the campaign with the fewest live calls gets the next
+    line), each up to its own cap. Campaigns come back highest priority first.
+
+    A campaign's pacing or its due customers may leave part of its share unused; those lines are
+    free again on the next pass, a second later.
+    """
+    shares: list[tuple[Campaign, int]] = []
+    by_org: dict[object, list[Campaign]] = {}
+    for campaign in campaigns:
+        by_org.setdefault(campaign.organization_id, []).append(campaign)
+    for org_campaigns in by_org.values():
+        org = org_campaigns[0].organization
+        free = max(0, org.max_concurrent_calls - live_calls(org.pk)) if org.max_concurrent_calls else 10**9
+        for priority in sorted({c.priority for c in org_campaigns}, reverse=True):
+            group = [c for c in org_campaigns if c.priority == priority]
+            given = {c.pk: 0 for c in group}
+            live = {c.pk: c.calls_scheduled + c.calls_queued + c.calls_in_progress for c in group}
+            heap = [
+                (live[c.pk], c.created_at, i)
+                for i, c in enumerate(group)
+                if live[c.pk] < c.max_concurrent_calls
+            ]
+            heapq.heapify(heap)
+            while free > 0 and heap:
+                lines, created, i = heapq.heappop(heap)
+                campaign = group[i]
+                given[campaign.pk] += 1
+                free -= 1
+                if lines + 1 < campaign.max_concurrent_calls:
+                    heapq.heappush(heap, (lines + 1, created, i))
+            shares += [(c, given[c.pk]) for c in sorted(group, key=lambda c: c.created_at)]
+    shares.sort(key=lambda pair: -pair[0].priority)
+    return shares
 
 
 def _isolated(campaign: Campaign, step: str, run: Callable[[Campaign], object]) -> None:

@@ -205,3 +205,58 @@ def test_a_lost_call_is_re_sent_once_per_interval_not_on_every_tick(make_campaig
     assert len(sent) == 1
     tick(enqueue=enqueue, now=timezone.now() + timedelta(seconds=61))
     assert len(sent) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_equal_campaigns_share_the_organizations_lines_evenly_and_a_higher_priority_goes_first(
+    make_campaign, owner, org
+) -> None:
+    """«Performance, round two» 2: the first campaign of an organization used to take every line."""
+    org.max_concurrent_calls = 30
+    org.save()
+    equal = [
+        started(
+            make_campaign(
+                customers=customers(20, start=100 * i),
+                strategy={**ANY_TIME, "max_concurrent_calls": 20},
+                name=f"E{i}",
+            ),
+            owner,
+        )
+        for i in range(4)
+    ]
+    urgent = started(
+        make_campaign(
+            customers=customers(20, start=900),
+            strategy={**ANY_TIME, "max_concurrent_calls": 10, "priority": 9},
+        ),
+        owner,
+    )
+    sent, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    urgent.refresh_from_db()
+    assert urgent.calls_queued == 10  # its cap, first
+    shares = sorted(Campaign.objects.get(pk=c.pk).calls_queued for c in equal)
+    assert shares == [5, 5, 5, 5]  # the 20 lines left, evenly
+    assert len(sent) == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_with_live_calls_gets_fewer_new_lines_than_one_without(make_campaign, owner, org) -> None:
+    org.max_concurrent_calls = 10
+    org.save()
+    busy = started(
+        make_campaign(customers=customers(20), strategy={**ANY_TIME, "max_concurrent_calls": 20}, name="B"),
+        owner,
+    )
+    dispatch_campaign(busy, enqueue=lambda ids: None, limit=6)  # 6 lines in use already
+    idle = started(
+        make_campaign(
+            customers=customers(20, start=500), strategy={**ANY_TIME, "max_concurrent_calls": 20}, name="I"
+        ),
+        owner,
+    )
+    tick(enqueue=lambda ids: None)
+    busy.refresh_from_db()
+    idle.refresh_from_db()
+    assert (busy.calls_queued, idle.calls_queued) == (6, 4)  # water-filled: the idle one catches up
