@@ -259,7 +259,9 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
         )
     queued: list[str] = []
     dialing = running.filter(status=CampaignStatus.IN_PROGRESS)
-    candidates = list(dialing.filter(customers_pending__gt=0).filter(Exists(_due_customers(now))))
+    # Who is due is read from the customers themselves (an index probe per campaign), never from
+    # a counter: a counter that drifted could at worst keep a campaign open, never skip a customer.
+    candidates = list(dialing.filter(Exists(_due_customers(now))))
     for campaign, lines in share_lines(candidates):  # 3.
         _isolated(
             campaign,
