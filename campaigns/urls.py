@@ -28,6 +28,8 @@ urlpatterns = [
     path("campaigns/<uuid:pk>/calls", campaign_detail.campaign_calls, name="calls"),
     path("campaigns/<uuid:pk>/calls/<uuid:call_pk>", campaign_detail.campaign_call, name="call"),
     path("campaigns/<uuid:pk>/export.csv", campaign_detail.campaign_export, name="export"),
+    path("campaigns/<uuid:pk>/events", campaign_detail.campaign_events, name="events"),
+    path("campaigns/<uuid:pk>/events/<uuid:event_pk>", campaign_detail.campaign_event, name="event"),
     path("campaigns/<uuid:pk>/delete", campaign_detail.campaign_delete, name="delete"),
     *[
         path(
@@ -42,6 +44,11 @@ urlpatterns = [
     path("organization/settings", organization.organization_settings, name="organization-settings"),
     path("organization/pause", organization.organization_pause, name="organization-pause"),
     path("organization/resume", organization.organization_resume, name="organization-resume"),
+    path(
+        "organization/signing-secret",
+        organization.organization_signing_secret,
+        name="organization-signing-secret",
+    ),
     path("do-not-call", directory.do_not_call, name="do-not-call"),
     path("do-not-call/add", directory.do_not_call_add, name="do-not-call-add"),
     path("do-not-call/import", directory.do_not_call_import, name="do-not-call-import"),

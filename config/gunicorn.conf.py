@@ -46,6 +46,11 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 accesslog = "-"
+# Seconds an idle keep-alive connection stays open. Longer than clients keep theirs (Node's fetch,
+# under Vapi's TypeScript SDK: 4 s), so a client never sends on a connection we have just closed
+# (gunicorn's default of 2 s did that: "other side closed"). Behind a proxy, keep the proxy's own
+# idle timeout towards gunicorn below this. Applies to the Procfile's threaded workers.
+keepalive = 75
 
 
 def on_starting(server) -> None:  # noqa: ANN001 (gunicorn's Arbiter; unused)

@@ -406,11 +406,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 DIALER_TICK_SECONDS = env_float("DIALER_TICK_SECONDS", 1.0)
+# The queue that delivers campaign events to campaigns' own servers (dialer.outbound). Empty: the
+# default queue, shared with the dialer. A campaign's server may take up to 300 s to answer: name
+# a queue here and run a worker for it (celery worker -Q <name>) so slow receivers never hold up
+# dialing.
+CAMPAIGN_EVENTS_QUEUE = env_str("CAMPAIGN_EVENTS_QUEUE").strip()
 CELERY_BEAT_SCHEDULE = {
     "dialer-tick": {"task": "dialer.tasks.tick", "schedule": DIALER_TICK_SECONDS},
     "dialer-reap": {"task": "dialer.tasks.reap_stale_calls", "schedule": 30.0},
     "dialer-flush-events": {"task": "dialer.tasks.sweep_simulated", "schedule": 1.0},
     "dialer-webhooks": {"task": "dialer.tasks.record_webhooks", "schedule": 0.5},
+    # A run drains a backlog for up to 5 s; one that waited 10 s for a worker is dropped (the
+    # next beat's run takes the same events: they wait in the database).
+    "dialer-campaign-events": {
+        "task": "dialer.tasks.deliver_campaign_events",
+        "schedule": 1.0,
+        "options": {"expires": 10.0, **({"queue": CAMPAIGN_EVENTS_QUEUE} if CAMPAIGN_EVENTS_QUEUE else {})},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -26,3 +26,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("app/", include("campaigns.urls")),
 ]
+
+# An unknown path answers Vapi's JSON error envelope (404), not Django's HTML page, to the API
+# clients that meet it; the dashboard's unknown pages (/app/...) keep the HTML page.
+handler404 = "campaigns.api.errors.not_found"

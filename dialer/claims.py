@@ -11,8 +11,9 @@ A batch of queued calls goes to the provider in three steps (dialer.placement ru
    is seen; one that comes later waits for this gate), then the clock is read and every call
    is decided again by the engine at that real instant, on fresh data: campaign status and
    schedule, the organization-wide stop, the do-not-call list (canonical numbers), the
-   attempt budget, the calling hours and every callee zone's window. Refused calls are
-   withdrawn with the right reason (services.calls_withdraw). The others are stamped
+   attempt budget, the calling hours and every callee zone's window; a call the gate lets
+   through is still refused when its pre-dial check refused it (dialer.predial). Refused calls
+   are withdrawn with the right reason (services.calls_withdraw). The others are stamped
    `confirmed_at` and their requests logged, provided this worker still owns them (a stalled
    worker's call may have been handed to another). Only confirmed calls may be sent.
 3. `store_answers`: the providers' answers on the calls' logs and the accepted calls' provider
@@ -26,7 +27,7 @@ confirmed and is sending: one batch per worker, sent within milliseconds of its 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -51,6 +52,8 @@ from campaigns.services.tx import lock_campaigns, retry_on_conflict
 
 # A request as logged: (call, summary, body).
 Request = tuple[Call, str, str]
+# A row of a call's log: (call, kind, summary, http status, body).
+LogRow = tuple[Call, str, str, int | None, str]
 
 
 def take(call_ids: Iterable[object]) -> list[Call]:
@@ -101,9 +104,19 @@ def _stamp_taken(call_ids: list, stamp: datetime) -> list[uuid.UUID]:
 
 
 @retry_on_conflict
-def confirm_at_gate(requests: list[Request]) -> list[Call]:
+def confirm_at_gate(
+    requests: list[Request],
+    *,
+    refused_before: Mapping[object, engine.Decision] | None = None,
+    notes: Mapping[object, list[LogRow]] | None = None,
+) -> list[Call]:
     """Step 2, the last gate (see the module docstring). Returns the calls that passed it and
-    that this worker still owns: the only ones whose requests may leave."""
+    that this worker still owns: the only ones whose requests may leave.
+
+    `refused_before`: refusals decided before the gate (the pre-dial check, dialer.predial), by call id;
+    a call the gate itself refuses keeps the gate's reason. `notes`: log rows (the pre-dial
+    exchange) written before the request of each call that passes."""
+    refused_before, notes = refused_before or {}, notes or {}
     calls = [call for call, _, _ in requests if call.placing_at is not None]
     if not calls:
         return []
@@ -123,6 +136,8 @@ def confirm_at_gate(requests: list[Request]) -> list[Call]:
         # leave room; a retry delay does not hold back a call already queued.
         facts = replace(facts, attempts=call.attempt - 1, next_attempt_at=None)
         decision = engine.eligibility(facts, policies[call.campaign_id], now)
+        if decision.action is engine.Action.DIAL and call.pk in refused_before:
+            decision = refused_before[call.pk]
         if decision.action is engine.Action.DIAL:
             allowed.append(call)
         else:
@@ -131,7 +146,8 @@ def confirm_at_gate(requests: list[Request]) -> list[Call]:
     owned = set(_stamp_confirmed(allowed, now))
     confirmed = [call for call in allowed if call.pk in owned]
     logged = {call.pk: (summary, body) for call, summary, body in requests}
-    _insert_logs([(c, CallLogKind.REQUEST, logged[c.pk][0], None, logged[c.pk][1]) for c in confirmed])
+    rows = [row for c in confirmed for row in notes.get(c.pk, ())]  # before the requests: in order
+    _insert_logs(rows + [(c, CallLogKind.REQUEST, logged[c.pk][0], None, logged[c.pk][1]) for c in confirmed])
     for call in confirmed:
         call.placing_at = call.confirmed_at = now
     for campaign_id in {call.campaign_id for call in confirmed}:  # Vapi's contact.dispatched

@@ -2,15 +2,20 @@
 
 Placing a batch (numbered; each step is safe to repeat), one path for every provider:
 1. take the calls: a conditional UPDATE that only one worker can win (dialer.claims.take);
-2. build each request (nothing leaves yet);
-3. pass the last gate (dialer.claims.confirm_at_gate): in one transaction, under lock, each
+2. build each request (nothing leaves yet); a request that cannot be built (overrides that
+   would hide our callbacks) ends its call at once, nothing sent;
+3. the pre-dial check (dialer.predial), for calls whose campaign has a predialPlan: each
+   contact is asked about at its campaign's server, from threads, the whole batch at once;
+   the calls come back in turns (those that need no check at once, then each campaign's as
+   soon as its server has answered or its timeout passed), and steps 4-6 run for each turn;
+4. pass the last gate (dialer.claims.confirm_at_gate): in one transaction, under lock, each
    call is decided again at the real current time (campaign status, organization stop,
-   do-not-call, attempt budget, calling hours, every callee zone); refused calls are withdrawn
-   with their reason, and the others are confirmed and their requests logged, if this worker
-   still owns them;
-4. send the confirmed requests (HTTP providers from threads that touch no database, several
+   do-not-call, attempt budget, calling hours, every callee zone), and then by its pre-dial
+   answer; refused calls are withdrawn with their reason, and the others are confirmed and
+   their requests logged (after the pre-dial exchange), if this worker still owns them;
+5. send the confirmed requests (HTTP providers from threads that touch no database, several
    at a time), then store the answers and provider ids in one commit (dialer.claims);
-5. after a provider error: hand the call back for a later try (retryable errors, with
+6. after a provider error: hand the call back for a later try (retryable errors, with
    backoff; it passes the gate again), or end it with the provider's reason; when the request
    may have reached the provider (read timeout), do neither: its callbacks (which carry our
    call id) or the reaper settle it, so nobody is rung twice.
@@ -28,7 +33,7 @@ from django.conf import settings
 
 from campaigns import clock, services
 from campaigns.models import Call, CallLog, CallLogKind, CallStatus
-from dialer import claims
+from dialer import claims, predial
 from dialer.models import SimulatedEvent
 from dialer.providers.base import HttpProvider, Provider, ProviderError, provider_for
 from dialer.webhooks import record_stored_events
@@ -43,7 +48,11 @@ MAX_TRIES = 5
 REAPED_REASON = "call.dialdeck.no-outcome-from-provider"
 MIN_RING_PLUS_DURATION = 15 + 10  # the smallest max_ring_seconds + max_duration_seconds allowed
 # A worker that took a call this long past the provider timeout without confirming it is gone.
+# (It covers the longest pre-dial check, predial.MAX_TIMEOUT; a call handed back while a slow
+# batch still waits is harmless: that worker's gate finds it no longer its own.)
 STALL_MARGIN_SECONDS = 30
+# A call whose pre-dial check found no free thread in time is tried again this much later.
+UNASKED_RETRY_SECONDS = 1.0
 
 
 def recorder(call: Call):
@@ -60,27 +69,44 @@ def backoff(tries: int) -> float:
 
 
 def place_many(call_ids: list[str]) -> list[tuple[str, float | None]]:
-    """Place the calls of a batch (steps 1-5 of the module docstring). Running a batch twice, or
+    """Place the calls of a batch (steps 1-6 of the module docstring). Running a batch twice, or
     two batches sharing calls, places each call once. Returns (call id, retry in) pairs: seconds
     after which to try a call again, or None when done with it."""
     providers: dict[object, Provider] = {}
-    requests, exchanges = [], {}
+    taken, exchanges, unsendable = [], {}, []
     for call in claims.take(call_ids):  # 1.
         provider = providers.get(call.provider_account_id) or provider_for(call.provider_account)
         providers[call.provider_account_id] = provider
         if isinstance(provider, HttpProvider):  # 2.
             exchange = provider.prepare_call(call)
+            if exchange.error is not None:
+                unsendable.append((call, exchange.error))
+                continue
             exchanges[call.pk] = exchange
-            requests.append((call, exchange.request_summary, exchange.logged_body))
-        else:
-            requests.append((call, f"place call ({call.provider_account.kind})", ""))
-    confirmed = claims.confirm_at_gate(requests)  # 3.
+        taken.append(call)
+    retry: dict[str, float | None] = {}
+    for turn in predial.in_turn(taken):  # 3.
+        retry |= _place(turn, providers, exchanges)
+    for call, exc in unsendable:  # ended with the reason, the why on its log (services.call_fail)
+        retry[str(call.pk)] = _after_error(call, exc)
+    return [(call_id, retry.get(str(call_id))) for call_id in call_ids]
+
+
+def _place(turn: predial.Turn, providers: dict[object, Provider], exchanges: dict) -> dict[str, float | None]:
+    """Steps 4-6 for one turn of a batch; returns the retry delays of its calls, by call id."""
+    requests = [
+        (call, exchanges[call.pk].request_summary, exchanges[call.pk].logged_body)
+        if call.pk in exchanges
+        else (call, f"place call ({call.provider_account.kind})", "")
+        for call in turn.calls
+    ]
+    confirmed = claims.confirm_at_gate(requests, refused_before=turn.refused, notes=turn.notes)  # 4.
     sending = [
         (providers[call.provider_account_id], exchanges[call.pk])
         for call in confirmed
         if call.pk in exchanges
     ]
-    list(_threads(os.getpid()).map(lambda pair: pair[0].send(pair[1]), sending))  # 4.
+    list(_threads(os.getpid()).map(lambda pair: pair[0].send(pair[1]), sending))  # 5.
     placed, failed, answers = [], [], []
     for provider, exchange in sending:
         try:
@@ -95,8 +121,11 @@ def place_many(call_ids: list[str]) -> list[tuple[str, float | None]]:
             except ProviderError as exc:
                 failed.append((call, exc))
     claims.store_answers(answers=answers, placed=placed)
-    retry = {str(call.pk): _after_error(call, exc) for call, exc in failed}  # 5.
-    return [(call_id, retry.get(str(call_id))) for call_id in call_ids]
+    retry = {str(call.pk): _after_error(call, exc) for call, exc in failed}  # 6.
+    for call in turn.unasked:  # no thread was free to ask its server in time: not its fault
+        services.call_release(call, retry_in=UNASKED_RETRY_SECONDS, unconfirmed=True)
+        retry[str(call.pk)] = UNASKED_RETRY_SECONDS
+    return retry
 
 
 @functools.cache
@@ -106,7 +135,7 @@ def _threads(pid: int) -> ThreadPoolExecutor:
 
 
 def _after_error(call: Call, exc: ProviderError) -> float | None:
-    """Step 5 when the provider refused or never answered: wait for its callbacks (the request
+    """Step 6 when the provider refused or never answered: wait for its callbacks (the request
     may have reached it), hand the call back for a later try, or end it with the reason."""
     if exc.outcome_unknown:
         services.call_log(call, CallLogKind.NOTE, "outcome unknown: waiting for the provider's callbacks")

@@ -7,9 +7,12 @@ import time
 
 from celery import shared_task
 
-from dialer import dispatch, placement, webhooks
+from dialer import dispatch, outbound, placement, webhooks
 
 log = logging.getLogger(__name__)
+
+# How long one run of deliver_campaign_events keeps taking events while a backlog lasts.
+DRAIN_SECONDS = 5.0
 
 
 def enqueue_placement(call_ids: list[str]) -> None:
@@ -61,3 +64,16 @@ def record_webhooks() -> None:
     deadline = time.monotonic() + 5
     while webhooks.record_received_events() == webhooks.BATCH and time.monotonic() < deadline:
         pass
+
+
+@shared_task(ignore_result=True)
+def deliver_campaign_events() -> None:
+    """Beat, every second: send due campaign events to their campaigns' servers; a backlog is
+    drained for up to DRAIN_SECONDS.
+
+    Not acks_late: every event is leased in the database when taken (dialer.outbound), so a run
+    lost with its worker leaves its events due again once their leases run out, and the next
+    beat sends them. Beat gives each run a short expiry, so runs that waited behind a busy
+    worker are dropped rather than piled up.
+    """
+    outbound.deliver(seconds=DRAIN_SECONDS)

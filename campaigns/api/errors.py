@@ -6,6 +6,7 @@ current `status`, NotFound 404) and DRF's own (400 from the serializers, 401, 40
 message naming its field by its path in the API: a serializer's problems by where they are in
 the body (``customers.3.number must be …``), a service's through the one translation of its
 names (api/names.py: ``strategy.max_attempts`` is ``dialingStrategy.maxAttempts``).
+Paths that name no route at all answer the same envelope (`not_found`, Django's handler404).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -76,3 +79,16 @@ def vapi_exception_handler(exc: Exception, context: dict) -> Response | None:
         messages = [HTTPStatus(response.status_code).phrase]
     response.data = envelope(response.status_code, messages)
     return response
+
+
+# Paths people open in a browser: their unknown pages stay Django's HTML 404 page.
+PAGES = ("/app/", "/accounts/", "/admin/")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's handler404 (config/urls.py): an unknown path answers Vapi's envelope, worded as
+    Vapi's (NestJS) server words it (``Cannot GET /v3/campaign``), so API clients read a JSON
+    error; the dashboard's pages (PAGES) keep Django's HTML page, which is what a person sees."""
+    if request.path.startswith(PAGES):
+        return page_not_found(request, exception)
+    return JsonResponse(envelope(404, [f"Cannot {request.method} {request.path}"]), status=404)

@@ -51,6 +51,13 @@ API_NAMES: dict[str, str] = {
     "strategy": "dialingStrategy",
     "provider_account": "providerAccountId",
     "base_url": "baseUrl",
+    # Vapi 2026's campaign fields ("server" is spelled alike: named so `server.url` stays whole).
+    "assistant_overrides": "assistantOverrides",
+    "squad_overrides": "squadOverrides",
+    "server": "server",
+    "server_messages": "serverMessages",
+    "predial_plan": "predialPlan",
+    "duplicate_from_id": "duplicateFromCampaignId",
     **STRATEGY_KEYS,
 }
 

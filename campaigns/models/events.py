@@ -57,6 +57,12 @@ class CampaignEvent(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="campaign_event_due", condition=Q(state="pending")),
             models.Index(fields=["campaign", "-created_at"], name="campaign_event_newest"),
+            # What the campaign page counts (waiting, given up): few rows, whatever was delivered.
+            models.Index(
+                fields=["campaign", "state"],
+                name="campaign_event_undelivered",
+                condition=Q(state__in=["pending", "failed"]),
+            ),
         ]
 
     def __str__(self) -> str:

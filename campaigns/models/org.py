@@ -5,11 +5,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+SIGNING_SECRET_PREFIX = "ddsig_"
+# After a rotation the previous secret signs campaign events too, this long, so that receivers
+# can switch secrets without refusing an event in between.
+SIGNING_SECRET_GRACE = timedelta(hours=24)
+
+
+def new_signing_secret() -> str:
+    """A secret for signing campaign events (HMAC-SHA256 key): 256 random bits, recognisable."""
+    return SIGNING_SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 class Organization(models.Model):
@@ -46,6 +56,12 @@ class Organization(models.Model):
     )
     # The organization-wide stop: while set, no call of any campaign passes the last gate.
     dialing_paused_at = models.DateTimeField(null=True, blank=True)
+    # Signs the campaign events sent to campaigns' own servers (dialer.outbound; README "Campaign
+    # events"). Shown once, when an admin rotates it (services.organization_signing_secret_rotate);
+    # never in a form. The one it replaced keeps signing for SIGNING_SECRET_GRACE.
+    event_signing_secret = models.CharField(max_length=100, default=new_signing_secret, editable=False)
+    event_signing_secret_previous = models.CharField(max_length=100, blank=True, editable=False)
+    event_signing_secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,6 +78,25 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def event_signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets that sign an event sent at `now`: the current one, and the previous one
+        within SIGNING_SECRET_GRACE of a rotation."""
+        rotated = self.event_signing_secret_rotated_at
+        recent = rotated is not None and now - rotated < SIGNING_SECRET_GRACE
+        previous = (
+            [self.event_signing_secret_previous] if recent and self.event_signing_secret_previous else []
+        )
+        return [self.event_signing_secret, *previous]
+
+    @property
+    def event_signing_secret_hint(self) -> str:
+        """Enough of the secret to tell which one a receiver holds, and no more."""
+        return signing_secret_hint(self.event_signing_secret)
+
+
+def signing_secret_hint(secret: str) -> str:
+    return f"{secret[: len(SIGNING_SECRET_PREFIX) + 4]}…" if secret else ""
 
 
 class Role(models.TextChoices):

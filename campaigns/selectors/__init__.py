@@ -5,8 +5,10 @@ whoever calls it; every one is scoped to an organization (or to a campaign the c
 found within one). Selectors never write to the database: the only thing they store is the
 dashboard's chart and waiting figures, cached for seconds in ``caches["pages"]``.
 
-- campaigns: the organization's campaigns, one campaign, Vapi's campaign documents;
+- campaigns: the organization's campaigns (the dashboard's list and Vapi's), one campaign;
+- documents: what Vapi's campaign document lists (customers, calls, dial plan; capped at 10,000);
 - customers, calls: a campaign's customers and calls, as querysets and as keyset pages;
+- contacts: a campaign's customers as Vapi v2's contacts, with their latest calls;
 - directory: provider accounts, caller IDs, do-not-call, API keys, members;
 - dashboard: what only live monitoring needs (polling, fingerprints, waiting, charts);
 - common: ids from outside (as_uuid) and keyset pages (Page, newest_first).
@@ -23,9 +25,11 @@ from campaigns.selectors.campaigns import (
     CustomerRow,
     campaign_for,
     campaigns_for,
+    campaigns_listed,
     with_documents,
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
+from campaigns.selectors.contacts import Contact, campaign_contacts, contact_of, contacts_total
 from campaigns.selectors.customers import campaign_customers, customers_page
 from campaigns.selectors.dashboard import (
     OUTCOME_LABELS,
@@ -47,17 +51,22 @@ from campaigns.selectors.directory import (
     members_for,
     phone_number_for,
     phone_numbers_for,
+    phone_numbers_listed,
     provider_account_for,
     provider_accounts_for,
 )
+from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
 
 __all__ = [
     "DOCUMENT_CUSTOMER_LIMIT",
+    "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",
     "CallRow",
     "CampaignDocuments",
     "CampaignFilters",
+    "Contact",
     "CustomerRow",
+    "Document",
     "OutcomeSlice",
     "Page",
     "WaitingGroup",
@@ -68,9 +77,14 @@ __all__ = [
     "calls_page",
     "calls_per_minute",
     "campaign_calls",
+    "campaign_contacts",
     "campaign_customers",
+    "campaign_documents",
     "campaign_for",
     "campaigns_for",
+    "campaigns_listed",
+    "contact_of",
+    "contacts_total",
     "customers_page",
     "customers_waiting_by_reason",
     "do_not_call_entry_for",
@@ -84,6 +98,7 @@ __all__ = [
     "outcome_breakdown",
     "phone_number_for",
     "phone_numbers_for",
+    "phone_numbers_listed",
     "provider_account_for",
     "provider_accounts_for",
     "with_documents",

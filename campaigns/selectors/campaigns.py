@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import F, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from campaigns.models import Call, Campaign, Customer, DialPlanEntry, Organization
+from campaigns.models import Call, Campaign, CampaignStatus, Customer, DialPlanEntry, Organization
 from campaigns.selectors.common import as_uuid
 
 # Campaigns with more customers than Vapi allows in one document are read page by page.
@@ -35,7 +35,8 @@ class CampaignFilters:
     # {"created_at__gt": datetime, "updated_at__lte": datetime, ...}
     bounds: dict[str, datetime] = field(default_factory=dict)
     descending: bool = True
-    # Vapi sorts by createdAt, duration or cost; campaigns have neither of the other two.
+    # Vapi sorts by createdAt, duration or cost: campaigns_listed sorts by each (SORT_COLUMNS);
+    # campaigns_for, the dashboard's list, always by createdAt.
     sort_by: str = "createdAt"
 
 
@@ -60,6 +61,36 @@ def campaigns_for(
         campaigns = campaigns.select_related("phone_number")
     order = ("-created_at", "-id") if filters.descending else ("created_at", "id")
     return campaigns.order_by(*order)
+
+
+# Vapi's sortBy values and the column each sorts by (the stored sums of the campaign's calls).
+SORT_COLUMNS = {"createdAt": "created_at", "cost": "calls_cost", "duration": "calls_duration_seconds"}
+
+
+def campaigns_listed(organization: Organization, filters: CampaignFilters) -> QuerySet[Campaign]:
+    """The organization's campaigns as Vapi's lists show them (GET /campaign and /v2/campaign).
+
+    Deleted ones never; archived ones only when `filters.status` asks for them (Vapi hides them);
+    status in-progress includes paused campaigns, which Vapi's clients see as in-progress (status
+    paused: only those). Sorted by `filters.sort_by` (SORT_COLUMNS: createdAt, or the campaign's
+    stored cost or talk time of its calls), then by creation and id, in `filters.descending`.
+    """
+    campaigns = Campaign.objects.filter(organization=organization, deleted_at__isnull=True)
+    if filters.id is not None:
+        pk = as_uuid(filters.id)
+        campaigns = campaigns.filter(pk=pk) if pk else campaigns.none()
+    if filters.status == CampaignStatus.IN_PROGRESS:
+        campaigns = campaigns.filter(status__in=(CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED))
+    elif filters.status:
+        campaigns = campaigns.filter(status=filters.status)
+    else:
+        campaigns = campaigns.exclude(status=CampaignStatus.ARCHIVED)
+    if filters.name_contains:
+        campaigns = campaigns.filter(name__icontains=filters.name_contains)
+    if filters.bounds:
+        campaigns = campaigns.filter(**filters.bounds)
+    columns = dict.fromkeys((SORT_COLUMNS.get(filters.sort_by, "created_at"), "created_at", "id"))
+    return campaigns.order_by(*(f"-{c}" if filters.descending else c for c in columns))
 
 
 def campaign_for(organization: Organization, pk: object, *, with_related: bool = False) -> Campaign | None:

@@ -8,6 +8,8 @@ malformed id. Nothing here writes.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 
 from campaigns.models import ApiKey, DoNotCall, Membership, Organization, PhoneNumber, ProviderAccount
@@ -32,6 +34,25 @@ def phone_numbers_for(organization: Organization) -> QuerySet[PhoneNumber]:
     return PhoneNumber.objects.filter(organization=organization, deleted_at__isnull=True).order_by(
         "number", "id"
     )
+
+
+def phone_numbers_listed(
+    organization: Organization,
+    *,
+    search: str = "",
+    bounds: dict[str, datetime] | None = None,
+    descending: bool = True,
+) -> QuerySet[PhoneNumber]:
+    """The organization's live caller IDs as Vapi lists phone numbers: newest first (ties by id),
+    or oldest first; `search` in the number or (case-insensitive) the name; `bounds` on their
+    creation ({"created_at__gte": datetime, ...})."""
+    numbers = PhoneNumber.objects.filter(organization=organization, deleted_at__isnull=True)
+    if search:
+        numbers = numbers.filter(Q(number__icontains=search) | Q(name__icontains=search))
+    if bounds:
+        numbers = numbers.filter(**bounds)
+    order = ("-created_at", "-id") if descending else ("created_at", "id")
+    return numbers.order_by(*order)
 
 
 def phone_number_for(organization: Organization, phone_number_id: object) -> PhoneNumber | None:

@@ -46,7 +46,7 @@ from campaigns.rules.engine import Decision
 from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify
 from campaigns.rules.policy import campaign_policy
 from campaigns.rules.reasons import Reason
-from campaigns.services.events import event_emit
+from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import CallEvent
 from campaigns.services.tx import lock_campaigns
 
@@ -346,13 +346,17 @@ def _report_contact(campaign: Campaign, customer: Customer, call: Call, state: s
     event_emit(campaign=campaign, event_type=status, data=data)
 
 
-def call_release(call: Call, *, retry_in: float) -> None:
+def call_release(call: Call, *, retry_in: float, unconfirmed: bool = False) -> None:
     """Hand a call back to the queue after a retryable provider error (the provider refused it,
     so it never started): it goes through the last gate again when its next try takes it,
-    once `retry_in` seconds have passed."""
-    Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED, provider_call_id="").update(
-        placing_at=None, confirmed_at=None, not_before=clock.now() + timedelta(seconds=retry_in)
-    )
+    once `retry_in` seconds have passed.
+
+    `unconfirmed`: a call the caller took and never confirmed (its pre-dial check could not be
+    made), handed back only while it is still the caller's (`placing_at` as taken)."""
+    mine = Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED, provider_call_id="")
+    if unconfirmed:
+        mine = mine.filter(placing_at=call.placing_at, confirmed_at__isnull=True)
+    mine.update(placing_at=None, confirmed_at=None, not_before=clock.now() + timedelta(seconds=retry_in))
 
 
 def call_release_stalled(*, taken_before: datetime) -> int:
@@ -381,8 +385,13 @@ def calls_withdraw(*, refusals: list[tuple[Call, Decision]], now: datetime) -> i
     Only a call still owned by the caller (its `placing_at` as taken, never confirmed) is
     withdrawn: it never left us, so it is deleted and its attempt is not counted. Its customer
     gets the state the engine's refusal means (engine.refusal_state: pending again, cancelled
-    when the campaign has ended, skipped for do-not-call, failed when out of attempts) and the
-    reason. Counters move by the rows actually changed.
+    when the campaign has ended, skipped for do-not-call or a pre-dial refusal, failed when out
+    of attempts) and the reason. Counters move by the rows actually changed (a pre-dial failure
+    counts in customers_predial_failed, rules.contacts.bucket). A customer the pre-dial check
+    refused is reported to the campaign's server (Vapi's contact.skipped for `eligible: false`,
+    contact.predial-failed with the decision's detail as `error` when the check failed); the
+    call itself is deleted like any other withdrawn call (Vapi's skipped contacts have no call):
+    the customer's reason and its detail say why.
     """
     if not refusals:
         return 0
@@ -390,6 +399,7 @@ def calls_withdraw(*, refusals: list[tuple[Call, Decision]], now: datetime) -> i
     customers = Customer.objects.select_for_update().filter(pk__in=[c.customer_id for c, _ in refusals])
     list(customers.order_by("pk"))
     withdrawn: dict[object, dict[str, int]] = {}
+    reported: dict[tuple[object, str], tuple[Campaign, list[dict[str, str]]]] = {}
     for call, decision in refusals:
         owned = Call.objects.filter(
             pk=call.pk, status=CallStatus.QUEUED, confirmed_at__isnull=True, placing_at=call.placing_at
@@ -414,6 +424,21 @@ def calls_withdraw(*, refusals: list[tuple[Call, Decision]], now: datetime) -> i
         counts["customers_final"] = counts.get("customers_final", 0) + (changed if state in FINAL else 0)
         for field, delta in contacts.moved(CustomerState.QUEUED, "", state, reason, changed).items():
             counts[field] = counts.get(field, 0) + delta
+        if changed and reason in _PREDIAL_EVENTS:
+            data = {"contactId": str(call.customer_id)}
+            if reason == Reason.PREDIAL_FAILED:
+                data["error"] = detail[:200]
+            key = (call.campaign_id, _PREDIAL_EVENTS[reason])
+            reported.setdefault(key, (call.campaign, []))[1].append(data)
     for campaign_id, deltas in withdrawn.items():
         move_counters(campaign_id, **deltas)
+    for (_, event_type), (campaign, items) in reported.items():
+        events_emit(campaign=campaign, event_type=event_type, items=items, at=now)
     return -sum(deltas["calls_queued"] for deltas in withdrawn.values())
+
+
+# Vapi's event for a customer the pre-dial check refused, by reason.
+_PREDIAL_EVENTS = {
+    Reason.PREDIAL_INELIGIBLE: contacts.SKIPPED,
+    Reason.PREDIAL_FAILED: contacts.PREDIAL_FAILED,
+}

@@ -1,4 +1,5 @@
-"""The organization's compliance settings and its organization-wide stop.
+"""The organization's compliance settings, its organization-wide stop, and the secret that signs
+its campaign events.
 
 Who may call these is the permission table's to say (campaigns.permissions: settings and
 resuming are for admins, the emergency stop for managers too); each change is audited with the
@@ -16,6 +17,7 @@ import phonenumbers
 
 from campaigns import clock
 from campaigns.models import Organization
+from campaigns.models.org import new_signing_secret, signing_secret_hint
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.tx import lock_organization, retry_on_conflict
@@ -118,3 +120,36 @@ def _set_paused(organization: Organization, *, by: Actor, paused: bool) -> Organ
         after=_snapshot(organization),
     )
     return organization
+
+
+@retry_on_conflict
+def organization_signing_secret_rotate(*, organization: Organization, by: Actor) -> tuple[Organization, str]:
+    """A new secret for signing campaign events; returns (organization, secret). The secret is
+    shown to the caller once and never again: only a hint of it is kept in the audit trail.
+
+    The secret it replaces keeps signing for SIGNING_SECRET_GRACE (models.org), so receivers
+    switch without refusing an event; rotating again within that time retires it at once.
+    """
+    # NO KEY UPDATE: rotations queue on each other, while the dialer's gates (KEY SHARE) go on.
+    lock_organization(organization.pk, "no_key_update")
+    organization = Organization.objects.get(pk=organization.pk)
+    old, secret = organization.event_signing_secret, new_signing_secret()
+    organization.event_signing_secret_previous = old
+    organization.event_signing_secret = secret
+    organization.event_signing_secret_rotated_at = clock.now()
+    organization.save(
+        update_fields=[
+            "event_signing_secret",
+            "event_signing_secret_previous",
+            "event_signing_secret_rotated_at",
+        ]
+    )
+    audit_record(
+        organization=organization,
+        by=by,
+        action="organization.signing_secret_rotate",
+        target=organization,
+        before={"event_signing_secret": signing_secret_hint(old)},
+        after={"event_signing_secret": signing_secret_hint(secret)},
+    )
+    return organization, secret

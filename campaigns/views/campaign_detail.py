@@ -8,11 +8,15 @@ fragment to htmx and the whole page otherwise:
   campaign is watched; stored columns only, no COUNT;
 - why-not-dialing (`_campaign_waiting`) and charts (`_campaign_charts`): polled
   slowly, bounded and cached (selectors.dashboard);
-- customers and calls: keyset pages.
+- customers and calls: keyset pages;
+- events sent to the campaign's own server (`_campaign_events`), when it has one: polled while
+  the campaign runs or events wait; an event's delivery attempts load on demand into a slot
+  outside the polled section, so a refresh never closes them.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -24,9 +28,15 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from campaigns import selectors, services
 from campaigns.export import customers_csv_response
-from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState
+from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState, EventState
 from campaigns.permissions import Action
 from campaigns.rules.reasons import Reason
+from campaigns.selectors.events import (
+    campaign_event_counts,
+    campaign_event_for,
+    campaign_events_page,
+    event_attempts,
+)
 from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment, wants_fragment
 
 # Events for the page's panels (HX-Trigger): the status panel refetches on the first, every other
@@ -87,6 +97,27 @@ def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) 
     }
 
 
+def _events(request: HtmxHttpRequest, campaign: Campaign, *, filtered: bool = True) -> dict[str, Any]:
+    """A page of the campaign's events, newest first, and how many wait or were given up.
+    `filtered`: by this request's state and page keys (the events' own URL; the detail page's
+    parameters are the customers')."""
+    query = request.GET if filtered else {}
+    state = query.get("state", "") if query.get("state", "") in EventState.values else ""
+    page = campaign_events_page(
+        campaign, state=state, older_than=query.get("older", ""), newer_than=query.get("newer", "")
+    )
+    counts = campaign_event_counts(campaign)
+    return {
+        "events": page,
+        "event_state": state,
+        "event_query": f"state={state}" if state else "",
+        "event_counts": counts,
+        "event_states": EventState.choices,
+        # Events are still sent (and retried) after the campaign has ended.
+        "events_live": selectors.is_watched(campaign) or counts.pending > 0,
+    }
+
+
 def _live(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> dict[str, Any]:
     return {
         "campaign": campaign,
@@ -111,7 +142,10 @@ def _charts(campaign: Campaign) -> dict[str, Any]:
 
 
 def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> HttpResponse:
+    has_server = bool((campaign.server or {}).get("url"))
     context = {
+        **(_events(request, campaign, filtered=False) if has_server else {}),
+        "has_server": has_server,
         **_live(request, campaign, **extra),
         **_waiting(campaign),
         **_charts(campaign),
@@ -262,3 +296,33 @@ def campaign_export(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     response = customers_csv_response(campaign)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+@dashboard_view(Action.CAMPAIGNS_READ)
+def campaign_events(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    """The events sent to the campaign's own server: state, attempts and last error of each."""
+    campaign = campaign_or_404(request, pk)
+    context = {**_live(request, campaign), **_events(request, campaign)}
+    return page_or_fragment(
+        request, "campaigns/events.html", "campaigns/partials/_campaign_events.html", context
+    )
+
+
+@require_GET
+@dashboard_view(Action.CAMPAIGNS_READ)
+def campaign_event(request: HtmxHttpRequest, pk: object, event_pk: object) -> HttpResponse:
+    """One event and every attempt to deliver it: where, when, the status or error, the answer."""
+    campaign = campaign_or_404(request, pk)
+    event = campaign_event_for(campaign, event_pk)
+    if event is None:
+        raise Http404("No such event in this campaign")
+    context = {
+        **_live(request, campaign),
+        "event": event,
+        "event_data": json.dumps(event.data, indent=2, ensure_ascii=False),
+        "attempts": event_attempts(event),
+    }
+    return page_or_fragment(
+        request, "campaigns/event.html", "campaigns/partials/_event_attempts.html", context
+    )

@@ -1,5 +1,7 @@
 """The organization page: its compliance settings (admins), the organization-wide stop (any
-manager may pull it, only an admin lifts it), and the recent history of both.
+manager may pull it, only an admin lifts it), the secret that signs campaign events (admins
+rotate it: the new one is shown once, in the answer to that POST, never cached), and the
+recent history of all three.
 
 Admins reach it at organization/settings; managers, who may only pause, at organization/pause
 (the same page, without the settings form: the permission table gives one action per view).
@@ -16,14 +18,16 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import selectors, services
 from campaigns.forms.errors import attach, simple
 from campaigns.forms.organization import OrganizationSettingsForm, PauseAllForm, region_label
 from campaigns.models import AuditEvent, CampaignStatus, Organization
+from campaigns.models.org import SIGNING_SECRET_GRACE
 from campaigns.permissions import Action, allowed
-from campaigns.services.organization import COMPLIANCE_FIELDS
+from campaigns.services.organization import COMPLIANCE_FIELDS, organization_signing_secret_rotate
 from campaigns.views.base import HtmxHttpRequest, dashboard_view
 
 HISTORY_SIZE = 20
@@ -31,6 +35,7 @@ TITLES = {
     "organization.update": "Changed the compliance settings",
     "organization.pause": "Paused all dialing",
     "organization.resume": "Resumed all dialing",
+    "organization.signing_secret_rotate": "Rotated the campaign events' signing secret",
 }
 
 
@@ -108,6 +113,7 @@ def _page(
     *,
     form: OrganizationSettingsForm | None = None,
     pause_form: PauseAllForm | None = None,
+    new_secret: str = "",
     status: int = 200,
 ) -> HttpResponse:
     organization = request.organization
@@ -119,6 +125,12 @@ def _page(
     }
     if allowed(request.membership.role, Action.ORGANIZATION_SETTINGS):
         context["form"] = form or OrganizationSettingsForm(organization=organization)
+        context["signing"] = {
+            "hint": organization.event_signing_secret_hint,
+            "rotated_at": organization.event_signing_secret_rotated_at,
+            "grace_hours": int(SIGNING_SECRET_GRACE.total_seconds() // 3600),
+            "new_secret": new_secret,
+        }
     return render(request, "campaigns/organization.html", context, status=status)
 
 
@@ -189,3 +201,16 @@ def organization_resume(request: HtmxHttpRequest) -> HttpResponse:
     else:
         messages.success(request, "All dialing resumed: campaigns in progress place calls again.")
     return _back(request)
+
+
+@require_POST
+@never_cache
+@dashboard_view(Action.ORGANIZATION_SETTINGS)
+def organization_signing_secret(request: HtmxHttpRequest) -> HttpResponse:
+    """Rotate the secret that signs campaign events (services.organization_signing_secret_rotate):
+    201 with the page showing the new secret this once; not a redirect, which would need it stored."""
+    organization, secret = organization_signing_secret_rotate(
+        organization=request.organization, by=request.user
+    )
+    request.organization = organization
+    return _page(request, new_secret=secret, status=201)

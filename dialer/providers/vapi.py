@@ -7,6 +7,20 @@ the secret and API key redacted (see `_scrub`). 5xx, 408, 429, timeouts and brok
 are retryable; other 4xx end the call with Vapi's endedReason if the body has one, else REJECTED.
 Before each request the target is checked again (campaigns.egress, also through a proxy): a
 private, loopback or link-local one ends the call with URL_REFUSED, nothing sent.
+
+Overrides (Vapi 2026, spec §4). The campaign's own `assistantOverrides` (assistant campaigns) or
+`squadOverrides` (squad campaigns) are merged under each customer's (`assistantOverrides`, or
+`squadOverrides` for squads: a squad customer without them keeps v1's `assistantOverrides`) by
+one recursive deep merge, `merge_overrides`: objects merge key by key at every depth, the
+customer wins wherever both give a value that is not an object on both sides, arrays are
+replaced whole (never concatenated), and null is kept as a value (it does not delete the key).
+Then our server, serverMessages and metadata go on top the same way. Workflow campaigns send
+the customer's variableValues alone (WorkflowOverrides holds nothing else).
+
+Our status callbacks need our `server`: a customer (or campaign) whose overrides carry a
+`server` or `serverMessages` of its own would lose them to ours, and its webhook would receive
+nothing, silently. The API refuses such overrides; rows stored before are not sent: the call
+ends at once with OVERRIDES_CONFLICT, its log saying why (nothing reaches Vapi).
 """
 
 from __future__ import annotations
@@ -28,7 +42,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from campaigns import egress
-from campaigns.models import Call, CallStatus
+from campaigns.models import Call, CallStatus, Campaign, Customer
 from campaigns.services.inputs import CallEvent
 from dialer.providers.base import Exchange, HttpProvider, ProviderError, WebhookRejected
 
@@ -36,6 +50,7 @@ FAILED = "call.start.error-provider-request-failed"
 REJECTED = "call.start.error-provider-rejected-request"
 NOT_FOUND = "call.dialdeck.not-found-at-provider"
 URL_REFUSED = "call.dialdeck.provider-url-refused"
+OVERRIDES_CONFLICT = "call.dialdeck.overrides-server-conflict"
 # A decision about a provider host is reused this long: one lookup per batch, not per request.
 RECHECK_SECONDS = 5.0
 # find_call: calls per GET /call (Vapi's default; Call objects carry transcripts, so pages stay
@@ -49,6 +64,8 @@ REDACTED = "[redacted]"
 LONG_SECRET = 8
 RETRYABLE_REASONS = {"call.start.error-subscription-concurrency-limit-reached"}
 MESSAGES = ("status-update", "end-of-call-report")
+# The overrides' keys our status callbacks need: a customer's or campaign's own would be replaced.
+OUR_KEYS = ("server", "serverMessages")
 OVERRIDES = dict(assistantId="assistantOverrides", squadId="squadOverrides", workflowId="workflowOverrides")
 # CreateCustomerDTO key -> Customer field, sent when set (numberE164CheckEnabled only when false).
 # The number is the canonical one (+4930..., never +49030...) unless the E.164 check was off.
@@ -163,18 +180,29 @@ class VapiProvider(HttpProvider):
         return events
 
     def _body(self, call: Call) -> dict[str, Any]:
-        """CreateCallDTO (spec §10): customer overrides deep-merged under our server and metadata."""
+        """CreateCallDTO (spec §10): the campaign's and the customer's overrides merged (see the
+        module docstring), under our server and metadata. Raises ProviderError (OVERRIDES_CONFLICT)
+        when theirs carry a server of their own."""
         campaign, customer, account, phone = call.campaign, call.customer, self.account, call.phone_number
+        target_key, target = campaign.target
+        campaign_level, own = _overrides_of(campaign, customer, target_key)
+        if target_key != "workflowId" and (clash := _clash(campaign_level, own, OVERRIDES[target_key])):
+            raise ProviderError(
+                f"not sent: {clash}, which our status callbacks would replace (that webhook would"
+                " hear nothing); remove it, or use the campaign's server for campaign events",
+                retryable=False,
+                ended_reason=OVERRIDES_CONFLICT,
+            )
+        theirs = merge_overrides(campaign_level, own)
         webhook = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
         server = {"url": f"{settings.SITE_URL}{webhook}", "timeoutSeconds": 20}
         server["headers"] = {"X-Vapi-Secret": account.webhook_secret}
         metadata = {"campaignId": str(campaign.pk), "customerId": str(customer.pk), "callId": str(call.pk)}
         metadata |= {"customerIndex": customer.position, "attempt": call.attempt}
         ours = {"server": server, "serverMessages": list(MESSAGES), "metadata": metadata}
-        overrides = _merge(_obj(customer.assistant_overrides), ours)
+        overrides = merge_overrides(theirs, ours)
         if campaign.machine_detection and "voicemailDetection" not in overrides:
             overrides["voicemailDetection"] = {"provider": "vapi"}
-        target_key, target = campaign.target
         if target_key == "workflowId":  # WorkflowOverrides holds nothing but variableValues
             overrides = {k: v for k, v in overrides.items() if k == "variableValues"}
         dto = {key: getattr(customer, f) for key, f in CUSTOMER_DTO.items() if getattr(customer, f)}
@@ -188,7 +216,13 @@ class VapiProvider(HttpProvider):
         return body | ({OVERRIDES[target_key]: overrides} if overrides else {})
 
     def prepare_call(self, call: Call) -> Exchange:
-        return self._exchange(call, "POST", "/call", self._body(call))
+        """POST /call, or an exchange that is never sent, its `error` set, when the body cannot be."""
+        try:
+            return self._exchange(call, "POST", "/call", self._body(call))
+        except ProviderError as exc:
+            exchange = self._exchange(call, "POST", "/call")
+            exchange.summary, exchange.error = str(exc)[:200], exc
+            return exchange
 
     def accepted(self, exchange: Exchange) -> str:
         """POST /call's answer: Vapi's call id. Raises ProviderError (see the module docstring)."""
@@ -203,7 +237,9 @@ class VapiProvider(HttpProvider):
         return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
 
     def send(self, exchange: Exchange, *, poll: bool = False) -> None:
-        """One exchange: the answer, or a ProviderError in `exchange.error`."""
+        """One exchange: the answer, or a ProviderError in `exchange.error` (already set: not sent)."""
+        if exchange.error is not None:
+            return
         method, path = exchange.method, exchange.path
         url, timeout = self.account.base_url.rstrip("/") + path, settings.PROVIDER_HTTP_TIMEOUT
         try:
@@ -366,10 +402,38 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _merge(base: dict, ours: dict) -> dict:
-    """Deep merge: nested objects merge key by key; `ours` wins."""
-    both = {k for k, v in ours.items() if isinstance(v, dict) and isinstance(base.get(k), dict)}
-    return base | {k: _merge(base[k], v) if k in both else v for k, v in ours.items()}
+def merge_overrides(under: dict, over: dict) -> dict:
+    """`over` deep-merged onto `under` (neither is changed): where both hold an object the two
+    merge key by key, at any depth; anywhere else `over`'s value wins as it is, arrays (replaced
+    whole, never concatenated) and null (kept: it does not remove the key) included."""
+    both = {k for k, v in over.items() if isinstance(v, dict) and isinstance(under.get(k), dict)}
+    return under | {k: merge_overrides(under[k], v) if k in both else v for k, v in over.items()}
+
+
+def _overrides_of(campaign: Campaign, customer: Customer, target_key: str) -> tuple[dict, dict]:
+    """(the campaign's overrides, the customer's) for the campaign's target: a squad's
+    `squadOverrides` (a squad customer stored before they existed has only v1's
+    `assistantOverrides`: those stand in), an assistant's `assistantOverrides`; a workflow has
+    the customer's alone (there are no campaign-level workflow overrides)."""
+    if target_key == "squadId":
+        own = (
+            customer.squad_overrides if customer.squad_overrides is not None else customer.assistant_overrides
+        )
+        return _obj(campaign.squad_overrides), _obj(own)
+    if target_key == "assistantId":
+        return _obj(campaign.assistant_overrides), _obj(customer.assistant_overrides)
+    return {}, _obj(customer.assistant_overrides)
+
+
+def _clash(campaign_level: dict, own: dict, name: str) -> str:
+    """Which of their overrides carry a server or serverMessages of their own, in words; "" if none."""
+    found = [
+        f"the {whose}'s {name}.{key}"
+        for whose, overrides in (("customer", own), ("campaign", campaign_level))
+        for key in OUR_KEYS
+        if overrides.get(key) is not None
+    ]
+    return " and ".join(found)
 
 
 def _obj(value: Any) -> dict:

@@ -4,13 +4,16 @@
   `anonymous`: no key at all;
 - `fixture_numbers`: the org's caller IDs with exactly the made-up ids Vapi fixtures use;
 - `load_fixture(name)`: a file of tests/spec/fixtures with its `_` annotations stripped;
-- `vapi_schema(name)`: a JSON-schema validator for a component of Vapi's OpenAPI;
+- `vapi_schema(name)`: a JSON-schema validator for a component of Vapi's OpenAPI (the v1
+  reference, 2025-12 to 2026-07); `vapi_2026(name)` one of its 2026-08 OpenAPI, and
+  `vapi_answer(method, path, status, body)` the problems of an answer against what that document
+  declares for the operation (the campaign and phone-number paths);
+- `create_v2(...)`: create a campaign through POST /v2/campaign;
 - `dial(campaign, ...)`: run the real dispatcher once and move calls through real events.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -28,10 +31,17 @@ from dialer.dispatch import dispatch_campaign
 
 SPEC = Path(__file__).resolve().parents[1] / "spec"
 FIXTURES = SPEC / "fixtures"
-# Dialdeck's documented additions to Vapi's Campaign (extra keys are allowed by Vapi's schema;
-# the status value is not, so validation widens the enum by exactly this one value).
+# Keys of a campaign created without Vapi 2026's settings beyond the 2025 fixtures' shape:
+# maxConcurrency (Vapi's since 2026) and our dialingStrategy. Extra keys are allowed by Vapi's
+# schema; values outside it are not, and none is widened (a paused campaign reads in-progress).
 EXTENSION_KEYS = {"dialingStrategy", "maxConcurrency"}
-EXTENSION_STATUSES = ["paused"]
+# Our keys on the Campaign document that Vapi's 2026 Campaign does not have.
+DOCUMENT_EXTENSIONS = {"dialingStrategy", "paused", "pausedAt", "truncated"}
+# Vapi's 2026 document declares `serverMessages` an array AND puts the values' enum on the array
+# itself (NestJS's output for an enum array), which no array can satisfy: validation keeps the
+# items' enum and drops the array's. The one change made to Vapi's document.
+VAPI_2026 = "vapi-openapi-campaign-2026-08.json"
+PHONE_NUMBERS_2026 = "vapi-openapi-phone-number-2026-08.json"
 
 
 def load_fixture(name: str) -> Any:
@@ -39,6 +49,18 @@ def load_fixture(name: str) -> Any:
     if isinstance(data, dict):
         return {k: v for k, v in data.items() if not k.startswith("_")}
     return data
+
+
+def without_call_servers(body: Any) -> Any:
+    """`body` without its customers' own `assistantOverrides.server`/`serverMessages` (only
+    create-full.json has some): Dialdeck refuses them (a call's messages go to one server, and
+    must reach Dialdeck), where Vapi would accept them. test_v1_2026 checks the refusal."""
+    body = json.loads(json.dumps(body))
+    entries = body.get("dialPlan", []) if isinstance(body, dict) else []
+    for customer in [*body.get("customers", []), *(c for e in entries for c in e["customers"])]:
+        for key in ("server", "serverMessages"):
+            customer.get("assistantOverrides", {}).pop(key, None)
+    return body
 
 
 def fixture_phone_number_ids() -> set[str]:
@@ -100,17 +122,60 @@ def vapi_openapi() -> dict:
     return json.loads((SPEC / "vapi-openapi-campaign.json").read_text())
 
 
+def _validator(document: dict, schema: dict) -> jsonschema.protocols.Validator:
+    """`schema` with its $refs resolved in `document`; formats (date-time, uuid) checked."""
+    return jsonschema.Draft202012Validator(
+        {"components": document["components"], **schema}, format_checker=jsonschema.FormatChecker()
+    )
+
+
+def _component(document: dict) -> Callable[[str], jsonschema.protocols.Validator]:
+    return lambda name: _validator(document, {"$ref": f"#/components/schemas/{name}"})
+
+
 @pytest.fixture(scope="session")
 def vapi_schema(vapi_openapi) -> Callable[[str], jsonschema.protocols.Validator]:
-    """A validator for one of Vapi's components ($refs resolved within the same document)."""
-    components = copy.deepcopy(vapi_openapi["components"])
-    components["schemas"]["Campaign"]["properties"]["status"]["enum"] += EXTENSION_STATUSES
+    """A validator for one of Vapi's components ($refs resolved within the same document), as is."""
+    return _component(vapi_openapi)
 
-    def validator(name: str) -> jsonschema.protocols.Validator:
-        schema = {"components": components, "$ref": f"#/components/schemas/{name}"}
-        return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
-    return validator
+def _fixed_2026() -> dict:
+    document = json.loads((SPEC / VAPI_2026).read_text())
+    for schema in document["components"]["schemas"].values():
+        messages = schema.get("properties", {}).get("serverMessages", {})
+        if messages.get("type") == "array":
+            messages.pop("enum", None)
+    return document
+
+
+@pytest.fixture(scope="session")
+def vapi_openapi_2026() -> dict:
+    """Vapi's 2026-08 OpenAPI of the campaign paths, exactly as published."""
+    return json.loads((SPEC / VAPI_2026).read_text())
+
+
+@pytest.fixture(scope="session")
+def vapi_2026() -> Callable[[str], jsonschema.protocols.Validator]:
+    """A validator for a component of Vapi's 2026-08 campaign OpenAPI (serverMessages fixed, above)."""
+    return _component(_fixed_2026())
+
+
+@pytest.fixture(scope="session")
+def vapi_answer() -> Callable[[str, str, int, Any], list[str]]:
+    """The problems of an answer against the schema Vapi's 2026-08 OpenAPI declares for the
+    operation (`method`, `path` as Vapi writes it, e.g. /v2/campaign/{id}) and status; [] if none.
+    Campaign paths from the campaign document, phone-number paths from Vapi's full document
+    (tests/spec, the phone-number subset)."""
+    documents = [_fixed_2026(), json.loads((SPEC / PHONE_NUMBERS_2026).read_text())]
+
+    def problems(method: str, path: str, status: int, body: Any) -> list[str]:
+        document = next(d for d in documents if path in d["paths"])
+        responses = document["paths"][path][method.lower()]["responses"]
+        schema = responses[str(status)]["content"]["application/json"]["schema"]
+        errors = sorted(_validator(document, schema).iter_errors(body), key=str)
+        return [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+
+    return problems
 
 
 @pytest.fixture
@@ -132,6 +197,18 @@ def create(api, campaign_body) -> Callable[..., dict]:
 
     def make(count: int = 3, **overrides: Any) -> dict:
         response = api.post("/campaign", campaign_body(count, **overrides), format="json")
+        assert response.status_code == 201, response.json()
+        return response.json()
+
+    return make
+
+
+@pytest.fixture
+def create_v2(api, campaign_body) -> Callable[..., dict]:
+    """Create a campaign through POST /v2/campaign; returns the response body."""
+
+    def make(count: int = 3, **overrides: Any) -> dict:
+        response = api.post("/v2/campaign", campaign_body(count, **overrides), format="json")
         assert response.status_code == 201, response.json()
         return response.json()
 

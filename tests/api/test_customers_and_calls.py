@@ -11,7 +11,13 @@ def test_customers_are_listed_in_order_with_their_state(api, create) -> None:
 
     page = api.get(f"/campaign/{body['id']}/customers?limit=2").json()
 
-    assert page["metadata"] == {"itemsPerPage": 2, "totalItems": 3, "currentPage": 1}
+    assert page["metadata"] == {
+        "itemsPerPage": 2,
+        "totalItems": 3,
+        "currentPage": 1,
+        "totalPages": 2,
+        "hasNextPage": True,
+    }
     first = page["results"][0]
     assert set(first) == {"id", "number", "name", "state", "attempts", "nextAttemptAt"}
     assert (first["number"], first["state"], first["attempts"]) == ("+14155550000", "pending", 0)

@@ -14,7 +14,7 @@ import pytest
 
 from campaigns import services
 from campaigns.models import Campaign
-from tests.api.conftest import EXTENSION_KEYS, FIXTURES, load_fixture, messages
+from tests.api.conftest import EXTENSION_KEYS, FIXTURES, load_fixture, messages, without_call_servers
 
 CREATE_FIXTURES = sorted(p.name for p in FIXTURES.glob("create-*.json"))
 INVALID_FIXTURES = sorted(p.name for p in (FIXTURES / "invalid").glob("*.json"))
@@ -78,7 +78,7 @@ def same_instant(a: str, b: str) -> bool:
 def test_it_accepts_each_valid_create_fixture_with_a_response_of_its_shape(
     name, api, fixture_numbers
 ) -> None:
-    body = load_fixture(name)
+    body = without_call_servers(load_fixture(name))
 
     response = api.post("/campaign", body, format="json")
 
@@ -135,7 +135,13 @@ def test_a_listed_campaign_has_the_list_fixtures_shape(api, fixture_numbers) -> 
     listed = api.get("/campaign").json()
 
     assert set(listed) == set(shape)
-    assert listed["metadata"] == shape["metadata"]
+    # Vapi's 2026 PaginationMeta adds optional keys to the fixture's three.
+    assert listed["metadata"] == {
+        **shape["metadata"],
+        "totalPages": 1,
+        "hasNextPage": False,
+        "sortOrder": "DESC",
+    }
     assert set(listed["results"][0]) == set(item) | EXTENSION_KEYS
     assert listed["results"][0]["customers"] == item["customers"]
 

@@ -22,6 +22,11 @@ OBJECT_OPERATIONS = [
     ("get", "/campaign/{campaign}/customers", None),
     ("post", "/campaign/{campaign}/customers", [{"number": "+14155559999"}]),
     ("get", "/campaign/{campaign}/calls", None),
+    ("get", "/v2/campaign/{campaign}", None),
+    ("patch", "/v2/campaign/{campaign}", {"status": "cancelled"}),
+    ("delete", "/v2/campaign/{campaign}", None),
+    ("get", "/v2/campaign/{campaign}/contacts", None),
+    ("post", "/v2/campaign/{campaign}/unarchive", None),
     ("get", "/phone-number/{phone}", None),
     ("delete", "/phone-number/{phone}", None),
     ("delete", "/dnc/{dnc}", None),
@@ -29,7 +34,10 @@ OBJECT_OPERATIONS = [
 COLLECTION_OPERATIONS = [
     ("get", "/campaign", None),
     ("post", "/campaign", {"name": "x"}),
+    ("get", "/v2/campaign", None),
+    ("post", "/v2/campaign", {"name": "x"}),
     ("get", "/phone-number", None),
+    ("get", "/v2/phone-number", None),
     ("post", "/phone-number", {"number": "+14155550000"}),
     ("get", "/dnc", None),
     ("post", "/dnc", {"number": "+14155550000"}),
@@ -90,10 +98,11 @@ def test_our_own_key_reaches_the_same_operations(method, path, body, api, ours) 
 
 
 def test_another_organization_lists_none_of_our_objects(other_api, ours) -> None:
-    for path in ("/campaign", "/phone-number", "/dnc"):
+    for path in ("/campaign", "/v2/campaign", "/v2/phone-number", "/dnc"):
         body = other_api.get(path).json()
         assert body["results"] == [], path
         assert body["metadata"]["totalItems"] == 0
+    assert other_api.get("/phone-number").json() == []  # Vapi's bare array
 
 
 def test_another_organization_cannot_use_our_caller_id(other_api, ours, campaign_body) -> None:

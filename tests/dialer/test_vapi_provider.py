@@ -15,10 +15,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.models import Call, CallLog
+from campaigns.models import Call, CallLog, Campaign
 from dialer import claims, placement
 from dialer.providers.base import provider_for
-from dialer.providers.vapi import FAILED, NOT_FOUND, REJECTED, URL_REFUSED
+from dialer.providers.vapi import FAILED, NOT_FOUND, OVERRIDES_CONFLICT, REJECTED, URL_REFUSED
 from tests.fakes.dialdeck_side import (
     FIXTURE_ASSISTANT_ID,
     FIXTURE_PHONE_NUMBER_ID,
@@ -609,3 +609,105 @@ def test_the_list_answers_like_vapis_including_its_refusals(vapi) -> None:
     ]
     assert requests.get(f"{vapi.url}/call", timeout=5).status_code == 401
     assert requests.get(f"{vapi.url}/call", headers=key, timeout=5).json() == []
+
+
+def test_campaign_overrides_are_deep_merged_under_each_customers_with_ours_on_top(caller, vapi) -> None:
+    campaign_level = {
+        "variableValues": {"company": "TechFlow", "plan": "silver"},
+        "endCallPhrases": ["goodbye", "talk soon"],
+        "voice": {"provider": "11labs", "voiceId": "ava", "stability": 0.5},
+        "firstMessage": "Hello from TechFlow",
+        "metadata": {"team": "renewals", "callId": "not ours"},
+    }
+    ann = services.CustomerInput(
+        number="+14155550101",
+        name="Ann",
+        assistant_overrides={
+            "variableValues": {"plan": "gold", "customer_issue": "billing"},
+            "endCallPhrases": ["ciao"],
+            "voice": {"voiceId": "bella"},
+            "firstMessage": None,
+        },
+    )
+    bob = services.CustomerInput(number="+14155550102", name="Bob")
+    campaign = vapi_campaign(caller, [ann, bob], assistant_overrides=campaign_level)
+    calls = queue_calls(campaign)
+
+    placement.place_many([str(call.pk) for call in calls])
+
+    sent = {r.body["customer"]["name"]: r.body["assistantOverrides"] for r in vapi.posts_to_create_calls()}
+    to_ann, to_bob = sent["Ann"], sent["Bob"]
+    # Vapi's example: the campaign's variables and the customer's both arrive; the customer's win.
+    assert to_ann["variableValues"] == {"company": "TechFlow", "plan": "gold", "customer_issue": "billing"}
+    assert to_ann["endCallPhrases"] == ["ciao"]  # arrays are replaced, not concatenated
+    assert to_ann["voice"] == {"provider": "11labs", "voiceId": "bella", "stability": 0.5}  # any depth
+    assert "firstMessage" in to_ann and to_ann["firstMessage"] is None  # null is a value, kept
+    assert to_bob["variableValues"] == {"company": "TechFlow", "plan": "silver"}
+    assert to_bob["firstMessage"] == "Hello from TechFlow"
+    for overrides, call in zip((to_ann, to_bob), calls, strict=True):
+        assert overrides["metadata"]["team"] == "renewals"
+        assert overrides["metadata"]["callId"] == str(call.pk)  # ours on top
+        assert overrides["server"]["url"].endswith(f"/webhooks/vapi/{caller.provider_account.webhook_token}")
+    assert campaign.assistant_overrides == campaign_level  # nothing merged into what is stored
+
+
+def test_squad_campaigns_merge_the_campaigns_squad_overrides_under_each_customers(caller, vapi) -> None:
+    new = services.CustomerInput(
+        number="+14155550101", name="New", squad_overrides={"variableValues": {"slot": "9am"}}
+    )
+    # Stored before customers had squadOverrides: v1's assistantOverrides stand in for them.
+    old = services.CustomerInput(
+        number="+14155550102", name="Old", assistant_overrides={"variableValues": {"plan": "gold"}}
+    )
+    squad_level = {
+        "variableValues": {"company": "TechFlow", "slot": "noon"},
+        "transcriber": {"language": "en"},
+    }
+    campaign = vapi_campaign(caller, [new, old], squad_id="squad-7", squad_overrides=squad_level)
+
+    placement.place_many([str(call.pk) for call in queue_calls(campaign)])
+
+    sent = {r.body["customer"]["name"]: r.body for r in vapi.posts_to_create_calls()}
+    assert all("assistantOverrides" not in body and body["squadId"] == "squad-7" for body in sent.values())
+    assert sent["New"]["squadOverrides"]["variableValues"] == {"company": "TechFlow", "slot": "9am"}
+    assert sent["Old"]["squadOverrides"]["variableValues"] == {
+        "company": "TechFlow",
+        "slot": "noon",
+        "plan": "gold",
+    }
+    assert sent["New"]["squadOverrides"]["transcriber"] == {"language": "en"}
+    assert sent["New"]["squadOverrides"]["serverMessages"] == ["status-update", "end-of-call-report"]
+
+
+@pytest.mark.parametrize(
+    "whose, overrides, named",
+    [
+        (
+            "customer",
+            {"server": {"url": "https://crm.example.com/vapi"}},
+            "the customer's assistantOverrides.server",
+        ),
+        ("campaign", {"serverMessages": ["transcript"]}, "the campaign's assistantOverrides.serverMessages"),
+    ],
+)
+def test_stored_overrides_with_their_own_server_end_the_call_unsent_and_say_why(
+    caller, vapi, whose, overrides, named
+) -> None:
+    # The API refuses these now; rows stored before would have lost their server to ours.
+    campaign = vapi_campaign(caller, [JOHN])
+    if whose == "customer":
+        campaign.customers.update(assistant_overrides={**JOHN.assistant_overrides, **overrides})
+    else:
+        Campaign.objects.filter(pk=campaign.pk).update(assistant_overrides=overrides)
+    [call] = queue_calls(campaign)
+
+    assert placement.place_many([str(call.pk)])[0][1] is None
+
+    assert vapi.posts_to_create_calls() == []
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", OVERRIDES_CONFLICT)
+    [note] = CallLog.objects.filter(call=call)
+    assert note.kind == "note" and note.summary == f"dialer ended {OVERRIDES_CONFLICT}"
+    assert note.body.startswith(f"not sent: {named}, which our status callbacks would replace")
+    assert call.customer.last_outcome == OVERRIDES_CONFLICT
+    assert counters(campaign) == recount(campaign)

@@ -46,6 +46,7 @@ from campaigns.models import (
     AuditEvent,
     Call,
     Campaign,
+    CampaignEvent,
     DoNotCall,
     Membership,
     PhoneNumber,
@@ -54,6 +55,7 @@ from campaigns.models import (
 )
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 from campaigns.permissions import TABLE, Action, allowed, refusal
+from campaigns.services.campaigns import campaign_archive
 from tests.api.conftest import messages
 from tests.conftest import _member
 from tests.dashboard.conftest import HTMX
@@ -102,6 +104,11 @@ class Ours:
         return services.campaign_pause(campaign=running, by=self.owner)
 
     @cached_property
+    def archived(self) -> Campaign:
+        """Archived (Vapi v2's DELETE), so unarchiving it succeeds."""
+        return campaign_archive(campaign=self._campaign("Archived"), by=self.owner)
+
+    @cached_property
     def call(self) -> Call:
         campaign = self.campaign
         return Call.objects.create(
@@ -111,6 +118,18 @@ class Ours:
             phone_number=self.caller_id,
             provider_account=self.caller_id.provider_account,
             attempt=1,
+        )
+
+    @cached_property
+    def event(self) -> CampaignEvent:
+        """An event of `campaign` for its own server (its delivery attempts have a page)."""
+        campaign = self.campaign
+        return CampaignEvent.objects.create(
+            organization=self.org,
+            campaign=campaign,
+            event_type="campaign.started",
+            created_at=campaign.created_at,
+            next_attempt_at=campaign.created_at,
         )
 
     @cached_property
@@ -153,6 +172,8 @@ class Ours:
             return {}
         if on == "call":
             return {"pk": self.call.campaign_id, "call_pk": self.call.pk}
+        if on == "event":
+            return {"pk": self.event.campaign_id, "event_pk": self.event.pk}
         if "@" in on:  # "<token>@<kind>": a webhook address /webhooks/<kind>/<token>
             token, kind = on.split("@")
             return {"kind": kind, **self.kwargs(token)}
@@ -270,6 +291,8 @@ DASHBOARD = [
     *[Row(f"campaigns:{page}", "get",                (LOGIN,   200,   200,    200,  404), on="campaign")
       for page in CAMPAIGN_PAGES],
     Row("campaigns:call", "get",                     (LOGIN,   200,   200,    200,  404), on="call"),
+    Row("campaigns:events", "get",                   (LOGIN,   200,   200,    200,  404), on="campaign"),
+    Row("campaigns:event", "get",                    (LOGIN,   200,   200,    200,  404), on="event"),
     Row("campaigns:edit", "get",                     (LOGIN,   403,   200,    200,  404), on="campaign"),
     Row("campaigns:edit", "post",                    (LOGIN,   403,   302,    302,  404), on="campaign",
         data=_builder_edit),
@@ -312,6 +335,8 @@ DASHBOARD = [
         data={"confirm": "on"}),
     Row("campaigns:organization-resume", "post",     (LOGIN,   403,   403,    302,  302),
         on="paused_organization"),
+    # The new signing secret is shown once, in the answer to this POST: 201, not a redirect.
+    Row("campaigns:organization-signing-secret", "post", (LOGIN, 403,   403,    201,  201)),
 ]
 # fmt: on
 
@@ -410,7 +435,22 @@ API = [
         on="campaign", data=[{"number": "+14155559999"}]),
     Row("api-campaign-calls", "get",       (401,     401,    200, 404,      200,   200,    200,  404),
         on="campaign"),
+    # Vapi v2: the same campaigns, v2's rules (PATCH status-only, DELETE archives).
+    Row("api-v2-campaigns", "get",         (401,     401,    200, 200,      200,   200,    200,  200)),
+    Row("api-v2-campaigns", "post",        (401,     401,    201, 400,      403,   201,    201,  400),
+        data=_campaign_body),
+    Row("api-v2-campaign", "get",          (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-v2-campaign", "patch",        (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign", data={"status": "cancelled"}),
+    Row("api-v2-campaign", "delete",       (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign"),
+    Row("api-v2-campaign-contacts", "get", (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-v2-campaign-unarchive", "post", (401,   401,    200, 404,      403,   200,    200,  404),
+        on="archived"),
     Row("api-phone-numbers", "get",        (401,     401,    200, 200,      200,   200,    200,  200)),
+    Row("api-v2-phone-numbers", "get",     (401,     401,    200, 200,      200,   200,    200,  200)),
     # Caller IDs are the admins' (caller_ids.write), as in the dashboard. Another organization
     # naming our provider account: refused, nothing created.
     Row("api-phone-numbers", "post",       (401,     401,    201, 400,      403,   403,    201,  400),

@@ -1,9 +1,11 @@
-"""The bodies of POST /campaign and PATCH /campaign/{id} (Vapi's DTOs plus our extensions).
+"""The bodies of POST /campaign (and /v2/campaign) and PATCH /campaign/{id} (Vapi's DTOs plus
+our extensions).
 
 Each field checks and documents its own value; `to_internal_value` reads the fields in the
 order Vapi reports problems, adds the rules that span fields (one call target, phoneNumberId or
-a dialPlan, maxConcurrency or dialingStrategy.maxConcurrentCalls), and returns the service's
-input dataclass. Everything wrong is reported at once, each problem naming its field.
+a dialPlan, maxConcurrency or dialingStrategy.maxConcurrentCalls, what a duplicate may leave
+out, v2's narrower targets), and returns the service's input dataclass. Everything wrong is
+reported at once, each problem naming its field.
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from drf_spectacular.utils import extend_schema_serializer
 from campaigns.api.serializers.customer import MAX_CUSTOMERS, CustomerSerializer, named
 from campaigns.api.serializers.fields import Choice, Instant, Integer, Text, as_integer
 from campaigns.api.serializers.request import MISSING, Problems, RequestSerializer
+from campaigns.api.serializers.server import (
+    OVERRIDES_DOC,
+    Overrides,
+    PredialPlanSerializer,
+    ServerSerializer,
+    server_messages,
+)
 from campaigns.api.serializers.strategy import DialingStrategySerializer
 from campaigns.rules.strategy import BOUNDS, VAPI_DEFAULTS
 from campaigns.services import CampaignChanges, CampaignInput, DialPlanInput
@@ -23,6 +32,20 @@ from campaigns.services.errors import WORDING
 
 TARGETS = {"assistantId": "assistant_id", "workflowId": "workflow_id", "squadId": "squad_id"}
 TARGET_NAMES = "assistantId, workflowId or squadId"
+V2_TARGETS = {"assistantId": "assistant_id", "squadId": "squad_id"}
+V2_TARGET_NAMES = "assistantId or squadId"
+V1_ONLY = (
+    "is V1-only: /v2/campaign takes one of assistantId or squadId and one phoneNumberId "
+    "(create it with POST /campaign)"
+)
+# The 2026 campaign settings, by API name and by the name the services give them (CampaignInput).
+SETTINGS = {
+    "assistantOverrides": "assistant_overrides",
+    "squadOverrides": "squad_overrides",
+    "server": "server",
+    "serverMessages": "server_messages",
+    "predialPlan": "predial_plan",
+}
 # PATCH status: Vapi v1 takes "ended"; newer Vapi calls it "cancelled". Both end the campaign.
 END_STATUSES = ("ended", "cancelled")
 ID_LENGTH = 100  # the model's limit for assistant/workflow/squad ids
@@ -64,16 +87,18 @@ def _customers_in_plan(entries: Any) -> int:
 class CampaignBody(RequestSerializer):
     """What the two campaign bodies share: the call target, the dial plan, the strategy."""
 
-    def targets(self, data: Mapping, problems: Problems) -> dict[str, str]:
-        """The call target given (model field -> id); two at once is a problem."""
+    def targets(
+        self, data: Mapping, problems: Problems, keys: Mapping[str, str] = TARGETS, names: str = TARGET_NAMES
+    ) -> dict[str, str]:
+        """The call target given (model field -> id) among `keys`; two at once is a problem."""
         targets = {}
-        for key, field in TARGETS.items():
+        for key, field in keys.items():
             value = self.take(data, key, problems)
             if value is not MISSING:
                 targets[field] = value
-        given = [key for key in TARGETS if self.given(data, key)]
+        given = [key for key in keys if self.given(data, key)]
         if len(given) > 1:
-            problems.add(given[1], f"must not be set together with {given[0]} (only one of {TARGET_NAMES})")
+            problems.add(given[1], f"must not be set together with {given[0]} (only one of {names})")
         return targets
 
     def dial_plan(self, data: Mapping, problems: Problems) -> Any:
@@ -85,8 +110,10 @@ class CampaignBody(RequestSerializer):
                 named(entry.customers, f"dialPlan.{i}.customers")
         return plan
 
-    def strategy(self, data: Mapping, problems: Problems) -> dict[str, Any] | None:
-        """The dialing strategy given (model field names), maxConcurrency included; None: none given."""
+    def strategy(self, data: Mapping, problems: Problems, *, defaults: bool = True) -> dict[str, Any] | None:
+        """The dialing strategy given (model field names), maxConcurrency included; None: none given.
+        maxConcurrency alone comes with Vapi's defaults for the rest, unless not `defaults` (a
+        duplicate keeps its source's)."""
         strategy = self.take(data, "dialingStrategy", problems)
         strategy = None if strategy is MISSING else strategy
         concurrency = self.take(data, "maxConcurrency", problems)
@@ -96,18 +123,18 @@ class CampaignBody(RequestSerializer):
                 problems.add(
                     "maxConcurrency", "must not be set together with dialingStrategy.maxConcurrentCalls"
                 )
-            strategy = {
-                **(VAPI_DEFAULTS if strategy is None else strategy),
-                "max_concurrent_calls": concurrency,
-            }
+            base = strategy if strategy is not None else VAPI_DEFAULTS if defaults else {}
+            strategy = {**base, "max_concurrent_calls": concurrency}
         return strategy
 
 
 @extend_schema_serializer(component_name="CreateCampaignDTO")
 class CampaignCreateSerializer(CampaignBody):
-    """Vapi's CreateCampaignDTO plus Dialdeck's optional `dialingStrategy` and Vapi's newer
-    `maxConcurrency`. Exactly one of assistantId, workflowId, squadId; phoneNumberId with
-    customers, or a dialPlan (not both). Unknown properties are refused."""
+    """Vapi's CreateCampaignDTO plus Dialdeck's optional `dialingStrategy`. Exactly one of
+    assistantId, workflowId, squadId; phoneNumberId with customers, or a dialPlan (not both);
+    with duplicateFromCampaignId, what is not given is copied from that campaign. Unknown
+    properties are refused. POST /v2/campaign takes the same body with v2's rules: assistantId
+    or squadId, one phoneNumberId, no workflowId or dialPlan."""
 
     name = Text(max_length=255)
     assistantId = Text(required=False, max_length=ID_LENGTH)
@@ -123,27 +150,47 @@ class CampaignCreateSerializer(CampaignBody):
         required=False,
         min_length=1,
         max_length=MAX_CUSTOMERS,
-        help_text="Required if dialPlan is not provided; at most 10,000 (add more with "
-        "POST /campaign/{id}/customers).",
+        help_text="Required if dialPlan is not provided (or copied from duplicateFromCampaignId); at "
+        "most 10,000 (add more with POST /campaign/{id}/customers).",
     )
-    dialingStrategy = DialingStrategySerializer(required=False)
     maxConcurrency = Integer(
         required=False,
         min_value=CONCURRENCY[0],
         max_value=CONCURRENCY[1],
-        help_text="Vapi's newer name for dialingStrategy.maxConcurrentCalls.",
+        help_text="Calls in flight at once (= dialingStrategy.maxConcurrentCalls). Defaults to 10.",
     )
+    assistantOverrides = Overrides(required=False, help_text=f"For assistantId campaigns. {OVERRIDES_DOC}")
+    squadOverrides = Overrides(required=False, help_text=f"For squadId campaigns. {OVERRIDES_DOC}")
+    server = ServerSerializer(required=False, help_text="Where campaign events and pre-dial checks go.")
+    serverMessages = server_messages(required=False, help_text="The campaign events sent to server.url.")
+    predialPlan = PredialPlanSerializer(required=False)
+    duplicateFromCampaignId = Text(
+        required=False,
+        max_length=ID_LENGTH,
+        help_text="A campaign of yours to copy: every setting and (unless customers are given) its "
+        "customers, for what the request does not give. Unknown: 404.",
+    )
+    dialingStrategy = DialingStrategySerializer(required=False)
 
     def to_internal_value(self, data: Any) -> CampaignInput:
         problems, data = self.begin(data)
+        # context["version"] 2: the body of POST /v2/campaign, read with v2's rules.
+        version = self.context.get("version", 1)
+        v2, copying = version == 2, self.given(data, "duplicateFromCampaignId")
         name = self.take(data, "name", problems)
-        targets = self.targets(data, problems)
-        if not any(self.given(data, key) for key in TARGETS):
-            problems.add("assistantId", f"{WORDING['required']}: set one of {TARGET_NAMES}")
+        if v2:
+            for key in ("workflowId", "dialPlan"):
+                if self.given(data, key):
+                    problems.add(key, V1_ONLY)
+        keys, names = (V2_TARGETS, V2_TARGET_NAMES) if v2 else (TARGETS, TARGET_NAMES)
+        targets = self.targets(data, problems, keys, names)
+        given = {"target"} if targets else set()
+        if not copying and not any(self.given(data, key) for key in keys):
+            problems.add(next(iter(keys)), f"{WORDING['required']}: set one of {names}")
         phone_number_id = self.take(data, "phoneNumberId", problems)
-        dial_plan = self.dial_plan(data, problems)
+        dial_plan = MISSING if v2 else self.dial_plan(data, problems)
         customers = MISSING
-        if self.given(data, "dialPlan"):
+        if self.given(data, "dialPlan") and not v2:
             if self.given(data, "phoneNumberId"):
                 problems.add("phoneNumberId", "must not be set together with dialPlan")
             if self.given(data, "customers"):
@@ -151,14 +198,26 @@ class CampaignCreateSerializer(CampaignBody):
                     "customers", "must not be set together with dialPlan (give each entry its customers)"
                 )
         else:
-            if not self.given(data, "phoneNumberId"):
-                problems.add("phoneNumberId", f"{WORDING['required']} when dialPlan is not provided")
+            needed = "" if v2 else " when dialPlan is not provided"
+            if not copying and not self.given(data, "phoneNumberId"):
+                problems.add("phoneNumberId", f"{WORDING['required']}{needed}")
             customers = self.take(data, "customers", problems)
-            if not self.given(data, "customers"):
-                problems.add("customers", f"{WORDING['required']} when dialPlan is not provided")
+            if not copying and not self.given(data, "customers"):
+                problems.add("customers", f"{WORDING['required']}{needed}")
         schedule = self.take(data, "schedulePlan", problems)
-        strategy = self.strategy(data, problems)
+        strategy = self.strategy(data, problems, defaults=not copying)
+        settings = {}
+        for key, field in SETTINGS.items():
+            value = self.take(data, key, problems)
+            if value is not MISSING:
+                settings[field] = value
+        source = self.take(data, "duplicateFromCampaignId", problems)
         problems.raise_any()
+        # A dial plan given sets the caller IDs: a duplicate copies no phoneNumberId beside it.
+        caller_given = phone_number_id is not MISSING or dial_plan is not MISSING
+        given |= set(settings) | ({"phone_number_id"} if caller_given else set())
+        given |= {"earliest_at", "latest_at"} if schedule is not MISSING else set()
+        given |= {"strategy"} if strategy is not None else set()
         schedule = {} if schedule is MISSING else schedule
         return CampaignInput(
             name=name,
@@ -168,7 +227,11 @@ class CampaignCreateSerializer(CampaignBody):
             earliest_at=schedule.get("earliestAt"),
             latest_at=schedule.get("latestAt"),
             strategy=strategy,
+            duplicate_from_id=None if source is MISSING else source,
+            api_version=version,
+            given=given,
             **targets,
+            **settings,
         )
 
 

@@ -45,6 +45,13 @@ class PaginationMetaSerializer(serializers.Serializer):
     itemsPerPage = serializers.IntegerField()
     totalItems = serializers.IntegerField()
     currentPage = serializers.IntegerField()
+    totalPages = serializers.IntegerField(required=False, help_text="Absent when limit is 0.")
+    hasNextPage = serializers.BooleanField(required=False, help_text="Absent when limit is 0.")
+    sortOrder = serializers.ChoiceField(
+        choices=("ASC", "DESC"), required=False, help_text="Lists that have a sortOrder."
+    )
+    createdAtLe = serializers.DateTimeField(required=False, help_text="The createdAtLe given, if any.")
+    createdAtGe = serializers.DateTimeField(required=False, help_text="The createdAtGe given, if any.")
 
 
 def paginated(name: str, item: type[serializers.Serializer], doc: str) -> type[serializers.Serializer]:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from campaigns.api.serializers.common import OpaqueObjectField, iso
+from campaigns.api.serializers.common import iso
 from campaigns.api.serializers.request import NON_FIELD, Problems, RequestSerializer
+from campaigns.api.serializers.server import (
+    CALL_SERVER_KEYS,
+    CALL_SERVER_REFUSAL,
+    OVERRIDES_DOC,
+    Overrides,
+    override_problems,
+)
 from campaigns.importers import MAX_LENGTHS, NUMBER_LENGTH, check_customer
 from campaigns.models import Customer, CustomerState
 from campaigns.services import CustomerInput
+from campaigns.services.errors import WORDING, FieldError
 
 # Vapi's limit per campaign document; larger campaigns are read page by page.
 MAX_CUSTOMERS = 10_000
@@ -36,6 +45,8 @@ def customer_echo(customer: Customer) -> dict[str, Any]:
         echo["numberE164CheckEnabled"] = False
     if customer.assistant_overrides is not None:
         echo["assistantOverrides"] = customer.assistant_overrides
+    if getattr(customer, "squad_overrides", None) is not None:  # rows read without it have none
+        echo["squadOverrides"] = customer.squad_overrides
     return echo
 
 
@@ -51,8 +62,10 @@ def named(rows: list[CustomerInput], path: str) -> list[CustomerInput]:
 class CustomerSerializer(RequestSerializer):
     """Vapi's CreateCustomerDTO. Documents the wire format; `check_customer` enforces it.
 
-    Customers need a `number` or a `sipUri`. Unknown keys are refused, except
-    inside `assistantOverrides`, which is stored and forwarded to the provider as is.
+    Customers need a `number` or a `sipUri`. Unknown keys are refused, except inside
+    `assistantOverrides` and `squadOverrides` (Vapi 2026, for squad campaigns), which are stored and
+    forwarded to the provider as they are, merged over the campaign's own, and may not set the
+    call's `server` or `serverMessages`.
     """
 
     # The fields document check_customer's rules (campaigns.importers: the one customer check
@@ -74,23 +87,51 @@ class CustomerSerializer(RequestSerializer):
     name = serializers.CharField(required=False, max_length=MAX_LENGTHS["name"])
     email = serializers.CharField(required=False, max_length=MAX_LENGTHS["email"])
     externalId = serializers.CharField(required=False, max_length=MAX_LENGTHS["externalId"])
-    assistantOverrides = OpaqueObjectField(
-        required=False,
-        help_text="Per-customer assistant overrides (e.g. variableValues), passed through to the provider. "
-        "At most 32 levels deep and 64 KiB as JSON; integers within signed 64 bits; no NUL characters.",
+    assistantOverrides = Overrides(
+        required=False, help_text=f"This customer's overrides (e.g. variableValues). {OVERRIDES_DOC}"
+    )
+    squadOverrides = Overrides(
+        required=False, help_text=f"For squad campaigns: this customer's squad overrides. {OVERRIDES_DOC}"
     )
 
     def to_internal_value(self, data: Any) -> CustomerInput:
-        customer, errors = check_customer(data, "")
-        if customer is None:
+        """check_customer (the one customer check of every input path) reads everything but
+        squadOverrides, which only JSON bodies carry; both overrides are refused a call server."""
+        squad = data.get("squadOverrides") if isinstance(data, Mapping) else None
+        rest = {k: v for k, v in data.items() if k != "squadOverrides"} if isinstance(data, Mapping) else data
+        customer, errors = check_customer(rest, "")
+        if isinstance(data, Mapping):
+            errors += _overrides_errors(data)
+        if errors:
             problems = Problems()
             for error in errors:
                 problems.add(error.field or NON_FIELD, error.message)
             problems.raise_any()
+        customer.squad_overrides = dict(squad) if squad is not None else None
         return customer
 
     def to_representation(self, instance: Customer) -> dict[str, Any]:
         return customer_echo(instance)
+
+
+def _overrides_errors(data: Mapping) -> list[FieldError]:
+    """A customer's squadOverrides as check_customer checks assistantOverrides (an object within
+    campaigns.jsonlimits), and neither setting the call's server: the refusals check_customer
+    does not make."""
+    errors = []
+    squad = data.get("squadOverrides")
+    if squad is not None and not isinstance(squad, Mapping):
+        errors.append(FieldError("squadOverrides", WORDING["object"]))
+    elif squad is not None:
+        errors += override_problems(squad, "squadOverrides")
+    assistant = data.get("assistantOverrides")
+    if isinstance(assistant, Mapping):  # its limits are check_customer's
+        errors += [
+            FieldError(f"assistantOverrides.{key}", CALL_SERVER_REFUSAL)
+            for key in CALL_SERVER_KEYS
+            if assistant.get(key) is not None
+        ]
+    return errors
 
 
 def customer_rows(data: Any) -> list[CustomerInput]:

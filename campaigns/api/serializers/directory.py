@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from campaigns.api.serializers.common import iso
-from campaigns.api.serializers.fields import Text
+from campaigns.api.serializers.fields import InlineChoice, Text
 from campaigns.api.serializers.request import MISSING, RequestSerializer
 from campaigns.models import DoNotCall, DoNotCallSource, PhoneNumber
 from campaigns.services.errors import WORDING
@@ -72,30 +72,47 @@ class PhoneNumberCreateSerializer(RequestSerializer):
         )
 
 
+BYO = "byo-phone-number"
+NUMBER_STATUS = "active"
+
+
 @extend_schema_serializer(component_name="PhoneNumber")
 class PhoneNumberSerializer(serializers.Serializer):
-    """A caller ID; its id is what campaigns call phoneNumberId."""
+    """A caller ID, as Vapi's PhoneNumber of a number you bring (`provider: byo-phone-number`):
+    the number is the organization's own, and `credentialId` names the provider account that
+    places its calls. Its id is what campaigns call phoneNumberId. A caller ID is never updated:
+    updatedAt is createdAt. Dialdeck's extensions: providerAccountId (= credentialId) and
+    providerPhoneNumberId."""
 
+    provider = InlineChoice((BYO,), help_text="Always byo-phone-number: the number is yours.")
     id = serializers.UUIDField()
     orgId = serializers.UUIDField()
     number = serializers.CharField()
     name = serializers.CharField(required=False)
-    providerAccountId = serializers.UUIDField()
-    providerPhoneNumberId = serializers.CharField(required=False)
+    credentialId = serializers.UUIDField(help_text="The provider account that places its calls.")
+    status = InlineChoice((NUMBER_STATUS,), help_text="Always active (retired caller IDs are not listed).")
     createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+    providerAccountId = serializers.UUIDField(help_text="Dialdeck extension: = credentialId.")
+    providerPhoneNumberId = serializers.CharField(
+        required=False, help_text="Dialdeck extension: the provider's own id for the number."
+    )
 
     def to_representation(self, instance: PhoneNumber) -> dict[str, Any]:
+        created = iso(instance.created_at)
         data: dict[str, Any] = {
+            "provider": BYO,
             "id": str(instance.id),
             "orgId": str(instance.organization_id),
             "number": instance.number,
         }
         if instance.name:
             data["name"] = instance.name
-        data["providerAccountId"] = str(instance.provider_account_id)
+        account = str(instance.provider_account_id)
+        data.update(credentialId=account, status=NUMBER_STATUS, createdAt=created, updatedAt=created)
+        data["providerAccountId"] = account
         if instance.provider_phone_number_id:
             data["providerPhoneNumberId"] = instance.provider_phone_number_id
-        data["createdAt"] = iso(instance.created_at)
         return data
 
 

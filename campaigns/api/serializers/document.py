@@ -1,4 +1,11 @@
-"""The Campaign document: Vapi's Campaign, as every /campaign endpoint answers."""
+"""The Campaign document: Vapi's Campaign, as every /campaign endpoint answers (and /v2/campaign's
+create, update and delete), and what the v2 summaries share with it.
+
+Values stay within Vapi's schema: a paused campaign (Dialdeck's pause) reads `in-progress`, with
+our extension keys `paused: true` and `pausedAt`; a campaign of more than 10,000 customers
+(Vapi's limit; ours grow by bulk import) lists its first 10,000 and its latest 10,000 calls, and
+says so in the extension key `truncated` (selectors.documents).
+"""
 
 from __future__ import annotations
 
@@ -12,24 +19,114 @@ from campaigns.api.serializers.call import CampaignCallSerializer, call_entry
 from campaigns.api.serializers.campaign import DialPlanEntrySerializer, SchedulePlanSerializer
 from campaigns.api.serializers.common import iso, paginated
 from campaigns.api.serializers.customer import CustomerSerializer, customer_echo
+from campaigns.api.serializers.query import MAX_LIMIT
+from campaigns.api.serializers.server import (
+    OVERRIDES_DOC,
+    Overrides,
+    PredialPlanSerializer,
+    ServerSerializer,
+    server_messages,
+)
 from campaigns.api.serializers.strategy import DialingStrategySerializer, strategy_out
 from campaigns.models import Campaign, CampaignEndedReason, CampaignStatus
+from campaigns.selectors.documents import DOCUMENT_LIMIT
+
+# Vapi's campaign statuses; a paused campaign reads in-progress.
+VAPI_STATUSES = tuple(s for s in CampaignStatus.values if s != CampaignStatus.PAUSED)
+# Where a truncated list goes on: the lists' pages hold at most 1,000 items, so the document's
+# first 10,000 are their pages 1 to 10.
+NEXT = f"page={DOCUMENT_LIMIT // MAX_LIMIT + 1}&limit={MAX_LIMIT}"
+PAUSED_DOC = (
+    "Dialdeck extension: present (true) only while the campaign is paused; status then reads in-progress."
+)
+
+
+def status_fields(campaign: Campaign) -> dict[str, Any]:
+    """`status` as Vapi's enum has it, with our `paused`/`pausedAt` for a paused campaign."""
+    if campaign.status != CampaignStatus.PAUSED:
+        return {"status": campaign.status}
+    fields: dict[str, Any] = {"status": CampaignStatus.IN_PROGRESS, "paused": True}
+    if campaign.paused_at:
+        fields["pausedAt"] = iso(campaign.paused_at)
+    return fields
+
+
+def settings_fields(campaign: Campaign) -> dict[str, Any]:
+    """The Vapi 2026 settings the campaign has (unset ones absent, never null)."""
+    data: dict[str, Any] = {"maxConcurrency": campaign.max_concurrent_calls}
+    for key, value in (
+        ("assistantOverrides", campaign.assistant_overrides),
+        ("squadOverrides", campaign.squad_overrides),
+        ("server", campaign.server),
+        ("serverMessages", campaign.server_messages or None),
+        ("predialPlan", campaign.predial_plan),
+    ):
+        if value is not None:
+            data[key] = value
+    return data
+
+
+def schedule_fields(campaign: Campaign) -> dict[str, Any]:
+    if not campaign.earliest_at:
+        return {}
+    plan = {"earliestAt": iso(campaign.earliest_at)}
+    if campaign.latest_at:
+        plan["latestAt"] = iso(campaign.latest_at)
+    return {"schedulePlan": plan}
+
+
+@extend_schema_serializer(component_name="TruncatedList")
+class TruncatedListSerializer(serializers.Serializer):
+    returned = serializers.IntegerField(help_text="How many the document lists (10,000).")
+    total = serializers.IntegerField(required=False, help_text="How many the campaign has (customers).")
+    next = serializers.CharField(help_text="Where the rest starts: page 11 of the list at limit=1000.")
+
+
+@extend_schema_serializer(component_name="CampaignDocumentTruncation")
+class TruncationSerializer(serializers.Serializer):
+    """Dialdeck extension, present only for campaigns of more than 10,000 customers: `customers`
+    holds the first 10,000 (pages 1 to 10 of GET /campaign/{id}/customers?limit=1000), `calls` the
+    10,000 most recent calls (pages 1 to 10 of GET /campaign/{id}/calls?limit=1000)."""
+
+    customers = TruncatedListSerializer()
+    calls = TruncatedListSerializer(required=False, help_text="Present when calls were left out too.")
+
+
+def truncation(campaign: Campaign) -> dict[str, Any] | None:
+    document = campaign.document
+    if not document.customers_truncated:
+        return None
+    marker: dict[str, Any] = {
+        "customers": {
+            "returned": len(document.customers),
+            "total": campaign.customers_total,
+            "next": f"/campaign/{campaign.pk}/customers?{NEXT}",
+        }
+    }
+    if document.calls_truncated:
+        marker["calls"] = {
+            "returned": len(document.calls),
+            "next": f"/campaign/{campaign.pk}/calls?{NEXT}",
+        }
+    return marker
 
 
 @extend_schema_serializer(component_name="Campaign")
 class CampaignSerializer(serializers.Serializer):
-    """Vapi's Campaign, plus Dialdeck's `dialingStrategy` and `maxConcurrency`, and the status
-    `paused` (ours: Vapi has no pause). Unset optional fields are absent, never null.
-    `customers` is absent for dial-plan campaigns (dialPlan carries them). For campaigns of
-    more than 10,000 customers (Vapi's limit), `customers` and `calls` are left out of the
-    document: read them with GET /campaign/{id}/customers and /campaign/{id}/calls."""
+    """Vapi's Campaign, plus Dialdeck's `dialingStrategy`, `paused`/`pausedAt` (Vapi has no pause:
+    a paused campaign reads in-progress) and `truncated`. Unset optional fields are absent, never
+    null. `customers` is absent for dial-plan campaigns (dialPlan carries them). Campaigns of more
+    than 10,000 customers (Vapi's limit) list their first 10,000 customers and latest 10,000
+    calls; `truncated` says where the rest is."""
 
     id = serializers.UUIDField()
     orgId = serializers.UUIDField()
     name = serializers.CharField()
-    status = serializers.ChoiceField(choices=CampaignStatus.values)
+    status = serializers.ChoiceField(choices=VAPI_STATUSES)
     endedReason = serializers.ChoiceField(
-        choices=CampaignEndedReason.values, required=False, help_text="Set only when status is ended."
+        choices=CampaignEndedReason.values,
+        required=False,
+        help_text="Set only when status is ended, cancelled or archived.",
     )
     assistantId = serializers.CharField(required=False)
     workflowId = serializers.CharField(required=False)
@@ -38,11 +135,13 @@ class CampaignSerializer(serializers.Serializer):
     dialPlan = DialPlanEntrySerializer(many=True, required=False)
     schedulePlan = SchedulePlanSerializer(required=False)
     customers = CustomerSerializer(many=True, required=False, help_text="As submitted, in order.")
-    calls = serializers.DictField(
-        child=CampaignCallSerializer(),
-        required=False,
-        help_text="Map of call id to call. Always present for campaigns of up to 10,000 customers.",
-    )
+    maxConcurrency = serializers.IntegerField(help_text="= dialingStrategy.maxConcurrentCalls.")
+    assistantOverrides = Overrides(required=False, help_text=OVERRIDES_DOC)
+    squadOverrides = Overrides(required=False, help_text=OVERRIDES_DOC)
+    server = ServerSerializer(required=False)
+    serverMessages = server_messages(required=False)
+    predialPlan = PredialPlanSerializer(required=False)
+    calls = serializers.DictField(child=CampaignCallSerializer(), help_text="Map of call id to call.")
     callsCounterScheduled = serializers.IntegerField(help_text="Calls scheduled now (gauge).")
     callsCounterQueued = serializers.IntegerField(help_text="Calls queued now (gauge).")
     callsCounterInProgress = serializers.IntegerField(
@@ -55,17 +154,17 @@ class CampaignSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
     dialingStrategy = DialingStrategySerializer(required=False)
-    maxConcurrency = serializers.IntegerField(
-        required=False, help_text="= dialingStrategy.maxConcurrentCalls."
-    )
+    paused = serializers.BooleanField(required=False, help_text=PAUSED_DOC)
+    pausedAt = serializers.DateTimeField(required=False, help_text="Dialdeck extension: when it was paused.")
+    truncated = TruncationSerializer(required=False)
 
     def to_representation(self, campaign: Campaign) -> dict[str, Any]:
-        """Expects the campaign to come through selectors.with_documents (customers, calls, dial plan)."""
+        """Expects the campaign to come through selectors.campaign_documents."""
         data: dict[str, Any] = {
             "id": str(campaign.id),
             "orgId": str(campaign.organization_id),
             "name": campaign.name,
-            "status": campaign.status,
+            **status_fields(campaign),
         }
         if campaign.ended_reason:
             data["endedReason"] = campaign.ended_reason
@@ -73,28 +172,24 @@ class CampaignSerializer(serializers.Serializer):
         data[key] = value
         if campaign.phone_number_id:
             data["phoneNumberId"] = str(campaign.phone_number_id)
-        if campaign.earliest_at:
-            data["schedulePlan"] = {"earliestAt": iso(campaign.earliest_at)}
-            if campaign.latest_at:
-                data["schedulePlan"]["latestAt"] = iso(campaign.latest_at)
-        documents = getattr(campaign, "documents", None)
-        if documents is not None:
-            # Each customer's echo is built once and shared by `customers` and the `calls` map.
-            echoes = {c.id: customer_echo(c) for c in documents.customers}
-            if campaign.uses_dial_plan:
-                # Ids are text on PostgreSQL and UUIDs elsewhere (selectors._document_columns).
-                by_entry = defaultdict(list)
-                for c in documents.customers:
-                    by_entry[str(c.dial_plan_entry_id)].append(echoes[c.id])
-                data["dialPlan"] = [
-                    {"phoneNumberId": str(entry.phone_number_id), "customers": by_entry[str(entry.id)]}
-                    for entry in documents.dial_plan
-                ]
-            else:
-                data["customers"] = list(echoes.values())
-            data["calls"] = {
-                str(call.id): call_entry(call, echoes[call.customer_id]) for call in documents.calls
-            }
+        data.update(schedule_fields(campaign))
+        document = campaign.document
+        # Each customer's echo is built once and shared by `customers` and the `calls` map.
+        echoes = {pk: customer_echo(c) for pk, c in document.echoes.items()}
+        listed = [echoes[c.id] for c in document.customers]
+        if campaign.uses_dial_plan:
+            # Ids are text on PostgreSQL and UUIDs elsewhere (selectors._document_rows).
+            by_entry = defaultdict(list)
+            for c in document.customers:
+                by_entry[str(c.dial_plan_entry_id)].append(echoes[c.id])
+            data["dialPlan"] = [
+                {"phoneNumberId": str(entry.phone_number_id), "customers": by_entry[str(entry.id)]}
+                for entry in document.dial_plan
+            ]
+        else:
+            data["customers"] = listed
+        data.update(settings_fields(campaign))
+        data["calls"] = {str(call.id): call_entry(call, echoes[call.customer_id]) for call in document.calls}
         data.update(
             callsCounterScheduled=campaign.calls_scheduled,
             callsCounterQueued=campaign.calls_queued,
@@ -104,8 +199,10 @@ class CampaignSerializer(serializers.Serializer):
             createdAt=iso(campaign.created_at),
             updatedAt=iso(campaign.updated_at),
             dialingStrategy=strategy_out(campaign),
-            maxConcurrency=campaign.max_concurrent_calls,
         )
+        marker = truncation(campaign)
+        if marker:
+            data["truncated"] = marker
         return data
 
 

@@ -227,3 +227,40 @@ class Object(serializers.JSONField):
         if not isinstance(data, Mapping):
             self.fail("invalid")
         return dict(data)
+
+
+# class-validator's @IsNumber() words (not in services.errors.WORDING, which no service needs yet).
+NUMBER_WORDING = "must be a number conforming to the specified constraints"
+
+
+class Number(serializers.FloatField):
+    """A JSON number, whole or not (Vapi's `number`: timeouts and delays in seconds), within
+    min_value..max_value; kept as sent (5 stays 5, 2.5 stays 2.5). Booleans are not numbers."""
+
+    default_error_messages = {
+        "invalid": NUMBER_WORDING,
+        "null": NUMBER_WORDING,
+        "required": WORDING["required"],
+        "max_value": WORDING["max_value"],
+        "min_value": WORDING["min_value"],
+    }
+
+    def to_internal_value(self, data: Any) -> int | float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return data
+
+
+def inline_enum(values: Any, description: str) -> dict[str, Any]:
+    """An enum the document shows in place (wrapped in allOf, which drf-spectacular's enum hook
+    leaves alone, and kept wrapped by its sibling description): extracted, it would be named
+    after its field ("status"), a name several different sets of values share."""
+    return {"allOf": [{"type": "string", "enum": list(values)}], "description": description}
+
+
+class InlineChoice(serializers.ChoiceField):
+    """An output ChoiceField whose enum the document shows in place (`inline_enum`)."""
+
+    def __init__(self, choices: Any, **kwargs: Any) -> None:
+        super().__init__(choices, **kwargs)
+        extend_schema_field(inline_enum(self.choices, str(self.help_text or "One of these.")))(self)

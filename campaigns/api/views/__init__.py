@@ -11,8 +11,20 @@ from campaigns.api.views.campaigns import (
     CampaignResumeApi,
     CampaignStartApi,
 )
+from campaigns.api.views.campaigns_v2 import (
+    CampaignV2Api,
+    CampaignV2ContactsApi,
+    CampaignV2ListApi,
+    CampaignV2UnarchiveApi,
+)
 from campaigns.api.views.customers import CampaignCallsApi, CampaignCustomersApi
-from campaigns.api.views.directory import DoNotCallApi, DoNotCallListApi, PhoneNumberApi, PhoneNumberListApi
+from campaigns.api.views.directory import (
+    DoNotCallApi,
+    DoNotCallListApi,
+    PhoneNumberApi,
+    PhoneNumberListApi,
+    PhoneNumberPageApi,
+)
 from campaigns.api.views.docs import DocsView, SchemaView
 
 __all__ = [
@@ -24,10 +36,15 @@ __all__ = [
     "CampaignPauseApi",
     "CampaignResumeApi",
     "CampaignStartApi",
+    "CampaignV2Api",
+    "CampaignV2ContactsApi",
+    "CampaignV2ListApi",
+    "CampaignV2UnarchiveApi",
     "DocsView",
     "DoNotCallApi",
     "DoNotCallListApi",
     "PhoneNumberApi",
     "PhoneNumberListApi",
+    "PhoneNumberPageApi",
     "SchemaView",
 ]

@@ -26,25 +26,71 @@ from campaigns.api.views.base import (
     campaign_document,
     campaign_documents,
 )
+from campaigns.models import Campaign
 from campaigns.permissions import Action
+from campaigns.rules.strategy import FIELDS as STRATEGY_FIELDS
+from campaigns.services import CampaignInput, FieldError
 
 TAG = ["Campaigns"]
 
 
-def _filters(query: dict) -> selectors.CampaignFilters:
+IMMUTABLE_V2 = (
+    "cannot be updated: campaigns created through /v2/campaign are immutable (only status can be set)"
+)
+DUPLICATE_V1 = "must name a campaign created through /v2/campaign (Vapi duplicates v2 campaigns only)"
+DUPLICATE_DIAL_PLAN = (
+    "names a campaign with a dialPlan, which is not copied: give phoneNumberId with customers, or a dialPlan"
+)
+
+
+def time_bounds(query: dict, fields: dict[str, str]) -> dict:
+    """The query's createdAt/updatedAt bounds as ORM lookups on `fields` (API name -> column)."""
     bounds = {}
-    for name, field in TIME_FIELDS:
+    for name, _ in TIME_FIELDS:
         for suffix, lookup, _ in TIME_BOUNDS:
             value = query[f"{name}{suffix}"]
             if value is not None:
-                bounds[f"{field}__{lookup}"] = value
+                bounds[f"{fields[name]}__{lookup}"] = value
+    return bounds
+
+
+def list_echo(query: dict) -> dict:
+    """What PaginationMeta repeats of a list's query: its sortOrder and createdAtGe/Le bounds."""
+    echo = {"sortOrder": query["sortOrder"]}
+    for key in ("createdAtGe", "createdAtLe"):
+        if query[key] is not None:  # in UTC, to the microsecond given (iso() would round it)
+            echo[key] = query[key].isoformat().replace("+00:00", "Z")
+    return echo
+
+
+def campaign_filters(query: dict) -> selectors.CampaignFilters:
     return selectors.CampaignFilters(
         id=query["id"] or None,
         status=query["status"],
-        bounds=bounds,
+        bounds=time_bounds(query, dict(TIME_FIELDS)),
         descending=query["sortOrder"] == "DESC",
         sort_by=query["sortBy"],
     )
+
+
+def create_campaign(request, data: CampaignInput) -> Campaign:
+    """Create the campaign `data` describes (POST /campaign and /v2/campaign).
+
+    A duplicate's source must be a campaign of the organization (404 otherwise, as any campaign
+    of another organization is), created through /v2/campaign for a v2 duplicate (Vapi's rule),
+    and not one whose dial plan the copy would need; settings of the dialing strategy the
+    request gives are laid over the source's, as every other field the request gives is."""
+    if data.duplicate_from_id is not None:
+        source = selectors.campaign_for(request.organization, data.duplicate_from_id)
+        if source is None:
+            raise services.NotFound(f"campaign {data.duplicate_from_id} not found (duplicateFromCampaignId)")
+        if data.api_version == 2 and source.api_version != 2:
+            raise services.ValidationFailed.one("duplicate_from_id", DUPLICATE_V1)
+        if source.uses_dial_plan and data.phone_number_id is None and data.dial_plan is None:
+            raise services.ValidationFailed.one("duplicate_from_id", DUPLICATE_DIAL_PLAN)
+        if data.strategy is not None:
+            data.strategy = {**{f: getattr(source, f) for f in STRATEGY_FIELDS}, **data.strategy}
+    return services.campaign_create(organization=request.organization, by=request.actor, data=data)
 
 
 class CampaignListApi(ApiView):
@@ -55,15 +101,13 @@ class CampaignListApi(ApiView):
         summary="Create Campaign",
         tags=TAG,
         request=CampaignCreateSerializer,
-        responses={201: CampaignSerializer, **INVALID, **UNAUTHORIZED},
+        responses={201: CampaignSerializer, **INVALID, **MISSING, **UNAUTHORIZED},
     )
     def post(self, request):
         """Create a scheduled campaign with its customers (201), all or nothing; 400 names every bad field."""
         serializer = CampaignCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        campaign = services.campaign_create(
-            organization=request.organization, by=request.actor, data=serializer.validated_data
-        )
+        campaign = create_campaign(request, serializer.validated_data)
         return Response(campaign_document(campaign), status=201)
 
     @extend_schema(
@@ -74,15 +118,17 @@ class CampaignListApi(ApiView):
         responses={200: CampaignPageSerializer, **INVALID, **UNAUTHORIZED},
     )
     def get(self, request):
-        """One page of the organization's campaigns (deleted ones never), newest first by default."""
+        """One page of the organization's campaigns (deleted ones never, archived ones only with
+        status=archived), newest first by default."""
         query = read_query(CampaignListQuery, request.query_params)
-        campaigns = selectors.campaigns_for(request.organization, _filters(query))
+        campaigns = selectors.campaigns_listed(request.organization, campaign_filters(query))
         return Response(
             paginate(
                 campaigns,
                 page=query["page"],
                 limit=query["limit"],
                 render=campaign_documents,
+                echo=list_echo(query),
             )
         )
 
@@ -110,11 +156,17 @@ class CampaignApi(ApiView):
         responses={200: CampaignSerializer, **INVALID, **MISSING, **CONFLICT, **UNAUTHORIZED},
     )
     def patch(self, request, id):
-        """Apply a partial update; `status: "ended"` ends the campaign. Refusals are 400s naming the field."""
+        """Apply a partial update; `status: "ended"` ends the campaign. Refusals are 400s naming the
+        field; a campaign created through /v2/campaign takes nothing but status (v2 is immutable)."""
         campaign = self.get_campaign(request, id)
         serializer = CampaignUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = serializer.validated_data
+        if campaign.api_version == 2 and changes.fields:
+            names = {"earliest_at": "schedule", "latest_at": "schedule"}
+            raise services.ValidationFailed(
+                [FieldError(f, IMMUTABLE_V2) for f in sorted({names.get(f, f) for f in changes.fields})]
+            )
         try:
             campaign = services.campaign_update(campaign=campaign, by=request.actor, changes=changes)
         except services.InvalidTransition as exc:
@@ -128,7 +180,8 @@ class CampaignApi(ApiView):
         operation_id="CampaignController_remove",
         summary="Delete Campaign",
         description="Ends a campaign that has not ended (calls in flight finish and are recorded), then "
-        "hides it. Returns the document; the campaign then answers 404 and is no longer listed.",
+        "hides it. Returns the document; the campaign then answers 404 and is no longer listed. "
+        "(DELETE /v2/campaign/{id} archives instead.)",
         tags=TAG,
         parameters=[ID],
         responses={200: CampaignSerializer, **MISSING, **UNAUTHORIZED},

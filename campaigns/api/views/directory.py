@@ -1,4 +1,5 @@
-"""/phone-number (the organization's caller IDs) and /dnc (its do-not-call list): Dialdeck extensions."""
+"""/phone-number (the organization's caller IDs, in Vapi's PhoneNumber shape; paginated at
+/v2/phone-number, as Vapi pages them) and /dnc (its do-not-call list, a Dialdeck extension)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from campaigns.api.serializers import (
     DoNotCallListQuery,
     DoNotCallSerializer,
     DoNotCallUploadSerializer,
-    PageQuery,
     PhoneNumberCreateSerializer,
     PhoneNumberSerializer,
     paginated,
     read_query,
 )
+from campaigns.api.serializers.query import PhoneNumberListQuery, PhoneNumberPageQuery
 from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
+from campaigns.api.views.campaigns import list_echo, time_bounds
 from campaigns.importers import parse_numbers_csv
 from campaigns.models import DoNotCallSource
 from campaigns.permissions import Action
@@ -34,7 +36,7 @@ PhoneNumberPageSerializer = paginated(
 DoNotCallPageSerializer = paginated(
     "DoNotCallPaginatedResponse", DoNotCallSerializer, "One page of the organization's do-not-call list."
 )
-PHONE_TAG = ["Phone numbers (Dialdeck)"]
+PHONE_TAG = ["Phone numbers"]
 DNC_TAG = ["Do not call (Dialdeck)"]
 
 
@@ -44,27 +46,23 @@ class PhoneNumberListApi(ApiView):
     @extend_schema(
         operation_id="PhoneNumberController_findAll",
         summary="List Phone Numbers",
+        description="Vapi's bare array of phone numbers, newest first, at most `limit` (default 100). "
+        "Page through them with GET /v2/phone-number.",
         tags=PHONE_TAG,
-        parameters=[PageQuery],
-        responses={200: PhoneNumberPageSerializer, **INVALID, **UNAUTHORIZED},
+        parameters=[PhoneNumberListQuery],
+        responses={200: PhoneNumberSerializer(many=True), **INVALID, **UNAUTHORIZED},
     )
     def get(self, request):
-        """One page of the organization's caller IDs."""
-        query = read_query(PageQuery, request.query_params)
-        return Response(
-            paginate(
-                selectors.phone_numbers_for(request.organization),
-                page=query["page"],
-                limit=query["limit"],
-                render=lambda items: PhoneNumberSerializer(items, many=True).data,
-            )
-        )
+        """The organization's caller IDs as a bare array (Vapi's `phoneNumbers.list()`)."""
+        query = read_query(PhoneNumberListQuery, request.query_params)
+        numbers = selectors.phone_numbers_listed(request.organization, bounds=_bounds(query))
+        return Response(PhoneNumberSerializer(numbers[: query["limit"]], many=True).data)
 
     @extend_schema(
         operation_id="PhoneNumberController_create",
         summary="Create Phone Number",
-        description="Registers a caller ID on one of the organization's provider accounts. Dialdeck's "
-        "shape, not Vapi's phone-number object.",
+        description="Registers a caller ID on one of the organization's provider accounts. The body is "
+        "Dialdeck's (not Vapi's per-provider create bodies); the answer is Vapi's PhoneNumber.",
         tags=PHONE_TAG,
         request=PhoneNumberCreateSerializer,
         responses={201: PhoneNumberSerializer, **INVALID, **UNAUTHORIZED},
@@ -88,6 +86,43 @@ class PhoneNumberListApi(ApiView):
             provider_phone_number_id=data.provider_phone_number_id,
         )
         return Response(PhoneNumberSerializer(number).data, status=201)
+
+
+class PhoneNumberPageApi(ApiView):
+    needs = {"get": Action.CALLER_IDS_READ}
+
+    @extend_schema(
+        operation_id="PhoneNumberController_findAllPaginated",
+        summary="List Phone Numbers (paginated)",
+        description="Vapi's paginated listing of phone numbers: `search` in the number or name, newest "
+        "first by default (caller IDs have no cost or duration: every sortBy sorts by createdAt).",
+        tags=PHONE_TAG,
+        parameters=[PhoneNumberPageQuery],
+        responses={200: PhoneNumberPageSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def get(self, request):
+        """One page of the organization's caller IDs."""
+        query = read_query(PhoneNumberPageQuery, request.query_params)
+        numbers = selectors.phone_numbers_listed(
+            request.organization,
+            search=query["search"],
+            bounds=_bounds(query),
+            descending=query["sortOrder"] == "DESC",
+        )
+        return Response(
+            paginate(
+                numbers,
+                page=query["page"],
+                limit=query["limit"],
+                render=lambda items: PhoneNumberSerializer(items, many=True).data,
+                echo=list_echo(query),
+            )
+        )
+
+
+def _bounds(query: dict) -> dict:
+    """createdAt and updatedAt bounds, both on the creation time: caller IDs are never updated."""
+    return time_bounds(query, {"createdAt": "created_at", "updatedAt": "created_at"})
 
 
 class PhoneNumberApi(ApiView):
