@@ -43,7 +43,8 @@ from urllib3 import HTTPHeaderDict
 
 from campaigns import clock, egress
 from campaigns.models import CampaignEvent
-from campaigns.services.events import DeliveryAttempt, delivery_timeout, event_attempts_record, events_take
+from campaigns.services import DeliveryAttempt, event_attempts_record, events_take
+from campaigns.services.events import delivery_timeout
 
 log = logging.getLogger(__name__)
 

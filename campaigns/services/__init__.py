@@ -18,6 +18,7 @@ from campaigns.services.calls import (
     record_call_event,
 )
 from campaigns.services.campaigns import (
+    campaign_archive,
     campaign_create,
     campaign_delete,
     campaign_end,
@@ -26,6 +27,7 @@ from campaigns.services.campaigns import (
     campaign_pause,
     campaign_resume,
     campaign_start,
+    campaign_unarchive,
     campaign_update,
 )
 from campaigns.services.customers import ImportResult, customers_add, customers_insert
@@ -42,12 +44,19 @@ from campaigns.services.directory import (
     provider_account_create,
 )
 from campaigns.services.errors import DomainError, FieldError, InvalidTransition, NotFound, ValidationFailed
-from campaigns.services.events import event_emit, events_emit
+from campaigns.services.events import (
+    DeliveryAttempt,
+    event_attempts_record,
+    event_emit,
+    events_emit,
+    events_take,
+)
 from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
 from campaigns.services.organization import (
     OrganizationChanges,
     organization_pause,
     organization_resume,
+    organization_signing_secret_rotate,
     organization_update,
 )
 
@@ -82,11 +91,16 @@ __all__ = [
     "campaign_pause",
     "campaign_resume",
     "campaign_start",
+    "campaign_unarchive",
+    "campaign_archive",
     "campaign_update",
     "customers_add",
     "customers_insert",
     "dnc_add",
+    "DeliveryAttempt",
+    "event_attempts_record",
     "event_emit",
+    "events_take",
     "events_emit",
     "dnc_remove",
     "lock_campaigns_of_events",
@@ -94,6 +108,7 @@ __all__ = [
     "member_set_role",
     "move_counters",
     "organization_pause",
+    "organization_signing_secret_rotate",
     "organization_resume",
     "organization_update",
     "phone_number_create",

@@ -25,7 +25,6 @@ from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZE
 from campaigns.api.views.campaigns import campaign_filters, create_campaign, list_echo
 from campaigns.models import CampaignStatus
 from campaigns.permissions import Action
-from campaigns.services.campaigns import campaign_archive, campaign_unarchive
 
 TAG = ["Campaigns"]
 ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
@@ -139,7 +138,7 @@ class CampaignV2Api(ApiView):
     )
     def delete(self, request, id):
         """Archive the campaign; returns the full document."""
-        campaign = campaign_archive(campaign=self.get_campaign(request, id), by=request.actor)
+        campaign = services.campaign_archive(campaign=self.get_campaign(request, id), by=request.actor)
         return Response(campaign_document(campaign))
 
 
@@ -187,7 +186,7 @@ class CampaignV2UnarchiveApi(ApiView):
     )
     def post(self, request, id):
         """Unarchive; returns the full document."""
-        campaign = campaign_unarchive(
+        campaign = services.campaign_unarchive(
             campaign=self.get_campaign(request, id, archived=True), by=request.actor
         )
         return Response(campaign_document(campaign))
