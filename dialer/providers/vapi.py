@@ -18,9 +18,11 @@ Then our server, serverMessages and metadata go on top the same way. Workflow ca
 the customer's variableValues alone (WorkflowOverrides holds nothing else).
 
 Our status callbacks need our `server`: a customer (or campaign) whose overrides carry a
-`server` or `serverMessages` of its own would lose them to ours, and its webhook would receive
-nothing, silently. The API refuses such overrides; rows stored before are not sent: the call
-ends at once with OVERRIDES_CONFLICT, its log saying why (nothing reaches Vapi).
+`server` of its own would lose it to ours, and its webhook would receive nothing, silently. The
+API refuses such overrides; rows stored before are not sent: the call ends at once with
+OVERRIDES_CONFLICT, its log saying why (nothing reaches Vapi). Their `serverMessages` is kept,
+the two message types we need appended when missing (`_messages`): Vapi sends what it lists to
+our server, which ignores the types it does not use.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ REDACTED = "[redacted]"
 LONG_SECRET = 8
 RETRYABLE_REASONS = {"call.start.error-subscription-concurrency-limit-reached"}
 MESSAGES = ("status-update", "end-of-call-report")
-# The overrides' keys our status callbacks need: a customer's or campaign's own would be replaced.
-OUR_KEYS = ("server", "serverMessages")
+# The overrides' key our status callbacks need: a customer's or campaign's own would be replaced.
+OUR_KEYS = ("server",)
 OVERRIDES = dict(assistantId="assistantOverrides", squadId="squadOverrides", workflowId="workflowOverrides")
 # CreateCustomerDTO key -> Customer field, sent when set (numberE164CheckEnabled only when false).
 # The number is the canonical one (+4930..., never +49030...) unless the E.164 check was off.
@@ -199,7 +201,11 @@ class VapiProvider(HttpProvider):
         server["headers"] = {"X-Vapi-Secret": account.webhook_secret}
         metadata = {"campaignId": str(campaign.pk), "customerId": str(customer.pk), "callId": str(call.pk)}
         metadata |= {"customerIndex": customer.position, "attempt": call.attempt}
-        ours = {"server": server, "serverMessages": list(MESSAGES), "metadata": metadata}
+        ours = {
+            "server": server,
+            "serverMessages": _messages(theirs.get("serverMessages")),
+            "metadata": metadata,
+        }
         overrides = merge_overrides(theirs, ours)
         if campaign.machine_detection and "voicemailDetection" not in overrides:
             overrides["voicemailDetection"] = {"provider": "vapi"}
@@ -425,8 +431,14 @@ def _overrides_of(campaign: Campaign, customer: Customer, target_key: str) -> tu
     return {}, _obj(customer.assistant_overrides)
 
 
+def _messages(theirs: Any) -> list[str]:
+    """Their serverMessages (the text ones, in order, once each) with the ones we need added."""
+    listed = [m for m in theirs if isinstance(m, str)] if isinstance(theirs, list) else []
+    return list(dict.fromkeys([*listed, *MESSAGES]))
+
+
 def _clash(campaign_level: dict, own: dict, name: str) -> str:
-    """Which of their overrides carry a server or serverMessages of their own, in words; "" if none."""
+    """Which of their overrides carry a server of their own, in words; "" if none."""
     found = [
         f"the {whose}'s {name}.{key}"
         for whose, overrides in (("customer", own), ("campaign", campaign_level))

@@ -52,14 +52,13 @@ def load_fixture(name: str) -> Any:
 
 
 def without_call_servers(body: Any) -> Any:
-    """`body` without its customers' own `assistantOverrides.server`/`serverMessages` (only
-    create-full.json has some): Dialdeck refuses them (a call's messages go to one server, and
-    must reach Dialdeck), where Vapi would accept them. test_v1_2026 checks the refusal."""
+    """`body` without its customers' own `assistantOverrides.server` (no fixture has one today):
+    Dialdeck refuses it (a call's messages go to one server, and must reach Dialdeck), where Vapi
+    would accept it. test_v1_2026 checks the refusal; their `serverMessages` are kept."""
     body = json.loads(json.dumps(body))
     entries = body.get("dialPlan", []) if isinstance(body, dict) else []
     for customer in [*body.get("customers", []), *(c for e in entries for c in e["customers"])]:
-        for key in ("server", "serverMessages"):
-            customer.get("assistantOverrides", {}).pop(key, None)
+        customer.get("assistantOverrides", {}).pop("server", None)
     return body
 
 

@@ -71,14 +71,17 @@ def test_a_campaign_without_them_leaves_them_out(api, create) -> None:
     assert document["maxConcurrency"] == 10  # Vapi's documented default
 
 
-def test_vapis_full_fixture_is_refused_for_its_customers_own_server_messages(api, fixture_numbers) -> None:
-    """Vapi would send that call's messages to the customer's server; Dialdeck's own status
-    updates go on that one server, so both cannot be had: refused, never dropped."""
-    response = post(api, load_fixture("create-full.json"))
+def test_vapis_full_fixture_is_taken_with_its_customers_own_server_messages(api, fixture_numbers) -> None:
+    """A customer's own serverMessages (no server of its own) is stored and read back as sent:
+    the provider adds the two Dialdeck needs when it places the call (test_vapi_provider)."""
+    body = load_fixture("create-full.json")
 
-    assert response.status_code == 400
-    assert messages(response) == [f"customers.0.assistantOverrides.serverMessages {REFUSAL}"]
-    assert not Campaign.objects.exists()
+    response = post(api, body)
+
+    assert response.status_code == 201, response.json()
+    stored = Customer.objects.get(campaign_id=response.json()["id"], position=0)
+    expected = body["customers"][0]["assistantOverrides"]["serverMessages"]
+    assert stored.assistant_overrides["serverMessages"] == expected
 
 
 @pytest.mark.parametrize(
@@ -91,15 +94,15 @@ def test_vapis_full_fixture_is_refused_for_its_customers_own_server_messages(api
         ),
         (
             "campaign",
-            {"squadOverrides": {"serverMessages": ["status-update"]}},
-            "squadOverrides.serverMessages",
+            {"squadOverrides": {"server": {"url": "https://x.example"}}},
+            "squadOverrides.server",
         ),
         (
             "customer",
             {"assistantOverrides": {"server": {"url": "https://x"}}},
             "customers.0.assistantOverrides.server",
         ),
-        ("customer", {"squadOverrides": {"serverMessages": []}}, "customers.0.squadOverrides.serverMessages"),
+        ("customer", {"squadOverrides": {"server": {}}}, "customers.0.squadOverrides.server"),
     ],
 )
 def test_overrides_that_would_take_the_calls_messages_away_are_refused(
@@ -119,12 +122,36 @@ def test_bulk_added_customers_are_refused_a_server_of_their_own(api, create) -> 
 
     response = api.post(
         f"/campaign/{campaign['id']}/customers",
-        [{"number": "+14155550777", "assistantOverrides": {"serverMessages": ["end-of-call-report"]}}],
+        [{"number": "+14155550777", "assistantOverrides": {"server": {"url": "https://crm.example"}}}],
         format="json",
     )
 
     assert response.status_code == 400
-    assert messages(response) == [f"customers.0.assistantOverrides.serverMessages {REFUSAL}"]
+    assert messages(response) == [f"customers.0.assistantOverrides.server {REFUSAL}"]
+
+
+@pytest.mark.parametrize(
+    ("messages_value", "expected"),
+    [
+        ("transcript", "customers.0.assistantOverrides.serverMessages must be an array"),
+        (
+            ["transcript", 7, ""],
+            "customers.0.assistantOverrides.serverMessages.1 must be a message type: "
+            "a string of 1 to 100 characters",
+        ),
+    ],
+)
+def test_a_customers_own_server_messages_must_be_a_list_of_message_types(
+    messages_value, expected, api, campaign_body
+) -> None:
+    body = campaign_body(1)
+    body["customers"][0]["assistantOverrides"] = {"serverMessages": messages_value}
+
+    response = post(api, body)
+
+    assert response.status_code == 400
+    assert messages(response)[0] == expected
+    assert not Campaign.objects.exists()
 
 
 def _nested(depth: int) -> dict:

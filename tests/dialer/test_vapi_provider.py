@@ -687,7 +687,11 @@ def test_squad_campaigns_merge_the_campaigns_squad_overrides_under_each_customer
             {"server": {"url": "https://crm.example.com/vapi"}},
             "the customer's assistantOverrides.server",
         ),
-        ("campaign", {"serverMessages": ["transcript"]}, "the campaign's assistantOverrides.serverMessages"),
+        (
+            "campaign",
+            {"server": {"url": "https://crm.example.com/x"}},
+            "the campaign's assistantOverrides.server",
+        ),
     ],
 )
 def test_stored_overrides_with_their_own_server_end_the_call_unsent_and_say_why(
@@ -711,3 +715,23 @@ def test_stored_overrides_with_their_own_server_end_the_call_unsent_and_say_why(
     assert note.body.startswith(f"not sent: {named}, which our status callbacks would replace")
     assert call.customer.last_outcome == OVERRIDES_CONFLICT
     assert counters(campaign) == recount(campaign)
+
+
+def test_their_server_messages_are_kept_and_ours_added_once(caller, vapi) -> None:
+    # The campaign asks for transcripts, the customer for end-of-call reports and hangs: the
+    # customer's list wins (arrays are replaced), and status updates, which we need, are added.
+    campaign = vapi_campaign(caller, [JOHN])
+    Campaign.objects.filter(pk=campaign.pk).update(assistant_overrides={"serverMessages": ["transcript"]})
+    campaign.customers.update(
+        assistant_overrides={**JOHN.assistant_overrides, "serverMessages": ["end-of-call-report", "hang"]}
+    )
+    [call] = queue_calls(campaign)
+
+    assert placement.place_many([str(call.pk)])[0][1] is None
+
+    [sent] = vapi.posts_to_create_calls()
+    overrides = sent.body["assistantOverrides"]
+    assert overrides["serverMessages"] == ["end-of-call-report", "hang", "status-update"]
+    assert overrides["server"]["url"].endswith(
+        f"/webhooks/vapi/{campaign.phone_number.provider_account.webhook_token}"
+    )

@@ -12,10 +12,9 @@ from rest_framework.exceptions import ValidationError
 from campaigns.api.serializers.common import iso
 from campaigns.api.serializers.request import NON_FIELD, Problems, RequestSerializer
 from campaigns.api.serializers.server import (
-    CALL_SERVER_KEYS,
-    CALL_SERVER_REFUSAL,
     OVERRIDES_DOC,
     Overrides,
+    call_server_problems,
     override_problems,
 )
 from campaigns.importers import MAX_LENGTHS, NUMBER_LENGTH, check_customer
@@ -126,11 +125,7 @@ def _overrides_errors(data: Mapping) -> list[FieldError]:
         errors += override_problems(squad, "squadOverrides")
     assistant = data.get("assistantOverrides")
     if isinstance(assistant, Mapping):  # its limits are check_customer's
-        errors += [
-            FieldError(f"assistantOverrides.{key}", CALL_SERVER_REFUSAL)
-            for key in CALL_SERVER_KEYS
-            if assistant.get(key) is not None
-        ]
+        errors += call_server_problems(assistant, "assistantOverrides")
     return errors
 
 

@@ -25,21 +25,25 @@ from campaigns.api.serializers.request import NON_FIELD, RequestSerializer
 from campaigns.models import SERVER_MESSAGES
 from campaigns.services.errors import WORDING, FieldError
 
-# Keys of Vapi's AssistantOverrides that name where a call's server messages go. Vapi sends a
-# call's messages to one server; Dialdeck must receive them (status updates and the end-of-call
-# report move the campaign), so a call's own server cannot be someone else's.
-CALL_SERVER_KEYS = ("server", "serverMessages")
+# The key of Vapi's AssistantOverrides that names where a call's server messages go. Vapi sends
+# a call's messages to one server; Dialdeck must receive them (status updates and the end-of-call
+# report move the campaign), so a call's own server cannot be someone else's. A call's own
+# `serverMessages` is kept: Dialdeck adds the two it needs to the list (dialer.providers.vapi).
+CALL_SERVER_KEYS = ("server",)
 CALL_SERVER_REFUSAL = (
     "cannot be set for a campaign's calls: Dialdeck receives each call's status messages to run "
     "the campaign, and Vapi sends a call's messages to one server only. To receive campaign "
     "events, set the campaign's `server` and `serverMessages`"
 )
+CALL_MESSAGES_KEY = "serverMessages"
+CALL_MESSAGE_LENGTH = 100
 OVERRIDES_DOC = (
     "Vapi's AssistantOverrides, stored and sent on with each call (per-customer overrides deep-"
     "merged over the campaign's: objects key by key, the customer's value wins on anything else, "
     "arrays are replaced). At most 32 levels deep and 64 KiB as JSON; integers within signed 64 "
-    "bits. `server` and `serverMessages` are refused: use the campaign's `server` and "
-    "`serverMessages`."
+    "bits. `server` is refused (a call's messages go to one server, Dialdeck's): use the "
+    "campaign's `server` and `serverMessages` for campaign events. `serverMessages` is kept, "
+    "with `status-update` and `end-of-call-report` added when missing."
 )
 # RFC 9110 field names (tokens); values must not break the request line they are sent on.
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -47,15 +51,32 @@ HEADER_VALUE_FORBIDDEN = re.compile(r"[\r\n\x00]")
 URL_LENGTH = 2048
 
 
-def override_problems(value: Mapping, path: str) -> list[FieldError]:
-    """Why overrides at `path` cannot be stored and honoured: the refused call-server keys, and
-    the limits of campaigns.jsonlimits (the first problem), each named by its path."""
+def call_server_problems(value: Mapping, path: str) -> list[FieldError]:
+    """Overrides at `path` that would take a call's messages away (a `server` of their own), or
+    whose `serverMessages` is not a list of message types, each named by its path."""
     found = [
         FieldError(jsonlimits.join(path, key), CALL_SERVER_REFUSAL)
         for key in CALL_SERVER_KEYS
         if value.get(key) is not None
     ]
-    return found + jsonlimits.problems(value, path)
+    messages = value.get(CALL_MESSAGES_KEY)
+    where = jsonlimits.join(path, CALL_MESSAGES_KEY)
+    if messages is not None and not isinstance(messages, list):
+        found.append(FieldError(where, WORDING["array"]))
+    elif messages is not None:
+        wrong = f"must be a message type: a string of 1 to {CALL_MESSAGE_LENGTH} characters"
+        found += [
+            FieldError(f"{where}.{i}", wrong)
+            for i, item in enumerate(messages)
+            if not isinstance(item, str) or not 0 < len(item) <= CALL_MESSAGE_LENGTH
+        ]
+    return found
+
+
+def override_problems(value: Mapping, path: str) -> list[FieldError]:
+    """Why overrides at `path` cannot be stored and honoured: `call_server_problems`, and the
+    limits of campaigns.jsonlimits (the first problem), each named by its path."""
+    return call_server_problems(value, path) + jsonlimits.problems(value, path)
 
 
 def raise_problems(found: list[FieldError]) -> None:
