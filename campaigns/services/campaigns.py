@@ -149,6 +149,11 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
     return campaign
 
 
+# The 2026 settings an update may change: while scheduled (what each call is sent with), or while
+# scheduled or paused (where the campaign's events go).
+SCHEDULED_SETTINGS = {"assistant_overrides", "squad_overrides", "predial_plan"}
+PAUSED_SETTINGS = {"server", "server_messages"}
+
 # What a duplicate copies when the request does not give it (Vapi: every field present in the
 # request overrides the source's value).
 COPIED = (
@@ -233,15 +238,16 @@ def _locked(campaign: Campaign) -> Campaign:
 def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) -> Campaign:
     """Apply a partial update.
 
-    The target, caller ID, dial plan and schedule change only while scheduled;
-    the dialing strategy while scheduled or paused; the name in any state but
-    deleted. `changes.end` ends the campaign (Vapi's PATCH status "ended").
-    Raises ValidationFailed (field named) or InvalidTransition.
+    The target, caller ID, dial plan, schedule, overrides and pre-dial check change only while
+    scheduled; the dialing strategy and where campaign events go (server, server_messages) while
+    scheduled or paused; the name in any state but deleted. `changes.end` ends the campaign
+    (Vapi's PATCH status "ended"). Raises ValidationFailed (field named) or InvalidTransition.
     """
     campaign = _locked(campaign)
     before = snapshot(campaign)
     status = campaign.status
     frozen = {"target", "phone_number_id", "dial_plan", "earliest_at", "latest_at"} & changes.fields
+    frozen |= SCHEDULED_SETTINGS & set(changes.settings)
     if frozen and status != CampaignStatus.SCHEDULED:
         # Both ends of the schedule are one setting here: each refusal names the schedule.
         names = {"earliest_at": "schedule", "latest_at": "schedule"}
@@ -253,10 +259,11 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
                 for f in sorted(frozen)
             ]
         )
-    if "strategy" in changes.fields and status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
-        raise ValidationFailed.one(
-            "strategy", f"can only be updated while the campaign is scheduled or paused (it is {status})"
-        )
+    if status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
+        held = sorted(({"strategy"} & changes.fields) | (PAUSED_SETTINGS & set(changes.settings)))
+        if held:
+            reason = f"can only be updated while the campaign is scheduled or paused (it is {status})"
+            raise ValidationFailed([FieldError(f, reason) for f in held])
     if changes.end and status in TERMINAL_STATUSES:
         raise InvalidTransition(action="end", current=status)
 
@@ -270,6 +277,11 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
     if "latest_at" in changes.fields:
         campaign.latest_at = changes.latest_at
     errors = _schedule_errors(campaign.earliest_at, campaign.latest_at)
+    if changes.settings:  # checked whole: a pre-dial check against the stored server, and so on
+        merged = {f: getattr(campaign, f) for f in (*SCHEDULED_SETTINGS, *PAUSED_SETTINGS)} | changes.settings
+        errors += _server_errors(merged["server"], merged["server_messages"], merged["predial_plan"])
+        for f, value in changes.settings.items():
+            setattr(campaign, f, [] if f == "server_messages" and value is None else value)
     if changes.strategy:
         # The recipient window is checked whole: a new end against the stored start, and so on.
         window = {f: getattr(campaign, f) for f in ("recipient_earliest", "recipient_latest")}

@@ -70,6 +70,9 @@ class CampaignChanges:
     earliest_at: datetime | None = None
     latest_at: datetime | None = None
     strategy: dict[str, Any] | None = None
+    # The 2026 settings given (field name -> value, None clears): assistant_overrides,
+    # squad_overrides, server, server_messages, predial_plan.
+    settings: dict[str, Any] = field(default_factory=dict)
     end: bool = False
     end_status: str = "ended"  # or "cancelled": Vapi's PATCH status says which
 

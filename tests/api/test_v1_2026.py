@@ -219,13 +219,76 @@ def test_bad_2026_settings_are_refused_naming_the_field(extra, message, api, cam
     assert not Campaign.objects.exists()
 
 
-def test_v1_updates_keep_vapis_update_fields(api, create) -> None:
+def test_v1_updates_change_the_2026_settings_while_scheduled_and_null_clears(api, create) -> None:
+    campaign = create(1, assistantOverrides={"firstMessage": "Hi"})
+    path = f"/campaign/{campaign['id']}"
+
+    set_ = api.patch(
+        path,
+        {
+            "assistantOverrides": {"variableValues": {"plan": "gold"}},
+            "server": SERVER,
+            "serverMessages": ["campaign.ended"],
+            "predialPlan": {},
+        },
+        format="json",
+    )
+    cleared = api.patch(path, {"predialPlan": None, "assistantOverrides": None}, format="json")
+
+    assert set_.status_code == 200, set_.json()
+    assert set_.json()["assistantOverrides"] == {"variableValues": {"plan": "gold"}}  # replaced, not merged
+    assert set_.json()["server"]["url"] == SERVER["url"]
+    assert set_.json()["serverMessages"] == ["campaign.ended"]
+    assert set_.json()["predialPlan"] == {}
+    assert cleared.status_code == 200, cleared.json()
+    assert "predialPlan" not in cleared.json() and "assistantOverrides" not in cleared.json()
+    stored = Campaign.objects.get(pk=campaign["id"])
+    assert (stored.predial_plan, stored.assistant_overrides, stored.server_messages) == (
+        None,
+        None,
+        ["campaign.ended"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"predialPlan": {}}, ["predialPlan needs a server to ask (set server.url)"]),
+        ({"server": {"url": "http://10.0.0.7/x"}}, ["server.url "]),
+        ({"assistantOverrides": {"server": {"url": "https://x.example"}}}, ["assistantOverrides.server "]),
+        ({"serverMessages": ["status-update"]}, ["serverMessages.0 must be one of"]),
+    ],
+)
+def test_v1_updates_of_the_2026_settings_are_checked_whole(body, expected, api, create) -> None:
     campaign = create(1)
 
-    response = api.patch(f"/campaign/{campaign['id']}", {"server": SERVER, "predialPlan": {}}, format="json")
+    response = api.patch(f"/campaign/{campaign['id']}", body, format="json")
 
     assert response.status_code == 400
-    assert messages(response) == ["property server should not exist", "property predialPlan should not exist"]
+    assert [m for m in messages(response) if any(m.startswith(e) for e in expected)], messages(response)
+    assert Campaign.objects.get(pk=campaign["id"]).predial_plan is None
+
+
+def test_v1_updates_of_the_2026_settings_follow_the_campaigns_state(api, create, owner) -> None:
+    campaign = create(1, server=SERVER, serverMessages=["campaign.ended"])
+    services.campaign_start(campaign=Campaign.objects.get(pk=campaign["id"]), by=owner)
+    path = f"/campaign/{campaign['id']}"
+
+    running = api.patch(path, {"serverMessages": ["campaign.ended", "contact.failed"]}, format="json")
+    frozen = api.patch(path, {"assistantOverrides": {"firstMessage": "Hello"}}, format="json")
+    services.campaign_pause(campaign=Campaign.objects.get(pk=campaign["id"]), by=owner)
+    paused = api.patch(path, {"serverMessages": ["campaign.ended", "contact.failed"]}, format="json")
+
+    assert running.status_code == 400
+    assert messages(running) == [
+        "serverMessages can only be updated while the campaign is scheduled or paused (it is in-progress)"
+    ]
+    assert frozen.status_code == 400
+    assert messages(frozen) == [
+        "assistantOverrides can only be updated while the campaign is scheduled (it is in-progress)"
+    ]
+    assert paused.status_code == 200, paused.json()
+    assert paused.json()["serverMessages"] == ["campaign.ended", "contact.failed"]
 
 
 def test_a_paused_campaign_reads_in_progress_everywhere_with_our_flag(

@@ -237,9 +237,10 @@ class CampaignCreateSerializer(CampaignBody):
 
 @extend_schema_serializer(component_name="UpdateCampaignDTO")
 class CampaignUpdateSerializer(CampaignBody):
-    """Vapi's UpdateCampaignDTO plus `dialingStrategy` and `maxConcurrency`. Target, caller ID,
-    dial plan and schedule change only while scheduled; dialingStrategy and maxConcurrency while
-    scheduled or paused; name always. `status: "ended"` (or "cancelled") ends the campaign.
+    """Vapi's UpdateCampaignDTO plus `dialingStrategy`, `maxConcurrency` and the 2026 settings.
+    Target, caller ID, dial plan, schedule, overrides and predialPlan change only while scheduled;
+    dialingStrategy, maxConcurrency, server and serverMessages while scheduled or paused; name
+    always. `status: "ended"` (or "cancelled") ends the campaign.
     `customers` is not updatable (add customers with POST /campaign/{id}/customers)."""
 
     name = Text(required=False, max_length=255)
@@ -256,6 +257,13 @@ class CampaignUpdateSerializer(CampaignBody):
     )
     dialingStrategy = DialingStrategySerializer(required=False)
     maxConcurrency = Integer(required=False, min_value=CONCURRENCY[0], max_value=CONCURRENCY[1])
+    assistantOverrides = Overrides(
+        required=False, help_text=f"Dialdeck: while scheduled; null clears. {OVERRIDES_DOC}"
+    )
+    squadOverrides = Overrides(required=False, help_text="Dialdeck: while scheduled; null clears.")
+    server = ServerSerializer(required=False, help_text="Dialdeck: while scheduled or paused; null clears.")
+    serverMessages = server_messages(required=False, help_text="Dialdeck: while scheduled or paused.")
+    predialPlan = PredialPlanSerializer(required=False, help_text="Dialdeck: while scheduled; null clears.")
 
     def to_internal_value(self, data: Any) -> CampaignChanges:
         problems, data = self.begin(data)
@@ -291,5 +299,9 @@ class CampaignUpdateSerializer(CampaignBody):
         if strategy is not None:
             changes.fields.add("strategy")
             changes.strategy = strategy
+        for key, field in SETTINGS.items():
+            value = None if key in data and data[key] is None else self.take(data, key, problems)
+            if value is not MISSING and key in data:
+                changes.settings[field] = value
         problems.raise_any()
         return changes
