@@ -24,8 +24,6 @@ Idempotency-Key header and `message.eventId` (the event's id), and must ignore t
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import logging
 import os
 import re
@@ -45,6 +43,7 @@ from campaigns import clock, egress
 from campaigns.models import CampaignEvent
 from campaigns.services import DeliveryAttempt, event_attempts_record, events_take
 from campaigns.services.events import delivery_timeout
+from dialer import signing
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +65,13 @@ GIVE_UP_AFTER = timedelta(hours=24)
 PLAN_DEFAULTS = {"maxRetries": 0, "baseDelaySeconds": 1.0}
 PLAN_BOUNDS = {"maxRetries": (0, 10), "baseDelaySeconds": (0.0, 10.0)}
 
-TIMESTAMP_HEADER = "X-Dialdeck-Timestamp"
-SIGNATURE_HEADER = "X-Dialdeck-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 OURS = {
     "content-type",
     "user-agent",
     IDEMPOTENCY_HEADER.lower(),
-    TIMESTAMP_HEADER.lower(),
-    SIGNATURE_HEADER.lower(),
+    signing.TIMESTAMP_HEADER.lower(),
+    signing.SIGNATURE_HEADER.lower(),
 }
 FRAMING = {"host", "content-length", "transfer-encoding", "connection", "expect"}
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an HTTP header name (RFC 9110)
@@ -107,12 +104,6 @@ def envelope(event: CampaignEvent) -> dict[str, Any]:
         "data": event.data,
     }
     return {"message": message}
-
-
-def signature(secrets: list[str], timestamp: str, body: bytes) -> str:
-    """`v1=<hex>` per secret: HMAC-SHA256 of "<timestamp>.<body>" (README, "Campaign events")."""
-    signed = timestamp.encode() + b"." + body
-    return ", ".join(f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets)
 
 
 def headers(event: CampaignEvent, server: dict[str, Any]) -> HTTPHeaderDict:
@@ -220,12 +211,8 @@ def _send(request: Request) -> DeliveryAttempt:
     status, error, answer, retryable = None, "", "", True
     try:
         egress.check_provider_url(request.url, max_age=RECHECK_SECONDS)
-        stamp = str(int(at.timestamp()))
         sent = HTTPHeaderDict(request.headers)
-        sent[TIMESTAMP_HEADER], sent[SIGNATURE_HEADER] = (
-            stamp,
-            signature(request.secrets, stamp, request.body),
-        )
+        sent.update(signing.signed(request.secrets, request.body, at))
         status, answer = _post(request, sent)
     except egress.ProviderUrlRefused as exc:  # a private target stays private; a name may resolve later
         error, retryable = (

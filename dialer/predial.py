@@ -3,8 +3,10 @@
 A campaign with `predial_plan` (and its `enabled` not false) has each contact POSTed to its
 `server.url`, immediately before the call would pass the last gate, as Vapi's `campaign.predial`
 server message: `{"message": {"type": "campaign.predial", "timestamp": <ms>, "campaignId",
-"contact": CampaignContact}}`. The server's static `headers` go with it. It must answer 2xx with
-JSON `{"eligible": true|false}` (Vapi's `{"messageResponse": {"eligible": ...}}` is accepted too).
+"contact": CampaignContact}}`. The server's static `headers` go with it, and the organization's
+signature (dialer.signing: X-Dialdeck-Timestamp, X-Dialdeck-Signature), as campaign events have
+it. It must answer 2xx with JSON `{"eligible": true|false}` (Vapi's `{"messageResponse":
+{"eligible": ...}}` is accepted too).
 
 - `eligible: true`: the call goes on to the gate and the provider;
 - `eligible: false`: the contact is skipped (Reason.PREDIAL_INELIGIBLE, a contact.skipped event);
@@ -47,6 +49,7 @@ from campaigns import clock, egress
 from campaigns.models import Call, CallLogKind, Campaign
 from campaigns.rules.engine import Action, Decision
 from campaigns.rules.reasons import Reason
+from dialer import signing
 from dialer.claims import LogRow
 
 DEFAULT_TIMEOUT = 20.0  # Vapi's Server.timeoutSeconds default
@@ -91,6 +94,7 @@ class Check:
     headers: dict[str, str]
     body: bytes
     timeout: float
+    secrets: list[str] = field(default_factory=list)  # the organization's signing secrets (dialer.signing)
     eligible: bool | None = None  # None: no usable answer (`error` says why)
     error: str = ""
     status: int | None = None
@@ -104,7 +108,8 @@ class Check:
         return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
     def ask(self) -> None:
-        """POST the message; set `eligible`, or `error` (a short string, the event's `error`)."""
+        """POST the message, signed as it leaves; set `eligible`, or `error` (a short string, the
+        event's `error`)."""
         self.started = time.monotonic()
         try:
             egress.check_provider_url(self.url, max_age=RECHECK_SECONDS)
@@ -116,7 +121,7 @@ class Check:
                 "POST",
                 self.url,
                 body=self.body,
-                headers=self.headers,
+                headers=self.headers | signing.signed(self.secrets, self.body, clock.now()),
                 timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
                 redirect=False,
                 retries=False,
@@ -189,7 +194,8 @@ def prepare(call: Call) -> Check:
     headers = {str(k): str(v) for k, v in given.items() if v is not None and str(k).lower() not in OURS}
     headers |= {"Content-Type": "application/json", "User-Agent": "Dialdeck-Predial/1"}
     url = server.get("url") if isinstance(server.get("url"), str) else ""
-    return Check(call, url, headers, orjson.dumps({"message": message}), timeout_of(campaign))
+    secrets = campaign.organization.event_signing_secrets(clock.now())
+    return Check(call, url, headers, orjson.dumps({"message": message}), timeout_of(campaign), secrets)
 
 
 @dataclass
@@ -251,7 +257,7 @@ def _turn(checks: list[Check], futures: dict[object, Future]) -> Turn:
             turn.unasked.append(check.call)  # its thread may still be asking: the answer is ignored
             continue
         if not future.done():  # asked, and the server is still silent: a snapshot, not the thread's
-            check = Check(check.call, check.url, check.headers, check.body, check.timeout)
+            check = Check(check.call, check.url, check.headers, check.body, check.timeout, check.secrets)
             check.error = f"no answer within {check.timeout:g} s"
         elif future.exception() is not None:  # a bug of ours must not pass a contact unchecked
             check.eligible, check.error = None, f"check failed: {type(future.exception()).__name__}"

@@ -13,6 +13,7 @@ from campaigns import services
 from campaigns.models import Call, CallLog, Campaign, CampaignEvent
 from campaigns.rules import contacts
 from dialer import placement, predial
+from tests.dialer.test_outbound import readme_verify
 from tests.fakes.dialdeck_side import queue_calls, vapi_account, vapi_caller_id, vapi_campaign
 from tests.fakes.predial_server import FakePredialServer, refused_url
 from tests.fakes.vapi_server import FakeVapi
@@ -98,6 +99,10 @@ def test_each_contact_is_asked_with_vapis_message_before_its_call_leaves(caller,
     assert asked.path == "/predial?token=abc"
     assert asked.headers["X-Api-Key"] == "their-key"
     assert asked.headers["Content-Type"] == "application/json"
+    verify = readme_verify()  # signed as campaign events are: the README's receiver accepts it
+    secret = campaign.organization.event_signing_secret
+    assert verify(secret, asked.headers, asked.raw)
+    assert not verify(secret, asked.headers, asked.raw.replace(b"Greta", b"Gret4"))
     message = asked.body["message"]
     assert abs(message.pop("timestamp") / 1000 - asked.at) < 5  # epoch milliseconds
     assert message == {

@@ -42,6 +42,7 @@ class Asked:
     path: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""  # the body as it came, byte for byte (what a signature covers)
     at: float = field(default_factory=time.time)  # when it arrived (wall clock, as FakeVapi's)
     answered_at: float | None = None  # when the answer was written (None: never)
 
@@ -90,7 +91,7 @@ class FakePredialServer:
     def handle(self, handler: _Handler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        asked = Asked(handler.path, dict(handler.headers), json.loads(raw) if raw else None)
+        asked = Asked(handler.path, dict(handler.headers), json.loads(raw) if raw else None, raw)
         message = asked.body.get("message", {}) if isinstance(asked.body, dict) else {}
         with self._lock:
             (self.received if message.get("type") == "campaign.predial" else self.events).append(asked)
