@@ -294,9 +294,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dialdeck API",
     "DESCRIPTION": (
-        "Vapi-compatible Campaign API (`/campaign`) with Dialdeck's optional extensions: "
-        "`dialingStrategy`, lifecycle endpoints, paginated customers and calls, bulk import, "
-        "caller IDs and the do-not-call list."
+        "Vapi-compatible Campaign API: `/campaign` (v1) and `/v2/campaign` (Vapi 2026: summaries "
+        "with counters, contacts, campaign events, pre-dial checks), with Dialdeck's optional "
+        "extensions: `dialingStrategy`, lifecycle endpoints, paginated customers and calls, bulk "
+        "import, caller IDs and the do-not-call list."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
