@@ -146,10 +146,12 @@ def fire(port: int, sequences: list[list[bytes]], clients: int) -> tuple[float, 
 
 def prepare(calls: int):
     """A running campaign whose `calls` calls the dispatcher queued and the provider accepted."""
-    from django.db import connection
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+    from django.utils import timezone
 
     from campaigns import services
-    from campaigns.models import Call, Campaign, Organization, PhoneNumber, ProviderAccount
+    from campaigns.models import Call, Campaign, Customer, Organization, PhoneNumber, ProviderAccount
     from dialer.dispatch import dispatch_campaign
 
     org, _ = Organization.objects.get_or_create(slug="bench-webhooks", defaults={"name": "Bench webhooks"})
@@ -186,16 +188,12 @@ def prepare(calls: int):
     queued = dispatch_campaign(Campaign.objects.get(pk=campaign.pk), enqueue=lambda ids: None)
     if queued != calls:
         fail(f"the dispatcher queued {queued} of {calls} calls")
-    with connection.cursor() as cursor:  # what call_placed does, for all of them at once
-        cursor.execute(
-            "UPDATE campaigns_call SET provider_call_id = 'vapi-' || id,"
-            " placing_at = now(), placed_at = now() WHERE campaign_id = %s",
-            [campaign.pk],
-        )
-        cursor.execute(
-            "UPDATE campaigns_customer SET state = 'dialing' WHERE campaign_id = %s AND state = 'queued'",
-            [campaign.pk],
-        )
+    # What call_placed does, for all of them at once (portable SQL: PostgreSQL or SQLite).
+    placed = timezone.now()
+    Call.objects.filter(campaign=campaign).update(
+        provider_call_id=Concat(Value("vapi-"), Cast("id", CharField())), placing_at=placed, placed_at=placed
+    )
+    Customer.objects.filter(campaign=campaign, state="queued").update(state="dialing")
     calls_ = list(Call.objects.filter(campaign=campaign).select_related("customer"))
     from dialer import models as dialer_models
 

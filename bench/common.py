@@ -2,7 +2,9 @@
 
 Benchmarks run on PostgreSQL (and Redis where a broker is involved), the production
 pair: DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/dialdeck_bench and
-CELERY_BROKER_URL to redis://127.0.0.1:6379/9. Each prints its figure, the raw baseline
+CELERY_BROKER_URL to redis://127.0.0.1:6379/9. With BENCH_STACK=embedded (run_all.py
+--embedded) they run on the embedded defaults instead, SQLite and kombu's filesystem broker under
+var/bench/, and every figure's name says "[SQLite]". Each prints its figure, the raw baseline
 it measured in the same run, and their ratio, and appends a row to bench/out/results.json.
 """
 
@@ -30,6 +32,12 @@ def setup_django() -> None:
     First, as `make run` does, `manage.py prepare_local`: the var folder (beat's schedule) and,
     unless SECRET_KEY is set, the development key, which this process and every process it
     starts then read (settings write nothing themselves)."""
+    if embedded():
+        folder = ROOT / "var" / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}")
+        os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
+        os.environ.setdefault("CELERY_BROKER_DIR", str(folder / "broker"))
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER_URL)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -42,6 +50,11 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def embedded() -> bool:
+    """Whether this run measures the embedded stack (SQLite + the filesystem broker)."""
+    return os.environ.get("BENCH_STACK", "") == "embedded"
 
 
 def _create_database(url: str) -> None:
@@ -80,6 +93,8 @@ def median(samples: list[float]) -> float:
 
 def report(name: str, value: float, unit: str, baseline: float | None = None, note: str = "") -> dict:
     """Print one figure with its baseline and ratio, and append it to bench/out/results.json."""
+    if embedded():
+        name = f"{name} [SQLite]"
     ratio = (value / baseline) if baseline else None
     row = {
         "name": name,
