@@ -81,6 +81,13 @@ def test_spellings_agree_for_random_possible_numbers(data) -> None:
     if not phonenumbers.is_valid_number(number):
         return  # a number people could really write down in several ways
     canonical = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        # Valid but only dialable locally (US 310-0000: no area code): refused in every spelling,
+        # never stored in a form the dialer cannot call from elsewhere.
+        for text, where in spellings(region, number):
+            with pytest.raises(phone.InvalidNumber):
+                phone.to_e164(text, region=where)
+        return
     answers = set()
     for text, where in spellings(region, number):
         try:
