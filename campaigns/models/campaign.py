@@ -133,6 +133,9 @@ class Campaign(models.Model):
     waiting_reason = models.CharField(max_length=40, blank=True, choices=REASON_CHOICES)
     waiting_until = models.DateTimeField(null=True, blank=True)
     waiting_detail = models.CharField(max_length=200, blank=True)
+    # The pacing bucket (rules.pacing), shared by every dispatcher under the campaign's lock.
+    pacing_tokens = models.FloatField(default=0)
+    pacing_at = models.DateTimeField(null=True, blank=True)
 
     # Vapi's five counters, moved in the same transaction as the calls they count.
     calls_scheduled = models.BigIntegerField(default=0)
