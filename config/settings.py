@@ -138,6 +138,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Refused htmx forms answer 200 + HX-Refused (campaigns.views.refused).
+    "campaigns.views.refused.HtmxRefusalMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

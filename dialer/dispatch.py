@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from campaigns import clock, services
+from campaigns import clock, selectors, services
 from campaigns.models import (
     Call,
     CallStatus,
@@ -69,35 +69,22 @@ def _set_campaign_waiting(
 
 
 def live_calls(organization_id: object) -> int:
-    return Call.objects.filter(organization_id=organization_id).exclude(status=CallStatus.ENDED).count()
-
-
-def _limits(campaign: Campaign, now: datetime) -> dict:
-    """The limits engine.headroom weighs for `campaign` at `now` (read under its lock)."""
-    allowance = None
-    if campaign.calls_per_minute:
-        bucket = pacing.Bucket(campaign.pacing_tokens, campaign.pacing_at)
-        allowance = pacing.allowance(bucket, campaign.calls_per_minute, now)
-    return {
-        "campaign_cap": campaign.max_concurrent_calls,
-        "campaign_in_flight": campaign.calls_scheduled + campaign.calls_queued + campaign.calls_in_progress,
-        "org_cap": campaign.organization.max_concurrent_calls,
-        "org_in_flight": live_calls(campaign.organization_id),
-        "pacing_allowance": allowance,
-    }
+    return selectors.live_calls_count(organization_id)
 
 
 def campaign_headroom(campaign: Campaign, now: datetime) -> int:
-    return engine.headroom(**_limits(campaign, now))
+    return engine.headroom(**selectors.dialing_limits(campaign, now))
 
 
 def _held_back(campaign: Campaign, now: datetime, limits: dict) -> tuple[str, datetime | None, str]:
     """Why no call may start (waiting_reason, until, detail), from the limit that holds."""
     limit = engine.binding_limit(**limits)
     if limit == engine.PACING:
-        bucket = pacing.Bucket(campaign.pacing_tokens, campaign.pacing_at)
-        until = pacing.next_call_at(bucket, campaign.calls_per_minute, now)
-        return PACING, until, f"{campaign.calls_per_minute} calls per minute at most, evenly spaced"
+        return (
+            PACING,
+            selectors.pacing_next_call(campaign, now),
+            f"{campaign.calls_per_minute} calls per minute at most, evenly spaced",
+        )
     if limit == engine.ORGANIZATION_LINES:
         return ORGANIZATION_LINES_BUSY, None, f"{limits['org_cap']} lines for the whole organization"
     return ALL_LINES_BUSY, None, f"{limits['campaign_cap']} calls at the same time at most"
@@ -233,7 +220,7 @@ def dispatch_campaign(
                     fresh, engine.Reason.ORGANIZATION_PAUSED, None, "dialing is paused for the organization"
                 )
                 return queued
-            limits = _limits(fresh, now)  # 2.
+            limits = selectors.dialing_limits(fresh, now)  # 2.
             room = engine.headroom(**limits)
             if limit is not None:
                 room = min(room, limit - queued)
@@ -269,7 +256,8 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
        the calls of every campaign together, in full batches;
     4. finish running campaigns with nothing left to dial and no call in flight;
     5. hand again to placement the queued calls whose task was lost (a broker restart, a
-       killed worker): taking a call for placement is conditional, so a duplicate is harmless.
+       killed worker): taking a call for placement is conditional, so a duplicate is harmless;
+    6. once a minute, snapshot the counters of running campaigns (the wallboard's trends).
 
     Work grows with the campaigns that have something to do, not with every running campaign:
     steps 3 and 4 pick their campaigns with one query each, from the stored counters and the
@@ -329,6 +317,7 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
         # one re-send per call per interval, not one per tick.
         Call.objects.filter(pk__in=orphan_ids, placing_at__isnull=True).update(not_before=now)
         enqueue(orphan_ids)
+    services.campaign_snapshots_take(now=now)  # 6.
 
 
 def _due_customers(now: datetime) -> QuerySet:

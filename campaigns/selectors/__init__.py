@@ -11,6 +11,7 @@ dashboard's chart and waiting figures, cached for seconds in ``caches["pages"]``
 - contacts: a campaign's customers as Vapi v2's contacts, with their latest calls;
 - directory: provider accounts, caller IDs, do-not-call, API keys, members;
 - dashboard: what only live monitoring needs (polling, fingerprints, waiting, charts);
+- wallboard: what a campaign does now, its rates and trends, live calls, the organization overview;
 - common: ids from outside (as_uuid) and keyset pages (Page, newest_first).
 """
 
@@ -56,8 +57,36 @@ from campaigns.selectors.directory import (
     provider_accounts_for,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
+from campaigns.selectors.wallboard import (
+    OverviewRow,
+    Rates,
+    Tallies,
+    TrendPoint,
+    campaign_activity,
+    campaign_live_calls,
+    campaign_rates,
+    campaign_tallies,
+    campaign_trend,
+    dialing_limits,
+    live_calls_count,
+    organization_overview,
+    pacing_next_call,
+)
 
 __all__ = [
+    "OverviewRow",
+    "Rates",
+    "TrendPoint",
+    "campaign_activity",
+    "campaign_live_calls",
+    "campaign_rates",
+    "campaign_tallies",
+    "Tallies",
+    "campaign_trend",
+    "dialing_limits",
+    "live_calls_count",
+    "organization_overview",
+    "pacing_next_call",
     "DOCUMENT_CUSTOMER_LIMIT",
     "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",

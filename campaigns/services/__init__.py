@@ -59,6 +59,7 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
+from campaigns.services.wallboard import campaign_snapshots_take
 
 __all__ = [
     "Actor",
@@ -90,6 +91,7 @@ __all__ = [
     "campaign_is_exhausted",
     "campaign_pause",
     "campaign_resume",
+    "campaign_snapshots_take",
     "campaign_start",
     "campaign_unarchive",
     "campaign_archive",

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from campaigns import selectors, services
+from campaigns import clock, selectors, services
 from campaigns.export import customers_csv_response
 from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState, EventState
 from campaigns.permissions import Action
@@ -119,19 +119,24 @@ def _events(request: HtmxHttpRequest, campaign: Campaign, *, filtered: bool = Tr
 
 
 def _live(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> dict[str, Any]:
+    """What the live fragments (status, counters, progress) show: stored columns only, no query."""
     return {
         "campaign": campaign,
         "version": selectors.live_version(campaign),
         "poll": selectors.is_watched(campaign),
+        "tallies": selectors.campaign_tallies(campaign),
+        "outcomes": selectors.outcome_breakdown(campaign),
         **extra,
     }
 
 
 def _waiting(campaign: Campaign) -> dict[str, Any]:
-    # Before Start every customer just waits for it, and after the end nobody waits.
+    """What the dialer does at this moment, and who waits for what. Before Start every customer
+    just waits for it, and after the end nobody waits."""
+    now = clock.now()
     running = campaign.status in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
-    groups = selectors.customers_waiting_by_reason(campaign) if running else []
-    return {"waiting": groups}
+    groups = selectors.customers_waiting_by_reason(campaign, now) if running else []
+    return {"waiting": groups, "doing": selectors.campaign_activity(campaign, now)}
 
 
 def _charts(campaign: Campaign) -> dict[str, Any]:
@@ -192,6 +197,15 @@ def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 @require_GET
 @dashboard_view(Action.CAMPAIGNS_READ)
+def campaign_announce(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    """The one sentence screen readers hear when the status changes (the counters are not
+    announced: they change every few seconds)."""
+    campaign = campaign_or_404(request, pk)
+    return render(request, "campaigns/partials/_announce.html", _live(request, campaign))
+
+
+@require_GET
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_status(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     return _fragment(request, campaign, "campaigns/partials/_campaign_status.html", _live(request, campaign))
@@ -218,6 +232,11 @@ TRANSITIONS = {
     "pause": (services.campaign_pause, "Paused: calls in progress finish, no new calls start."),
     "resume": (services.campaign_resume, "Resumed."),
     "end": (services.campaign_end, "Ended: customers not yet called were cancelled."),
+    "archive": (
+        services.campaign_archive,
+        "Archived: its calls and customers are kept; unarchive to show it again.",
+    ),
+    "unarchive": (services.campaign_unarchive, "Unarchived."),
 }
 
 

@@ -238,8 +238,20 @@ def assert_status(response, expected) -> None:
 
 DASHBOARD_ACTORS = ("anonymous", "viewer", "manager", "admin", "outsider")
 PERSONA = {"viewer": "viewer", "manager": "manager", "admin": "owner", "outsider": "outsider"}
-CAMPAIGN_PAGES = ("detail", "status", "counters", "waiting", "charts", "customers", "calls", "export")
+CAMPAIGN_PAGES = (
+    "detail",
+    "status",
+    "counters",
+    "announce",
+    "waiting",
+    "charts",
+    "customers",
+    "calls",
+    "export",
+)
 TRANSITIONS = (("start", "campaign"), ("pause", "running"), ("resume", "paused"), ("end", "campaign"))
+# The dashboard's own transitions (not the API's): archive a campaign, unarchive an archived one.
+DASHBOARD_TRANSITIONS = (("archive", "campaign"), ("unarchive", "archived"))
 PROVIDER = {
     "name": "Local",
     "kind": "simulated",
@@ -298,7 +310,7 @@ DASHBOARD = [
         data=_builder_edit),
     # How the detail page posts them (htmx: the status fragment), and without JavaScript.
     *[Row(f"campaigns:{action}", "post",             (LOGIN,   403,   200,    200,  404), on=on, htmx=True)
-      for action, on in TRANSITIONS],
+      for action, on in (*TRANSITIONS, *DASHBOARD_TRANSITIONS)],
     Row("campaigns:start", "post",                   (LOGIN,   403,   302,    302,  404), on="campaign"),
     Row("campaigns:delete", "post",                  (LOGIN,   403,   200,    200,  404), on="campaign",
         htmx=True),
