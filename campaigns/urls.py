@@ -24,6 +24,7 @@ urlpatterns = [
     path("campaigns/<uuid:pk>/counters", campaign_detail.campaign_counters, name="counters"),
     path("campaigns/<uuid:pk>/waiting", campaign_detail.campaign_waiting, name="waiting"),
     path("campaigns/<uuid:pk>/announce", campaign_detail.campaign_announce, name="announce"),
+    path("campaigns/<uuid:pk>/wallboard", campaign_detail.campaign_wallboard, name="wallboard"),
     path("campaigns/<uuid:pk>/charts", campaign_detail.campaign_charts, name="charts"),
     path("campaigns/<uuid:pk>/customers", campaign_detail.campaign_customers, name="customers"),
     path("campaigns/<uuid:pk>/calls", campaign_detail.campaign_calls, name="calls"),

@@ -240,9 +240,8 @@ def activity_text(doing: Activity, campaign: Campaign) -> str:
         cap = campaign.max_concurrent_calls
         return f"Every line of the campaign is in use: {live} of {cap} calls under way."
     if code == PACING:
-        return (
-            f"Pacing: at most {campaign.calls_per_minute} calls a minute, evenly spaced; the next leaves{at}."
-        )
+        pace = campaign.calls_per_minute or 0
+        return f"Pacing: at most {pace} call{pluralize(pace)} a minute, evenly spaced; the next leaves{at}."
     words = reason_words(code, campaign)
     return f"{words}{': dialing resumes' + at if until else ''}."
 
@@ -371,3 +370,43 @@ def current(context: template.Context, section: str) -> str:
     name = match.url_name if match else ""
     here = next((s for prefix, s in SECTIONS if name and name.startswith(prefix)), "campaigns")
     return mark_safe(' aria-current="page"') if here == section else ""
+
+
+# -- the wallboard's trend chart -------------------------------------------------------------------
+
+TREND_W, TREND_H, TREND_LEFT, TREND_BOTTOM = 320, 140, 34, 22
+
+
+@register.simple_tag
+def trend_chart(points: list) -> dict:
+    """Axes, gridlines and polylines (answer and failed rate, 0–100%) of a campaign's trend over
+    its life, in a 320×140 box: x from its first point to its last, labelled with their times."""
+    plot_w, plot_h = TREND_W - TREND_LEFT - 6, TREND_H - TREND_BOTTOM - 8
+    if not points:
+        return {"empty": True}
+    first, last = points[0].at, points[-1].at
+    span = max((last - first).total_seconds(), 1.0)
+
+    def xy(point: object, value: float) -> str:
+        x = TREND_LEFT + (point.at - first).total_seconds() / span * plot_w
+        return f"{x:.1f},{8 + plot_h - value * plot_h:.1f}"
+
+    answer = " ".join(xy(p, p.answer_rate) for p in points if p.answer_rate is not None)
+    failed = " ".join(xy(p, p.failed_rate) for p in points if p.failed_rate is not None)
+    ticks = [
+        {"y": f"{8 + plot_h - share * plot_h:.1f}", "label": f"{int(share * 100)}%"} for share in (0, 0.5, 1)
+    ]
+    return {
+        "empty": False,
+        "answer": answer,
+        "failed": failed,
+        "ticks": ticks,
+        "left": TREND_LEFT,
+        "right": TREND_LEFT + plot_w,
+        "bottom": 8 + plot_h,
+        "label_y": TREND_H - 6,
+        "start": when(first),
+        "end": when(last),
+        "width": TREND_W,
+        "height": TREND_H,
+    }

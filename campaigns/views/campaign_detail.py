@@ -139,6 +139,14 @@ def _waiting(campaign: Campaign) -> dict[str, Any]:
     return {"waiting": groups, "doing": selectors.campaign_activity(campaign, now)}
 
 
+def _wallboard(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "rates": selectors.campaign_rates(campaign),
+        "trend": selectors.campaign_trend(campaign, clock.now()),
+        "calls_under_way": selectors.campaign_live_calls(campaign),
+    }
+
+
 def _charts(campaign: Campaign) -> dict[str, Any]:
     return {
         "outcomes": selectors.outcome_breakdown(campaign),
@@ -153,6 +161,7 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "has_server": has_server,
         **_live(request, campaign, **extra),
         **_waiting(campaign),
+        **_wallboard(campaign),
         **_charts(campaign),
         **_customers(request, campaign),
         **_calls(request, campaign, live=True),
@@ -217,6 +226,14 @@ def campaign_waiting(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     context = {**_live(request, campaign), **_waiting(campaign)}
     return _fragment(request, campaign, "campaigns/partials/_campaign_waiting.html", context)
+
+
+@require_GET
+@dashboard_view(Action.CAMPAIGNS_READ)
+def campaign_wallboard(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    context = {**_live(request, campaign), **_wallboard(campaign)}
+    return _fragment(request, campaign, "campaigns/partials/_campaign_wallboard.html", context)
 
 
 @require_GET
