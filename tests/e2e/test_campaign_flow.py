@@ -88,7 +88,9 @@ def test_a_manager_builds_a_campaign_from_a_csv_starts_it_and_watches_it_to_the_
     page.get_by_role("button", name="Save campaign").click()
 
     # 1. The preview names both bad rows by line, and nothing is saved.
-    expect(page.locator('tr[data-line="3"]')).to_contain_text("must be a valid phone number in E.164 format")
+    expect(page.locator('tr[data-line="3"]')).to_contain_text(
+        "Phone number: must be a full international number"
+    )
     expect(page.locator('tr[data-line="6"]')).to_contain_text("+1415555010x")
     expect(page.locator(".preview-summary")).to_contain_text("8 rows read: 6 ready, 2 bad")
     assert not Campaign.objects.exists()
