@@ -11,12 +11,14 @@ from campaigns.views import (
     campaign_list,
     directory,
     organization,
+    overview,
 )
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("campaigns", campaign_list.campaign_list, name="list"),
+    path("overview", overview.organization_overview, name="overview"),
     path("campaigns/new", campaign_builder.campaign_create, name="create"),
     path("campaigns/<uuid:pk>", campaign_detail.campaign_detail, name="detail"),
     path("campaigns/<uuid:pk>/edit", campaign_builder.campaign_edit, name="edit"),

@@ -354,6 +354,7 @@ def stacked(slices: list) -> list[dict]:
 # -- navigation -----------------------------------------------------------------------------------
 
 SECTIONS = (
+    ("overview", "overview"),
     ("do-not-call", "dnc"),
     ("caller-id", "caller-ids"),
     ("provider", "providers"),

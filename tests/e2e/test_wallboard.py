@@ -129,3 +129,25 @@ def test_the_panel_says_pacing_when_pacing_is_what_waits(
     shoot(page, "wallboard-pacing")
     assert Campaign.objects.get(pk=campaign.pk).calls_queued == 1
     assert problems == []
+
+
+def test_the_overview_shows_every_running_campaign_and_the_global_pause_live(
+    live_server, page: Page, org, owner, make_campaign
+) -> None:
+    first = services.campaign_start(campaign=make_campaign(3, name="Renewals", strategy=ANY_TIME), by=owner)
+    services.campaign_start(campaign=make_campaign(3, name="Win-back", strategy=ANY_TIME), by=owner)
+    problems = watch(page)
+    log_in(page, live_server.url, "olivia")
+    page.get_by_role("link", name="Overview").click()
+    rows = page.locator("#overview-rows tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#overview-rows")).to_contain_text("Renewals")
+    shoot(page, "overview")
+    # Refreshed live: a pause elsewhere shows here without a reload.
+    services.organization_pause(organization=org, by=owner)
+    expect(page.locator(f'[data-campaign="{first.pk}"] [data-activity]')).to_have_attribute(
+        "data-activity", "organization_paused", timeout=15_000
+    )
+    expect(page.locator("#overview-rows")).to_contain_text("All dialing is paused")
+    shoot(page, "overview-paused")
+    assert problems == []

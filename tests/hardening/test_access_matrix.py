@@ -302,6 +302,7 @@ DASHBOARD = [
     Row("campaigns:create", "post",                  (LOGIN,   403,   302,    302,  422), data=_builder),
     *[Row(f"campaigns:{page}", "get",                (LOGIN,   200,   200,    200,  404), on="campaign")
       for page in CAMPAIGN_PAGES],
+    Row("campaigns:overview", "get",                 (LOGIN,   200,   200,    200,  200)),
     Row("campaigns:call", "get",                     (LOGIN,   200,   200,    200,  404), on="call"),
     Row("campaigns:events", "get",                   (LOGIN,   200,   200,    200,  404), on="campaign"),
     Row("campaigns:event", "get",                    (LOGIN,   200,   200,    200,  404), on="event"),
