@@ -31,7 +31,12 @@ from campaigns.selectors.campaigns import (
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
 from campaigns.selectors.contacts import Contact, campaign_contacts, contact_of, contacts_total
-from campaigns.selectors.customers import campaign_customers, customers_page
+from campaigns.selectors.customers import (
+    campaign_customers,
+    customer_calls,
+    customer_for,
+    customers_page,
+)
 from campaigns.selectors.dashboard import (
     OUTCOME_LABELS,
     OutcomeSlice,
@@ -115,6 +120,8 @@ __all__ = [
     "contact_of",
     "contacts_total",
     "customers_page",
+    "customer_calls",
+    "customer_for",
     "customers_waiting_by_reason",
     "do_not_call_entry_for",
     "do_not_call_for",

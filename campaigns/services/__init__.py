@@ -52,6 +52,7 @@ from campaigns.services.events import (
     events_take,
 )
 from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.operations import customers_cancel, customers_retry_now
 from campaigns.services.organization import (
     OrganizationChanges,
     organization_pause,
@@ -92,6 +93,8 @@ __all__ = [
     "campaign_pause",
     "campaign_resume",
     "campaign_snapshots_take",
+    "customers_cancel",
+    "customers_retry_now",
     "campaign_start",
     "campaign_unarchive",
     "campaign_archive",

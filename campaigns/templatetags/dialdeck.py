@@ -355,6 +355,7 @@ def stacked(slices: list) -> list[dict]:
 
 SECTIONS = (
     ("overview", "overview"),
+    ("organization-audit", "audit"),
     ("do-not-call", "dnc"),
     ("caller-id", "caller-ids"),
     ("provider", "providers"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -67,6 +68,7 @@ def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
     return {
         "state": state if state in CustomerState.values else "",
         "reason": reason if reason in REASONS else "",
+        "q": request.GET.get("q", "").strip()[:100],
     }
 
 
@@ -75,7 +77,7 @@ def _customers(request: HtmxHttpRequest, campaign: Campaign) -> dict[str, Any]:
     page = selectors.customers_page(
         campaign, **filters, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
     )
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return {"customers": page, "customer_filters": filters, "customer_query": query}
 
 
@@ -294,11 +296,18 @@ def campaign_delete(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 @dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
+    # Rows with checkboxes for the bulk form: the customers page, and its own refreshes and pages.
+    selectable = request.can["campaigns"]["write"] and not campaign.has_ended
+    selectable = selectable and (not wants_fragment(request) or request.GET.get("selectable") == "1")
+    customers = _customers(request, campaign)
+    if selectable:
+        customers["customer_query"] = "&".join(filter(None, [customers["customer_query"], "selectable=1"]))
     context = {
         **_live(request, campaign),
-        **_customers(request, campaign),
+        **customers,
         "customer_states": CustomerState.choices,
         "reasons": REASONS,
+        "selectable": selectable,
     }
     return page_or_fragment(
         request, "campaigns/customers.html", "campaigns/partials/_customer_rows.html", context

@@ -172,6 +172,9 @@ class Ours:
             return {}
         if on == "call":
             return {"pk": self.call.campaign_id, "call_pk": self.call.pk}
+        if on == "customer":
+            customer = self.campaign.customers.first()
+            return {"pk": customer.campaign_id, "customer_pk": customer.pk}
         if on == "event":
             return {"pk": self.event.campaign_id, "event_pk": self.event.pk}
         if "@" in on:  # "<token>@<kind>": a webhook address /webhooks/<kind>/<token>
@@ -242,6 +245,7 @@ CAMPAIGN_PAGES = (
     "detail",
     "status",
     "counters",
+    "wallboard",
     "announce",
     "waiting",
     "charts",
@@ -303,7 +307,11 @@ DASHBOARD = [
     *[Row(f"campaigns:{page}", "get",                (LOGIN,   200,   200,    200,  404), on="campaign")
       for page in CAMPAIGN_PAGES],
     Row("campaigns:overview", "get",                 (LOGIN,   200,   200,    200,  200)),
+    Row("campaigns:organization-audit", "get",       (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:call", "get",                     (LOGIN,   200,   200,    200,  404), on="call"),
+    Row("campaigns:customer", "get",                 (LOGIN,   200,   200,    200,  404), on="customer"),
+    Row("campaigns:customers-bulk", "post",          (LOGIN,   403,   200,    200,  404), on="campaign",
+        data=lambda ours: {"action": "cancel", "customer": str(ours.campaign.customers.first().pk)}),
     Row("campaigns:events", "get",                   (LOGIN,   200,   200,    200,  404), on="campaign"),
     Row("campaigns:event", "get",                    (LOGIN,   200,   200,    200,  404), on="event"),
     Row("campaigns:edit", "get",                     (LOGIN,   403,   200,    200,  404), on="campaign"),
