@@ -39,7 +39,12 @@ def deliver(call: Call, status: str, **extra) -> None:
 def watch(page: Page) -> list[str]:
     """Console errors and native dialogs, which the page must not produce."""
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"{msg.text} ({msg.location.get('url')})") if msg.type == "error" else None
+        ),
+    )
     page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     return problems
 
