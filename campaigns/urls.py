@@ -12,6 +12,7 @@ from campaigns.views import (
     campaign_list,
     customer_ops,
     directory,
+    notifications,
     organization,
     overview,
 )
@@ -22,6 +23,9 @@ urlpatterns = [
     path("campaigns", campaign_list.campaign_list, name="list"),
     path("overview", overview.organization_overview, name="overview"),
     path("organization-audit", audit.audit_log, name="organization-audit"),
+    path("notifications", notifications.notifications, name="notifications"),
+    path("notifications/read", notifications.notifications_read, name="notifications-read"),
+    path("notifications/email", notifications.notifications_email, name="notifications-email"),
     path("campaigns/new", campaign_builder.campaign_create, name="create"),
     path("campaigns/<uuid:pk>", campaign_detail.campaign_detail, name="detail"),
     path("campaigns/<uuid:pk>/edit", campaign_builder.campaign_edit, name="edit"),

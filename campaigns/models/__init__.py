@@ -24,6 +24,7 @@ from campaigns.models.campaign import (
 )
 from campaigns.models.customer import Customer, CustomerState
 from campaigns.models.events import SERVER_MESSAGES, CampaignEvent, CampaignEventAttempt, EventState
+from campaigns.models.notifications import Notification, NotificationKind
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
 from campaigns.models.stats import CampaignSnapshot
 from campaigns.models.telephony import (
@@ -62,6 +63,8 @@ __all__ = [
     "DoNotCallSource",
     "EventState",
     "Membership",
+    "Notification",
+    "NotificationKind",
     "Organization",
     "PhoneNumber",
     "ProviderAccount",

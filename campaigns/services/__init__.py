@@ -52,6 +52,11 @@ from campaigns.services.events import (
     events_take,
 )
 from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.notifications import (
+    membership_set_email_notifications,
+    notifications_read,
+    notify_campaign_finished,
+)
 from campaigns.services.operations import customers_cancel, customers_retry_now
 from campaigns.services.organization import (
     OrganizationChanges,
@@ -94,6 +99,9 @@ __all__ = [
     "campaign_resume",
     "campaign_snapshots_take",
     "customers_cancel",
+    "membership_set_email_notifications",
+    "notifications_read",
+    "notify_campaign_finished",
     "customers_retry_now",
     "campaign_start",
     "campaign_unarchive",

@@ -356,6 +356,7 @@ def stacked(slices: list) -> list[dict]:
 SECTIONS = (
     ("overview", "overview"),
     ("organization-audit", "audit"),
+    ("notifications", "notifications"),
     ("do-not-call", "dnc"),
     ("caller-id", "caller-ids"),
     ("provider", "providers"),
