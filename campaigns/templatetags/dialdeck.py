@@ -227,7 +227,7 @@ def activity_text(doing: Activity, campaign: Campaign) -> str:
         calls = f"{live} call{pluralize(live)}"
         return f"Ended: {calls} still under way finish and are recorded; nobody new is called."
     if code == activity.ENDED:
-        return f"Ended: {ended_reason_text(campaign.ended_reason).lower()}. Nobody is called any more."
+        return f"{ended_reason_text(campaign.ended_reason) or 'Ended'}. Nobody is called any more."
     if code == activity.NOT_STARTED:
         return f"Not started: {next_event(campaign)}."
     if code == Reason.CAMPAIGN_PAUSED:

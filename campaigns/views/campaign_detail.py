@@ -203,6 +203,10 @@ def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     shown = request.GET.get("status")
     if wants_fragment(request) and shown and shown != campaign.status:
         response["HX-Trigger"] = f"{STATUS_CHANGED}, {CHANGED}"
+    elif wants_fragment(request) and not selectors.is_watched(campaign):
+        # The last poll (the last call has ended): every other panel refreshes once more, so none
+        # is left showing a call or a customer as it was before the final outcomes.
+        response["HX-Trigger"] = CHANGED
     return response
 
 

@@ -114,6 +114,9 @@ def test_a_supervisor_watches_calls_finish_after_end_with_counters_that_read_rig
         "2 of 5 called (40%) · 4 cancelled when it ended"
     )
     expect(page.locator('#campaign-wallboard [data-rate="answer"]')).to_have_text("50%")
+    # The last poll refreshes every panel once more: none is left showing calls as they were.
+    expect(page.locator("#campaign-charts")).to_contain_text("Answered 1")
+    expect(page.locator("#customer-rows")).not_to_contain_text("Dialing")
     shoot(page, "wallboard-ended")
     assert problems == []
 
