@@ -37,6 +37,7 @@ urlpatterns = [
     path("campaigns/<uuid:pk>/charts", campaign_detail.campaign_charts, name="charts"),
     path("campaigns/<uuid:pk>/customers", campaign_detail.campaign_customers, name="customers"),
     path("campaigns/<uuid:pk>/customers/bulk", customer_ops.customers_bulk, name="customers-bulk"),
+    path("campaigns/<uuid:pk>/duplicate", customer_ops.campaign_duplicate, name="duplicate"),
     path("campaigns/<uuid:pk>/customers/<uuid:customer_pk>", customer_ops.customer_detail, name="customer"),
     path("campaigns/<uuid:pk>/calls", campaign_detail.campaign_calls, name="calls"),
     path("campaigns/<uuid:pk>/calls/<uuid:call_pk>", campaign_detail.campaign_call, name="call"),

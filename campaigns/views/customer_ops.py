@@ -55,6 +55,23 @@ def customer_detail(request: HtmxHttpRequest, pk: object, customer_pk: object) -
 
 @require_POST
 @dashboard_view(Action.CAMPAIGNS_WRITE)
+def campaign_duplicate(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    """A new scheduled campaign with this one's settings and customers, named "<name> (copy)"."""
+    campaign = campaign_or_404(request, pk)
+    data = services.CampaignInput(
+        name=f"{campaign.name} (copy)"[:255], duplicate_from_id=str(campaign.pk), given={"name"}
+    )
+    try:
+        copy = services.campaign_create(organization=request.organization, by=request.user, data=data)
+    except services.ValidationFailed as exc:
+        messages.error(request, "Could not duplicate it: " + "; ".join(str(e) for e in exc.errors))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    messages.success(request, f"Duplicated: “{copy.name}” is scheduled and waits for Start.")
+    return redirect("campaigns:detail", pk=copy.pk)
+
+
+@require_POST
+@dashboard_view(Action.CAMPAIGNS_WRITE)
 def customers_bulk(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     action = request.POST.get("action", "")

@@ -114,3 +114,11 @@ def test_the_audit_log_is_for_admins_and_filters(as_owner, as_manager, running) 
         reverse("campaigns:organization-audit"), {"action": "campaign.start"}
     ).content.decode()
     assert 'data-action="campaign.start"' in starts and 'data-action="campaign.create"' not in starts
+
+
+def test_duplicate_makes_a_scheduled_copy_with_the_customers(as_manager, running) -> None:
+    response = as_manager.post(url("duplicate", running), follow=True)
+    copy = Campaign.objects.get(name="Renewals (copy)")
+    assert response.redirect_chain[-1][0] == url("detail", copy)
+    assert (copy.status, copy.customers_total, copy.duplicated_from_id) == ("scheduled", 5, running.pk)
+    assert "Duplicated" in response.content.decode()
