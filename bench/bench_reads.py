@@ -9,7 +9,9 @@ worker is (config/gunicorn.conf.py's post_worker_init), p95 over --requests requ
 - GET /campaign/{id} of a campaign with 10,000 customers and 10,000 calls (the whole document):
   p95 < 150 ms;
 - the campaign list page of an organization with 1,000 campaigns, and page 500 of the customers
-  page of the 1M campaign: p95 < 100 ms. Also, for information, page 500 of the API's
+  page of the 1M campaign: p95 < 100 ms; the organization overview, one customer's page, the
+  wallboard and what-the-dialer-is-doing fragments of the 1M campaign: p95 < 100 ms. Also, for
+  information, page 500 of the API's
   GET /campaign/{id}/customers on the same campaign.
 
 The data is written straight into the tables with INSERT ... SELECT generate_series (satisfying
@@ -385,6 +387,19 @@ def main() -> None:
     after = (CUSTOMERS_PAGE - 1) * PAGE_SIZE - 1  # positions run from 0: page 500 follows this one
     customers = client_get(page, f"{reverse('campaigns:customers', args=[big.pk])}?after={after}")
     target(f"customers page {CUSTOMERS_PAGE} of a {size}-customer campaign", timed(customers, n), 100)
+    overview = client_get(page, reverse("campaigns:overview"))
+    target(f"organization overview, a {size}-customer campaign running", timed(overview, n), 100)
+    from campaigns.models import Customer
+
+    someone = Customer.objects.filter(campaign=big, position=CUSTOMERS_PAGE * PAGE_SIZE).first()
+    customer_page = client_get(page, reverse("campaigns:customer", args=[big.pk, someone.pk]))
+    target(f"customer page in a {size}-customer campaign", timed(customer_page, n), 100)
+    wallboard = client_get(
+        page, reverse("campaigns:wallboard", args=[big.pk]), headers={"HX-Request": "true"}
+    )
+    target(f"wallboard fragment of a {size}-call campaign", timed(wallboard, n), 100)
+    waiting = client_get(page, reverse("campaigns:waiting", args=[big.pk]), headers={"HX-Request": "true"})
+    target(f"what-the-dialer-is-doing fragment of a {size}-customer campaign", timed(waiting, n), 100)
     api_customers = client_get(api, f"/campaign/{big.pk}/customers?page={CUSTOMERS_PAGE}&limit={PAGE_SIZE}")
     samples = timed(api_customers, max(10, n // 10), warmup=2, budget=5.0)
     report(

@@ -6,25 +6,39 @@ from django.urls import path
 
 from campaigns.views import (
     admin_pages,
+    audit,
     campaign_builder,
     campaign_detail,
     campaign_list,
+    customer_ops,
     directory,
+    notifications,
     organization,
+    overview,
 )
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("campaigns", campaign_list.campaign_list, name="list"),
+    path("overview", overview.organization_overview, name="overview"),
+    path("organization-audit", audit.audit_log, name="organization-audit"),
+    path("notifications", notifications.notifications, name="notifications"),
+    path("notifications/read", notifications.notifications_read, name="notifications-read"),
+    path("notifications/email", notifications.notifications_email, name="notifications-email"),
     path("campaigns/new", campaign_builder.campaign_create, name="create"),
     path("campaigns/<uuid:pk>", campaign_detail.campaign_detail, name="detail"),
     path("campaigns/<uuid:pk>/edit", campaign_builder.campaign_edit, name="edit"),
     path("campaigns/<uuid:pk>/status", campaign_detail.campaign_status, name="status"),
     path("campaigns/<uuid:pk>/counters", campaign_detail.campaign_counters, name="counters"),
     path("campaigns/<uuid:pk>/waiting", campaign_detail.campaign_waiting, name="waiting"),
+    path("campaigns/<uuid:pk>/announce", campaign_detail.campaign_announce, name="announce"),
+    path("campaigns/<uuid:pk>/wallboard", campaign_detail.campaign_wallboard, name="wallboard"),
     path("campaigns/<uuid:pk>/charts", campaign_detail.campaign_charts, name="charts"),
     path("campaigns/<uuid:pk>/customers", campaign_detail.campaign_customers, name="customers"),
+    path("campaigns/<uuid:pk>/customers/bulk", customer_ops.customers_bulk, name="customers-bulk"),
+    path("campaigns/<uuid:pk>/duplicate", customer_ops.campaign_duplicate, name="duplicate"),
+    path("campaigns/<uuid:pk>/customers/<uuid:customer_pk>", customer_ops.customer_detail, name="customer"),
     path("campaigns/<uuid:pk>/calls", campaign_detail.campaign_calls, name="calls"),
     path("campaigns/<uuid:pk>/calls/<uuid:call_pk>", campaign_detail.campaign_call, name="call"),
     path("campaigns/<uuid:pk>/export.csv", campaign_detail.campaign_export, name="export"),

@@ -138,6 +138,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Refused htmx forms answer 200 + HX-Refused (campaigns.views.refused).
+    "campaigns.views.refused.HtmxRefusalMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -217,6 +219,13 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# Notices by email (campaigns.services.notifications): printed to the console unless a backend is
+# configured (django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST, ...).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dialdeck@localhost")
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

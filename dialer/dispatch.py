@@ -4,14 +4,17 @@ One pass over one campaign (numbered because the order is what keeps it safe):
 1. the engine's campaign gate: paused, before earliestAt, outside calling hours -> nothing;
 2. in one transaction, lock the organization row, then the campaign row (the house lock
    order, campaigns.services.tx: an end waits for this round, or this round sees it ended),
-   and take the headroom from the counters (campaign cap, organization cap, calls-per-minute);
+   and take the headroom from the counters (campaign cap, organization cap) and the pacing
+   bucket stored on the campaign row (rules.pacing: refilled continuously, shared by every
+   worker because it moves under this lock);
 3. lock up to that many due pending customers
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never wait on or share a row);
 4. ask the engine about each; a customer to dial moves pending -> queued with a
    conditional UPDATE that proceeds only if the row was still pending (this is what
    keeps SQLite correct, where row locks do not exist), and gets its Call row;
    the others are deferred or skipped with the engine's reason;
-5. move the counters in that same transaction, and enqueue placement on commit.
+5. move the counters and take a pacing token per call in that same transaction, and enqueue
+   placement on commit.
 
 Calls queued here are decided again at the last gate when they leave (dialer.claims), at the
 real time and on fresh data; this pass only decides which customers are worth a call now.
@@ -28,7 +31,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from campaigns import clock, services
+from campaigns import clock, selectors, services
 from campaigns.models import (
     Call,
     CallStatus,
@@ -39,9 +42,9 @@ from campaigns.models import (
     DoNotCall,
     Organization,
 )
-from campaigns.rules import contacts, engine
+from campaigns.rules import contacts, engine, pacing
 from campaigns.rules.policy import campaign_policy, customer_facts
-from campaigns.rules.reasons import ALL_LINES_BUSY
+from campaigns.rules.reasons import ALL_LINES_BUSY, ORGANIZATION_LINES_BUSY, PACING
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +69,35 @@ def _set_campaign_waiting(
 
 
 def live_calls(organization_id: object) -> int:
-    return Call.objects.filter(organization_id=organization_id).exclude(status=CallStatus.ENDED).count()
+    return selectors.live_calls_count(organization_id)
 
 
 def campaign_headroom(campaign: Campaign, now: datetime) -> int:
-    in_flight = campaign.calls_scheduled + campaign.calls_queued + campaign.calls_in_progress
-    started = None
-    if campaign.calls_per_minute:
-        started = Call.objects.filter(campaign=campaign, created_at__gte=now - timedelta(minutes=1)).count()
-    return engine.headroom(
-        campaign_cap=campaign.max_concurrent_calls,
-        campaign_in_flight=in_flight,
-        org_cap=campaign.organization.max_concurrent_calls,
-        org_in_flight=live_calls(campaign.organization_id),
-        calls_per_minute=campaign.calls_per_minute,
-        started_last_minute=started or 0,
-    )
+    return engine.headroom(**selectors.dialing_limits(campaign, now))
+
+
+def _held_back(campaign: Campaign, now: datetime, limits: dict) -> tuple[str, datetime | None, str]:
+    """Why no call may start (waiting_reason, until, detail), from the limit that holds."""
+    limit = engine.binding_limit(**limits)
+    if limit == engine.PACING:
+        return (
+            PACING,
+            selectors.pacing_next_call(campaign, now),
+            f"{campaign.calls_per_minute} calls per minute at most, evenly spaced",
+        )
+    if limit == engine.ORGANIZATION_LINES:
+        return ORGANIZATION_LINES_BUSY, None, f"{limits['org_cap']} lines for the whole organization"
+    return ALL_LINES_BUSY, None, f"{limits['campaign_cap']} calls at the same time at most"
+
+
+def _spend_tokens(campaign: Campaign, now: datetime, started: int) -> None:
+    """Take a pacing token per call queued, in the claim's transaction (under the campaign's lock)."""
+    if not campaign.calls_per_minute:
+        return
+    bucket = pacing.Bucket(campaign.pacing_tokens, campaign.pacing_at)
+    after = pacing.take(bucket, campaign.calls_per_minute, now, started)
+    Campaign.objects.filter(pk=campaign.pk).update(pacing_tokens=after.tokens, pacing_at=after.at)
+    campaign.pacing_tokens, campaign.pacing_at = after.tokens, after.at
 
 
 def _due(campaign: Campaign, now: datetime, limit: int) -> list[Customer]:
@@ -204,14 +220,23 @@ def dispatch_campaign(
                     fresh, engine.Reason.ORGANIZATION_PAUSED, None, "dialing is paused for the organization"
                 )
                 return queued
-            room = campaign_headroom(fresh, now)  # 2.
+            limits = selectors.dialing_limits(fresh, now)  # 2.
+            room = engine.headroom(**limits)
             if limit is not None:
                 room = min(room, limit - queued)
             if room <= 0:
-                if queued == 0 and (limit is None or limit > 0):
-                    _set_campaign_waiting(fresh, ALL_LINES_BUSY, None, "every line allowed is in use")
+                if queued == 0 and engine.headroom(**limits) <= 0:
+                    _set_campaign_waiting(fresh, *_held_back(fresh, now, limits))
+                elif queued == 0:  # its own limits allow calls: the organization's campaigns hold the lines
+                    _set_campaign_waiting(
+                        fresh,
+                        ORGANIZATION_LINES_BUSY,
+                        None,
+                        "the organization's lines go to its other campaigns",
+                    )
                 return queued
             call_ids, examined = _claim_round(fresh, policy, now, room, entries)  # 3.-5.
+            _spend_tokens(fresh, now, len(call_ids))
             if call_ids:
                 transaction.on_commit(lambda ids=call_ids: enqueue(ids))
             queued += len(call_ids)
@@ -231,7 +256,8 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
        the calls of every campaign together, in full batches;
     4. finish running campaigns with nothing left to dial and no call in flight;
     5. hand again to placement the queued calls whose task was lost (a broker restart, a
-       killed worker): taking a call for placement is conditional, so a duplicate is harmless.
+       killed worker): taking a call for placement is conditional, so a duplicate is harmless;
+    6. once a minute, snapshot the counters of running campaigns (the wallboard's trends).
 
     Work grows with the campaigns that have something to do, not with every running campaign:
     steps 3 and 4 pick their campaigns with one query each, from the stored counters and the
@@ -291,6 +317,7 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
         # one re-send per call per interval, not one per tick.
         Call.objects.filter(pk__in=orphan_ids, placing_at__isnull=True).update(not_before=now)
         enqueue(orphan_ids)
+    services.campaign_snapshots_take(now=now)  # 6.
 
 
 def _due_customers(now: datetime) -> QuerySet:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import UploadedFile
 
 from campaigns import phone
-from campaigns.importers import parse_customers_csv
+from campaigns.importers import E164_MESSAGE, parse_customers_csv
 from campaigns.models import DoNotCall, Organization
 from campaigns.services import CustomerInput
 
@@ -37,6 +37,42 @@ class BadRow:
 
 
 @dataclass
+class SkippedRow:
+    """A row saved but never called: its number is on the do-not-call list, or impossible."""
+
+    line: int
+    number: str
+    why: str
+
+
+# The import's column names and messages (Vapi's, for the API) as the dashboard says them.
+COLUMN_WORDS = {
+    "number": "Phone number",
+    "sipUri": "SIP address",
+    "externalId": "External id",
+    "numberE164CheckEnabled": "Strict number check",
+    "name": "Name",
+    "email": "Email",
+    "extension": "Extension",
+}
+MESSAGE_WORDS = {
+    E164_MESSAGE: "must be a full international number: + then the country code and number"
+    " (e.g. +14155550101)",
+    "is required when sipUri is not provided": "is required (or a SIP address)",
+    "must name a number or a sipUri column": "must name a number column"
+    " (or a sipUri column for SIP addresses)",
+}
+
+
+def in_words(key: str, message: str) -> str:
+    """An import error as a campaign manager reads it: "Phone number: must be a full …"."""
+    words = MESSAGE_WORDS.get(message) or message.replace("sipUri", "SIP address").replace(
+        "E.164", "international"
+    )
+    return f"{COLUMN_WORDS.get(key, key)}: {words}" if key else words
+
+
+@dataclass
 class CustomerSheet:
     """The customers of one upload or paste, checked."""
 
@@ -47,6 +83,7 @@ class CustomerSheet:
     problems: list[str] = field(default_factory=list)  # about the whole file, not one row
     do_not_call: int = 0
     impossible: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)  # by line, do-not-call and impossible
 
     @property
     def empty(self) -> bool:
@@ -130,10 +167,10 @@ def read_sheet(
                 if "column" in error.message
                 else ""
             )
-            sheet.problems.append(f"{where} {error.message}{hint}.")
+            sheet.problems.append(f"{where} {in_words('', error.message)}{hint}.")
             continue
         key = match.group(2)
-        bad(int(match.group(1)) - offset, f"{key}: {error.message}" if key else error.message)
+        bad(int(match.group(1)) - offset, in_words(key, error.message))
     sheet.bad = sorted(by_line.values(), key=lambda r: r.line)
     return sheet
 
@@ -158,6 +195,13 @@ def count_skips(organization: Organization, sheets: list[CustomerSheet]) -> None
                 ).values_list("number", flat=True)
             )
         sheet.do_not_call = len(blocked)
-        sheet.impossible = sum(
-            1 for row, n in zip(rows, canonical, strict=True) if n is None and row.number_e164_check_enabled
-        )
+        sheet.skipped = []
+        for row, number in zip(rows, canonical, strict=True):
+            line = int(row.source.removeprefix("line ")) if row.source.startswith("line ") else 0
+            if number is None and row.number_e164_check_enabled:
+                sheet.skipped.append(
+                    SkippedRow(line, row.number, "not a possible phone number (too short or too long)")
+                )
+            elif number in blocked:
+                sheet.skipped.append(SkippedRow(line, row.number, "on the do-not-call list"))
+        sheet.impossible = sum(1 for s in sheet.skipped if s.why.startswith("not a possible"))

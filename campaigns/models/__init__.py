@@ -14,6 +14,7 @@ from campaigns.models.call import (
 from campaigns.models.campaign import (
     COUNTER_FIELDS,
     CUSTOMER_COUNTER_FIELDS,
+    OUTCOME_COUNTER_FIELDS,
     TERMINAL_STATUSES,
     Campaign,
     CampaignEndedReason,
@@ -23,7 +24,9 @@ from campaigns.models.campaign import (
 )
 from campaigns.models.customer import Customer, CustomerState
 from campaigns.models.events import SERVER_MESSAGES, CampaignEvent, CampaignEventAttempt, EventState
+from campaigns.models.notifications import Notification, NotificationKind
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
+from campaigns.models.stats import CampaignSnapshot
 from campaigns.models.telephony import (
     DoNotCall,
     DoNotCallSource,
@@ -35,6 +38,7 @@ from campaigns.models.telephony import (
 __all__ = [
     "COUNTER_FIELDS",
     "CUSTOMER_COUNTER_FIELDS",
+    "OUTCOME_COUNTER_FIELDS",
     "TERMINAL_STATUSES",
     "STATUS_COUNTER",
     "SERVER_MESSAGES",
@@ -47,6 +51,7 @@ __all__ = [
     "CallStatus",
     "Campaign",
     "CampaignEvent",
+    "CampaignSnapshot",
     "CampaignEventAttempt",
     "CampaignEndedReason",
     "CampaignStatus",
@@ -58,6 +63,8 @@ __all__ = [
     "DoNotCallSource",
     "EventState",
     "Membership",
+    "Notification",
+    "NotificationKind",
     "Organization",
     "PhoneNumber",
     "ProviderAccount",

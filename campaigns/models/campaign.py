@@ -47,6 +47,13 @@ COUNTER_FIELDS = (
     "calls_ended",
     "calls_ended_voicemail",
 )
+OUTCOME_COUNTER_FIELDS = (
+    "calls_ended_answered",
+    "calls_ended_voicemail",
+    "calls_ended_no_answer",
+    "calls_ended_busy",
+    "calls_ended_failed",
+)
 # Customers per bucket (campaigns.rules.contacts.BUCKETS), and Vapi v2's call metrics.
 CUSTOMER_COUNTER_FIELDS = (*BUCKETS, "customers_dialed", "customers_connected")
 
@@ -133,6 +140,9 @@ class Campaign(models.Model):
     waiting_reason = models.CharField(max_length=40, blank=True, choices=REASON_CHOICES)
     waiting_until = models.DateTimeField(null=True, blank=True)
     waiting_detail = models.CharField(max_length=200, blank=True)
+    # The pacing bucket (rules.pacing), shared by every dispatcher under the campaign's lock.
+    pacing_tokens = models.FloatField(default=0)
+    pacing_at = models.DateTimeField(null=True, blank=True)
 
     # Vapi's five counters, moved in the same transaction as the calls they count.
     calls_scheduled = models.BigIntegerField(default=0)
@@ -140,6 +150,12 @@ class Campaign(models.Model):
     calls_in_progress = models.BigIntegerField(default=0)
     calls_ended = models.BigIntegerField(default=0)
     calls_ended_voicemail = models.BigIntegerField(default=0)
+    # Ended calls by outcome class (rules.outcomes.OUTCOME_COUNTERS), moved with calls_ended:
+    # with voicemail they add up to it. What the wallboard's rates read.
+    calls_ended_answered = models.BigIntegerField(default=0)
+    calls_ended_no_answer = models.BigIntegerField(default=0)
+    calls_ended_busy = models.BigIntegerField(default=0)
+    calls_ended_failed = models.BigIntegerField(default=0)
     # Progress: customers in total and customers in a final state.
     customers_total = models.BigIntegerField(default=0)
     customers_final = models.BigIntegerField(default=0)
@@ -213,6 +229,10 @@ class Campaign(models.Model):
                     customers_cancelled__gte=0,
                     customers_dialed__gte=0,
                     customers_connected__gte=0,
+                    calls_ended_answered__gte=0,
+                    calls_ended_no_answer__gte=0,
+                    calls_ended_busy__gte=0,
+                    calls_ended_failed__gte=0,
                 ),
             ),
             models.CheckConstraint(

@@ -169,26 +169,55 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
     return decision
 
 
+# The limits `headroom` weighs, named as `binding_limit` reports the one that holds.
+CAMPAIGN_LINES, ORGANIZATION_LINES, PACING = "campaign_lines", "organization_lines", "pacing"
+
+
+def _limits(
+    campaign_cap: int,
+    campaign_in_flight: int,
+    org_cap: int | None,
+    org_in_flight: int,
+    pacing_allowance: int | None,
+) -> list[tuple[int, str]]:
+    limits = [(campaign_cap - campaign_in_flight, CAMPAIGN_LINES)]
+    if org_cap:
+        limits.append((org_cap - org_in_flight, ORGANIZATION_LINES))
+    if pacing_allowance is not None:
+        limits.append((pacing_allowance, PACING))
+    return limits
+
+
 def headroom(
     *,
     campaign_cap: int,
     campaign_in_flight: int,
     org_cap: int | None,
     org_in_flight: int,
-    calls_per_minute: int | None,
-    started_last_minute: int,
+    pacing_allowance: int | None = None,
 ) -> int:
     """How many calls may start now: the tightest limit, never below 0.
 
-    A falsy org_cap or calls_per_minute (None or 0) means no such limit, as the
-    stored settings use 0 for "off".
+    A falsy org_cap (None or 0) means no organization cap, as the stored settings use 0 for
+    "off"; `pacing_allowance` is what the pacing bucket allows now (rules.pacing), None for no
+    pacing.
     """
-    limits = [campaign_cap - campaign_in_flight]
-    if org_cap:
-        limits.append(org_cap - org_in_flight)
-    if calls_per_minute:
-        limits.append(calls_per_minute - started_last_minute)
-    return max(0, min(limits))
+    limits = _limits(campaign_cap, campaign_in_flight, org_cap, org_in_flight, pacing_allowance)
+    return max(0, min(room for room, _ in limits))
+
+
+def binding_limit(
+    *,
+    campaign_cap: int,
+    campaign_in_flight: int,
+    org_cap: int | None,
+    org_in_flight: int,
+    pacing_allowance: int | None = None,
+) -> str:
+    """Which limit `headroom` is held by (CAMPAIGN_LINES, ORGANIZATION_LINES or PACING): the
+    tightest, lines before pacing on a tie (a full line is what a supervisor acts on)."""
+    limits = _limits(campaign_cap, campaign_in_flight, org_cap, org_in_flight, pacing_allowance)
+    return min(limits, key=lambda limit: max(0, limit[0]))[1]
 
 
 # Reasons that hold back the whole campaign: a customer refused for one is due again the moment

@@ -108,3 +108,22 @@ def after_outcome(*, ended_reason: str, attempts: int, policy: CampaignPolicy, n
         OutcomeClass.NO_ANSWER: delays.no_answer,
     }.get(outcome, delays.failed)
     return Outcome("pending", now + timedelta(seconds=delay), Reason.RETRY_DELAY)
+
+
+# The campaign's stored counter of ended calls each outcome class is counted in (calls_ended
+# counts them all; voicemail has Vapi's own counter). A person who opted out had answered; a
+# cancelled call is one the dialer or provider gave up on.
+OUTCOME_COUNTERS = {
+    OutcomeClass.ANSWERED: "calls_ended_answered",
+    OutcomeClass.OPT_OUT: "calls_ended_answered",
+    OutcomeClass.VOICEMAIL: "calls_ended_voicemail",
+    OutcomeClass.NO_ANSWER: "calls_ended_no_answer",
+    OutcomeClass.BUSY: "calls_ended_busy",
+    OutcomeClass.FAILED: "calls_ended_failed",
+    OutcomeClass.CANCELLED: "calls_ended_failed",
+}
+
+
+def outcome_counter(ended_reason: str) -> str:
+    """The counter column an ended call with `ended_reason` moves (OUTCOME_COUNTERS)."""
+    return OUTCOME_COUNTERS[classify(ended_reason)]

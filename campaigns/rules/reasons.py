@@ -37,6 +37,10 @@ class Reason(StrEnum):
 
 # Campaign-level: every line allowed is in use (the dialer's tick, not the engine, says so).
 ALL_LINES_BUSY = "all_lines_busy"
+# Campaign-level: the organization's lines are all in use (its concurrency cap, across campaigns).
+ORGANIZATION_LINES_BUSY = "organization_lines_busy"
+# Campaign-level: the pacing bucket is empty; the next call leaves at the pace set (rules.pacing).
+PACING = "pacing"
 
 LABELS: dict[str, str] = {
     Reason.CAMPAIGN_NOT_RUNNING: "The campaign is not running",
@@ -55,6 +59,8 @@ LABELS: dict[str, str] = {
     Reason.CANCELLED: "Cancelled when the campaign ended",
     Reason.PREDIAL_INELIGIBLE: "The campaign's server said not to call (pre-dial check)",
     Reason.PREDIAL_FAILED: "The pre-dial check failed: the campaign's server did not answer eligible",
-    ALL_LINES_BUSY: "Every line allowed is in use (concurrency or pacing limit)",
+    ALL_LINES_BUSY: "Every line of the campaign is in use",
+    ORGANIZATION_LINES_BUSY: "Every line of the organization is in use (shared by its campaigns)",
+    PACING: "Pacing: the next call leaves at the pace set",
 }
 CHOICES: list[tuple[str, str]] = [(reason.value, LABELS[reason]) for reason in Reason]

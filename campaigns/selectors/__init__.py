@@ -11,6 +11,7 @@ dashboard's chart and waiting figures, cached for seconds in ``caches["pages"]``
 - contacts: a campaign's customers as Vapi v2's contacts, with their latest calls;
 - directory: provider accounts, caller IDs, do-not-call, API keys, members;
 - dashboard: what only live monitoring needs (polling, fingerprints, waiting, charts);
+- wallboard: what a campaign does now, its rates and trends, live calls, the organization overview;
 - common: ids from outside (as_uuid) and keyset pages (Page, newest_first).
 """
 
@@ -30,7 +31,12 @@ from campaigns.selectors.campaigns import (
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
 from campaigns.selectors.contacts import Contact, campaign_contacts, contact_of, contacts_total
-from campaigns.selectors.customers import campaign_customers, customers_page
+from campaigns.selectors.customers import (
+    campaign_customers,
+    customer_calls,
+    customer_for,
+    customers_page,
+)
 from campaigns.selectors.dashboard import (
     OUTCOME_LABELS,
     OutcomeSlice,
@@ -56,8 +62,36 @@ from campaigns.selectors.directory import (
     provider_accounts_for,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
+from campaigns.selectors.wallboard import (
+    OverviewRow,
+    Rates,
+    Tallies,
+    TrendPoint,
+    campaign_activity,
+    campaign_live_calls,
+    campaign_rates,
+    campaign_tallies,
+    campaign_trend,
+    dialing_limits,
+    live_calls_count,
+    organization_overview,
+    pacing_next_call,
+)
 
 __all__ = [
+    "OverviewRow",
+    "Rates",
+    "TrendPoint",
+    "campaign_activity",
+    "campaign_live_calls",
+    "campaign_rates",
+    "campaign_tallies",
+    "Tallies",
+    "campaign_trend",
+    "dialing_limits",
+    "live_calls_count",
+    "organization_overview",
+    "pacing_next_call",
     "DOCUMENT_CUSTOMER_LIMIT",
     "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",
@@ -86,6 +120,8 @@ __all__ = [
     "contact_of",
     "contacts_total",
     "customers_page",
+    "customer_calls",
+    "customer_for",
     "customers_waiting_by_reason",
     "do_not_call_entry_for",
     "do_not_call_for",

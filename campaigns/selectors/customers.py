@@ -6,21 +6,36 @@ Nothing here writes.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from campaigns import phone
 from campaigns.models import Campaign, Customer
-from campaigns.selectors.common import Page
+from campaigns.selectors.common import Page, as_uuid
 
 # Customer.position is a BigIntegerField (signed 64-bit); positions start at 0.
 POSITION_MAX = 2**63 - 1
 
 
+def customer_search(campaign: Campaign, text: str) -> Q:
+    """What a search box finds: the number (in any spelling phone.to_e164 reads, through the
+    (campaign, number) unique index), the external id exactly, or a part of the name."""
+    text = text.strip()[:100]
+    found = Q(external_id=text) | Q(name__icontains=text)
+    try:
+        number = phone.to_e164(text, region=campaign.organization.default_region or None)
+    except phone.InvalidNumber:
+        return found
+    return found | Q(number=number)
+
+
 def campaign_customers(
-    campaign: Campaign, *, state: str | None = None, reason: str | None = None
+    campaign: Campaign, *, state: str | None = None, reason: str | None = None, q: str = ""
 ) -> QuerySet[Customer]:
     """A campaign's customers in submission order, optionally by dialing state and reason
-    ("" or None: any)."""
+    ("" or None: any) and a search (customer_search)."""
     customers = Customer.objects.filter(campaign=campaign)
+    if q.strip():
+        customers = customers.filter(customer_search(campaign, q))
     if state:
         customers = customers.filter(state=state)
     if reason:
@@ -33,6 +48,7 @@ def customers_page(
     *,
     state: str = "",
     reason: str = "",
+    q: str = "",
     after: int | None = None,
     before: int | None = None,
     size: int = 25,
@@ -45,7 +61,7 @@ def customers_page(
     hand) reads as no position: the first page. Customers come without assistant_overrides.
     """
     after, before = _position(after), _position(before)
-    rows = campaign_customers(campaign, state=state, reason=reason).defer("assistant_overrides")
+    rows = campaign_customers(campaign, state=state, reason=reason, q=q).defer("assistant_overrides")
     if before is not None:
         found = list(rows.filter(position__lt=before).order_by("-position")[: size + 1])
         more = len(found) > size
@@ -65,6 +81,17 @@ def customers_page(
         newer=str(found[0].position) if after is not None and found else None,
         older=str(found[-1].position) if more else None,
     )
+
+
+def customer_for(campaign: Campaign, pk: object) -> Customer | None:
+    """One customer of the campaign; None for a missing or malformed id."""
+    pk = as_uuid(pk)
+    return Customer.objects.filter(campaign=campaign, pk=pk).first() if pk else None
+
+
+def customer_calls(customer: Customer) -> list:
+    """Every attempt to reach the customer, newest first (bounded by the campaign's attempts)."""
+    return list(customer.calls.select_related("phone_number").order_by("-created_at")[:100])
 
 
 def _position(value: int | None) -> int | None:

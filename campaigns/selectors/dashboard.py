@@ -11,7 +11,6 @@ database.
 
 from __future__ import annotations
 
-import time
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,18 +22,21 @@ from django.utils import timezone
 
 from campaigns.models import (
     COUNTER_FIELDS,
+    OUTCOME_COUNTER_FIELDS,
     Call,
-    CallStatus,
     Campaign,
     CampaignStatus,
     Customer,
     CustomerState,
 )
-from campaigns.rules.outcomes import OutcomeClass, classify
+from campaigns.rules.contacts import BUCKETS
+from campaigns.rules.outcomes import OutcomeClass
+from campaigns.rules.reasons import Reason
 
 # Pending customers examined by the why-not-dialing panel, earliest due first.
 WAITING_SAMPLE = 10_000
 CHART_CACHE_SECONDS = 10
+WAITING_CACHE_SECONDS = 3
 # A scheduled campaign that starts by itself within this long is watched by the pages.
 SOON = timedelta(minutes=10)
 
@@ -45,9 +47,12 @@ SOON = timedelta(minutes=10)
 def is_watched(campaign: Campaign, now: datetime | None = None) -> bool:
     """Whether a page showing this campaign should keep polling it.
 
-    Running or paused (calls in flight still finish), or scheduled to start by
-    itself soon; never once it has ended. No query.
+    Running or paused, or scheduled to start by itself soon, or with calls still under way
+    (after an end, calls in flight finish and their outcomes keep moving the counters); never
+    once it has ended and nothing is live. No query.
     """
+    if campaign.calls_scheduled + campaign.calls_queued + campaign.calls_in_progress > 0:
+        return True
     if campaign.status in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED):
         return True
     if campaign.status == CampaignStatus.SCHEDULED and campaign.auto_start:
@@ -61,7 +66,8 @@ def live_version(*campaigns: Campaign) -> str:
     `campaigns`, so a poll that changes nothing swaps nothing. No query."""
     parts = [
         f"{c.pk}:{c.status}:{c.waiting_reason}:{c.waiting_until}:{c.customers_final}:{c.customers_total}:"
-        + ":".join(str(getattr(c, f)) for f in COUNTER_FIELDS)
+        + ":".join(str(getattr(c, f)) for f in (*COUNTER_FIELDS, *OUTCOME_COUNTER_FIELDS, *BUCKETS))
+        + f":{c.customers_dialed}:{c.customers_connected}:{c.calls_cost}"
         for c in campaigns
     ]
     return f"{zlib.crc32('|'.join(parts).encode()):08x}"
@@ -78,16 +84,35 @@ class WaitingGroup:
     at_least: bool  # True when the sample was cut: count is a lower bound
 
 
-def customers_waiting_by_reason(campaign: Campaign) -> list[WaitingGroup]:
+# Reasons that hold a customer only until their next_attempt_at: once it has come, the customer is
+# due (the dialer looks at them again), whatever was stored. The others (unknown time zone) stay.
+_DUE_WHEN_TIME_COMES = frozenset(
+    {
+        "",
+        Reason.CAMPAIGN_PAUSED,
+        Reason.ORGANIZATION_PAUSED,
+        Reason.CAMPAIGN_NOT_RUNNING,
+        Reason.SCHEDULE_NOT_STARTED,
+        Reason.OUTSIDE_CALLING_HOURS,
+        Reason.RETRY_DELAY,
+        Reason.RECIPIENT_LOCAL_TIME,
+    }
+)
+
+
+def customers_waiting_by_reason(campaign: Campaign, now: datetime | None = None) -> list[WaitingGroup]:
     """Pending customers per reason, with the earliest time each group may be dialed.
 
-    Reads at most WAITING_SAMPLE pending customers in next_attempt_at order
-    through the dialer's partial index (about 40 ms on PostgreSQL at a million
-    customers), so the earliest time of every group is exact and counts are
-    exact below the sample size (lower bounds above it). Groups come earliest
-    first. Shared for a few seconds by every page showing the campaign.
+    Customers whose time has come are in the "" group (due now) whatever reason the dialer last
+    stored for them: it only looks at them again then, and the page says what holds the due ones
+    back (selectors.campaign_activity). Reads at most WAITING_SAMPLE pending customers in
+    next_attempt_at order through the dialer's partial index (about 40 ms on PostgreSQL at a
+    million customers), so the earliest time of every group is exact and counts are exact below
+    the sample size (lower bounds above it). Groups come earliest first. Shared for a few seconds
+    by every page showing the campaign.
     """
-    key = f"dashboard:waiting:{campaign.pk}:{campaign.status}:{int(time.time() // CHART_CACHE_SECONDS)}"
+    now = now or timezone.now()
+    key = f"dashboard:waiting:{campaign.pk}:{campaign.status}:{int(now.timestamp() // WAITING_CACHE_SECONDS)}"
     cached = caches["pages"].get(key)
     if cached is not None:
         return cached
@@ -101,11 +126,13 @@ def customers_waiting_by_reason(campaign: Campaign) -> list[WaitingGroup]:
     rows = 0
     for reason, due in sample:
         rows += 1
+        if due <= now and reason in _DUE_WHEN_TIME_COMES:
+            reason = ""
         counts[reason] = counts.get(reason, 0) + 1
         first.setdefault(reason, due)
     cut = rows >= WAITING_SAMPLE
     groups = [WaitingGroup(reason, counts[reason], at, cut) for reason, at in first.items()]
-    caches["pages"].set(key, groups, CHART_CACHE_SECONDS)
+    caches["pages"].set(key, groups, WAITING_CACHE_SECONDS)
     return groups
 
 
@@ -130,33 +157,25 @@ class OutcomeSlice:
     share: float  # 0..1 of the campaign's ended calls
 
 
-def outcome_breakdown(campaign: Campaign) -> list[OutcomeSlice]:
-    """Ended calls per outcome class (rules.outcomes.classify of their endedReason), largest first.
+_OUTCOME_COLUMNS = (
+    (OutcomeClass.ANSWERED, "calls_ended_answered"),
+    (OutcomeClass.VOICEMAIL, "calls_ended_voicemail"),
+    (OutcomeClass.NO_ANSWER, "calls_ended_no_answer"),
+    (OutcomeClass.BUSY, "calls_ended_busy"),
+    (OutcomeClass.FAILED, "calls_ended_failed"),
+)
 
-    Cached per campaign and per value of its calls_ended counter: ended calls
-    never change outcome, so an unchanged counter means an unchanged answer.
-    """
-    key = f"dashboard:outcomes:{campaign.pk}:{campaign.calls_ended}"
-    cached = caches["pages"].get(key)
-    if cached is not None:
-        return cached
-    counts: dict[str, int] = {}
-    rows = (
-        Call.objects.filter(campaign=campaign, status=CallStatus.ENDED)
-        .values("ended_reason")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in rows:
-        outcome = classify(row["ended_reason"])
-        counts[outcome] = counts.get(outcome, 0) + row["n"]
-    total = sum(counts.values()) or 1
-    slices = [
+
+def outcome_breakdown(campaign: Campaign) -> list[OutcomeSlice]:
+    """Ended calls per outcome class, largest first, from the campaign's stored outcome counters
+    (rules.outcomes.OUTCOME_COUNTERS: opted out counts as answered, cancelled as failed). No query."""
+    total = campaign.calls_ended or 1
+    counts = [(outcome, getattr(campaign, column)) for outcome, column in _OUTCOME_COLUMNS]
+    return [
         OutcomeSlice(outcome, OUTCOME_LABELS[outcome], n, n / total)
-        for outcome, n in sorted(counts.items(), key=lambda item: -item[1])
+        for outcome, n in sorted(counts, key=lambda item: -item[1])
+        if n
     ]
-    caches["pages"].set(key, slices, 60 * 60)
-    return slices
 
 
 def calls_per_minute(campaign: Campaign, *, minutes: int = 30, now: datetime | None = None) -> list[int]:

@@ -52,6 +52,12 @@ from campaigns.services.events import (
     events_take,
 )
 from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.notifications import (
+    membership_set_email_notifications,
+    notifications_read,
+    notify_campaign_finished,
+)
+from campaigns.services.operations import customers_cancel, customers_retry_now
 from campaigns.services.organization import (
     OrganizationChanges,
     organization_pause,
@@ -59,6 +65,7 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
+from campaigns.services.wallboard import campaign_snapshots_take
 
 __all__ = [
     "Actor",
@@ -90,6 +97,12 @@ __all__ = [
     "campaign_is_exhausted",
     "campaign_pause",
     "campaign_resume",
+    "campaign_snapshots_take",
+    "customers_cancel",
+    "membership_set_email_notifications",
+    "notifications_read",
+    "notify_campaign_finished",
+    "customers_retry_now",
     "campaign_start",
     "campaign_unarchive",
     "campaign_archive",

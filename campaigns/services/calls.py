@@ -43,7 +43,7 @@ from campaigns.models import (
 )
 from campaigns.rules import contacts, engine
 from campaigns.rules.engine import Decision
-from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify
+from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify, outcome_counter
 from campaigns.rules.policy import campaign_policy
 from campaigns.rules.reasons import Reason
 from campaigns.services.events import event_emit, events_emit
@@ -264,6 +264,8 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
             call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
         deltas["calls_ended"] = 1
         deltas["calls_ended_voicemail"] = int(call.ended_reason == "voicemail")
+        if (counter := outcome_counter(call.ended_reason)) != "calls_ended_voicemail":
+            deltas[counter] = 1
     else:
         deltas[STATUS_COUNTER[new]] = deltas.get(STATUS_COUNTER[new], 0) + 1
     if old == CallStatus.QUEUED and (event.kind != "dialer" or call.provider_call_id):

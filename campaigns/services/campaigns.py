@@ -42,6 +42,7 @@ from campaigns.services.customers import customers_insert, sort_key_for
 from campaigns.services.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from campaigns.services.events import event_emit
 from campaigns.services.inputs import CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.notifications import notify_campaign_finished
 from campaigns.services.strategy import validate_strategy
 from campaigns.services.tx import retry_on_conflict
 
@@ -565,6 +566,7 @@ def campaign_finish(*, campaign: Campaign, reason: Reason | None = None, detail:
     campaign.paused_at = None
     campaign.save()
     event_emit(campaign=campaign, event_type="campaign.ended", data={"endedReason": campaign.ended_reason})
+    notify_campaign_finished(campaign=campaign)
     audit_record(
         organization=campaign.organization,
         by=None,

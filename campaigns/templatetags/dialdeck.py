@@ -6,7 +6,7 @@ here shows what its people expect; the zone's name is printed where it matters.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from campaigns.models import TERMINAL_STATUSES, Campaign, CampaignEndedReason, CampaignStatus, CustomerState
+from campaigns.rules import activity
+from campaigns.rules.activity import Activity
 from campaigns.rules.outcomes import OutcomeClass, classify
 from campaigns.rules.policy import recipient_window
-from campaigns.rules.reasons import ALL_LINES_BUSY, LABELS, Reason
+from campaigns.rules.reasons import ALL_LINES_BUSY, LABELS, PACING, Reason
 from campaigns.rules.strategy import WEEKDAY_SHORT_NAMES
 from campaigns.selectors import OUTCOME_LABELS
 
@@ -59,7 +61,9 @@ def status_badge(status: str, kind: str = "campaign") -> dict:
     tone = "good" if kind == "call" and status == "in-progress" else STATUS_TONES.get(status, "neutral")
     if kind == "call" and status == "ended":
         tone = "muted"
-    return {"status": status, "label": labels.get(status, status), "tone": tone}
+    names = {"campaign": "Campaign status", "customer": "Customer state", "call": "Call status"}
+    label = labels.get(status, status)
+    return {"status": status, "label": label, "tone": tone, "name": f"{names.get(kind, 'Status')}: {label}"}
 
 
 # -- reasons in words -----------------------------------------------------------------------------
@@ -76,7 +80,7 @@ def reason_words(reason: str, campaign: Campaign | None = None) -> str:
     """What a dialer reason code means, for people (rules.reasons.LABELS), with the campaign's
     zone or callee-local window where they say more."""
     if not reason:
-        return "Due: called as soon as a line is free"
+        return "Due now"
     words = LABELS.get(reason, reason.replace("_", " ").capitalize())
     if reason == Reason.OUTSIDE_CALLING_HOURS and campaign is not None:
         words += f" ({campaign.time_zone})"
@@ -112,25 +116,64 @@ def outcome_label(ended_reason: str) -> str:
 # -- times ----------------------------------------------------------------------------------------
 
 
+def _zone_abbr(local: datetime) -> str:
+    """The zone as people read it beside a time: "CEST", or "UTC+05:30" where it has no letters."""
+    name = local.tzname() or ""
+    if name and not name.lstrip("+-").isdigit():
+        return name
+    offset = local.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+
+
 @register.filter
 def when(value: datetime | None) -> str:
-    """A moment in the active zone, as short as stays clear: "14:05", "Mon 09:00", "3 Jun 2026 09:00"."""
+    """A moment in the active zone with its date and zone: "2 Dec 14:05 CET", the year too when
+    it is not this one ("3 Jun 2025 09:00 CEST")."""
     if value is None:
         return ""
     local, now = timezone.localtime(value), timezone.localtime()
-    if local.date() == now.date():
-        return f"{local:%H:%M}"
-    if abs(local - now) < timedelta(days=6):
-        return f"{local:%a %H:%M}"
-    return f"{local.day} {local:%b %Y %H:%M}"
+    day = f"{local.day} {local:%b}" if local.year == now.year else f"{local.day} {local:%b %Y}"
+    return f"{day} {local:%H:%M} {_zone_abbr(local)}"
 
 
 @register.filter
 def when_full(value: datetime | None) -> str:
-    """For title attributes and tables that need the date: "2026-06-03 09:00:12 Europe/Paris"."""
+    """For title attributes: "2026-06-03 09:00:12 Europe/Paris (UTC+02:00)"."""
     if value is None:
         return ""
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()}"
+    local = timezone.localtime(value)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def ago(value: datetime, now: datetime | None = None) -> str:
+    """How far `value` is from now in words: "just now", "in 5 min", "3 h ago", "2 days ago"."""
+    seconds = ((now or timezone.now()) - value).total_seconds()
+    span = abs(seconds)
+    if span < 45:
+        return "just now" if seconds >= 0 else "in a few seconds"
+    if span < 3600:
+        words = f"{round(span / 60)} min"
+    elif span < 86400:
+        words = f"{round(span / 3600)} h"
+    else:
+        days = round(span / 86400)
+        words = f"{days} day{'s' if days != 1 else ''}"
+    return f"{words} ago" if seconds >= 0 else f"in {words}"
+
+
+@register.inclusion_tag("campaigns/partials/_moment.html")
+def moment(value: datetime | None, relative: bool = True) -> dict:
+    """A <time> showing the relative time and the date and zone, the exact time on hover."""
+    if value is None:
+        return {"value": None}
+    return {
+        "iso": value.isoformat(),
+        "value": value,
+        "relative": ago(value) if relative else "",
+        "shown": when(value),
+        "full": when_full(value),
+    }
 
 
 @register.filter
@@ -147,29 +190,64 @@ def datetime_attr(value: datetime | None) -> str:
 
 
 @register.simple_tag
-def next_event(campaign: Campaign) -> str:
-    """The campaign's next event in words: "starts 09:00 Europe/Paris", "waiting: … until Mon 09:00"."""
-    zone = timezone.get_current_timezone_name()
+def next_event(campaign: Campaign, with_wait: bool = False) -> str:
+    """When the campaign started, paused, ended or will start: "starts 3 Jun 09:00 CEST",
+    "paused since 2 Dec 14:05 CET". What it waits for is the activity panel's (activity_text),
+    said once on the page; `with_wait` (the campaigns list, which has no such panel) adds what
+    the dialer last said it waits for."""
     if campaign.status == CampaignStatus.SCHEDULED:
         if not campaign.auto_start:
-            start = f" (not before {when(campaign.earliest_at)} {zone})" if campaign.earliest_at else ""
+            start = f" (not before {when(campaign.earliest_at)})" if campaign.earliest_at else ""
             return f"waits for Start{start}"
         if campaign.earliest_at and campaign.earliest_at > timezone.now():
-            return f"starts {when(campaign.earliest_at)} {zone}"
+            return f"starts {when(campaign.earliest_at)}"
         return "starts within seconds"
     if campaign.status == CampaignStatus.PAUSED:
-        return "paused: calls in flight finish, no new ones start"
+        return f"paused since {when(campaign.paused_at)}" if campaign.paused_at else "paused"
     if campaign.status in TERMINAL_STATUSES:
         return f"ended {when(campaign.ended_at)}" if campaign.ended_at else "ended"
-    if campaign.waiting_reason == ALL_LINES_BUSY:
-        return "dialing: every line allowed is in use"
-    if campaign.waiting_reason:
+    if with_wait and campaign.waiting_reason:
         words = reason_words(campaign.waiting_reason, campaign)
         text = f"waiting: {words[:1].lower()}{words[1:]}"
-        if campaign.waiting_until:
-            text += f" until {when(campaign.waiting_until)}"
-        return text
-    return "dialing"
+        return text + (f" until {when(campaign.waiting_until)}" if campaign.waiting_until else "")
+    if with_wait:
+        return "dialing"
+    return f"running since {when(campaign.started_at)}" if campaign.started_at else "running"
+
+
+@register.simple_tag
+def activity_text(doing: Activity, campaign: Campaign) -> str:
+    """What the campaign does right now, in one sentence (rules.activity)."""
+    code, until = doing.code, doing.until
+    at = f" {when(until)}" if until else ""
+    live = campaign.calls_scheduled + campaign.calls_queued + campaign.calls_in_progress
+    if code == activity.DIALING:
+        return "Dialing: customers due are called as lines free up."
+    if code == activity.FINISHING:
+        calls = f"{live} call{pluralize(live)}"
+        return f"Ended: {calls} still under way finish and are recorded; nobody new is called."
+    if code == activity.ENDED:
+        return f"{ended_reason_text(campaign.ended_reason) or 'Ended'}. Nobody is called any more."
+    if code == activity.NOT_STARTED:
+        return f"Not started: {next_event(campaign)}."
+    if code == Reason.CAMPAIGN_PAUSED:
+        return "Paused: calls under way finish; nobody new is called until you press Resume."
+    if code == activity.NOBODY_DUE:
+        if until:
+            return f"Nobody is due now: the next customer is due{at}."
+        return "Nobody is left to call: the campaign finishes once calls under way end."
+    if code == ALL_LINES_BUSY:
+        cap = campaign.max_concurrent_calls
+        return f"Every line of the campaign is in use: {live} of {cap} calls under way."
+    if code == PACING:
+        pace = campaign.calls_per_minute or 0
+        return f"Pacing: at most {pace} call{pluralize(pace)} a minute, evenly spaced; the next leaves{at}."
+    words = reason_words(code, campaign)
+    return f"{words}{': dialing resumes' + at if until else ''}."
+
+
+def pluralize(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 # -- numbers --------------------------------------------------------------------------------------
@@ -225,6 +303,15 @@ def money(value: Decimal | None) -> str:
 
 
 @register.filter
+def rate(value: float | None) -> str:
+    """A share as a percentage people read ("42%", "0.5%"), "—" when there is nothing to divide."""
+    if value is None:
+        return "—"
+    shown = value * 100
+    return f"{shown:.1f}%" if 0 < shown < 10 else f"{round(shown)}%"
+
+
+@register.filter
 def percent(part: int, whole: int) -> int:
     """part/whole as a whole percentage, 0 when whole is 0; never above 100."""
     return min(100, int(part * 100 / whole)) if whole else 0
@@ -267,6 +354,9 @@ def stacked(slices: list) -> list[dict]:
 # -- navigation -----------------------------------------------------------------------------------
 
 SECTIONS = (
+    ("overview", "overview"),
+    ("organization-audit", "audit"),
+    ("notifications", "notifications"),
     ("do-not-call", "dnc"),
     ("caller-id", "caller-ids"),
     ("provider", "providers"),
@@ -283,3 +373,43 @@ def current(context: template.Context, section: str) -> str:
     name = match.url_name if match else ""
     here = next((s for prefix, s in SECTIONS if name and name.startswith(prefix)), "campaigns")
     return mark_safe(' aria-current="page"') if here == section else ""
+
+
+# -- the wallboard's trend chart -------------------------------------------------------------------
+
+TREND_W, TREND_H, TREND_LEFT, TREND_BOTTOM = 320, 140, 34, 22
+
+
+@register.simple_tag
+def trend_chart(points: list) -> dict:
+    """Axes, gridlines and polylines (answer and failed rate, 0–100%) of a campaign's trend over
+    its life, in a 320×140 box: x from its first point to its last, labelled with their times."""
+    plot_w, plot_h = TREND_W - TREND_LEFT - 6, TREND_H - TREND_BOTTOM - 8
+    if not points:
+        return {"empty": True}
+    first, last = points[0].at, points[-1].at
+    span = max((last - first).total_seconds(), 1.0)
+
+    def xy(point: object, value: float) -> str:
+        x = TREND_LEFT + (point.at - first).total_seconds() / span * plot_w
+        return f"{x:.1f},{8 + plot_h - value * plot_h:.1f}"
+
+    answer = " ".join(xy(p, p.answer_rate) for p in points if p.answer_rate is not None)
+    failed = " ".join(xy(p, p.failed_rate) for p in points if p.failed_rate is not None)
+    ticks = [
+        {"y": f"{8 + plot_h - share * plot_h:.1f}", "label": f"{int(share * 100)}%"} for share in (0, 0.5, 1)
+    ]
+    return {
+        "empty": False,
+        "answer": answer,
+        "failed": failed,
+        "ticks": ticks,
+        "left": TREND_LEFT,
+        "right": TREND_LEFT + plot_w,
+        "bottom": 8 + plot_h,
+        "label_y": TREND_H - 6,
+        "start": when(first),
+        "end": when(last),
+        "width": TREND_W,
+        "height": TREND_H,
+    }

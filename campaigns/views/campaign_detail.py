@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -26,7 +27,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from campaigns import selectors, services
+from campaigns import clock, selectors, services
 from campaigns.export import customers_csv_response
 from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState, EventState
 from campaigns.permissions import Action
@@ -67,6 +68,7 @@ def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
     return {
         "state": state if state in CustomerState.values else "",
         "reason": reason if reason in REASONS else "",
+        "q": request.GET.get("q", "").strip()[:100],
     }
 
 
@@ -75,7 +77,7 @@ def _customers(request: HtmxHttpRequest, campaign: Campaign) -> dict[str, Any]:
     page = selectors.customers_page(
         campaign, **filters, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
     )
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return {"customers": page, "customer_filters": filters, "customer_query": query}
 
 
@@ -119,19 +121,32 @@ def _events(request: HtmxHttpRequest, campaign: Campaign, *, filtered: bool = Tr
 
 
 def _live(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> dict[str, Any]:
+    """What the live fragments (status, counters, progress) show: stored columns only, no query."""
     return {
         "campaign": campaign,
         "version": selectors.live_version(campaign),
         "poll": selectors.is_watched(campaign),
+        "tallies": selectors.campaign_tallies(campaign),
+        "outcomes": selectors.outcome_breakdown(campaign),
         **extra,
     }
 
 
 def _waiting(campaign: Campaign) -> dict[str, Any]:
-    # Before Start every customer just waits for it, and after the end nobody waits.
+    """What the dialer does at this moment, and who waits for what. Before Start every customer
+    just waits for it, and after the end nobody waits."""
+    now = clock.now()
     running = campaign.status in (CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
-    groups = selectors.customers_waiting_by_reason(campaign) if running else []
-    return {"waiting": groups}
+    groups = selectors.customers_waiting_by_reason(campaign, now) if running else []
+    return {"waiting": groups, "doing": selectors.campaign_activity(campaign, now)}
+
+
+def _wallboard(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "rates": selectors.campaign_rates(campaign),
+        "trend": selectors.campaign_trend(campaign, clock.now()),
+        "calls_under_way": selectors.campaign_live_calls(campaign),
+    }
 
 
 def _charts(campaign: Campaign) -> dict[str, Any]:
@@ -148,6 +163,7 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "has_server": has_server,
         **_live(request, campaign, **extra),
         **_waiting(campaign),
+        **_wallboard(campaign),
         **_charts(campaign),
         **_customers(request, campaign),
         **_calls(request, campaign, live=True),
@@ -187,7 +203,20 @@ def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     shown = request.GET.get("status")
     if wants_fragment(request) and shown and shown != campaign.status:
         response["HX-Trigger"] = f"{STATUS_CHANGED}, {CHANGED}"
+    elif wants_fragment(request) and not selectors.is_watched(campaign):
+        # The last poll (the last call has ended): every other panel refreshes once more, so none
+        # is left showing a call or a customer as it was before the final outcomes.
+        response["HX-Trigger"] = CHANGED
     return response
+
+
+@require_GET
+@dashboard_view(Action.CAMPAIGNS_READ)
+def campaign_announce(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    """The one sentence screen readers hear when the status changes (the counters are not
+    announced: they change every few seconds)."""
+    campaign = campaign_or_404(request, pk)
+    return render(request, "campaigns/partials/_announce.html", _live(request, campaign))
 
 
 @require_GET
@@ -207,6 +236,14 @@ def campaign_waiting(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 @require_GET
 @dashboard_view(Action.CAMPAIGNS_READ)
+def campaign_wallboard(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    campaign = campaign_or_404(request, pk)
+    context = {**_live(request, campaign), **_wallboard(campaign)}
+    return _fragment(request, campaign, "campaigns/partials/_campaign_wallboard.html", context)
+
+
+@require_GET
+@dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_charts(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
     context = {**_live(request, campaign), **_charts(campaign)}
@@ -218,6 +255,11 @@ TRANSITIONS = {
     "pause": (services.campaign_pause, "Paused: calls in progress finish, no new calls start."),
     "resume": (services.campaign_resume, "Resumed."),
     "end": (services.campaign_end, "Ended: customers not yet called were cancelled."),
+    "archive": (
+        services.campaign_archive,
+        "Archived: its calls and customers are kept; unarchive to show it again.",
+    ),
+    "unarchive": (services.campaign_unarchive, "Unarchived."),
 }
 
 
@@ -258,11 +300,18 @@ def campaign_delete(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 @dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
+    # Rows with checkboxes for the bulk form: the customers page, and its own refreshes and pages.
+    selectable = request.can["campaigns"]["write"] and not campaign.has_ended
+    selectable = selectable and (not wants_fragment(request) or request.GET.get("selectable") == "1")
+    customers = _customers(request, campaign)
+    if selectable:
+        customers["customer_query"] = "&".join(filter(None, [customers["customer_query"], "selectable=1"]))
     context = {
         **_live(request, campaign),
-        **_customers(request, campaign),
+        **customers,
         "customer_states": CustomerState.choices,
         "reasons": REASONS,
+        "selectable": selectable,
     }
     return page_or_fragment(
         request, "campaigns/customers.html", "campaigns/partials/_customer_rows.html", context

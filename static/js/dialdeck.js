@@ -34,6 +34,21 @@
     }
   });
 
+  // A refused save (HX-Refused: 422) comes back with its errors beside the fields: move focus to
+  // the first field in error (else the error summary), so keyboard and screen-reader users land on it.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.getResponseHeader("HX-Refused") !== "422") return;
+    var scope = event.detail.elt && event.detail.elt.isConnected ? event.detail.elt : document;
+    var first = scope.querySelector("[aria-invalid='true']") || document.querySelector("[aria-invalid='true']") ||
+      document.querySelector(".form-errors, .errorlist");
+    if (!first) return;
+    if (!first.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(first.tagName)) {
+      first.setAttribute("tabindex", "-1");
+    }
+    first.focus();
+  });
+
   var offline = false;
   document.addEventListener("htmx:sendError", function () {
     if (!offline) announce("The server cannot be reached. Live figures resume when it is back.");

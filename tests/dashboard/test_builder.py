@@ -125,7 +125,8 @@ def test_the_preview_lists_every_bad_row_by_line_and_saves_nothing(as_manager, c
     assert '<tr data-line="3">' in content and '<tr data-line="5">' in content
     assert (
         "<code>12345,Bob</code>" in content
-        and "number: must be a valid phone number in E.164 format" in content
+        and "Phone number: must be a full international number: + then the country code" in content
+        and "E.164" not in content
     )
     # The upload moved into the paste box, to be fixed in place.
     assert "+1415555abcd,Di" in content.split('name="customers_text"', 1)[1].split("</textarea>", 1)[0]
@@ -175,7 +176,7 @@ def test_a_pasted_column_of_numbers_needs_no_header(as_manager, caller_id) -> No
 def test_a_file_without_a_number_column_is_refused_whole(as_manager, caller_id) -> None:
     data = form_data(caller_id, customers_text="name,email\nAda,a@example.com\n", drop_bad_rows="on")
     content = as_manager.post(reverse("campaigns:create"), data).content.decode()
-    assert "The header line must name a number or a sipUri column" in content
+    assert "The header line must name a number column (or a sipUri column for SIP addresses)" in content
     assert not Campaign.objects.exists()
 
 
@@ -184,6 +185,18 @@ def test_do_not_call_numbers_are_counted_in_the_preview(as_manager, org, owner, 
     data = form_data(caller_id, customers_text=GOOD_CSV, intent="preview")
     content = as_manager.post(reverse("campaigns:create"), data).content.decode()
     assert "1 on the do-not-call list" in content and "saved as skipped, never called" in content
+    assert "Line 3: <code>+14155550102</code> is on the do-not-call list" in content
+
+
+def test_a_too_short_number_is_named_by_its_line_in_the_preview(as_manager, caller_id) -> None:
+    """«Dashboard» 6: a too-short number was counted as "not possible" without saying which line."""
+    text = "number,name\n+14155550101,Ada\n+1415,Bob\n"
+    data = form_data(caller_id, customers_text=text, intent="preview")
+    content = as_manager.post(reverse("campaigns:create"), data).content.decode()
+    assert (
+        'data-skipped-line="3"' in content
+        and "Line 3: <code>+1415</code> is not a possible phone number" in content
+    )
 
 
 def test_a_campaign_needs_customers(as_manager, caller_id) -> None:

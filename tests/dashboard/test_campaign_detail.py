@@ -62,11 +62,34 @@ def test_counters_poll_while_running_and_stop_once_ended(as_viewer, running, own
 def test_counters_come_from_the_stored_columns_in_one_query(
     as_viewer, running, django_assert_max_num_queries
 ) -> None:
-    Campaign.objects.filter(pk=running.pk).update(calls_in_progress=4, calls_ended=9, customers_final=3)
+    Campaign.objects.filter(pk=running.pk).update(
+        calls_in_progress=4,
+        calls_ended=9,
+        calls_ended_answered=6,
+        calls_ended_busy=3,
+        customers_final=3,
+        customers_dialed=4,
+        customers_completed=2,
+        customers_failed=1,
+        customers_pending=2,
+    )
     with django_assert_max_num_queries(6):  # session, user, memberships, campaign (+ savepoints)
         content = as_viewer.get(url("counters", running), **HTMX).content.decode()
     assert 'data-counter="calls_in_progress">4<' in content and 'data-counter="calls_ended">9<' in content
-    assert '<progress max="5" value="3"' in content
+    assert 'data-counter="customers_reached">2<' in content
+    assert 'data-counter="customers_not_reached">1<' in content
+    assert 'data-counter="calls_placed">13<' in content
+    assert "Answered 6 · Busy 3" in content  # ended calls by outcome, from the stored counters
+    assert '<progress max="5" value="4"' in content and "4 of 5 called" in content
+
+
+def test_counters_keep_polling_after_the_end_while_calls_are_in_flight(as_viewer, running, owner) -> None:
+    """«Dashboard» 1: the page stopped polling at End and showed "In progress 3" until reloaded."""
+    Campaign.objects.filter(pk=running.pk).update(calls_in_progress=3)
+    services.campaign_end(campaign=running, by=owner)
+    assert POLL in as_viewer.get(url("counters", running), **HTMX).content.decode()
+    Campaign.objects.filter(pk=running.pk).update(calls_in_progress=0)
+    assert POLL not in as_viewer.get(url("counters", running), **HTMX).content.decode()
 
 
 def test_an_unchanged_poll_answers_204_and_a_new_status_triggers_a_refresh(as_viewer, running, owner) -> None:
@@ -93,7 +116,8 @@ def test_start_answers_the_new_status_and_controls_with_counters_out_of_band(as_
 def test_a_refused_transition_says_why_and_shows_the_current_state(as_manager, campaign) -> None:
     response = as_manager.post(url("pause", campaign), **HTMX)
     content = response.content.decode()
-    assert response.status_code == 409
+    assert response.status_code == 200 and response["HX-Refused"] == "409"  # no console error in browsers
+    assert as_manager.post(url("pause", campaign)).status_code == 302  # without htmx: a message
     assert "Could not pause this campaign: it is scheduled." in content
     assert 'data-status="scheduled"' in content and url("start", campaign) in content
 
@@ -115,7 +139,7 @@ def test_pause_resume_and_end_walk_the_lifecycle(as_manager, running) -> None:
     assert response.status_code == 200 and 'data-status="ended"' in response.content.decode()
     running.refresh_from_db()
     assert running.ended_reason == "campaign.in-progress.ended-by-user"
-    assert as_manager.post(url("end", running), **HTMX).status_code == 409
+    assert as_manager.post(url("end", running), **HTMX)["HX-Refused"] == "409"
 
 
 def test_deleting_hides_the_campaign_and_goes_back_to_the_list(as_manager, campaign) -> None:
@@ -131,15 +155,19 @@ def test_the_why_not_dialing_panel_explains_in_words(as_viewer, running, org) ->
         reason="recipient_local_time", next_attempt_at=until
     )
     content = as_viewer.get(url("waiting", running), **HTMX).content.decode()
-    assert "Every line allowed is in use" in content
+    # What the dialer stored last (all lines busy) is not what is true now: nothing is in flight.
+    assert "Every line" not in content and "Dialing: customers due are called" in content
     assert "Waiting for the callee&#x27;s local calling hours (08:00–21:00)" in content
-    assert '<td class="num">2</td>' in content and '<td class="num">3</td>' in content
+    assert '<td data-label="Customers" class="num">2</td>' in content
+    assert '<td data-label="Customers" class="num">3</td>' in content
     assert f'datetime="{until.isoformat()}"' in content
 
 
 def test_the_why_not_dialing_panel_of_a_paused_campaign_says_paused(as_viewer, running, owner) -> None:
     services.campaign_pause(campaign=running, by=owner)
-    assert "The campaign is paused" in as_viewer.get(url("waiting", running), **HTMX).content.decode()
+    content = as_viewer.get(url("waiting", running), **HTMX).content.decode()
+    assert content.count("Paused: calls under way finish") == 1
+    assert "Due now" not in content and "Ready to call, held back as said above" in content
 
 
 def test_the_charts_are_inline_svg_with_text_alternatives(as_viewer, running, caller_id, provider) -> None:
@@ -154,7 +182,7 @@ def test_the_charts_are_inline_svg_with_text_alternatives(as_viewer, running, ca
         status="ended",
         ended_reason="customer-busy",
     )
-    Campaign.objects.filter(pk=running.pk).update(calls_ended=1)
+    Campaign.objects.filter(pk=running.pk).update(calls_ended=1, calls_ended_busy=1)
     content = as_viewer.get(url("charts", running), **HTMX).content.decode()
     assert content.count('role="img"') == 2 and "<title" in content
     assert (

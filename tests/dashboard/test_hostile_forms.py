@@ -109,7 +109,7 @@ def test_a_nul_byte_in_an_uploaded_customer_file_names_the_line_and_saves_nothin
     response = as_manager.post(reverse("campaigns:create"), data)
     content = response.content.decode()
     assert response.status_code == 422
-    assert "name: contains a NUL character" in content
+    assert "Name: contains a NUL character" in content
     assert not Campaign.objects.exists()
 
 

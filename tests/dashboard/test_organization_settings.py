@@ -207,7 +207,9 @@ def test_an_admin_pauses_all_dialing_and_sees_who_and_when(as_owner, org, owner,
     page = response.content.decode()
     assert response.redirect_chain == [(SETTINGS, 302)]
     assert "All dialing is paused: no campaign starts a new call." in page
-    assert re.search(r"All dialing paused since <time[^>]*>\d\d:\d\d</time> by olivia\.", page), page
+    assert re.search(r"All dialing paused since <time[^>]*>\d+ \w+ \d\d:\d\d UTC</time> by olivia\.", page), (
+        page
+    )
     org.refresh_from_db()
     assert org.dialing_paused_at is not None
     event = AuditEvent.objects.get(action="organization.pause")

@@ -73,10 +73,38 @@ def test_the_organization_cap_holds_across_campaigns(make_campaign, owner, org) 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_paces_calls_per_minute(make_campaign, owner) -> None:
-    campaign = started(make_campaign(10, strategy={**ANY_TIME, "calls_per_minute": 3}), owner)
+def test_it_paces_calls_per_minute_evenly_and_says_pacing_is_what_waits(make_campaign, owner) -> None:
+    campaign = started(make_campaign(10, strategy={**ANY_TIME, "calls_per_minute": 12}), owner)
     _, enqueue = enqueued()
-    assert dispatch_campaign(campaign, enqueue=enqueue) == 3
+    now = timezone.now()
+    assert dispatch_campaign(campaign, now=now, enqueue=enqueue) == 1  # one, not twelve at once
+    campaign.refresh_from_db()
+    assert dispatch_campaign(campaign, now=now + timedelta(seconds=2), enqueue=enqueue) == 0
+    campaign.refresh_from_db()
+    assert campaign.waiting_reason == "pacing"  # not "every line is in use": one call of five lines
+    assert campaign.waiting_until == now + timedelta(seconds=5)
+    assert dispatch_campaign(campaign, now=now + timedelta(seconds=5), enqueue=enqueue) == 1
+    campaign.refresh_from_db()
+    assert Call.objects.filter(campaign=campaign).count() == 2
+    assert campaign.waiting_reason == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_share_one_pacing_bucket(make_campaign, owner) -> None:
+    """The bucket is stored on the campaign row: a second worker (a fresh copy of the campaign,
+    as another process loads it) finds it spent."""
+    campaign = started(make_campaign(10, strategy={**ANY_TIME, "calls_per_minute": 60}), owner)
+    _, enqueue = enqueued()
+    now = timezone.now()
+    first = dispatch_campaign(Campaign.objects.get(pk=campaign.pk), now=now, enqueue=enqueue)
+    second = dispatch_campaign(Campaign.objects.get(pk=campaign.pk), now=now, enqueue=enqueue)
+    assert (first, second) == (2, 0)
+    assert (
+        dispatch_campaign(
+            Campaign.objects.get(pk=campaign.pk), now=now + timedelta(seconds=1), enqueue=enqueue
+        )
+        == 1
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,6 +25,12 @@ _BASICS = """() => {
 }"""
 
 
+# The deepest elements that stick out of the viewport, to say what to fix.
+_WIDEST = """(width) => [...document.querySelectorAll('main *')]
+  .filter(el => el.getBoundingClientRect().right > width + 1 && el.children.length === 0)
+  .slice(0, 5).map(el => el.outerHTML.slice(0, 120)).join(' | ')"""
+
+
 def log_in(page: Page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(username)
@@ -39,7 +45,10 @@ def check_page(page: Page) -> None:
     assert facts["unnamed"] == [], facts["unnamed"]
     assert facts["mains"] == 1 and facts["h1s"] == 1 and facts["skip"], facts
     width = page.viewport_size["width"]
-    assert facts["width"] <= width, f"the page scrolls sideways at {width} px ({facts['width']} px wide)"
+    assert facts["width"] <= width, (
+        f"the page scrolls sideways at {width} px ({facts['width']} px wide): "
+        + page.evaluate(_WIDEST, width)
+    )
 
 
 def shoot(page: Page, name: str) -> None:

@@ -88,7 +88,9 @@ def test_a_manager_builds_a_campaign_from_a_csv_starts_it_and_watches_it_to_the_
     page.get_by_role("button", name="Save campaign").click()
 
     # 1. The preview names both bad rows by line, and nothing is saved.
-    expect(page.locator('tr[data-line="3"]')).to_contain_text("must be a valid phone number in E.164 format")
+    expect(page.locator('tr[data-line="3"]')).to_contain_text(
+        "Phone number: must be a full international number"
+    )
     expect(page.locator('tr[data-line="6"]')).to_contain_text("+1415555010x")
     expect(page.locator(".preview-summary")).to_contain_text("8 rows read: 6 ready, 2 bad")
     assert not Campaign.objects.exists()
@@ -118,7 +120,7 @@ def test_a_manager_builds_a_campaign_from_a_csv_starts_it_and_watches_it_to_the_
     shoot(page, "campaign-running")
     with explained(campaign, celery_processes):
         expect(page.locator("#campaign-status .badge")).to_have_text("Ended", timeout=90_000)
-    expect(page.locator("#campaign-counters .progress-text")).to_contain_text("8 of 8 done")
+    expect(page.locator("#campaign-counters .progress-text")).to_contain_text("8 of 8 called")
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
     campaign.refresh_from_db()
     assert campaign.status == "ended" and campaign.ended_reason == "campaign.ended.success"
@@ -180,7 +182,7 @@ def test_a_manager_pauses_and_resumes_another_campaign(
     page.get_by_role("button", name="Pause").click()
     expect(page.locator("#campaign-status .badge")).to_have_text("Paused")
     expect(page.locator("#campaign-status")).to_contain_text("Paused: calls in progress finish")
-    expect(page.locator("#campaign-waiting")).to_contain_text("The campaign is paused")
+    expect(page.locator("#campaign-waiting")).to_contain_text("Paused: calls under way finish")
     assert Campaign.objects.get(pk=campaign.pk).status == "paused"
     shoot(page, "campaign-paused")
 
@@ -193,6 +195,7 @@ def test_a_manager_pauses_and_resumes_another_campaign(
             str(ended_before), timeout=30_000
         )
 
-    page.get_by_role("button", name="End").click()
+    page.locator(".confirm-end summary").click()  # End asks in the page, not in a browser box
+    page.get_by_role("button", name="End the campaign").click()
     expect(page.locator("#campaign-status .badge")).to_have_text("Ended")
     assert Campaign.objects.get(pk=campaign.pk).ended_reason == "campaign.in-progress.ended-by-user"

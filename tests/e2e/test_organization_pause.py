@@ -51,7 +51,7 @@ def test_an_admin_pauses_all_dialing_and_sees_it(width, live_server, page: Page,
     pause.click()
 
     expect(page.locator(".messages")).to_contain_text("All dialing is paused")
-    expect(state).to_have_text(re.compile(r"All dialing paused since \d\d:\d\d by olivia\."))
+    expect(state).to_have_text(re.compile(r"All dialing paused since \d+ \w+ \d\d:\d\d UTC by olivia\."))
     expect(page.get_by_role("button", name="Resume all dialing")).to_be_visible()
     expect(page.locator("table.history")).to_contain_text("Paused all dialing")
     assert Organization.objects.get(pk=org.pk).dialing_paused_at is not None

@@ -172,6 +172,9 @@ class Ours:
             return {}
         if on == "call":
             return {"pk": self.call.campaign_id, "call_pk": self.call.pk}
+        if on == "customer":
+            customer = self.campaign.customers.first()
+            return {"pk": customer.campaign_id, "customer_pk": customer.pk}
         if on == "event":
             return {"pk": self.event.campaign_id, "event_pk": self.event.pk}
         if "@" in on:  # "<token>@<kind>": a webhook address /webhooks/<kind>/<token>
@@ -238,8 +241,21 @@ def assert_status(response, expected) -> None:
 
 DASHBOARD_ACTORS = ("anonymous", "viewer", "manager", "admin", "outsider")
 PERSONA = {"viewer": "viewer", "manager": "manager", "admin": "owner", "outsider": "outsider"}
-CAMPAIGN_PAGES = ("detail", "status", "counters", "waiting", "charts", "customers", "calls", "export")
+CAMPAIGN_PAGES = (
+    "detail",
+    "status",
+    "counters",
+    "wallboard",
+    "announce",
+    "waiting",
+    "charts",
+    "customers",
+    "calls",
+    "export",
+)
 TRANSITIONS = (("start", "campaign"), ("pause", "running"), ("resume", "paused"), ("end", "campaign"))
+# The dashboard's own transitions (not the API's): archive a campaign, unarchive an archived one.
+DASHBOARD_TRANSITIONS = (("archive", "campaign"), ("unarchive", "archived"))
 PROVIDER = {
     "name": "Local",
     "kind": "simulated",
@@ -290,7 +306,16 @@ DASHBOARD = [
     Row("campaigns:create", "post",                  (LOGIN,   403,   302,    302,  422), data=_builder),
     *[Row(f"campaigns:{page}", "get",                (LOGIN,   200,   200,    200,  404), on="campaign")
       for page in CAMPAIGN_PAGES],
+    Row("campaigns:overview", "get",                 (LOGIN,   200,   200,    200,  200)),
+    Row("campaigns:organization-audit", "get",       (LOGIN,   403,   403,    200,  200)),
+    Row("campaigns:notifications", "get",            (LOGIN,   200,   200,    200,  200)),
+    Row("campaigns:notifications-read", "post",      (LOGIN,   302,   302,    302,  302)),
+    Row("campaigns:notifications-email", "post",     (LOGIN,   302,   302,    302,  302)),
     Row("campaigns:call", "get",                     (LOGIN,   200,   200,    200,  404), on="call"),
+    Row("campaigns:duplicate", "post",               (LOGIN,   403,   302,    302,  404), on="campaign"),
+    Row("campaigns:customer", "get",                 (LOGIN,   200,   200,    200,  404), on="customer"),
+    Row("campaigns:customers-bulk", "post",          (LOGIN,   403,   200,    200,  404), on="campaign",
+        data=lambda ours: {"action": "cancel", "customer": str(ours.campaign.customers.first().pk)}),
     Row("campaigns:events", "get",                   (LOGIN,   200,   200,    200,  404), on="campaign"),
     Row("campaigns:event", "get",                    (LOGIN,   200,   200,    200,  404), on="event"),
     Row("campaigns:edit", "get",                     (LOGIN,   403,   200,    200,  404), on="campaign"),
@@ -298,7 +323,7 @@ DASHBOARD = [
         data=_builder_edit),
     # How the detail page posts them (htmx: the status fragment), and without JavaScript.
     *[Row(f"campaigns:{action}", "post",             (LOGIN,   403,   200,    200,  404), on=on, htmx=True)
-      for action, on in TRANSITIONS],
+      for action, on in (*TRANSITIONS, *DASHBOARD_TRANSITIONS)],
     Row("campaigns:start", "post",                   (LOGIN,   403,   302,    302,  404), on="campaign"),
     Row("campaigns:delete", "post",                  (LOGIN,   403,   200,    200,  404), on="campaign",
         htmx=True),

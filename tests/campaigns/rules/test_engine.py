@@ -22,6 +22,7 @@ from campaigns.rules.engine import (
     Decision,
     RetryDelays,
     Window,
+    binding_limit,
     campaign_gate,
     eligibility,
     headroom,
@@ -611,25 +612,41 @@ def test_each_reason_is_produced(reason):
         ({"campaign_cap": 5, "campaign_in_flight": 7}, 0),  # never negative
         ({"campaign_cap": 5, "campaign_in_flight": 1, "org_cap": 10, "org_in_flight": 8}, 2),
         ({"campaign_cap": 5, "campaign_in_flight": 1, "org_cap": 0, "org_in_flight": 8}, 4),  # 0: no org cap
-        ({"campaign_cap": 5, "campaign_in_flight": 0, "calls_per_minute": 30, "started_last_minute": 28}, 2),
-        ({"campaign_cap": 5, "campaign_in_flight": 0, "calls_per_minute": 30, "started_last_minute": 40}, 0),
-        ({"campaign_cap": 50, "campaign_in_flight": 0, "calls_per_minute": 0, "started_last_minute": 40}, 50),
+        ({"campaign_cap": 5, "campaign_in_flight": 0, "pacing_allowance": 2}, 2),
+        ({"campaign_cap": 5, "campaign_in_flight": 0, "pacing_allowance": 0}, 0),
+        ({"campaign_cap": 50, "campaign_in_flight": 0, "pacing_allowance": None}, 50),
         (
             {
                 "campaign_cap": 9,
                 "campaign_in_flight": 1,
                 "org_cap": 20,
                 "org_in_flight": 14,
-                "calls_per_minute": 60,
-                "started_last_minute": 57,
+                "pacing_allowance": 3,
             },
             3,
         ),
     ],
 )
 def test_headroom_is_the_tightest_limit(limits, expected):
-    args = {"org_cap": None, "org_in_flight": 0, "calls_per_minute": None, "started_last_minute": 0, **limits}
+    args = {"org_cap": None, "org_in_flight": 0, "pacing_allowance": None, **limits}
     assert headroom(**args) == expected
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        ({"campaign_cap": 5, "campaign_in_flight": 5}, "campaign_lines"),
+        ({"campaign_cap": 5, "campaign_in_flight": 0, "pacing_allowance": 0}, "pacing"),
+        ({"campaign_cap": 5, "campaign_in_flight": 5, "pacing_allowance": 0}, "campaign_lines"),  # a tie
+        (
+            {"campaign_cap": 5, "campaign_in_flight": 0, "org_cap": 3, "org_in_flight": 3},
+            "organization_lines",
+        ),
+    ],
+)
+def test_binding_limit_names_what_holds_the_calls_back(limits, expected):
+    args = {"org_cap": None, "org_in_flight": 0, "pacing_allowance": None, **limits}
+    assert binding_limit(**args) == expected
 
 
 # -- outcomes -----------------------------------------------------------------------------

@@ -1,0 +1,254 @@
+"""What a supervisor's wallboard reads: what a campaign is doing now, its rates and their trend,
+its live calls, and every running campaign of the organization on one screen.
+
+Bounded, for a campaign of a million calls: rates come from the campaign's stored counters;
+"doing now" from index probes (one due customer, the earliest pending one, the organization's
+live calls through the partial index call_org_live); trends from the per-minute snapshots (at
+most TREND_POINTS rows); live calls from the partial index call_campaign_live, LIVE_CALLS rows
+at most. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Min
+
+from campaigns.models import (
+    Call,
+    CallStatus,
+    Campaign,
+    CampaignSnapshot,
+    CampaignStatus,
+    Customer,
+    CustomerState,
+    Organization,
+)
+from campaigns.rules import activity, engine, pacing
+from campaigns.rules.policy import campaign_policy
+
+LIVE_CALLS = 50
+TREND_POINTS = 120
+
+
+def live_calls_count(organization_id: object) -> int:
+    """Calls of the organization not ended yet (partial index call_org_live: live rows only)."""
+    return Call.objects.filter(organization_id=organization_id).exclude(status=CallStatus.ENDED).count()
+
+
+def dialing_limits(campaign: Campaign, now: datetime, *, org_live: int | None = None) -> dict:
+    """The limits engine.headroom weighs for `campaign` at `now`: its lines, the organization's,
+    and what its pacing bucket (rules.pacing) allows. The dialer reads them under the campaign's
+    lock; the dashboard reads them as they are."""
+    allowance = None
+    if campaign.calls_per_minute:
+        bucket = pacing.Bucket(campaign.pacing_tokens, campaign.pacing_at)
+        allowance = pacing.allowance(bucket, campaign.calls_per_minute, now)
+    return {
+        "campaign_cap": campaign.max_concurrent_calls,
+        "campaign_in_flight": campaign.calls_scheduled + campaign.calls_queued + campaign.calls_in_progress,
+        "org_cap": campaign.organization.max_concurrent_calls,
+        "org_in_flight": live_calls_count(campaign.organization_id) if org_live is None else org_live,
+        "pacing_allowance": allowance,
+    }
+
+
+def pacing_next_call(campaign: Campaign, now: datetime) -> datetime | None:
+    if not campaign.calls_per_minute:
+        return None
+    bucket = pacing.Bucket(campaign.pacing_tokens, campaign.pacing_at)
+    return pacing.next_call_at(bucket, campaign.calls_per_minute, now)
+
+
+def campaign_activity(campaign: Campaign, now: datetime, *, org_live: int | None = None) -> activity.Activity:
+    """What the campaign is doing at `now` (rules.activity), from its row and three index probes
+    (two when the caller already counted the organization's live calls: `org_live`)."""
+    live = campaign.calls_scheduled + campaign.calls_queued + campaign.calls_in_progress
+    facts = dict(status=campaign.status, calls_live=live, due_now=False, next_due_at=None, room=0, limit="")
+    policy = campaign_policy(campaign)
+    gate = engine.campaign_gate(policy, now)
+    if campaign.status == CampaignStatus.IN_PROGRESS and gate.action is engine.Action.DIAL:
+        pending = Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING)
+        facts["due_now"] = pending.filter(next_attempt_at__lte=now).exists()
+        if not facts["due_now"]:
+            facts["next_due_at"] = pending.aggregate(at=Min("next_attempt_at"))["at"]
+        limits = dialing_limits(campaign, now, org_live=org_live)
+        facts["room"] = engine.headroom(**limits)
+        facts["limit"] = engine.binding_limit(**limits)
+        facts["limit_until"] = pacing_next_call(campaign, now)
+    return activity.activity(activity.ActivityFacts(gate=gate, **facts))
+
+
+@dataclass(frozen=True)
+class Rates:
+    """A campaign's rates from its stored counters; None where nothing is there to divide by."""
+
+    calls_ended: int
+    answer_rate: float | None  # answered by a person / ended calls
+    voicemail_rate: float | None
+    failed_rate: float | None  # failed (provider, number, dialer) / ended calls
+    average_handle_seconds: float | None  # talk time / answered calls
+    cost: Decimal
+    cost_per_completed: Decimal | None  # cost / customers reached
+    penetration: float | None  # customers called at least once / customers
+    attempts_per_customer: float | None  # calls placed / customers called at least once
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def campaign_rates(campaign: Campaign) -> Rates:
+    ended = campaign.calls_ended
+    placed = ended + campaign.calls_in_progress
+    return Rates(
+        calls_ended=ended,
+        answer_rate=_share(campaign.calls_ended_answered, ended),
+        voicemail_rate=_share(campaign.calls_ended_voicemail, ended),
+        failed_rate=_share(campaign.calls_ended_failed, ended),
+        average_handle_seconds=_share(campaign.calls_duration_seconds, campaign.calls_ended_answered),
+        cost=Decimal(campaign.calls_cost or 0),
+        cost_per_completed=(
+            Decimal(campaign.calls_cost or 0) / campaign.customers_completed
+            if campaign.customers_completed
+            else None
+        ),
+        penetration=_share(campaign.customers_dialed, campaign.customers_total),
+        attempts_per_customer=_share(placed, campaign.customers_dialed),
+    )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    at: datetime
+    calls_ended: int
+    answer_rate: float | None  # of the calls ended since the previous point
+    failed_rate: float | None
+    cost: Decimal  # so far
+
+
+def campaign_trend(campaign: Campaign, now: datetime) -> list[TrendPoint]:
+    """The campaign's rates over its whole life: at most TREND_POINTS snapshots, evenly thinned,
+    then the counters as they are at `now`. Each point's rates are those of the calls that ended
+    between it and the point before (the first: since the start)."""
+    rows = CampaignSnapshot.objects.filter(campaign=campaign).order_by("at")
+    total = rows.count()  # one campaign's snapshots: one a minute of its life, through the unique index
+    step = max(1, -(-total // TREND_POINTS))
+    fields = ("at", "calls_ended", "calls_ended_answered", "calls_ended_failed", "calls_cost")
+    if step > 1:
+        ids = list(rows.values_list("id", flat=True))[::step]
+        sampled = list(rows.filter(pk__in=ids).values_list(*fields))
+    else:
+        sampled = list(rows.values_list(*fields))
+    current = (
+        now,
+        campaign.calls_ended,
+        campaign.calls_ended_answered,
+        campaign.calls_ended_failed,
+        campaign.calls_cost,
+    )
+    if not sampled or sampled[-1][1:] != current[1:]:
+        sampled.append(current)
+    points, before = [], (None, 0, 0, 0, Decimal(0))
+    for at, ended, answered, failed, cost in sampled:
+        new = ended - before[1]
+        points.append(
+            TrendPoint(
+                at=at,
+                calls_ended=ended,
+                answer_rate=_share(answered - before[2], new),
+                failed_rate=_share(failed - before[3], new),
+                cost=Decimal(cost or 0),
+            )
+        )
+        before = (at, ended, answered, failed, cost)
+    return points
+
+
+def campaign_live_calls(campaign: Campaign) -> list[Call]:
+    """Calls of the campaign under way now (queued, ringing, talking), newest first: who, since
+    when, from which caller ID. At most LIVE_CALLS, read newest first through the index
+    call_campaign_created, which stops after LIVE_CALLS live rows (sorting every live call of a
+    big campaign by age cost hundreds of milliseconds)."""
+    return list(
+        Call.objects.filter(campaign=campaign)
+        .exclude(status=CallStatus.ENDED)
+        .select_related("customer", "phone_number")
+        .order_by("-created_at")[:LIVE_CALLS]
+    )
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    campaign: Campaign
+    rates: Rates
+    doing: activity.Activity
+    alerts: list[str]
+
+
+def organization_overview(organization: Organization, now: datetime) -> list[OverviewRow]:
+    """Every running or paused campaign of the organization with its rates, what it is doing
+    and its alerts, highest priority first."""
+    campaigns = (
+        Campaign.objects.filter(
+            organization=organization,
+            deleted_at__isnull=True,
+            status__in=(CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED),
+        )
+        .select_related("organization")
+        .order_by("-priority", "-created_at")[:200]
+    )
+    rows = []
+    org_live = live_calls_count(organization.pk)  # once for every campaign of the page
+    for campaign in campaigns:
+        rates = campaign_rates(campaign)
+        doing = campaign_activity(campaign, now, org_live=org_live)
+        alerts = []
+        if doing.code == engine.Reason.ORGANIZATION_PAUSED:
+            alerts.append("All dialing is paused")
+        elif campaign.status == CampaignStatus.PAUSED:
+            alerts.append("Paused")
+        if doing.code == activity.NOBODY_DUE and campaign.customers_pending == 0:
+            alerts.append("Nobody left to call")
+        if rates.failed_rate is not None and rates.calls_ended >= 10 and rates.failed_rate >= 0.5:
+            alerts.append(f"{round(rates.failed_rate * 100)}% of calls failed: check the provider")
+        rows.append(OverviewRow(campaign, rates, doing, alerts))
+    return rows
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """A campaign's stored counters as a supervisor reads them: customers apart from calls."""
+
+    customers: int
+    reached: int  # a call connected: answered by a person, or a voicemail left
+    answered: int  # of those, answered by a person
+    not_reached: int  # attempts used up, skipped (do-not-call, hours, invalid) or refused before a call
+    cancelled: int  # cancelled when the campaign ended, never called to a finish
+    to_call: int  # still pending, or in a call now
+    called: int  # called at least once (penetration)
+    calls_placed: int  # every call that left or is leaving
+    calls_waiting: int  # queued, not yet sent to the provider
+    calls_live: int  # ringing or talking
+    calls_ended: int
+
+
+def campaign_tallies(campaign: Campaign) -> Tallies:
+    """From the stored counters only (no query)."""
+    return Tallies(
+        customers=campaign.customers_total,
+        reached=campaign.customers_completed,
+        answered=campaign.customers_connected,
+        not_reached=campaign.customers_failed
+        + campaign.customers_skipped
+        + campaign.customers_predial_failed,
+        cancelled=campaign.customers_cancelled,
+        to_call=campaign.customers_pending + campaign.customers_dispatched,
+        called=campaign.customers_dialed,
+        calls_placed=campaign.calls_scheduled + campaign.calls_in_progress + campaign.calls_ended,
+        calls_waiting=campaign.calls_queued,
+        calls_live=campaign.calls_scheduled + campaign.calls_in_progress,
+        calls_ended=campaign.calls_ended,
+    )
