@@ -3,8 +3,10 @@
 Server time of each request, timed around Django's test Client in this process (the whole
 middleware stack, the view, the template or serializer, the queries; no socket), set up as a web
 worker is (config/gunicorn.conf.py's post_worker_init), p95 over --requests requests after a warm-up:
-- counters fragment (HX-Request) and GET /campaign/{id} of a campaign with 1,000,000 customers and
-  1,000,000 calls: target p95 < 10 ms; baseline: reading the campaign's 5 counter columns by primary
+- counters fragment (HX-Request) of a campaign with 1,000,000 customers and 1,000,000 calls:
+  target p95 < 10 ms; and GET /campaign/{id} of it, which lists the first 10,000 customers and the
+  latest 10,000 calls (Vapi's limit, `truncated` says so): p95 < 150 ms, as the whole document of
+  a 10,000-customer campaign; baseline: reading the campaign's 5 counter columns by primary
   key with raw psycopg. Fails if either request runs a COUNT over campaigns_call or campaigns_customer;
 - GET /campaign/{id} of a campaign with 10,000 customers and 10,000 calls (the whole document):
   p95 < 150 ms;
@@ -349,9 +351,13 @@ def main() -> None:
         if p95 >= limit:
             failures.append(f"{name}: p95 {p95:.1f} ms is not below {limit:g} ms")
 
-    def no_customers(response) -> None:
-        if "customers" in response.json() or "calls" in response.json():
-            fail("GET /campaign/{id} of a 1M campaign included customers or calls")
+    def truncated(response) -> None:
+        # Vapi's document lists at most 10,000: the first customers and the latest calls, and our
+        # `truncated` extension says where the lists go on (issue 14).
+        body = response.json()
+        listed = (len(body.get("customers", [])), len(body.get("calls", {})))
+        if "truncated" not in body or listed != (10_000, 10_000):
+            fail(f"GET /campaign/{{id}} of a 1M campaign listed {listed}, truncated={body.get('truncated')}")
 
     def whole_document(response) -> None:
         body = response.json()
@@ -359,7 +365,7 @@ def main() -> None:
             fail(f"GET /campaign/{{id}} of the {args.medium:,} campaign did not list every customer and call")
 
     counters = client_get(page, reverse("campaigns:counters", args=[big.pk]), headers={"HX-Request": "true"})
-    document = client_get(api, f"/campaign/{big.pk}", check=no_customers)
+    document = client_get(api, f"/campaign/{big.pk}", check=truncated)
     queries = {
         "counters fragment": no_count_over_big_tables("the counters fragment", counters),
         "GET /campaign/{id}": no_count_over_big_tables("GET /campaign/{id}", document),
@@ -374,10 +380,10 @@ def main() -> None:
         f", {queries['counters fragment']} queries, no COUNT over calls",
     )
     target(
-        f"GET /campaign/{{id}} counters at {size} calls",
+        f"GET /campaign/{{id}} with 10,000 of {size} customers and calls listed (truncated)",
         timed(document, n),
-        10,
-        baseline,
+        150,
+        None,
         f", {queries['GET /campaign/{id}']} queries, no COUNT over calls",
     )
     medium_doc = client_get(api, f"/campaign/{medium.pk}", check=whole_document)
