@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaigns.models.audience import CampaignAudience, ContactList, ListContact, Segment
 from campaigns.models.audit import AuditEvent
 from campaigns.models.call import (
     STATUS_COUNTER,
@@ -46,10 +47,12 @@ __all__ = [
     "CallLogKind",
     "CallStatus",
     "Campaign",
+    "CampaignAudience",
     "CampaignEvent",
     "CampaignEventAttempt",
     "CampaignEndedReason",
     "CampaignStatus",
+    "ContactList",
     "Customer",
     "CustomerState",
     "DialPlanEntry",
@@ -57,11 +60,13 @@ __all__ = [
     "DoNotCall",
     "DoNotCallSource",
     "EventState",
+    "ListContact",
     "Membership",
     "Organization",
     "PhoneNumber",
     "ProviderAccount",
     "ProviderKind",
     "Role",
+    "Segment",
     "hash_api_key",
 ]

@@ -11,11 +11,22 @@ dashboard's chart and waiting figures, cached for seconds in ``caches["pages"]``
 - contacts: a campaign's customers as Vapi v2's contacts, with their latest calls;
 - directory: provider accounts, caller IDs, do-not-call, API keys, members;
 - dashboard: what only live monitoring needs (polling, fingerprints, waiting, charts);
+- audiences: contact lists, their contacts and segments, what campaigns target;
 - common: ids from outside (as_uuid) and keyset pages (Page, newest_first).
 """
 
 from __future__ import annotations
 
+from campaigns.selectors.audiences import (
+    campaign_audiences,
+    contact_list_for,
+    contact_lists_for,
+    list_contacts,
+    list_contacts_on_do_not_call,
+    segment_for,
+    segment_q,
+    segment_size,
+)
 from campaigns.selectors.calls import call_for, calls_page, campaign_calls
 from campaigns.selectors.campaigns import (
     DOCUMENT_CUSTOMER_LIMIT,
@@ -58,6 +69,14 @@ from campaigns.selectors.directory import (
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
 
 __all__ = [
+    "campaign_audiences",
+    "contact_list_for",
+    "contact_lists_for",
+    "list_contacts",
+    "list_contacts_on_do_not_call",
+    "segment_for",
+    "segment_q",
+    "segment_size",
     "DOCUMENT_CUSTOMER_LIMIT",
     "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",

@@ -6,6 +6,16 @@ import from here: ``from campaigns import services``.
 
 from __future__ import annotations
 
+from campaigns.services.audiences import (
+    ContactImportResult,
+    audiences_snapshot,
+    campaign_audiences_set,
+    contact_list_create,
+    contact_list_delete,
+    contacts_import,
+    segment_create,
+    segment_delete,
+)
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.calls import (
     call_fail,
@@ -51,7 +61,14 @@ from campaigns.services.events import (
     events_emit,
     events_take,
 )
-from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.inputs import (
+    CallEvent,
+    CampaignChanges,
+    CampaignInput,
+    ContactInput,
+    CustomerInput,
+    DialPlanInput,
+)
 from campaigns.services.organization import (
     OrganizationChanges,
     organization_pause,
@@ -61,6 +78,15 @@ from campaigns.services.organization import (
 )
 
 __all__ = [
+    "ContactImportResult",
+    "ContactInput",
+    "audiences_snapshot",
+    "campaign_audiences_set",
+    "contact_list_create",
+    "contact_list_delete",
+    "contacts_import",
+    "segment_create",
+    "segment_delete",
     "Actor",
     "CallEvent",
     "CampaignChanges",

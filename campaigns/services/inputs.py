@@ -122,3 +122,19 @@ class CallEvent:
     def dedupe_key(self) -> str:
         """Delivering the same event twice changes nothing: (call, kind, status) is recorded once."""
         return f"{self.kind}:{self.status}"
+
+
+@dataclass
+class ContactInput:
+    """One contact of a contact list, shape-checked by the caller (campaigns.importers.contacts);
+    the service puts its number in canonical form."""
+
+    number: str
+    name: str = ""
+    email: str = ""
+    external_id: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    consent_source: str = ""
+    consent_at: datetime | None = None
+    time_zone: str = ""
+    source: str = ""  # "contacts.3", "line 7": how errors name the row
