@@ -58,6 +58,9 @@ API_NAMES: dict[str, str] = {
     "server_messages": "serverMessages",
     "predial_plan": "predialPlan",
     "duplicate_from_id": "duplicateFromCampaignId",
+    # Audiences (contact lists and segments a campaign targets).
+    "contact_list_ids": "contactListIds",
+    "segment_ids": "segmentIds",
     **STRATEGY_KEYS,
 }
 

@@ -3,6 +3,14 @@ and an output serializer (selectors for reads)."""
 
 from __future__ import annotations
 
+from campaigns.api.views.audiences import (
+    CampaignAudiencesApi,
+    ContactListApi,
+    ContactListContactsApi,
+    ContactListListApi,
+    ContactListSegmentsApi,
+    SegmentApi,
+)
 from campaigns.api.views.campaigns import (
     CampaignApi,
     CampaignEndApi,
@@ -28,6 +36,12 @@ from campaigns.api.views.directory import (
 from campaigns.api.views.docs import DocsView, SchemaView
 
 __all__ = [
+    "CampaignAudiencesApi",
+    "ContactListApi",
+    "ContactListContactsApi",
+    "ContactListListApi",
+    "ContactListSegmentsApi",
+    "SegmentApi",
     "CampaignApi",
     "CampaignCallsApi",
     "CampaignCustomersApi",

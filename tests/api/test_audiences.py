@@ -1,0 +1,190 @@
+"""/contact-list, /segment and /campaign/{id}/audiences: lists built and imported over HTTP, errors in
+the API's envelope, and a campaign that copies a segment when it starts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from campaigns.models import Customer, ListContact
+from tests.api.conftest import messages
+
+AREAS = ("212", "213", "305", "312", "404", "415", "512", "617", "702", "808")
+STATES = ("NY", "CA", "FL", "IL", "GA", "CA", "TX", "MA", "NV", "HI")
+
+
+def csv_upload(count: int, *, header: str = "number,name,plan,state") -> SimpleUploadedFile:
+    plans = ("premium", "basic", "basic")
+    lines = [header] + [
+        f"+1{AREAS[i % 10]}55{i // 10:05d},Contact {i},{plans[i % 3]},{STATES[i % 10]}" for i in range(count)
+    ]
+    return SimpleUploadedFile("contacts.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+
+
+@pytest.fixture
+def contact_list(api) -> dict:
+    response = api.post("/contact-list", {"name": "Renewals", "description": "Quarterly"}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_a_list_is_created_read_listed_and_named_uniquely(api, contact_list, org) -> None:
+    assert contact_list | {"id": "-", "createdAt": "-", "updatedAt": "-"} == {
+        "id": "-",
+        "orgId": str(org.pk),
+        "name": "Renewals",
+        "description": "Quarterly",
+        "contactsTotal": 0,
+        "segments": [],
+        "createdAt": "-",
+        "updatedAt": "-",
+    }
+    assert api.get(f"/contact-list/{contact_list['id']}").json() == contact_list
+    assert api.get("/contact-list").json()["results"] == [contact_list]
+
+    taken = api.post("/contact-list", {"name": "Renewals"}, format="json")
+    assert (taken.status_code, messages(taken)) == (400, ["name is already the name of another list"])
+    empty = api.post("/contact-list", {"name": "", "colour": "red"}, format="json")
+    assert messages(empty) == ["property colour should not exist", "name should not be empty"]
+
+
+def test_another_organization_cannot_see_or_touch_our_list(other_api, contact_list) -> None:
+    for method, path in (
+        ("get", ""),
+        ("delete", ""),
+        ("get", "/contacts"),
+        ("post", "/segments"),
+    ):
+        response = getattr(other_api, method)(f"/contact-list/{contact_list['id']}{path}", {}, format="json")
+        assert response.status_code == 404, (method, path)
+    assert other_api.get("/contact-list").json()["results"] == []
+
+
+def test_json_contacts_are_imported_all_or_nothing_with_every_bad_row_named(api, contact_list) -> None:
+    url = f"/contact-list/{contact_list['id']}/contacts"
+    bad = [
+        {"number": "+14155550001", "attributes": {"plan": "premium"}},
+        {"number": "+1415", "timeZone": "Mars/Olympus"},
+        {"number": "+14155550003", "consentAt": "yesterday", "attributes": {"tier": {"x": 1}}},
+    ]
+
+    refused = api.post(url, bad, format="json")
+
+    assert refused.status_code == 400
+    assert messages(refused) == [
+        "contacts.1.timeZone is not an IANA time zone (e.g. America/Chicago)",
+        "contacts.2.consentAt must be a valid ISO 8601 date string with a UTC offset",
+        "contacts.2.attributes.tier must be a string or a number",
+    ]
+    assert not ListContact.objects.exists()
+
+    good = [
+        {"number": "+14155550001", "name": "Ana", "attributes": {"plan": "premium", "seats": 12}},
+        {"number": "+1 415 555 0001"},
+        {"number": "+17025550002", "consentSource": "web", "consentAt": "2026-03-01T10:00:00+02:00"},
+    ]
+    added = api.post(url, good, format="json")
+    assert (added.status_code, added.json()) == (201, {"added": 2, "duplicates": 1})
+    page = api.get(url).json()
+    assert page["metadata"]["totalItems"] == 2
+    assert page["results"][1] | {"id": "-", "createdAt": "-"} == {
+        "id": "-",
+        "number": "+17025550002",
+        "attributes": {},
+        "consentSource": "web",
+        "consentAt": "2026-03-01T08:00:00.000Z",
+        "numberTimeZones": ["America/Los_Angeles"],
+        "createdAt": "-",
+    }
+
+
+def test_an_impossible_number_in_a_csv_is_named_by_line(api, contact_list) -> None:
+    file = SimpleUploadedFile("c.csv", b"number,plan\n+14155550001,a\n+1415,b\n", content_type="text/csv")
+
+    response = api.post(f"/contact-list/{contact_list['id']}/contacts", {"file": file}, format="multipart")
+
+    assert response.status_code == 400
+    assert messages(response) == ["line 3: number '+1415' too short for its country code"]
+
+
+def test_it_imports_100000_contacts_from_one_csv_upload(api, contact_list) -> None:
+    started = time.monotonic()
+
+    response = api.post(
+        f"/contact-list/{contact_list['id']}/contacts", {"file": csv_upload(100_000)}, format="multipart"
+    )
+
+    elapsed = time.monotonic() - started
+    print(f"\n100,000-contact CSV import: {elapsed:.1f} s")
+    assert (response.status_code, response.json()) == (201, {"added": 100_000, "duplicates": 0})
+    assert api.get(f"/contact-list/{contact_list['id']}").json()["contactsTotal"] == 100_000
+    assert elapsed < 60
+
+
+def test_segments_filter_contacts_and_unreadable_filters_are_refused(api, contact_list) -> None:
+    base = f"/contact-list/{contact_list['id']}"
+    api.post(f"{base}/contacts", {"file": csv_upload(30)}, format="multipart")
+
+    bad = api.post(f"{base}/segments", {"name": "West", "filter": "state IN (CA, NV"}, format="json")
+    assert (bad.status_code, messages(bad)) == (400, ["filter expected ')' after the values at the end"])
+
+    created = api.post(
+        f"{base}/segments", {"name": "West", "filter": "state in (CA,NV) and plan=premium"}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    segment = created.json()
+    assert segment["filter"] == "state IN (CA, NV) AND plan = premium"
+    contacts = api.get(f"{base}/contacts", {"segmentId": segment["id"]}).json()["results"]
+    assert {(c["attributes"]["state"], c["attributes"]["plan"]) for c in contacts} == {
+        ("CA", "premium"),
+        ("NV", "premium"),
+    }
+    assert api.get(f"/segment/{segment['id']}").json()["contacts"] == len(contacts) == 3
+    assert api.get(base).json()["segments"] == [segment]
+
+
+def test_a_campaign_targets_a_segment_and_copies_it_when_it_starts(api, contact_list, create) -> None:
+    base = f"/contact-list/{contact_list['id']}"
+    api.post(f"{base}/contacts", {"file": csv_upload(30)}, format="multipart")
+    segment = api.post(f"{base}/segments", {"name": "CA", "filter": "state = CA"}, format="json").json()
+    campaign = create(1)
+
+    wrong = api.put(f"/campaign/{campaign['id']}/audiences", {"segmentIds": ["nope"]}, format="json")
+    assert messages(wrong) == ["segmentIds.0 does not name a segment of this organization"]
+    chosen = api.put(f"/campaign/{campaign['id']}/audiences", {"segmentIds": [segment["id"]]}, format="json")
+    assert chosen.status_code == 200, chosen.json()
+    assert chosen.json() == [
+        {
+            "contactListId": contact_list["id"],
+            "listName": "Renewals",
+            "segmentId": segment["id"],
+            "segmentName": "CA",
+            "filter": "state = CA",
+            "contactsAdded": 0,
+            "duplicates": 0,
+            "doNotCall": 0,
+        }
+    ]
+
+    assert api.post(f"/campaign/{campaign['id']}/start").status_code == 202
+
+    audiences = api.get(f"/campaign/{campaign['id']}/audiences").json()
+    assert audiences[0]["contactsAdded"] == 6 and "snapshotAt" in audiences[0]
+    assert Customer.objects.filter(campaign_id=campaign["id"]).count() == 7
+    late = api.put(f"/campaign/{campaign['id']}/audiences", {"contactListIds": []}, format="json")
+    assert (late.status_code, late.json()["status"]) == (409, "in-progress")
+    gone = api.delete(base)
+    assert gone.status_code == 200
+    assert api.get(f"/campaign/{campaign['id']}/audiences").json()[0]["contactListId"] is None
+
+
+def test_a_list_a_scheduled_campaign_targets_answers_409_on_delete(api, contact_list, create) -> None:
+    campaign = create(1)
+    api.put(f"/campaign/{campaign['id']}/audiences", {"contactListIds": [contact_list["id"]]}, format="json")
+
+    response = api.delete(f"/contact-list/{contact_list['id']}")
+
+    assert response.status_code == 409
+    assert "targets; remove it from that campaign first" in messages(response)[0]
