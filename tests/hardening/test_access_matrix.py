@@ -47,11 +47,13 @@ from campaigns.models import (
     Call,
     Campaign,
     CampaignEvent,
+    ContactList,
     DoNotCall,
     Membership,
     PhoneNumber,
     ProviderAccount,
     Role,
+    Segment,
 )
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 from campaigns.permissions import TABLE, Action, allowed, refusal
@@ -145,6 +147,22 @@ class Ours:
             by=self.owner,
             number="+14155550177",
             provider_account=self.caller_id.provider_account,
+        )
+
+    @cached_property
+    def contact_list(self) -> ContactList:
+        """A list with one contact and one segment, no campaign targets it (deleting it succeeds)."""
+        made = services.contact_list_create(organization=self.org, by=self.owner, name="Renewals list")
+        rows = [
+            services.ContactInput(number="+14155550143", attributes={"plan": "premium"}, source="contacts.0")
+        ]
+        services.contacts_import(contact_list=made, by=self.owner, rows=rows)
+        return made
+
+    @cached_property
+    def segment(self) -> Segment:
+        return services.segment_create(
+            contact_list=self.contact_list, by=self.owner, name="Premium", filter="plan = premium"
         )
 
     @cached_property
@@ -464,6 +482,30 @@ API = [
         data={"number": "+14155550123"}),
     Row("api-dnc-entry", "delete",         (401,     401,    200, 404,      403,   200,    200,  404),
         on="dnc"),
+    # Contact lists and segments (audiences.*), and what a campaign targets (campaigns.*).
+    Row("api-contact-lists", "get",        (401,     401,    200, 200,      200,   200,    200,  200)),
+    Row("api-contact-lists", "post",       (401,     401,    201, 201,      403,   201,    201,  201),
+        data={"name": "Winbacks"}),
+    Row("api-contact-list", "get",         (401,     401,    200, 404,      200,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list", "delete",      (401,     401,    200, 404,      403,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list-contacts", "get", (401,    401,    200, 404,      200,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list-contacts", "post", (401,   401,    201, 404,      403,   201,    201,  404),
+        on="contact_list", data=[{"number": "+14155550144"}]),
+    Row("api-contact-list-segments", "get", (401,    401,    200, 404,      200,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list-segments", "post", (401,   401,    201, 404,      403,   201,    201,  404),
+        on="contact_list", data={"name": "Basic", "filter": "plan = basic"}),
+    Row("api-segment", "get",              (401,     401,    200, 404,      200,   200,    200,  404),
+        on="segment"),
+    Row("api-segment", "delete",           (401,     401,    200, 404,      403,   200,    200,  404),
+        on="segment"),
+    Row("api-campaign-audiences", "get",   (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-campaign-audiences", "put",   (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign", data={"contactListIds": []}),
     # Public: the OpenAPI document and Swagger UI ignore credentials, even a revoked key.
     Row("api-schema", "get",               (200,     200,    200, 200,      200,   200,    200,  200)),
     Row("api-docs", "get",                 (200,     200,    200, 200,      200,   200,    200,  200)),
