@@ -633,9 +633,13 @@ ADMIN_READ_ONLY = {
     "campaigns.call",
     "campaigns.calllog",
     "campaigns.campaign",
+    "campaigns.campaignaudience",
+    "campaigns.contactlist",
     "campaigns.customer",
     "campaigns.dialplanentry",
     "campaigns.donotcall",
+    "campaigns.listcontact",
+    "campaigns.segment",
 }
 ADMIN_ACTORS = ("anonymous", "member", "superuser")
 
