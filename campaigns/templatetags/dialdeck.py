@@ -268,6 +268,7 @@ def stacked(slices: list) -> list[dict]:
 
 SECTIONS = (
     ("do-not-call", "dnc"),
+    ("audience", "audiences"),
     ("caller-id", "caller-ids"),
     ("provider", "providers"),
     ("api-key", "api-keys"),

@@ -192,6 +192,8 @@ class Ours:
             return {"pk": self.call.campaign_id, "call_pk": self.call.pk}
         if on == "event":
             return {"pk": self.event.campaign_id, "event_pk": self.event.pk}
+        if on == "segment" and key == "pk":  # the dashboard names a segment within its list
+            return {"pk": self.segment.contact_list_id, "segment_pk": self.segment.pk}
         if "@" in on:  # "<token>@<kind>": a webhook address /webhooks/<kind>/<token>
             token, kind = on.split("@")
             return {"kind": kind, **self.kwargs(token)}
@@ -280,6 +282,10 @@ def _dnc_csv(ours: Ours) -> dict:
     return {"file": SimpleUploadedFile("dnc.csv", b"number,note\n+14155550155,asked\n", "text/csv")}
 
 
+def _contacts_csv(ours: Ours) -> dict:
+    return {"file": SimpleUploadedFile("contacts.csv", b"number,plan\n+14155550145,basic\n", "text/csv")}
+
+
 def _caller_id(ours: Ours) -> dict:
     return {"number": "+14155550166", "provider_account": str(ours.caller_id.provider_account_id)}
 
@@ -326,6 +332,18 @@ DASHBOARD = [
         data={"number": "+1 415 555 0123", "note": "asked"}),
     Row("campaigns:do-not-call-import", "post",      (LOGIN,   403,   302,    302,  302), data=_dnc_csv),
     Row("campaigns:do-not-call-remove", "post",      (LOGIN,   403,   302,    302,  404), on="dnc"),
+    Row("campaigns:audiences", "get",                (LOGIN,   200,   200,    200,  200)),
+    Row("campaigns:audience-create", "post",         (LOGIN,   403,   302,    302,  302),
+        data={"name": "Winbacks"}),
+    Row("campaigns:audience", "get",                 (LOGIN,   200,   200,    200,  404), on="contact_list"),
+    Row("campaigns:audience-import", "post",         (LOGIN,   403,   302,    302,  404), on="contact_list",
+        data=_contacts_csv),
+    Row("campaigns:audience-segment-add", "post",    (LOGIN,   403,   302,    302,  404), on="contact_list",
+        data={"name": "Basic", "filter": "plan = basic"}),
+    Row("campaigns:audience-segment-delete", "post", (LOGIN,   403,   302,    302,  404), on="segment"),
+    Row("campaigns:audience-delete", "post",         (LOGIN,   403,   302,    302,  404), on="contact_list"),
+    Row("campaigns:campaign-audiences", "post",      (LOGIN,   403,   302,    302,  404), on="campaign",
+        data={"targets": []}),
     Row("campaigns:caller-ids", "get",               (LOGIN,   200,   200,    200,  200)),
     # The outsider names our provider account: not one of theirs, so the form refuses it.
     Row("campaigns:caller-id-add", "post",           (LOGIN,   403,   403,    302,  422), data=_caller_id),
