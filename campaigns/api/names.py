@@ -61,6 +61,8 @@ API_NAMES: dict[str, str] = {
     # Audiences (contact lists and segments a campaign targets).
     "contact_list_ids": "contactListIds",
     "segment_ids": "segmentIds",
+    "data_schema": "dataSchema",
+    "metadata_schema": "metadataSchema",
     **STRATEGY_KEYS,
 }
 

@@ -21,7 +21,8 @@ from campaigns.services.errors import WORDING, FieldError
 from campaigns.services.inputs import ContactInput
 
 MAX_LENGTHS = {"number": 40, "name": 40, "email": 40, "externalId": 40, "consentSource": 100}
-CONTACT_KEYS = frozenset({*MAX_LENGTHS, "attributes", "consentAt", "timeZone"})
+CONTACT_KEYS = frozenset({*MAX_LENGTHS, "attributes", "metadata", "consentAt", "timeZone"})
+METADATA_PREFIX = "metadata."  # CSV columns named metadata.<name> go to the contact's metadata
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_LENGTH = 1000
 ATTRIBUTE_NAME_MESSAGE = (
@@ -50,7 +51,8 @@ def check_contact(values: Any, where: str) -> tuple[ContactInput | None, list[Fi
 
     Keys: number (required), name, email, externalId, consentSource, consentAt (ISO 8601 with a
     UTC offset), timeZone (IANA), attributes (a flat object of strings and numbers, at most 100,
-    named like identifiers). Unknown keys are refused; JSON null counts as absent.
+    named like identifiers), metadata (any JSON object, bounded: kept for reporting, never sent to
+    the agent). Unknown keys are refused; JSON null counts as absent.
     """
     if not isinstance(values, Mapping):
         return None, [FieldError(where, WORDING["object"])]
@@ -84,6 +86,13 @@ def check_contact(values: Any, where: str) -> tuple[ContactInput | None, list[Fi
     if attributes is None:
         attributes = {}
     errors += attribute_errors(attributes, _join(where, "attributes"))
+    metadata = values.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, Mapping):
+        errors.append(FieldError(_join(where, "metadata"), WORDING["object"]))
+    else:
+        errors += jsonlimits.problems(metadata, _join(where, "metadata"))
     if errors:
         return None, errors
     return ContactInput(
@@ -92,6 +101,7 @@ def check_contact(values: Any, where: str) -> tuple[ContactInput | None, list[Fi
         email=text.get("email", ""),
         external_id=text.get("externalId", ""),
         attributes=dict(attributes),
+        metadata=dict(metadata),
         consent_source=text.get("consentSource", ""),
         consent_at=consent_at,
         time_zone=text.get("timeZone", ""),
@@ -142,9 +152,10 @@ class ContactRows(CsvSource):
                 continue
             known = cell.lower() in CONTACT_COLUMNS
             key = CONTACT_COLUMNS.get(cell.lower(), cell)
+            name = cell[len(METADATA_PREFIX) :] if cell.lower().startswith(METADATA_PREFIX) else cell
             if key in seen:
                 self.errors.append(FieldError("line 1", f"names the column {cell} twice"))
-            elif not known and not NAME.fullmatch(cell):
+            elif not known and not NAME.fullmatch(name):
                 self.errors.append(FieldError(f"line 1.{cell}", ATTRIBUTE_NAME_MESSAGE))
             seen.add(key)
             self.columns.append((index, key, known))
@@ -157,6 +168,7 @@ class ContactRows(CsvSource):
     def build(self, record: list[str], line: int) -> ContactInput | None:
         values: dict[str, Any] = {}
         attributes: dict[str, str] = {}
+        metadata: dict[str, str] = {}
         width = len(record)
         for index, key, known in self.columns:
             value = record[index].strip() if index < width else ""
@@ -164,10 +176,14 @@ class ContactRows(CsvSource):
                 continue
             if known:
                 values[key] = value
+            elif key.lower().startswith(METADATA_PREFIX):
+                metadata[key[len(METADATA_PREFIX) :]] = value
             else:
                 attributes[key] = value
         if attributes:
             values["attributes"] = attributes
+        if metadata:
+            values["metadata"] = metadata
         contact, errors = check_contact(values, f"line {line}")
         self.errors += errors
         return contact
@@ -177,7 +193,8 @@ def parse_contacts_csv(fileobj: IO) -> ContactRows:
     """Contacts from a CSV file, streamed: iterate once; read `.errors` after.
 
     Columns (any order, case-insensitive): number (required), name, email, externalId,
-    consentSource, consentAt, timeZone; every other column is an attribute of that name (empty
-    cells are left out), so its header must be an identifier (`plan`, `state`, `renewal_month`).
+    consentSource, consentAt, timeZone; `metadata.<name>` columns go to the contact's metadata;
+    every other column is an attribute of that name (empty cells are left out), so its header
+    must be an identifier (`plan`, `state`, `renewal_month`).
     """
     return ContactRows(fileobj)

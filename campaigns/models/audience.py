@@ -23,6 +23,10 @@ class ContactList(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contact_lists")
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=500, blank=True)
+    # Typed data (campaigns.rules.schemas): JSON Schemas each contact's attributes (its data, sent
+    # to the voice agent) and metadata (kept for reporting) must meet, checked on every import.
+    data_schema = models.JSONField(null=True, blank=True)
+    metadata_schema = models.JSONField(null=True, blank=True)
     # Moved in the same transaction as the contacts it counts (services.audiences).
     contacts_total = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
@@ -58,6 +62,8 @@ class ListContact(models.Model):
     # Flat object of strings and numbers: what segments filter on, and what a campaign passes to
     # the voice agent as assistantOverrides.variableValues.
     attributes = models.JSONField(default=dict, blank=True)
+    # Kept with us for reporting, never sent to the agent (any JSON object, bounded).
+    metadata = models.JSONField(default=dict, blank=True)
     consent_source = models.CharField(max_length=100, blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)
     # The callee's own zone, when given (IANA); it wins over the number's zones.

@@ -76,12 +76,14 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
+from campaigns.services.schemas import campaign_schema_set
 
 __all__ = [
     "ContactImportResult",
     "ContactInput",
     "audiences_snapshot",
     "campaign_audiences_set",
+    "campaign_schema_set",
     "contact_list_create",
     "contact_list_delete",
     "contacts_import",

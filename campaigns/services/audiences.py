@@ -33,6 +33,7 @@ from campaigns.models import (
     Segment,
 )
 from campaigns.rules import segments
+from campaigns.rules.schemas import Checker, schema_problems
 from campaigns.selectors.audiences import segment_q
 from campaigns.selectors.common import as_uuid
 from campaigns.services.audit import Actor, audit_record
@@ -51,12 +52,16 @@ _CONTACT_COLUMNS = (
     "email",
     "external_id",
     "attributes",
+    "metadata",
     "consent_source",
     "consent_at",
     "time_zone",
     "time_zones",
     "created_at",
 )
+
+
+MAX_SNAPSHOT_ERRORS = 100
 
 
 @dataclass
@@ -87,15 +92,28 @@ def _name_errors(name: str, field_name: str = "name", max_length: int = 100) -> 
     return []
 
 
+def schema_errors(schema: dict | None, field_name: str) -> list[FieldError]:
+    """Why a JSON Schema given as `field_name` cannot be used (None: no schema, fine)."""
+    return [] if schema is None else [FieldError(field_name, p) for p in schema_problems(schema)]
+
+
 @transaction.atomic
 def contact_list_create(
-    *, organization: Organization, by: Actor, name: str, description: str = ""
+    *,
+    organization: Organization,
+    by: Actor,
+    name: str,
+    description: str = "",
+    data_schema: dict | None = None,
+    metadata_schema: dict | None = None,
 ) -> ContactList:
-    """A new, empty list. Raises ValidationFailed for an empty or taken name."""
+    """A new, empty list, with the JSON Schemas its contacts' attributes and metadata must meet,
+    if given. Raises ValidationFailed for an empty or taken name, or a schema that cannot be used."""
     name = name.strip()
     errors = _name_errors(name)
     if len(description) > 500:
         errors.append(FieldError("description", "must be shorter than or equal to 500 characters"))
+    errors += schema_errors(data_schema, "data_schema") + schema_errors(metadata_schema, "metadata_schema")
     if not errors and ContactList.objects.filter(organization=organization, name=name).exists():
         errors.append(FieldError("name", "is already the name of another list"))
     if errors:
@@ -103,7 +121,12 @@ def contact_list_create(
     try:
         with transaction.atomic():
             contact_list = ContactList.objects.create(
-                organization=organization, name=name, description=description, created_by=_user(by)
+                organization=organization,
+                name=name,
+                description=description,
+                data_schema=data_schema,
+                metadata_schema=metadata_schema,
+                created_by=_user(by),
             )
     except IntegrityError:  # the same name created meanwhile
         raise ValidationFailed.one("name", "is already the name of another list") from None
@@ -112,7 +135,12 @@ def contact_list_create(
         by=by,
         action="contact_list.create",
         target=contact_list,
-        after={"name": name, "description": description},
+        after={
+            "name": name,
+            "description": description,
+            "data_schema": data_schema,
+            "metadata_schema": metadata_schema,
+        },
     )
     return contact_list
 
@@ -183,6 +211,7 @@ class _ContactRows:
             item.email,
             item.external_id,
             orjson.dumps(item.attributes).decode(),
+            orjson.dumps(item.metadata).decode(),
             item.consent_source,
             self.adapt(item.consent_at) if item.consent_at else None,
             item.time_zone,
@@ -198,6 +227,8 @@ def contacts_import(
 
     Numbers are put in canonical form (the organization's default country reads national
     numbers); a number already in the list, or earlier in the rows, is skipped and counted.
+    Attributes and metadata are checked against the list's JSON Schemas, when it has them, each
+    failure named by row, path and reason.
     `rows` may carry an `errors` list it fills while streaming (campaigns.importers); every
     problem is raised together as ValidationFailed, by row and field, and nothing is saved.
     Moves `contacts_total` in the same transaction.
@@ -210,8 +241,16 @@ def contacts_import(
         prepared = _ContactRows(contact_list, last.values_list("position", flat=True).first() or 0)
         seen = _keys(ListContact.objects.filter(contact_list=contact_list))
         source_errors = getattr(rows, "errors", None)
+        data = Checker(contact_list.data_schema) if contact_list.data_schema else None
+        metadata = Checker(contact_list.metadata_schema) if contact_list.metadata_schema else None
         with _Writer(ListContact._meta.db_table, _CONTACT_COLUMNS) as writer:
             for item in rows:
+                for checker, part, value in (
+                    (data, "attributes", item.attributes),
+                    (metadata, "metadata", item.metadata),
+                ):
+                    if checker is not None:
+                        result.errors += _typed(checker, value, f"{item.source}.{part}")
                 try:
                     number, zones = prepared.canonical(item)
                 except phone.InvalidNumber as error:
@@ -242,6 +281,12 @@ def contacts_import(
             after=result.as_dict(),
         )
     return result
+
+
+def _typed(checker: Checker, value: object, where: str) -> list[FieldError]:
+    return [
+        FieldError(f"{where}.{path}" if path else where, reason) for path, reason in checker.errors(value)
+    ]
 
 
 # -- segments -------------------------------------------------------------------------------------
@@ -395,7 +440,9 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
     assistantOverrides.variableValues. Numbers the campaign already has (inline customers, an
     earlier audience) are skipped and counted as duplicates; do-not-call numbers are stored as
     skipped, as any import does. Records on each audience when and what it added; moves the
-    campaign's customer counters. Returns how many customers were added.
+    campaign's customer counters. Returns how many customers were added. Raises
+    ValidationFailed (the start then saves nothing) naming the contacts whose attributes do not
+    meet the campaign's data schema (at most MAX_SNAPSHOT_ERRORS of them).
     """
     audiences = list(
         CampaignAudience.objects.filter(
@@ -410,6 +457,8 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
     prepared = _Prepared(campaign, None, last.first() if last.exists() else -1)
     seen = _keys(Customer.objects.filter(campaign=campaign).exclude(number=""))
     blocked = _keys(DoNotCall.objects.filter(organization_id=campaign.organization_id))
+    typed = Checker(campaign.data_schema) if campaign.data_schema else None
+    errors: list[FieldError] = []
     total = 0
     for audience in audiences:
         before_dnc = prepared.do_not_call
@@ -421,6 +470,11 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
                         audience.duplicates += 1
                         continue
                     seen.add(key)
+                    if typed is not None and len(errors) < MAX_SNAPSHOT_ERRORS:
+                        where = f"audiences.{audience.label}.{number}.attributes"
+                        errors += [
+                            FieldError(f"{where}.{p}" if p else where, r) for p, r in typed.errors(attributes)
+                        ]
                     item = CustomerInput(
                         number=number,
                         name=name,
@@ -434,6 +488,8 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
         audience.do_not_call = prepared.do_not_call - before_dnc
         audience.snapshot_at = now
         total += audience.contacts_added
+    if errors:  # the start is refused: its transaction saves nothing
+        raise ValidationFailed(errors)
     CampaignAudience.objects.bulk_update(
         audiences, ["snapshot_at", "contacts_added", "duplicates", "do_not_call"]
     )

@@ -28,6 +28,7 @@ from campaigns.models import (
     DoNotCall,
 )
 from campaigns.rules.reasons import Reason
+from campaigns.rules.schemas import Checker
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import CustomerInput
@@ -224,6 +225,16 @@ def _number_key(number: str) -> int | str:
     return int(number[1:]) if number[:1] == "+" and number[1:].isdigit() else number
 
 
+def variable_errors(checker: Checker, item: CustomerInput) -> list[FieldError]:
+    """A customer's data (its variables: assistantOverrides.variableValues) against the campaign's
+    JSON Schema, each failure named by row, path and reason."""
+    variables = (item.assistant_overrides or {}).get("variableValues") or {}
+    where = f"{item.source}.assistantOverrides.variableValues"
+    return [
+        FieldError(f"{where}.{path}" if path else where, reason) for path, reason in checker.errors(variables)
+    ]
+
+
 def customers_insert(
     *,
     campaign: Campaign,
@@ -236,6 +247,7 @@ def customers_insert(
     Duplicates (within the rows or already in the campaign) are errors when
     `reject_duplicates`, and are otherwise skipped and counted. Numbers on the
     do-not-call list, and impossible ones, are stored as skipped with the reason.
+    With a campaign data schema, each row's variables must meet it (`variable_errors`).
     `rows` may carry an `errors` list it fills while streaming (see importers);
     those are raised too. Raises ValidationFailed with every problem found; the
     caller's atomic block then saves nothing. Moves `customers_total` and
@@ -250,8 +262,11 @@ def customers_insert(
     existing = _keys(Customer.objects.filter(campaign=campaign).exclude(number=""))
     blocked = _keys(DoNotCall.objects.filter(organization_id=campaign.organization_id))
     source_errors = getattr(rows, "errors", None)  # a parser reporting bad lines as it streams
+    typed = Checker(campaign.data_schema) if campaign.data_schema else None
     with _Writer() as writer:
         for item in rows:
+            if typed is not None:
+                result.errors += variable_errors(typed, item)
             canonical, zones = prepared.facts(item)
             key = _number_key(canonical or item.number) if item.number else None
             if key is not None:

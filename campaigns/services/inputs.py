@@ -134,6 +134,7 @@ class ContactInput:
     email: str = ""
     external_id: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     consent_source: str = ""
     consent_at: datetime | None = None
     time_zone: str = ""

@@ -188,3 +188,120 @@ def test_a_list_a_scheduled_campaign_targets_answers_409_on_delete(api, contact_
 
     assert response.status_code == 409
     assert "targets; remove it from that campaign first" in messages(response)[0]
+
+
+# -- typed data ----------------------------------------------------------------------------------
+
+PLAN_SCHEMA = {
+    "type": "object",
+    "properties": {"plan": {"enum": ["basic", "premium"]}, "seats": {"type": "integer", "minimum": 1}},
+    "required": ["plan"],
+}
+
+
+def test_a_lists_schemas_check_every_imported_row_by_row_and_path(api) -> None:
+    created = api.post(
+        "/contact-list",
+        {
+            "name": "Typed",
+            "dataSchema": PLAN_SCHEMA,
+            "metadataSchema": {"type": "object", "maxProperties": 1},
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    url = f"/contact-list/{created.json()['id']}/contacts"
+    rows = [
+        {"number": "+14155550001", "attributes": {"plan": "premium", "seats": 3}, "metadata": {"crm": "a1"}},
+        {"number": "+14155550002", "attributes": {"plan": "gold", "seats": 0}},
+        {"number": "+14155550003", "metadata": {"a": 1, "b": 2}},
+    ]
+
+    refused = api.post(url, rows, format="json")
+
+    assert refused.status_code == 400
+    assert messages(refused) == [
+        "contacts.1.attributes.plan 'gold' is not one of ['basic', 'premium']",
+        "contacts.1.attributes.seats 0 is less than the minimum of 1",
+        "contacts.2.attributes 'plan' is a required property",
+        "contacts.2.metadata {'a': 1, 'b': 2} has too many properties",
+    ]
+    assert not ListContact.objects.exists()
+    file = SimpleUploadedFile(
+        "c.csv", b"number,plan,metadata.crm\n+14155550001,basic,x\n+14155550002,\n", "text/csv"
+    )
+    by_line = api.post(url, {"file": file}, format="multipart")
+    assert messages(by_line) == ["line 3: attributes 'plan' is a required property"]
+    assert api.post(url, rows[:1], format="json").status_code == 201
+    assert api.get(url).json()["results"][0]["metadata"] == {"crm": "a1"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"type": "array"}, "dataSchema must describe an object (type: object)"),
+        ({"type": "object", "properties": {"a": {"type": "strin"}}}, "dataSchema is not a valid JSON Schema"),
+        ({"$ref": "https://example.com/s.json"}, "dataSchema may only refer to its own definitions"),
+        ("plan", "dataSchema must be an object"),
+    ],
+)
+def test_schemas_that_cannot_be_used_are_refused(api, schema, message) -> None:
+    response = api.post("/contact-list", {"name": "Typed", "dataSchema": schema}, format="json")
+
+    assert response.status_code == 400
+    assert messages(response)[0].startswith(message), messages(response)
+
+
+def test_a_campaign_schema_is_versioned_and_holds_for_every_customer_added(api, create) -> None:
+    campaign = create(1)
+    url = f"/campaign/{campaign['id']}/schema"
+    assert api.get(url).json() == {"dataSchema": None, "version": 0}
+
+    assert (
+        api.put(url, {"dataSchema": PLAN_SCHEMA}, format="json").status_code == 400
+    )  # its customer has no plan
+    customers = f"/campaign/{campaign['id']}/customers"
+    Customer.objects.filter(campaign_id=campaign["id"]).update(
+        assistant_overrides={"variableValues": {"plan": "basic"}}
+    )
+    assert api.put(url, {"dataSchema": PLAN_SCHEMA}, format="json").json() == {
+        "dataSchema": PLAN_SCHEMA,
+        "version": 1,
+    }
+
+    bad = api.post(
+        customers,
+        [{"number": "+14155559001", "assistantOverrides": {"variableValues": {"plan": "x"}}}],
+        format="json",
+    )
+    assert messages(bad) == [
+        "customers.0.assistantOverrides.variableValues.plan 'x' is not one of ['basic', 'premium']"
+    ]
+    file = SimpleUploadedFile("c.csv", b"number,plan\n+14155559002,premium\n+14155559003,\n", "text/csv")
+    by_line = api.post(customers, {"file": file}, format="multipart")
+    assert messages(by_line) == ["line 3: assistantOverrides.variableValues 'plan' is a required property"]
+    assert api.put(url, {"dataSchema": None}, format="json").json() == {"dataSchema": None, "version": 2}
+
+
+def test_a_segment_that_breaks_the_campaign_schema_refuses_the_start(api, create) -> None:
+    made = api.post("/contact-list", {"name": "Loose"}, format="json").json()
+    api.post(
+        f"/contact-list/{made['id']}/contacts",
+        [{"number": "+17025550001", "attributes": {"plan": "gold"}}],
+        format="json",
+    )
+    campaign = create(1)
+    Customer.objects.filter(campaign_id=campaign["id"]).update(
+        assistant_overrides={"variableValues": {"plan": "basic"}}
+    )
+    api.put(f"/campaign/{campaign['id']}/schema", {"dataSchema": PLAN_SCHEMA}, format="json")
+    api.put(f"/campaign/{campaign['id']}/audiences", {"contactListIds": [made["id"]]}, format="json")
+
+    refused = api.post(f"/campaign/{campaign['id']}/start")
+
+    assert refused.status_code == 400
+    assert messages(refused) == [
+        "audiences.Loose.+17025550001.attributes.plan 'gold' is not one of ['basic', 'premium']"
+    ]
+    assert api.get(f"/campaign/{campaign['id']}").json()["status"] == "scheduled"
+    assert Customer.objects.filter(campaign_id=campaign["id"]).count() == 1

@@ -524,6 +524,10 @@ API = [
         on="campaign"),
     Row("api-campaign-audiences", "put",   (401,     401,    200, 404,      403,   200,    200,  404),
         on="campaign", data={"contactListIds": []}),
+    Row("api-campaign-schema", "get",      (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-campaign-schema", "put",      (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign", data={"dataSchema": None}),
     # Public: the OpenAPI document and Swagger UI ignore credentials, even a revoked key.
     Row("api-schema", "get",               (200,     200,    200, 200,      200,   200,    200,  200)),
     Row("api-docs", "get",                 (200,     200,    200, 200,      200,   200,    200,  200)),

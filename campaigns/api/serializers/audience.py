@@ -9,8 +9,8 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from campaigns.api.serializers.common import iso
-from campaigns.api.serializers.fields import Text
+from campaigns.api.serializers.common import OpaqueObjectField, iso
+from campaigns.api.serializers.fields import Object, Text
 from campaigns.api.serializers.query import QuerySerializer, _page
 from campaigns.api.serializers.request import RequestSerializer
 from campaigns.importers.contacts import check_contact
@@ -27,6 +27,13 @@ class ContactListCreateSerializer(RequestSerializer):
 
     name = Text(max_length=100, help_text="Unique in the organization.")
     description = Text(required=False, allow_blank=True, max_length=500)
+    dataSchema = Object(
+        required=False,
+        help_text="JSON Schema (draft 2020-12, type object) every contact's attributes must meet on import.",
+    )
+    metadataSchema = Object(
+        required=False, help_text="JSON Schema (draft 2020-12) every contact's metadata must meet on import."
+    )
 
 
 @extend_schema_serializer(component_name="Segment")
@@ -62,6 +69,8 @@ class ContactListSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField(required=False)
     contactsTotal = serializers.IntegerField(help_text="Contacts on the list.")
+    dataSchema = Object(required=False, help_text="The schema contacts' attributes meet, if any.")
+    metadataSchema = Object(required=False, help_text="The schema contacts' metadata meet, if any.")
     segments = SegmentSerializer(many=True)
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
@@ -75,6 +84,10 @@ class ContactListSerializer(serializers.Serializer):
         if instance.description:
             data["description"] = instance.description
         data["contactsTotal"] = instance.contacts_total
+        if instance.data_schema is not None:
+            data["dataSchema"] = instance.data_schema
+        if instance.metadata_schema is not None:
+            data["metadataSchema"] = instance.metadata_schema
         data["segments"] = SegmentSerializer(instance.segments.all(), many=True).data
         data.update(createdAt=iso(instance.created_at), updatedAt=iso(instance.updated_at))
         return data
@@ -111,6 +124,7 @@ class ContactSerializer(serializers.Serializer):
     email = serializers.CharField(required=False, max_length=40)
     externalId = serializers.CharField(required=False, max_length=40)
     attributes = AttributesField(required=False, help_text="What segments filter on; sent to the agent.")
+    metadata = OpaqueObjectField(required=False, help_text="Kept for reporting; never sent to the agent.")
     consentSource = serializers.CharField(required=False, max_length=100, help_text="e.g. web form")
     consentAt = serializers.DateTimeField(
         required=False, help_text="When consent was given (with an offset)."
@@ -161,6 +175,7 @@ class ContactRecordSerializer(serializers.Serializer):
     email = serializers.CharField(required=False)
     externalId = serializers.CharField(required=False)
     attributes = AttributesField()
+    metadata = OpaqueObjectField()
     consentSource = serializers.CharField(required=False)
     consentAt = serializers.DateTimeField(required=False)
     timeZone = serializers.CharField(required=False, help_text="Given with the contact.")
@@ -177,7 +192,7 @@ class ContactRecordSerializer(serializers.Serializer):
         ):
             if value:
                 data[key] = value
-        data["attributes"] = instance.attributes
+        data.update(attributes=instance.attributes, metadata=instance.metadata)
         if instance.consent_source:
             data["consentSource"] = instance.consent_source
         if instance.consent_at:
@@ -258,3 +273,18 @@ class CampaignAudienceSerializer(serializers.Serializer):
             doNotCall=instance.do_not_call,
         )
         return data
+
+
+@extend_schema_serializer(component_name="CampaignDataSchema")
+class CampaignSchemaSerializer(RequestSerializer):
+    """The JSON Schema (draft 2020-12, type object) every customer's data, the variables sent to the
+    agent (assistantOverrides.variableValues), must meet; null drops it. `version` counts changes."""
+
+    null_is_absent = False
+    read_order = ("dataSchema",)
+
+    dataSchema = Object(allow_null=True, help_text="A JSON Schema, or null for none.")
+    version = serializers.IntegerField(read_only=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {"dataSchema": instance.data_schema, "version": instance.data_schema_version}

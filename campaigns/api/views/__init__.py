@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from campaigns.api.views.audiences import (
     CampaignAudiencesApi,
+    CampaignSchemaApi,
     ContactListApi,
     ContactListContactsApi,
     ContactListListApi,
@@ -37,6 +38,7 @@ from campaigns.api.views.docs import DocsView, SchemaView
 
 __all__ = [
     "CampaignAudiencesApi",
+    "CampaignSchemaApi",
     "ContactListApi",
     "ContactListContactsApi",
     "ContactListListApi",

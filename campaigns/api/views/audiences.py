@@ -16,6 +16,7 @@ from campaigns.api.serializers import PageQuery, paginated, read_query
 from campaigns.api.serializers.audience import (
     CampaignAudienceSerializer,
     CampaignAudiencesSetSerializer,
+    CampaignSchemaSerializer,
     ContactImportResultSerializer,
     ContactListCreateSerializer,
     ContactListSerializer,
@@ -90,6 +91,8 @@ class ContactListListApi(_ListView):
             by=request.actor,
             name=data["name"],
             description=data.get("description", ""),
+            data_schema=data.get("dataSchema"),
+            metadata_schema=data.get("metadataSchema"),
         )
         return Response(ContactListSerializer(created).data, status=201)
 
@@ -298,3 +301,38 @@ class CampaignAudiencesApi(ApiView):
             segment_ids=data.get("segmentIds", []),
         )
         return Response(CampaignAudienceSerializer(selectors.campaign_audiences(campaign), many=True).data)
+
+
+class CampaignSchemaApi(ApiView):
+    needs = {"get": Action.CAMPAIGNS_READ, "put": Action.CAMPAIGNS_WRITE}
+
+    @extend_schema(
+        operation_id="CampaignSchemaController_findOne",
+        summary="Get Campaign Data Schema",
+        tags=["Typed customer data (Dialdeck)"],
+        parameters=[ID],
+        responses={200: CampaignSchemaSerializer, **MISSING, **UNAUTHORIZED},
+    )
+    def get(self, request, id):
+        return Response(CampaignSchemaSerializer(self.get_campaign(request, id)).data)
+
+    @extend_schema(
+        operation_id="CampaignSchemaController_set",
+        summary="Set Campaign Data Schema",
+        description="A JSON Schema (draft 2020-12) every customer's data (assistantOverrides.variableValues) "
+        "must meet; null drops it. The customers already there must meet it (400 naming each failure by "
+        "position, path and reason); from then on every customer added (JSON, CSV, a list's snapshot at "
+        "start) is checked. Each change counts a new `version`. 409 once the campaign has ended.",
+        tags=["Typed customer data (Dialdeck)"],
+        parameters=[ID],
+        request=CampaignSchemaSerializer,
+        responses={200: CampaignSchemaSerializer, **INVALID, **MISSING, **CONFLICT, **UNAUTHORIZED},
+    )
+    def put(self, request, id):
+        campaign = self.get_campaign(request, id)
+        serializer = CampaignSchemaSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changed = services.campaign_schema_set(
+            campaign=campaign, by=request.actor, data_schema=serializer.validated_data.get("dataSchema")
+        )
+        return Response(CampaignSchemaSerializer(changed).data)
