@@ -63,6 +63,8 @@ API_NAMES: dict[str, str] = {
     "segment_ids": "segmentIds",
     "data_schema": "dataSchema",
     "metadata_schema": "metadataSchema",
+    "blackout_dates": "blackoutDates",
+    "ambiguous_zones": "ambiguousZones",
     **STRATEGY_KEYS,
 }
 

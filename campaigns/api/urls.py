@@ -45,6 +45,12 @@ urlpatterns = [
         name="api-contact-list-segments",
     ),
     path("segment/<str:id>", views.SegmentApi.as_view(), name="api-segment"),
+    path("campaign/<str:id>/calendar", views.CampaignCalendarApi.as_view(), name="api-campaign-calendar"),
+    path(
+        "organization/blackout-dates",
+        views.OrganizationBlackoutApi.as_view(),
+        name="api-organization-blackout",
+    ),
     path("campaign/<str:id>/schema", views.CampaignSchemaApi.as_view(), name="api-campaign-schema"),
     path("campaign/<str:id>/audiences", views.CampaignAudiencesApi.as_view(), name="api-campaign-audiences"),
     path("api/schema", views.SchemaView.as_view(), name="api-schema"),

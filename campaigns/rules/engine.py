@@ -10,18 +10,21 @@ in `rules.outcomes`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.rules.hours import Window as Window
-from campaigns.rules.hours import aware_utc, every_day, first_common_instant, intervals
+from campaigns.rules.hours import aware_utc, days_except, every_day, first_common_instant, intervals
 from campaigns.rules.hours import is_open as is_open
 from campaigns.rules.hours import next_opening as next_opening
 from campaigns.rules.reasons import Reason as Reason
 from campaigns.rules.strategy import DEFAULT_RETRY_DELAYS, DEFAULTS, RECIPIENT_WINDOW
 
 SCHEDULED, IN_PROGRESS, PAUSED, ENDED = "scheduled", "in-progress", "paused", "ended"
+# What a campaign does with a number that may be in several zones (and no zone was given for it):
+# wait until every one allows a call, or treat the callee as living in the campaign's zone.
+EVERY_ZONE, CAMPAIGN_ZONE = "every", "campaign"
 # How far ahead `eligibility` looks for a moment when every window is open.
 SEARCH_HORIZON = timedelta(days=8)
 # How far to push a customer whose next possible time no rule can tell (e.g. unknown_time_zone).
@@ -62,6 +65,10 @@ class CampaignPolicy:
     # The organization's settings the campaign cannot change.
     organization_paused: bool = False  # the organization-wide stop
     call_unknown_zones: bool = False  # numbers with no known zone may be called in calling_hours
+    # Holidays (the organization's and the campaign's): no call on these dates in the callee's
+    # own zone(s) (the campaign's zone for a callee with none, or when callee time is off).
+    blackout_dates: frozenset[date] = frozenset()
+    ambiguous_zones: str = EVERY_ZONE  # EVERY_ZONE | CAMPAIGN_ZONE
 
     def __post_init__(self) -> None:
         if self.status not in (SCHEDULED, IN_PROGRESS, PAUSED, ENDED):
@@ -69,6 +76,9 @@ class CampaignPolicy:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         object.__setattr__(self, "calling_hours", tuple(self.calling_hours))  # callers may pass a list
+        object.__setattr__(self, "blackout_dates", frozenset(self.blackout_dates))
+        if self.ambiguous_zones not in (EVERY_ZONE, CAMPAIGN_ZONE):
+            raise ValueError(f"unknown ambiguous-zone policy {self.ambiguous_zones!r}")
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError) as error:
@@ -132,6 +142,10 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
     UNKNOWN_TIME_ZONE, unless the organization allows such numbers
     (call_unknown_zones) and the campaign has calling hours: then it is dialed
     inside those hours. SIP-only customers (number "") have no recipient check.
+    A number with several zones WAITs with AMBIGUOUS_TIME_ZONE while some but not all of them
+    allow a call, unless the campaign's policy (ambiguous_zones=CAMPAIGN_ZONE) places the callee
+    in the campaign's zone. Blackout dates hold a customer (BLACKOUT_DATE) on those dates in
+    each of the callee's zones (the campaign's zone when they have none).
     """
     now = aware_utc(now, "now")
     gate = campaign_gate(policy, now)
@@ -261,21 +275,34 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
 
     earliest = policy.earliest_at and aware_utc(policy.earliest_at)
     zones = customer.time_zones if customer and policy.respect_recipient_time_zone else ()
+    if len(zones) > 1 and policy.ambiguous_zones == CAMPAIGN_ZONE:
+        zones = (policy.time_zone,)  # the campaign's policy: an ambiguous callee lives in its zone
     retry_at = customer.next_attempt_at if customer and customer.attempts > 0 else None
     retry_at = retry_at and aware_utc(retry_at)
     local_window = every_day(policy.recipient_start, policy.recipient_end)
     blocked = [zone for zone in zones if not is_open(local_window, zone, now)]
     hours = f"{policy.recipient_start:%H:%M}–{policy.recipient_end:%H:%M}"
+    # Holidays are dates where the callee is: each of their zones (the campaign's when none).
+    day_zones = (zones or (policy.time_zone,)) if customer and policy.blackout_dates else ()
+    holiday = [zone for zone in day_zones if now.astimezone(ZoneInfo(zone)).date() in policy.blackout_dates]
 
     # 1. The first rule that stops dialing right now names the reason.
     if policy.status == SCHEDULED:
         reason, detail = Reason.CAMPAIGN_NOT_RUNNING, "campaign has not been started"
     elif earliest is not None and now < earliest:
         reason, detail = Reason.SCHEDULE_NOT_STARTED, f"earliestAt is {earliest:%Y-%m-%d %H:%M} UTC"
+    elif holiday:
+        local = now.astimezone(ZoneInfo(holiday[0])).date()
+        reason, detail = Reason.BLACKOUT_DATE, f"{local:%Y-%m-%d} is a blackout date in {holiday[0]}"
     elif not is_open(policy.calling_hours, policy.time_zone, now):
         reason, detail = Reason.OUTSIDE_CALLING_HOURS, f"outside calling hours ({policy.time_zone})"
     elif retry_at is not None and retry_at > now:
         reason, detail = Reason.RETRY_DELAY, f"retry due {retry_at:%Y-%m-%d %H:%M} UTC"
+    elif blocked and len(blocked) < len(zones):
+        reason, detail = (
+            Reason.AMBIGUOUS_TIME_ZONE,
+            f"the number may be in {len(zones)} zones; outside {hours} in {_local_times(blocked, now)}",
+        )
     elif blocked:
         reason, detail = (
             Reason.RECIPIENT_LOCAL_TIME,
@@ -292,6 +319,7 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
     sets = [intervals(local_window, zone, start, end) for zone in zones]
     if policy.calling_hours:
         sets.append(intervals(policy.calling_hours, policy.time_zone, start, end))
+    sets += [days_except(policy.blackout_dates, zone, start, end) for zone in day_zones]
     until = first_common_instant(sets, start, end)
 
     # 3. A wait that outlasts a deadline is a skip.
@@ -305,8 +333,10 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
         return Decision(
             Action.WAIT, reason, None, f"{detail}; no time within {SEARCH_HORIZON.days} days suits every rule"
         )
-    if reason is Reason.RECIPIENT_LOCAL_TIME:
+    if reason in (Reason.RECIPIENT_LOCAL_TIME, Reason.AMBIGUOUS_TIME_ZONE):
         detail += f" until {until.astimezone(ZoneInfo(blocked[0])):%a %H:%M} {blocked[0]}"
+    elif reason is Reason.BLACKOUT_DATE:
+        detail += f"; next possible {until.astimezone(ZoneInfo(holiday[0])):%a %Y-%m-%d %H:%M}"
     elif reason is Reason.OUTSIDE_CALLING_HOURS:
         detail += f" until {until.astimezone(ZoneInfo(policy.time_zone)):%a %H:%M}"
     return Decision(Action.WAIT, reason, until, detail)

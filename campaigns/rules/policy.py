@@ -6,7 +6,7 @@ rules package stays free of the ORM.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING
 
 from campaigns.rules.engine import (
@@ -59,7 +59,14 @@ def campaign_policy(campaign: Campaign) -> CampaignPolicy:
         retry_voicemail=campaign.retry_voicemail,
         organization_paused=org.dialing_paused_at is not None,
         call_unknown_zones=org.call_numbers_without_time_zone,
+        blackout_dates=blackout_dates(org.blackout_dates, campaign.blackout_dates),
+        ambiguous_zones=campaign.ambiguous_zones,
     )
+
+
+def blackout_dates(*stored: list[str]) -> frozenset[date]:
+    """The stored ISO dates of the organization and the campaign, together (services check them)."""
+    return frozenset(date.fromisoformat(day) for days in stored for day in (days or ()))
 
 
 def recipient_window(campaign: Campaign) -> tuple[time, time]:

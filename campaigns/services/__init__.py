@@ -17,6 +17,7 @@ from campaigns.services.audiences import (
     segment_delete,
 )
 from campaigns.services.audit import Actor, audit_record
+from campaigns.services.calendar import campaign_calendar_set, organization_blackout_set
 from campaigns.services.calls import (
     call_fail,
     call_log,
@@ -84,6 +85,8 @@ __all__ = [
     "audiences_snapshot",
     "campaign_audiences_set",
     "campaign_schema_set",
+    "campaign_calendar_set",
+    "organization_blackout_set",
     "contact_list_create",
     "contact_list_delete",
     "contacts_import",

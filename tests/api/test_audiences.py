@@ -93,6 +93,7 @@ def test_json_contacts_are_imported_all_or_nothing_with_every_bad_row_named(api,
         "id": "-",
         "number": "+17025550002",
         "attributes": {},
+        "metadata": {},
         "consentSource": "web",
         "consentAt": "2026-03-01T08:00:00.000Z",
         "numberTimeZones": ["America/Los_Angeles"],
@@ -305,3 +306,37 @@ def test_a_segment_that_breaks_the_campaign_schema_refuses_the_start(api, create
     ]
     assert api.get(f"/campaign/{campaign['id']}").json()["status"] == "scheduled"
     assert Customer.objects.filter(campaign_id=campaign["id"]).count() == 1
+
+
+# -- the callee's calendar -------------------------------------------------------------------------
+
+
+def test_a_campaigns_calendar_is_read_and_changed_with_every_bad_date_named(api, create) -> None:
+    campaign = create(1)
+    url = f"/campaign/{campaign['id']}/calendar"
+    assert api.get(url).json() == {
+        "blackoutDates": [],
+        "ambiguousZones": "every",
+        "organizationBlackoutDates": [],
+    }
+
+    bad = api.put(
+        url, {"blackoutDates": ["2026-12-25", "25/12/2026", 7], "ambiguousZones": "guess"}, format="json"
+    )
+    assert messages(bad) == ["ambiguousZones must be one of the following values: every, campaign"]
+    bad = api.put(url, {"blackoutDates": ["2026-12-25", "25/12/2026", 7]}, format="json")
+    assert messages(bad) == [
+        "blackoutDates.1 must be a date written YYYY-MM-DD",
+        "blackoutDates.2 must be a date written YYYY-MM-DD",
+    ]
+    api.put("/organization/blackout-dates", {"blackoutDates": ["2027-01-01"]}, format="json")
+    changed = api.put(url, {"blackoutDates": ["2026-12-31", "2026-12-25", "2026-12-25"]}, format="json")
+    assert changed.json() == {
+        "blackoutDates": ["2026-12-25", "2026-12-31"],
+        "ambiguousZones": "every",
+        "organizationBlackoutDates": ["2027-01-01"],
+    }
+    assert api.put(url, {"ambiguousZones": "campaign"}, format="json").json()["blackoutDates"] == [
+        "2026-12-25",
+        "2026-12-31",
+    ]

@@ -528,6 +528,14 @@ API = [
         on="campaign"),
     Row("api-campaign-schema", "put",      (401,     401,    200, 404,      403,   200,    200,  404),
         on="campaign", data={"dataSchema": None}),
+    Row("api-campaign-calendar", "get",    (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-campaign-calendar", "put",    (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign", data={"blackoutDates": ["2026-12-25"]}),
+    # The organization named is the caller's own: the other key and the outsider change theirs.
+    Row("api-organization-blackout", "get", (401,    401,    200, 200,      403,   403,    200,  200)),
+    Row("api-organization-blackout", "put", (401,    401,    200, 200,      403,   403,    200,  200),
+        data={"blackoutDates": ["2026-12-25"]}),
     # Public: the OpenAPI document and Swagger UI ignore credentials, even a revoked key.
     Row("api-schema", "get",               (200,     200,    200, 200,      200,   200,    200,  200)),
     Row("api-docs", "get",                 (200,     200,    200, 200,      200,   200,    200,  200)),

@@ -12,6 +12,7 @@ from campaigns.api.views.audiences import (
     ContactListSegmentsApi,
     SegmentApi,
 )
+from campaigns.api.views.calendar import CampaignCalendarApi, OrganizationBlackoutApi
 from campaigns.api.views.campaigns import (
     CampaignApi,
     CampaignEndApi,
@@ -38,6 +39,8 @@ from campaigns.api.views.docs import DocsView, SchemaView
 
 __all__ = [
     "CampaignAudiencesApi",
+    "CampaignCalendarApi",
+    "OrganizationBlackoutApi",
     "CampaignSchemaApi",
     "ContactListApi",
     "ContactListContactsApi",
