@@ -65,6 +65,7 @@ API_NAMES: dict[str, str] = {
     "metadata_schema": "metadataSchema",
     "blackout_dates": "blackoutDates",
     "ambiguous_zones": "ambiguousZones",
+    "region_rules": "regionRules",
     **STRATEGY_KEYS,
 }
 

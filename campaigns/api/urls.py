@@ -51,6 +51,11 @@ urlpatterns = [
         views.OrganizationBlackoutApi.as_view(),
         name="api-organization-blackout",
     ),
+    path(
+        "organization/region-rules",
+        views.OrganizationRegionRulesApi.as_view(),
+        name="api-organization-region-rules",
+    ),
     path("campaign/<str:id>/schema", views.CampaignSchemaApi.as_view(), name="api-campaign-schema"),
     path("campaign/<str:id>/audiences", views.CampaignAudiencesApi.as_view(), name="api-campaign-audiences"),
     path("api/schema", views.SchemaView.as_view(), name="api-schema"),

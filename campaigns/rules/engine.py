@@ -48,6 +48,22 @@ class RetryDelays:
 
 
 @dataclass(frozen=True)
+class RegionRule:
+    """Where law narrows hours: callees in `region` ("US-FL", a country "DE") may be called only
+    inside `windows`, in their own local time. At least one window (an empty set would mean
+    "always", like calling hours); a day of rest is the other days' 24-hour windows."""
+
+    region: str
+    windows: tuple[Window, ...]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", tuple(self.windows))
+        if not self.windows:
+            raise ValueError("a region rule needs at least one window")
+
+
+@dataclass(frozen=True)
 class CampaignPolicy:
     status: str  # SCHEDULED | IN_PROGRESS | PAUSED | ENDED
     time_zone: str = "UTC"  # IANA zone of calling_hours
@@ -69,6 +85,7 @@ class CampaignPolicy:
     # own zone(s) (the campaign's zone for a callee with none, or when callee time is off).
     blackout_dates: frozenset[date] = frozenset()
     ambiguous_zones: str = EVERY_ZONE  # EVERY_ZONE | CAMPAIGN_ZONE
+    region_rules: tuple[RegionRule, ...] = ()  # the organization's table
 
     def __post_init__(self) -> None:
         if self.status not in (SCHEDULED, IN_PROGRESS, PAUSED, ENDED):
@@ -77,6 +94,7 @@ class CampaignPolicy:
             raise ValueError("max_attempts must be at least 1")
         object.__setattr__(self, "calling_hours", tuple(self.calling_hours))  # callers may pass a list
         object.__setattr__(self, "blackout_dates", frozenset(self.blackout_dates))
+        object.__setattr__(self, "region_rules", tuple(self.region_rules))
         if self.ambiguous_zones not in (EVERY_ZONE, CAMPAIGN_ZONE):
             raise ValueError(f"unknown ambiguous-zone policy {self.ambiguous_zones!r}")
         try:
@@ -96,9 +114,11 @@ class CustomerFacts:
     next_attempt_at: datetime | None = None
     do_not_call: bool = False
     valid_number: bool = True
+    regions: tuple[str, ...] = ()  # where the number is: its country and subdivision ("US", "US-FL")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time_zones", tuple(self.time_zones))  # callers may pass a list
+        object.__setattr__(self, "regions", tuple(self.regions))
         if self.next_attempt_at is not None:
             aware_utc(self.next_attempt_at, "next_attempt_at")
 
@@ -145,7 +165,9 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
     A number with several zones WAITs with AMBIGUOUS_TIME_ZONE while some but not all of them
     allow a call, unless the campaign's policy (ambiguous_zones=CAMPAIGN_ZONE) places the callee
     in the campaign's zone. Blackout dates hold a customer (BLACKOUT_DATE) on those dates in
-    each of the callee's zones (the campaign's zone when they have none).
+    each of the callee's zones (the campaign's zone when they have none). A region rule of the
+    organization's table whose region the number is in holds it (REGION_HOURS) outside the
+    rule's windows in the callee's zones, whatever the campaign's callee-time setting.
     """
     now = aware_utc(now, "now")
     gate = campaign_gate(policy, now)
@@ -285,6 +307,10 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
     # Holidays are dates where the callee is: each of their zones (the campaign's when none).
     day_zones = (zones or (policy.time_zone,)) if customer and policy.blackout_dates else ()
     holiday = [zone for zone in day_zones if now.astimezone(ZoneInfo(zone)).date() in policy.blackout_dates]
+    # A region's rule is law where the callee is: their zones even when callee time is off.
+    rules = [r for r in policy.region_rules if customer and r.region in customer.regions]
+    rule_zones = _callee_zones(customer, policy) if rules else ()
+    closed = [(rule, zone) for rule in rules for zone in rule_zones if not is_open(rule.windows, zone, now)]
 
     # 1. The first rule that stops dialing right now names the reason.
     if policy.status == SCHEDULED:
@@ -298,6 +324,13 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
         reason, detail = Reason.OUTSIDE_CALLING_HOURS, f"outside calling hours ({policy.time_zone})"
     elif retry_at is not None and retry_at > now:
         reason, detail = Reason.RETRY_DELAY, f"retry due {retry_at:%Y-%m-%d %H:%M} UTC"
+    elif closed:
+        rule, zone = closed[0]
+        local = now.astimezone(ZoneInfo(zone))
+        reason, detail = (
+            Reason.REGION_HOURS,
+            f"{rule.note or rule.region + ' rule'} ({zone} {local:%a %H:%M})",
+        )
     elif blocked and len(blocked) < len(zones):
         reason, detail = (
             Reason.AMBIGUOUS_TIME_ZONE,
@@ -320,6 +353,7 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
     if policy.calling_hours:
         sets.append(intervals(policy.calling_hours, policy.time_zone, start, end))
     sets += [days_except(policy.blackout_dates, zone, start, end) for zone in day_zones]
+    sets += [intervals(rule.windows, zone, start, end) for rule in rules for zone in rule_zones]
     until = first_common_instant(sets, start, end)
 
     # 3. A wait that outlasts a deadline is a skip.
@@ -340,6 +374,16 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
     elif reason is Reason.OUTSIDE_CALLING_HOURS:
         detail += f" until {until.astimezone(ZoneInfo(policy.time_zone)):%a %H:%M}"
     return Decision(Action.WAIT, reason, until, detail)
+
+
+def _callee_zones(customer: CustomerFacts | None, policy: CampaignPolicy) -> tuple[str, ...]:
+    """Where the callee may be, for rules that hold whatever the campaign's callee-time setting:
+    the number's zones (the campaign's, for an ambiguous number when its policy says so, or when
+    none is known)."""
+    zones = customer.time_zones if customer else ()
+    if len(zones) > 1 and policy.ambiguous_zones == CAMPAIGN_ZONE:
+        zones = ()
+    return zones or (policy.time_zone,)
 
 
 def _local_times(zones: list[str], now: datetime) -> str:

@@ -17,7 +17,11 @@ from campaigns.services.audiences import (
     segment_delete,
 )
 from campaigns.services.audit import Actor, audit_record
-from campaigns.services.calendar import campaign_calendar_set, organization_blackout_set
+from campaigns.services.calendar import (
+    campaign_calendar_set,
+    organization_blackout_set,
+    organization_region_rules_set,
+)
 from campaigns.services.calls import (
     call_fail,
     call_log,
@@ -87,6 +91,7 @@ __all__ = [
     "campaign_schema_set",
     "campaign_calendar_set",
     "organization_blackout_set",
+    "organization_region_rules_set",
     "contact_list_create",
     "contact_list_delete",
     "contacts_import",

@@ -340,3 +340,22 @@ def test_a_campaigns_calendar_is_read_and_changed_with_every_bad_date_named(api,
         "2026-12-25",
         "2026-12-31",
     ]
+
+
+def test_region_rules_are_a_table_every_bad_field_named(api) -> None:
+    url = "/organization/region-rules"
+    assert api.get(url).json() == {"regionRules": []}
+    bad = [
+        {"region": "Florida", "windows": [{"day": "mon", "start": "8am", "end": "20:00"}]},
+        {"region": "DE", "windows": [], "colour": "red"},
+    ]
+    refused = api.put(url, {"regionRules": bad}, format="json")
+    assert messages(refused) == [
+        "regionRules.0.region must be a country (DE) or a country and subdivision (US-FL)",
+        "regionRules.0.windows.0.start must be a time as HH:MM (24-hour)",
+        "property regionRules.1.colour should not exist",
+        "regionRules.1.windows must list at least one window {day, start, end}",
+    ]
+    rest = [{"day": d, "start": "00:00", "end": "00:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat")]
+    good = [{"region": "DE", "windows": rest, "note": "No calls on Sundays"}]
+    assert api.put(url, {"regionRules": good}, format="json").json() == {"regionRules": good}

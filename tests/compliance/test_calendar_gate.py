@@ -8,7 +8,7 @@ import pytest
 from campaigns import services
 from campaigns.models import Call
 from dialer import claims
-from tests.compliance.conftest import customer, dial, dispatched
+from tests.compliance.conftest import customer, dial, dispatched, state
 from tests.compliance.test_defects import ONE_ATTEMPT, recount
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,3 +52,29 @@ def test_an_ambiguous_number_follows_the_campaigns_policy_at_the_gate(
     services.campaign_calendar_set(campaign=local, by=owner, ambiguous_zones="campaign")
     local = services.campaign_start(campaign=local, by=owner)
     assert len(dial(local)) == 1
+
+
+def test_a_region_rule_added_after_the_take_stops_the_calls_at_the_gate(
+    make_campaign, org, owner, moved_clock
+) -> None:
+    # 20:30 in Miami: inside the default 08:00–21:00, outside Florida's 08:00–20:00.
+    moved_clock.set("2026-12-02 20:30", "America/New_York")
+    campaign = services.campaign_start(
+        campaign=make_campaign(
+            customers=[customer("+13055550100"), customer("+12125550100")], strategy=ONE_ATTEMPT
+        ),
+        by=owner,
+    )
+    taken = claims.take(dispatched(campaign))
+    florida = [
+        {"day": day, "start": "08:00", "end": "20:00"}
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+    services.organization_region_rules_set(
+        organization=org, by=owner, rules=[{"region": "US-FL", "windows": florida, "note": "Florida 8–20"}]
+    )
+
+    sent = claims.confirm_at_gate([(call, "POST /call", "{}") for call in taken])
+
+    assert [call.customer.number for call in sent] == ["+12125550100"]  # New York has no such rule
+    assert state(campaign, "+13055550100") == ("pending", "region_hours")

@@ -536,6 +536,9 @@ API = [
     Row("api-organization-blackout", "get", (401,    401,    200, 200,      403,   403,    200,  200)),
     Row("api-organization-blackout", "put", (401,    401,    200, 200,      403,   403,    200,  200),
         data={"blackoutDates": ["2026-12-25"]}),
+    Row("api-organization-region-rules", "get", (401, 401,    200, 200,      403,   403,    200,  200)),
+    Row("api-organization-region-rules", "put", (401, 401,    200, 200,      403,   403,    200,  200),
+        data={"regionRules": []}),
     # Public: the OpenAPI document and Swagger UI ignore credentials, even a revoked key.
     Row("api-schema", "get",               (200,     200,    200, 200,      200,   200,    200,  200)),
     Row("api-docs", "get",                 (200,     200,    200, 200,      200,   200,    200,  200)),

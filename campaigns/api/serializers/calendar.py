@@ -48,3 +48,31 @@ class OrganizationBlackoutSerializer(RequestSerializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return {"blackoutDates": instance.blackout_dates}
+
+
+class RegionWindowSerializer(serializers.Serializer):
+    day = serializers.ChoiceField(choices=("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    start = serializers.CharField(help_text="HH:MM, callee-local")
+    end = serializers.CharField(
+        help_text="HH:MM; at or before start runs past midnight; equal is the whole day"
+    )
+
+
+class RegionRuleSerializer(serializers.Serializer):
+    region = serializers.CharField(help_text="A country (DE) or a country and subdivision (US-FL).")
+    windows = RegionWindowSerializer(
+        many=True, help_text="When callees there may be called, in their own time."
+    )
+    note = serializers.CharField(required=False, help_text="Why, for people (shown with the reason).")
+
+
+@extend_schema_serializer(component_name="OrganizationRegionRules")
+class OrganizationRegionRulesSerializer(RequestSerializer):
+    """Where law narrows hours: callees in a region are called only inside its windows (reason
+    region_hours otherwise), e.g. {"region": "US-FL", "windows": [{"day": "mon", "start": "08:00",
+    "end": "20:00"}, …]} or a country's day of rest: its other days, each "00:00"–"00:00"."""
+
+    regionRules = Array(child=RegionRuleSerializer())
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {"regionRules": instance.region_rules}

@@ -12,7 +12,11 @@ from campaigns.api.views.audiences import (
     ContactListSegmentsApi,
     SegmentApi,
 )
-from campaigns.api.views.calendar import CampaignCalendarApi, OrganizationBlackoutApi
+from campaigns.api.views.calendar import (
+    CampaignCalendarApi,
+    OrganizationBlackoutApi,
+    OrganizationRegionRulesApi,
+)
 from campaigns.api.views.campaigns import (
     CampaignApi,
     CampaignEndApi,
@@ -41,6 +45,7 @@ __all__ = [
     "CampaignAudiencesApi",
     "CampaignCalendarApi",
     "OrganizationBlackoutApi",
+    "OrganizationRegionRulesApi",
     "CampaignSchemaApi",
     "ContactListApi",
     "ContactListContactsApi",

@@ -7,7 +7,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from campaigns import services
-from campaigns.api.serializers.calendar import CampaignCalendarSerializer, OrganizationBlackoutSerializer
+from campaigns.api.serializers.calendar import (
+    CampaignCalendarSerializer,
+    OrganizationBlackoutSerializer,
+    OrganizationRegionRulesSerializer,
+)
 from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
 from campaigns.permissions import Action
 
@@ -81,3 +85,35 @@ class OrganizationBlackoutApi(ApiView):
             blackout_dates=serializer.validated_data["blackoutDates"],
         )
         return Response(OrganizationBlackoutSerializer(changed).data)
+
+
+class OrganizationRegionRulesApi(ApiView):
+    needs = {"get": Action.ORGANIZATION_SETTINGS, "put": Action.ORGANIZATION_SETTINGS}
+
+    @extend_schema(
+        operation_id="OrganizationRegionRulesController_findOne",
+        summary="Get Region Rules",
+        tags=TAG,
+        responses={200: OrganizationRegionRulesSerializer, **UNAUTHORIZED},
+    )
+    def get(self, request):
+        return Response(OrganizationRegionRulesSerializer(request.organization).data)
+
+    @extend_schema(
+        operation_id="OrganizationRegionRulesController_set",
+        summary="Set Region Rules",
+        description="Replaces the organization's table of region rules (a state's hours, a country's day "
+        "of rest). The region of a number comes from its prefix (phonenumbers). Admins only; audited.",
+        tags=TAG,
+        request=OrganizationRegionRulesSerializer,
+        responses={200: OrganizationRegionRulesSerializer, **INVALID, **UNAUTHORIZED},
+    )
+    def put(self, request):
+        serializer = OrganizationRegionRulesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changed = services.organization_region_rules_set(
+            organization=request.organization,
+            by=request.actor,
+            rules=serializer.validated_data["regionRules"],
+        )
+        return Response(OrganizationRegionRulesSerializer(changed).data)

@@ -4,7 +4,7 @@ numbers that may be in several zones; tables, then properties over random calend
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,9 +18,19 @@ from campaigns.rules.engine import (
     CampaignPolicy,
     CustomerFacts,
     Reason,
+    RegionRule,
+    Window,
     eligibility,
 )
-from tests.campaigns.rules.test_engine_properties import ZONES, instants, naively_open, recipient_window
+from campaigns.rules.hours import every_day
+from tests.campaigns.rules.test_engine_properties import (
+    ZONES,
+    instants,
+    naively_open,
+    recipient_window,
+    second_pass,
+    wall_times,
+)
 
 
 def wall(text: str, zone: str) -> datetime:
@@ -144,6 +154,98 @@ def test_no_call_on_a_holiday_or_outside_hours_wherever_the_callee_may_be(situat
 @settings(max_examples=600, deadline=None)
 @given(calendars())
 def test_a_holiday_wait_ends_exactly_when_a_call_may_leave(situation) -> None:
+    customer, policy, now = situation
+    decision = eligibility(customer, policy, now)
+    if decision.action is not Action.WAIT or decision.until is None:
+        return
+    assert eligibility(customer, policy, decision.until).action is Action.DIAL
+    assert eligibility(customer, policy, decision.until - timedelta(microseconds=1)).action is not Action.DIAL
+
+
+# -- region rules --------------------------------------------------------------------------------
+
+FLORIDA = RegionRule("US-FL", every_day(time(8), time(20)), "Florida: 8:00–20:00")
+GERMANY_NO_SUNDAY = RegionRule(
+    "DE", tuple(Window(day, time(0), time(0)) for day in range(6)), "No calls on Sundays"
+)
+MIAMI = CustomerFacts("+13055550100", ("America/New_York",), regions=("US", "US-FL"))
+BERLIN = CustomerFacts("+493012345678", ("Europe/Berlin",), regions=("DE",))
+RULED = replace(RUNNING, region_rules=(FLORIDA, GERMANY_NO_SUNDAY))
+
+
+def test_a_states_own_hours_narrow_the_callee_window_with_their_own_reason() -> None:
+    late = eligibility(MIAMI, RULED, wall("2026-01-14 20:30", "America/New_York"))
+    assert (late.reason, late.until) == (Reason.REGION_HOURS, wall("2026-01-15 08:00", "America/New_York"))
+    assert late.detail.startswith("Florida: 8:00–20:00 (America/New_York Wed 20:30)")
+    assert eligibility(MIAMI, RUNNING, wall("2026-01-14 20:30", "America/New_York")).action is Action.DIAL
+    chicago = replace(CHICAGO, regions=("US", "US-IL"))
+    assert eligibility(chicago, RULED, wall("2026-01-14 20:30", "America/Chicago")).action is Action.DIAL
+
+
+def test_a_countrys_day_of_rest_holds_its_callees_until_monday() -> None:
+    sunday = eligibility(BERLIN, RULED, wall("2026-01-18 11:00", "Europe/Berlin"))
+    assert (sunday.reason, sunday.until) == (Reason.REGION_HOURS, wall("2026-01-19 08:00", "Europe/Berlin"))
+    assert eligibility(BERLIN, RULED, wall("2026-01-17 11:00", "Europe/Berlin")).action is Action.DIAL
+
+
+def test_a_region_rule_holds_even_when_the_campaign_ignores_callee_time() -> None:
+    ignoring = replace(RULED, respect_recipient_time_zone=False)
+    assert (
+        eligibility(MIAMI, ignoring, wall("2026-01-14 21:30", "America/New_York")).reason
+        is Reason.REGION_HOURS
+    )
+    assert (
+        eligibility(
+            MIAMI, replace(ignoring, region_rules=()), wall("2026-01-14 21:30", "America/New_York")
+        ).action
+        is Action.DIAL
+    )
+
+
+REGIONS = ("US", "US-FL", "DE", "US-CA")
+rules = st.lists(
+    st.builds(
+        RegionRule,
+        st.sampled_from(REGIONS),
+        st.lists(st.builds(Window, st.integers(0, 6), wall_times, wall_times), min_size=1, max_size=3).map(
+            tuple
+        ),
+    ),
+    max_size=3,
+).map(tuple)
+
+
+@st.composite
+def ruled(draw):
+    customer, policy, now = draw(calendars())
+    customer = replace(
+        customer, regions=tuple(draw(st.lists(st.sampled_from(REGIONS), max_size=2, unique=True)))
+    )
+    return customer, replace(policy, region_rules=draw(rules)), now
+
+
+def rule_zones(customer: CustomerFacts, policy: CampaignPolicy) -> tuple[str, ...]:
+    zones = customer.time_zones
+    if len(zones) > 1 and policy.ambiguous_zones == CAMPAIGN_ZONE:
+        zones = ()
+    return zones or (policy.time_zone,)
+
+
+@settings(max_examples=600, deadline=None)
+@given(ruled())
+def test_no_call_outside_a_rule_of_the_callees_region(situation) -> None:
+    customer, policy, now = situation
+    if eligibility(customer, policy, now).action is not Action.DIAL:
+        return
+    for rule in policy.region_rules:
+        if rule.region in customer.regions:
+            for zone in rule_zones(customer, policy):
+                assert naively_open(rule.windows, zone, now) and not second_pass(zone, now), (rule, zone)
+
+
+@settings(max_examples=600, deadline=None)
+@given(ruled())
+def test_a_region_wait_ends_exactly_when_a_call_may_leave(situation) -> None:
     customer, policy, now = situation
     decision = eligibility(customer, policy, now)
     if decision.action is not Action.WAIT or decision.until is None:

@@ -20,6 +20,7 @@ from campaigns.rules.engine import (
     CampaignPolicy,
     CustomerFacts,
     Decision,
+    RegionRule,
     RetryDelays,
     Window,
     campaign_gate,
@@ -577,6 +578,11 @@ REASON_SCENARIOS = {
     ),
     Reason.BLACKOUT_DATE: lambda: eligibility(
         CHICAGO, replace(RUNNING, blackout_dates=frozenset({date(2026, 1, 14)})), NOON_CHICAGO
+    ),
+    Reason.REGION_HOURS: lambda: eligibility(
+        replace(CHICAGO, regions=("US", "US-IL")),
+        replace(RUNNING, region_rules=(RegionRule("US-IL", (Window(0, time(13), time(14)),)),)),
+        NOON_CHICAGO,
     ),
     Reason.UNKNOWN_TIME_ZONE: lambda: eligibility(CustomerFacts("+99912345", ()), RUNNING, NOON_CHICAGO),
     Reason.DO_NOT_CALL: lambda: eligibility(replace(CHICAGO, do_not_call=True), RUNNING, NOON_CHICAGO),
