@@ -8,14 +8,12 @@ bad one is collected in `.errors` by line and field.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from typing import IO, Any
 
 from campaigns import jsonlimits
-from campaigns.importers import CsvSource
+from campaigns.importers import ZONE_WORDS, CsvSource, is_time_zone
 from campaigns.rules.segments import NAME
 from campaigns.services.errors import WORDING, FieldError
 from campaigns.services.inputs import ContactInput
@@ -30,16 +28,6 @@ ATTRIBUTE_NAME_MESSAGE = (
 )
 # CSV columns that are the contact's own fields (case-insensitive); any other is an attribute.
 CONTACT_COLUMNS = {key.lower(): key for key in (*MAX_LENGTHS, "consentAt", "timeZone")}
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def is_time_zone(name: str) -> bool:
-    """Whether `name` is an IANA zone this system knows ("America/Chicago", "UTC")."""
-    return name in _zones()
 
 
 def _join(where: str, key: str) -> str:
@@ -81,7 +69,7 @@ def check_contact(values: Any, where: str) -> tuple[ContactInput | None, list[Fi
         if consent_at is None:
             errors.append(FieldError(_join(where, "consentAt"), WORDING["datetime"] + " with a UTC offset"))
     if text.get("timeZone") and not is_time_zone(text["timeZone"]):
-        errors.append(FieldError(_join(where, "timeZone"), "is not an IANA time zone (e.g. America/Chicago)"))
+        errors.append(FieldError(_join(where, "timeZone"), ZONE_WORDS))
     attributes = values.get("attributes")
     if attributes is None:
         attributes = {}

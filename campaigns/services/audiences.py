@@ -481,8 +481,9 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
                         email=email,
                         external_id=external_id,
                         assistant_overrides={"variableValues": attributes} if attributes else None,
+                        time_zone=time_zone,
                     )
-                    zone_list = (time_zone,) if time_zone else tuple(z for z in zones.split(",") if z)
+                    zone_list = tuple(z for z in zones.split(",") if z)
                     writer.write(prepared.row(item, number, zone_list, key in blocked))
                     audience.contacts_added += 1
         audience.do_not_call = prepared.do_not_call - before_dnc

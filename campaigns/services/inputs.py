@@ -21,6 +21,7 @@ class CustomerInput:
     number_e164_check_enabled: bool = True
     assistant_overrides: dict | None = None
     squad_overrides: dict | None = None  # Vapi 2026, for squad campaigns
+    time_zone: str = ""  # ours: the callee's IANA zone, which wins over the number's zones
     # Where the row came from, in the words of whoever read it, for error messages
     # ("customers.3", "line 7"): a duplicate is reported as "<source>.number duplicates <source>".
     source: str = ""

@@ -359,3 +359,26 @@ def test_region_rules_are_a_table_every_bad_field_named(api) -> None:
     rest = [{"day": d, "start": "00:00", "end": "00:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat")]
     good = [{"region": "DE", "windows": rest, "note": "No calls on Sundays"}]
     assert api.put(url, {"regionRules": good}, format="json").json() == {"regionRules": good}
+
+
+def test_a_customers_own_time_zone_wins_over_the_numbers_zones(api, create) -> None:
+    campaign = create(1)
+    url = f"/campaign/{campaign['id']}/customers"
+    # +1 208 may be Boise or Los Angeles; the callee says where they are.
+    bad = api.post(url, [{"number": "+12085550100", "timeZone": "Idaho/Boise"}], format="json")
+    assert messages(bad) == ["customers.0.timeZone is not an IANA time zone (e.g. America/Chicago)"]
+    assert (
+        api.post(url, [{"number": "+12085550100", "timeZone": "America/Boise"}], format="json").status_code
+        == 201
+    )
+    file = SimpleUploadedFile(
+        "c.csv", b"number,timeZone\n+12085550101,America/Los_Angeles\n+12085550102,\n", "text/csv"
+    )
+    assert api.post(url, {"file": file}, format="multipart").status_code == 201
+
+    zones = dict(Customer.objects.filter(campaign_id=campaign["id"]).values_list("number", "time_zones"))
+    assert zones["+12085550100"] == "America/Boise"
+    assert zones["+12085550101"] == "America/Los_Angeles"
+    assert set(zones["+12085550102"].split(",")) == {"America/Boise", "America/Los_Angeles"}
+    given = dict(Customer.objects.filter(campaign_id=campaign["id"]).values_list("number", "time_zone"))
+    assert (given["+12085550100"], given["+12085550102"]) == ("America/Boise", "")
