@@ -66,6 +66,7 @@ urlpatterns = [
         name="audience-segment-delete",
     ),
     path("campaigns/<uuid:pk>/audiences", audiences.campaign_audiences, name="campaign-audiences"),
+    path("campaigns/<uuid:pk>/calendar", audiences.campaign_calendar, name="campaign-calendar"),
     path("caller-ids", directory.caller_ids, name="caller-ids"),
     path("caller-ids/add", directory.caller_id_add, name="caller-id-add"),
     path("caller-ids/<uuid:pk>/remove", directory.caller_id_remove, name="caller-id-remove"),

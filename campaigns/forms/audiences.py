@@ -58,3 +58,28 @@ class CampaignAudiencesForm(DashboardForm):
         return [
             value.partition(":")[2] for value in self.cleaned_data["targets"] if value.startswith(f"{kind}:")
         ]
+
+
+class CampaignCalendarForm(DashboardForm):
+    """A campaign's holidays (one ISO date per line) and its policy for ambiguous numbers."""
+
+    blackout_dates = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Blackout dates",
+        help_text="One date per line, e.g. 2026-12-25: nobody is called on it in their own time zone.",
+    )
+    ambiguous_zones = forms.ChoiceField(
+        choices=[
+            ("every", "Wait until it is calling time in each of them"),
+            ("campaign", "Take the callee to be in the campaign's time zone"),
+        ],
+        label="A number that may be in several time zones",
+    )
+
+    def dates(self) -> list[str]:
+        return [
+            line.strip()
+            for line in self.cleaned_data["blackout_dates"].replace(",", "\n").splitlines()
+            if line.strip()
+        ]

@@ -15,10 +15,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import selectors, services
-from campaigns.forms.audiences import CampaignAudiencesForm, ContactImportForm, ContactListForm, SegmentForm
+from campaigns.forms.audiences import (
+    CampaignAudiencesForm,
+    CampaignCalendarForm,
+    ContactImportForm,
+    ContactListForm,
+    SegmentForm,
+)
 from campaigns.forms.errors import attach
 from campaigns.importers.contacts import parse_contacts_csv
-from campaigns.models import Campaign, CampaignStatus, ContactList
+from campaigns.models import TERMINAL_STATUSES, Campaign, CampaignStatus, ContactList
 from campaigns.permissions import Action
 from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment
 
@@ -194,7 +200,13 @@ def audiences_context(
     """What the campaign page's Audiences card shows: what it targets (and copied), and while it is
     scheduled the form to change that."""
     chosen = selectors.campaign_audiences(campaign)
-    context: dict[str, Any] = {"audiences": chosen, "audiences_form": None}
+    context: dict[str, Any] = {"audiences": chosen, "audiences_form": None, "calendar_form": None}
+    if campaign.status not in TERMINAL_STATUSES:
+        initial = {
+            "blackout_dates": "\n".join(campaign.blackout_dates),
+            "ambiguous_zones": campaign.ambiguous_zones,
+        }
+        context["calendar_form"] = CampaignCalendarForm(initial=initial)
     if campaign.status == CampaignStatus.SCHEDULED and not campaign.uses_dial_plan:
         initial = [f"segment:{a.segment_id}" if a.segment_id else f"list:{a.contact_list_id}" for a in chosen]
         lists = list(selectors.contact_lists_for(request.organization))
@@ -221,4 +233,36 @@ def campaign_audiences(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     else:
         names = ", ".join(a.label for a in chosen) or "no list"
         messages.success(request, f"When it starts, the campaign will copy: {names}.")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@require_POST
+@dashboard_view(Action.CAMPAIGNS_WRITE)
+def campaign_calendar(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    """The campaign's blackout dates and ambiguous-number policy (services.campaign_calendar_set)."""
+    campaign = selectors.campaign_for(request.organization, pk)
+    if campaign is None:
+        raise Http404("No such campaign in this organization")
+    form = CampaignCalendarForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the policies shown.")
+        return redirect("campaigns:detail", pk=campaign.pk)
+    try:
+        services.campaign_calendar_set(
+            campaign=campaign,
+            by=request.user,
+            blackout_dates=form.dates(),
+            ambiguous_zones=form.cleaned_data["ambiguous_zones"],
+        )
+    except services.ValidationFailed as refused:
+        lines = form.dates()
+        problems = [
+            f"{lines[int(e.field.split('.')[1])]!r} {e.message}" if e.field.count(".") == 1 else str(e)
+            for e in refused.errors
+        ]
+        messages.error(request, "Nothing was saved: " + "; ".join(problems) + ".")
+    except services.InvalidTransition as refused:
+        messages.error(request, _sentence(refused))
+    else:
+        messages.success(request, "Saved the calling calendar.")
     return redirect("campaigns:detail", pk=campaign.pk)

@@ -114,3 +114,28 @@ def test_deleting_a_targeted_list_is_refused_with_the_reason(as_manager, campaig
         in response.content.decode()
     )
     assert ContactList.objects.filter(pk=renewals.pk).exists()
+
+
+def test_the_campaign_page_sets_the_calling_calendar(as_manager, as_viewer, campaign, org) -> None:
+    org.blackout_dates = ["2027-01-01"]
+    org.save()
+    url = reverse("campaigns:campaign-calendar", args=[campaign.pk])
+
+    bad = as_manager.post(
+        url, {"blackout_dates": "2026-12-25\n25/12/2026", "ambiguous_zones": "every"}, follow=True
+    )
+    assert (
+        "Nothing was saved: &#x27;25/12/2026&#x27; must be a date written YYYY-MM-DD." in bad.content.decode()
+    )
+    good = as_manager.post(
+        url, {"blackout_dates": "2026-12-31, 2026-12-25", "ambiguous_zones": "campaign"}, follow=True
+    )
+
+    page = good.content.decode()
+    assert "Saved the calling calendar." in page
+    assert "Blackout dates: 2026-12-25, 2026-12-31." in page and "The organization's: 2027-01-01." in page
+    campaign.refresh_from_db()
+    assert (campaign.blackout_dates, campaign.ambiguous_zones) == (["2026-12-25", "2026-12-31"], "campaign")
+    assert (
+        "Save calendar" not in as_viewer.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    )

@@ -1,6 +1,7 @@
 """A manager builds a contact list in the browser: a CSV with a bad line (listed, nothing saved),
 the fixed file, a segment whose filter is first refused next to its field, contacts paged with
-htmx; then a scheduled campaign targets the segment and copies it when Start is pressed."""
+htmx; then a scheduled campaign targets the segment, gets a blackout date and its policy for
+ambiguous numbers, and copies the segment when Start is pressed."""
 
 from __future__ import annotations
 
@@ -73,6 +74,11 @@ def test_a_manager_builds_a_list_and_a_campaign_copies_its_segment(
     expect(
         page.get_by_text("When it starts, the campaign will copy: Renewals 2027 › Premium Nevada.")
     ).to_be_visible()
+    page.get_by_label("Blackout dates").fill("2099-12-25")
+    page.get_by_label("A number that may be in several time zones").select_option("campaign")
+    page.get_by_role("button", name="Save calendar").click()
+    expect(page.get_by_text("Saved the calling calendar.")).to_be_visible()
+    expect(page.get_by_role("region", name="Calling calendar")).to_contain_text("Blackout dates: 2099-12-25.")
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#campaign-status .badge")).to_have_text("In progress")
     page.reload()

@@ -344,6 +344,8 @@ DASHBOARD = [
     Row("campaigns:audience-delete", "post",         (LOGIN,   403,   302,    302,  404), on="contact_list"),
     Row("campaigns:campaign-audiences", "post",      (LOGIN,   403,   302,    302,  404), on="campaign",
         data={"targets": []}),
+    Row("campaigns:campaign-calendar", "post",       (LOGIN,   403,   302,    302,  404), on="campaign",
+        data={"blackout_dates": "2026-12-25", "ambiguous_zones": "every"}),
     Row("campaigns:caller-ids", "get",               (LOGIN,   200,   200,    200,  200)),
     # The outsider names our provider account: not one of theirs, so the form refuses it.
     Row("campaigns:caller-id-add", "post",           (LOGIN,   403,   403,    302,  422), data=_caller_id),
