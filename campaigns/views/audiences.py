@@ -26,6 +26,7 @@ from campaigns.forms.errors import attach
 from campaigns.importers.contacts import parse_contacts_csv
 from campaigns.models import TERMINAL_STATUSES, Campaign, CampaignStatus, ContactList
 from campaigns.permissions import Action
+from campaigns.rules.schemas import fields_of
 from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment
 
 PAGE = 50
@@ -105,6 +106,8 @@ def _list_page(
         "import_form": forms.get("import_form") or ContactImportForm(),
         "import_errors": forms.get("import_errors", []),
         "segment_form": forms.get("segment_form") or SegmentForm(),
+        # The list's data schema names its attributes: they are the contacts table's columns.
+        "schema_fields": fields_of(contact_list.data_schema)[:8],
         **_contacts(request, contact_list),
     }
     return page_or_fragment(

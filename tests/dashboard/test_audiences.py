@@ -139,3 +139,15 @@ def test_the_campaign_page_sets_the_calling_calendar(as_manager, as_viewer, camp
     assert (
         "Save calendar" not in as_viewer.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     )
+
+
+def test_a_typed_lists_schema_fields_are_its_contacts_columns(as_viewer, org, owner) -> None:
+    schema = {"type": "object", "properties": {"plan": {"type": "string"}, "seats": {"type": "integer"}}}
+    typed = services.contact_list_create(organization=org, by=owner, name="Typed", data_schema=schema)
+    rows = [services.ContactInput(number="+14155550001", attributes={"plan": "gold", "seats": 3, "x": "y"})]
+    services.contacts_import(contact_list=typed, by=owner, rows=rows)
+
+    page = as_viewer.get(reverse("campaigns:audience", args=[typed.pk])).content.decode()
+
+    assert '<th scope="col">plan</th><th scope="col">seats</th><th scope="col">Other attributes</th>' in page
+    assert "<td>gold</td>" in page and "<td>3</td>" in page and '<span class="tag">x: y</span>' in page
