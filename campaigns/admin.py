@@ -72,6 +72,8 @@ class OrganizationAdmin(admin.ModelAdmin):
         "allow_ignoring_recipient_time",
         "call_numbers_without_time_zone",
         "default_region",
+        "blackout_dates",
+        "region_rules",
         "dialing_paused_at",
     ]
     list_display = [
