@@ -26,13 +26,16 @@ class ContactListCreateSerializer(RequestSerializer):
     """A new, empty contact list of the organization."""
 
     name = Text(max_length=100, help_text="Unique in the organization.")
-    description = Text(required=False, allow_blank=True, max_length=500)
+    description = Text(required=False, allow_blank=True, allow_null=True, max_length=500)
     dataSchema = Object(
         required=False,
-        help_text="JSON Schema (draft 2020-12, type object) every contact's attributes must meet on import.",
+        allow_null=True,
+        help_text="JSON Schema (draft 2020-12, type object) for contacts' attributes; null: none.",
     )
     metadataSchema = Object(
-        required=False, help_text="JSON Schema (draft 2020-12) every contact's metadata must meet on import."
+        required=False,
+        allow_null=True,
+        help_text="JSON Schema (draft 2020-12) for contacts' metadata; null: none.",
     )
 
 
