@@ -15,13 +15,17 @@ from campaigns.models import (
     Call,
     CallLog,
     Campaign,
+    CampaignAudience,
+    ContactList,
     Customer,
     DialPlanEntry,
     DoNotCall,
+    ListContact,
     Membership,
     Organization,
     PhoneNumber,
     ProviderAccount,
+    Segment,
 )
 from campaigns.services.strategy import ZONE_MESSAGE, is_time_zone
 
@@ -68,6 +72,8 @@ class OrganizationAdmin(admin.ModelAdmin):
         "allow_ignoring_recipient_time",
         "call_numbers_without_time_zone",
         "default_region",
+        "blackout_dates",
+        "region_rules",
         "dialing_paused_at",
     ]
     list_display = [
@@ -293,3 +299,54 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "target_type", "organization"]
     search_fields = ["action", "target_id", "actor__username"]
     date_hierarchy = "created_at"
+
+
+# -- audiences: written by the services (imports, snapshots); deleting a list goes through one --
+
+
+class SegmentInline(admin.TabularInline):
+    model = Segment
+    extra = 0
+    fields = ["name", "filter", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ContactList)
+class ContactListAdmin(ReadOnlyAdmin):
+    list_display = ["name", "organization", "contacts_total", "updated_at"]
+    list_filter = ["organization"]
+    search_fields = ["name"]
+    inlines = [SegmentInline]
+    actions = ["delete_lists"]
+
+    @admin.action(description="Delete selected lists (campaigns keep their customers and calls)")
+    def delete_lists(self, request: HttpRequest, queryset: QuerySet[ContactList]) -> None:
+        for contact_list in queryset.select_related("organization"):
+            try:
+                services.contact_list_delete(contact_list=contact_list, by=request.user)
+            except services.InvalidTransition as refused:
+                self.message_user(request, f"{contact_list.name}: {refused}", messages.ERROR)
+
+
+@admin.register(ListContact)
+class ListContactAdmin(ReadOnlyAdmin):
+    list_display = ["number", "contact_list", "name", "consent_source", "consent_at", "time_zone"]
+    search_fields = ["number", "name", "external_id"]
+    list_select_related = ["contact_list"]
+    show_full_result_count = False  # lists hold millions of contacts
+
+
+@admin.register(Segment)
+class SegmentAdmin(ReadOnlyAdmin):
+    list_display = ["name", "contact_list", "filter", "created_at"]
+    search_fields = ["name", "filter"]
+
+
+@admin.register(CampaignAudience)
+class CampaignAudienceAdmin(ReadOnlyAdmin):
+    list_display = ["campaign", "label", "snapshot_at", "contacts_added", "duplicates", "do_not_call"]
+    list_select_related = ["campaign"]

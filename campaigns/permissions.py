@@ -34,6 +34,8 @@ class Action(StrEnum):
     CAMPAIGNS_WRITE = "campaigns.write"  # create, edit, start/pause/resume/end, delete, add customers
     DNC_READ = "dnc.read"
     DNC_WRITE = "dnc.write"  # add, import, remove numbers
+    AUDIENCES_READ = "audiences.read"  # contact lists, their contacts and segments
+    AUDIENCES_WRITE = "audiences.write"  # create, import into and delete lists; create and delete segments
     CALLER_IDS_READ = "caller_ids.read"
     CALLER_IDS_WRITE = "caller_ids.write"  # register and retire caller IDs
     PROVIDERS_READ = "providers.read"  # provider accounts and their webhook addresses
@@ -76,6 +78,8 @@ TABLE: Mapping[Action, Rule] = MappingProxyType(
         Action.CAMPAIGNS_WRITE: Rule(MANAGERS, VIEWERS_REFUSED),
         Action.DNC_READ: Rule(EVERYONE),
         Action.DNC_WRITE: Rule(MANAGERS, VIEWERS_REFUSED),
+        Action.AUDIENCES_READ: Rule(EVERYONE),
+        Action.AUDIENCES_WRITE: Rule(MANAGERS, VIEWERS_REFUSED),
         Action.CALLER_IDS_READ: Rule(EVERYONE),
         Action.CALLER_IDS_WRITE: Rule(ADMINS, "Only the organization's admins can add or remove caller IDs."),
         Action.PROVIDERS_READ: Rule(ADMINS, "Only the organization's admins can see provider accounts."),

@@ -37,7 +37,7 @@ import re
 from functools import cache, lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumber, ValidationResult
+from phonenumbers import PhoneMetadata, PhoneNumber, ValidationResult, geocoder
 from phonenumbers.phonemetadata import PhoneNumberDesc
 from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA
@@ -369,3 +369,56 @@ def _advance(atom: list[str] | bool, starts: frozenset[int]) -> tuple[frozenset[
         ends, depth, _ = _alternation(atom, starts)
         return ends, depth
     return frozenset(at + 1 for at in starts), (max(starts) + 1 if atom else 0)
+
+
+# -- regions -------------------------------------------------------------------------------------
+
+# phonenumbers' English geocoder names a North American number's state or province, alone
+# ("Florida") or after a city ("San Francisco, CA"); region rules name them ISO 3166-2 style.
+_SUBDIVISIONS = {
+    "US": {
+        "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
+        "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
+        "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA", "Kansas": "KS",
+        "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD", "Massachusetts": "MA",
+        "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS", "Missouri": "MO", "Montana": "MT",
+        "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH", "New Jersey": "NJ", "New Mexico": "NM",
+        "New York": "NY", "North Carolina": "NC", "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK",
+        "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI", "South Carolina": "SC",
+        "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX", "Utah": "UT", "Vermont": "VT",
+        "Virginia": "VA", "Washington": "WA", "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY",
+        "Washington D.C.": "DC",
+    },
+    "CA": {
+        "Alberta": "AB", "British Columbia": "BC", "Manitoba": "MB", "New Brunswick": "NB",
+        "Newfoundland and Labrador": "NL", "Nova Scotia": "NS", "Ontario": "ON",
+        "Prince Edward Island": "PE", "Quebec": "QC", "Saskatchewan": "SK",
+        "Northwest Territories": "NT", "Nunavut": "NU", "Yukon": "YT",
+    },
+}  # fmt: skip
+
+
+def regions_for(number: str) -> tuple[str, ...]:
+    """Where a canonical E.164 number is: its country ("DE") and, for US and Canadian numbers,
+    its state or province ("US", "US-FL"); () when phonenumbers cannot tell. Derived from the
+    prefix (area code and exchange), cached."""
+    return _regions(number[:8]) if number[:1] == "+" else ()
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _regions(prefix: str) -> tuple[str, ...]:
+    try:
+        parsed = phonenumbers.parse(prefix.ljust(12, "0"), None)
+    except phonenumbers.NumberParseException:
+        return ()
+    country = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
+        parsed.country_code
+    )
+    if not country or country in ("ZZ", "001"):
+        return ()
+    names = _SUBDIVISIONS.get(country)
+    if names is None:
+        return (country,)
+    place = geocoder.description_for_number(parsed, "en")
+    code = names.get(place) or (place.rpartition(", ")[2] if ", " in place else "")
+    return (country, f"{country}-{code}") if code in names.values() else (country,)

@@ -6,6 +6,7 @@ from django.urls import path
 
 from campaigns.views import (
     admin_pages,
+    audiences,
     audit,
     campaign_builder,
     campaign_detail,
@@ -67,6 +68,19 @@ urlpatterns = [
     path("do-not-call/add", directory.do_not_call_add, name="do-not-call-add"),
     path("do-not-call/import", directory.do_not_call_import, name="do-not-call-import"),
     path("do-not-call/<uuid:pk>/remove", directory.do_not_call_remove, name="do-not-call-remove"),
+    path("audiences", audiences.audiences, name="audiences"),
+    path("audiences/new", audiences.audience_create, name="audience-create"),
+    path("audiences/<uuid:pk>", audiences.audience, name="audience"),
+    path("audiences/<uuid:pk>/import", audiences.audience_import, name="audience-import"),
+    path("audiences/<uuid:pk>/delete", audiences.audience_delete, name="audience-delete"),
+    path("audiences/<uuid:pk>/segments", audiences.audience_segment_add, name="audience-segment-add"),
+    path(
+        "audiences/<uuid:pk>/segments/<uuid:segment_pk>/delete",
+        audiences.audience_segment_delete,
+        name="audience-segment-delete",
+    ),
+    path("campaigns/<uuid:pk>/audiences", audiences.campaign_audiences, name="campaign-audiences"),
+    path("campaigns/<uuid:pk>/calendar", audiences.campaign_calendar, name="campaign-calendar"),
     path("caller-ids", directory.caller_ids, name="caller-ids"),
     path("caller-ids/add", directory.caller_id_add, name="caller-id-add"),
     path("caller-ids/<uuid:pk>/remove", directory.caller_id_remove, name="caller-id-remove"),

@@ -58,6 +58,14 @@ API_NAMES: dict[str, str] = {
     "server_messages": "serverMessages",
     "predial_plan": "predialPlan",
     "duplicate_from_id": "duplicateFromCampaignId",
+    # Audiences (contact lists and segments a campaign targets).
+    "contact_list_ids": "contactListIds",
+    "segment_ids": "segmentIds",
+    "data_schema": "dataSchema",
+    "metadata_schema": "metadataSchema",
+    "blackout_dates": "blackoutDates",
+    "ambiguous_zones": "ambiguousZones",
+    "region_rules": "regionRules",
     **STRATEGY_KEYS,
 }
 

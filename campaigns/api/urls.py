@@ -32,6 +32,32 @@ urlpatterns = [
     path("phone-number/<str:id>", views.PhoneNumberApi.as_view(), name="api-phone-number"),
     path("dnc", views.DoNotCallListApi.as_view(), name="api-dnc"),
     path("dnc/<str:id>", views.DoNotCallApi.as_view(), name="api-dnc-entry"),
+    path("contact-list", views.ContactListListApi.as_view(), name="api-contact-lists"),
+    path("contact-list/<str:id>", views.ContactListApi.as_view(), name="api-contact-list"),
+    path(
+        "contact-list/<str:id>/contacts",
+        views.ContactListContactsApi.as_view(),
+        name="api-contact-list-contacts",
+    ),
+    path(
+        "contact-list/<str:id>/segments",
+        views.ContactListSegmentsApi.as_view(),
+        name="api-contact-list-segments",
+    ),
+    path("segment/<str:id>", views.SegmentApi.as_view(), name="api-segment"),
+    path("campaign/<str:id>/calendar", views.CampaignCalendarApi.as_view(), name="api-campaign-calendar"),
+    path(
+        "organization/blackout-dates",
+        views.OrganizationBlackoutApi.as_view(),
+        name="api-organization-blackout",
+    ),
+    path(
+        "organization/region-rules",
+        views.OrganizationRegionRulesApi.as_view(),
+        name="api-organization-region-rules",
+    ),
+    path("campaign/<str:id>/schema", views.CampaignSchemaApi.as_view(), name="api-campaign-schema"),
+    path("campaign/<str:id>/audiences", views.CampaignAudiencesApi.as_view(), name="api-campaign-audiences"),
     path("api/schema", views.SchemaView.as_view(), name="api-schema"),
     path("api/docs", views.DocsView.as_view(), name="api-docs"),
 ]

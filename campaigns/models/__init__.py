@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaigns.models.audience import CampaignAudience, ContactList, ListContact, Segment
 from campaigns.models.audit import AuditEvent
 from campaigns.models.call import (
     STATUS_COUNTER,
@@ -50,11 +51,13 @@ __all__ = [
     "CallLogKind",
     "CallStatus",
     "Campaign",
+    "CampaignAudience",
     "CampaignEvent",
     "CampaignSnapshot",
     "CampaignEventAttempt",
     "CampaignEndedReason",
     "CampaignStatus",
+    "ContactList",
     "Customer",
     "CustomerState",
     "DialPlanEntry",
@@ -62,6 +65,7 @@ __all__ = [
     "DoNotCall",
     "DoNotCallSource",
     "EventState",
+    "ListContact",
     "Membership",
     "Notification",
     "NotificationKind",
@@ -70,5 +74,6 @@ __all__ = [
     "ProviderAccount",
     "ProviderKind",
     "Role",
+    "Segment",
     "hash_api_key",
 ]

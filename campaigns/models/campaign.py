@@ -130,6 +130,18 @@ class Campaign(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Typed customer data (campaigns.rules.schemas): a JSON Schema every customer's data (the
+    # variables sent to the agent, assistantOverrides.variableValues) must meet; its version
+    # counts each change (services.campaign_schema_set).
+    data_schema = models.JSONField(null=True, blank=True)
+    data_schema_version = models.PositiveIntegerField(default=0)
+    # The callee's own calendar (campaigns.rules.engine): the campaign's holidays (ISO dates, on
+    # top of the organization's), and where a number that may be in several zones is taken to be:
+    # "every" (wait until each allows a call) or "campaign" (in the campaign's time zone).
+    blackout_dates = models.JSONField(default=list, blank=True)
+    ambiguous_zones = models.CharField(
+        max_length=10, default="every", choices=[("every", "Every zone"), ("campaign", "The campaign's zone")]
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     # What an unarchive restores (the status the campaign had when it was archived).
     status_before_archive = models.CharField(max_length=20, blank=True)

@@ -56,6 +56,9 @@ class Customer(models.Model):
     squad_overrides = models.JSONField(null=True, blank=True)  # Vapi 2026, for squad campaigns
     # Facts derived once at import: the callee's IANA zones ("America/Chicago,America/Denver").
     time_zones = models.CharField(max_length=200, blank=True)
+    # The callee's own zone when one was given (our `timeZone`, or a list contact's): then it is
+    # the only one in `time_zones`, whatever the number's zones are.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     # Dialing state.
     state = models.CharField(max_length=10, choices=CustomerState.choices, default=CustomerState.PENDING)

@@ -54,6 +54,12 @@ class Organization(models.Model):
         blank=True,
         help_text="Country (ISO 3166, e.g. US) of numbers written without a country code.",
     )
+    # Holidays: ISO dates ("2026-12-25") on which no campaign calls, in each callee's own zone
+    # (campaigns.rules.engine); changed by services.organization_blackout_set, audited.
+    blackout_dates = models.JSONField(default=list, blank=True)
+    # Where law narrows hours: [{region: "US-FL", windows: [{day, start, end}], note}], callee-local
+    # (campaigns.rules.engine.RegionRule); changed by services.organization_region_rules_set.
+    region_rules = models.JSONField(default=list, blank=True)
     # The organization-wide stop: while set, no call of any campaign passes the last gate.
     dialing_paused_at = models.DateTimeField(null=True, blank=True)
     # Signs the campaign events sent to campaigns' own servers (dialer.outbound; README "Campaign

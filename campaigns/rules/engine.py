@@ -10,18 +10,21 @@ in `rules.outcomes`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.rules.hours import Window as Window
-from campaigns.rules.hours import aware_utc, every_day, first_common_instant, intervals
+from campaigns.rules.hours import aware_utc, days_except, every_day, first_common_instant, intervals
 from campaigns.rules.hours import is_open as is_open
 from campaigns.rules.hours import next_opening as next_opening
 from campaigns.rules.reasons import Reason as Reason
 from campaigns.rules.strategy import DEFAULT_RETRY_DELAYS, DEFAULTS, RECIPIENT_WINDOW
 
 SCHEDULED, IN_PROGRESS, PAUSED, ENDED = "scheduled", "in-progress", "paused", "ended"
+# What a campaign does with a number that may be in several zones (and no zone was given for it):
+# wait until every one allows a call, or treat the callee as living in the campaign's zone.
+EVERY_ZONE, CAMPAIGN_ZONE = "every", "campaign"
 # How far ahead `eligibility` looks for a moment when every window is open.
 SEARCH_HORIZON = timedelta(days=8)
 # How far to push a customer whose next possible time no rule can tell (e.g. unknown_time_zone).
@@ -45,6 +48,22 @@ class RetryDelays:
 
 
 @dataclass(frozen=True)
+class RegionRule:
+    """Where law narrows hours: callees in `region` ("US-FL", a country "DE") may be called only
+    inside `windows`, in their own local time. At least one window (an empty set would mean
+    "always", like calling hours); a day of rest is the other days' 24-hour windows."""
+
+    region: str
+    windows: tuple[Window, ...]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", tuple(self.windows))
+        if not self.windows:
+            raise ValueError("a region rule needs at least one window")
+
+
+@dataclass(frozen=True)
 class CampaignPolicy:
     status: str  # SCHEDULED | IN_PROGRESS | PAUSED | ENDED
     time_zone: str = "UTC"  # IANA zone of calling_hours
@@ -62,6 +81,11 @@ class CampaignPolicy:
     # The organization's settings the campaign cannot change.
     organization_paused: bool = False  # the organization-wide stop
     call_unknown_zones: bool = False  # numbers with no known zone may be called in calling_hours
+    # Holidays (the organization's and the campaign's): no call on these dates in the callee's
+    # own zone(s) (the campaign's zone for a callee with none, or when callee time is off).
+    blackout_dates: frozenset[date] = frozenset()
+    ambiguous_zones: str = EVERY_ZONE  # EVERY_ZONE | CAMPAIGN_ZONE
+    region_rules: tuple[RegionRule, ...] = ()  # the organization's table
 
     def __post_init__(self) -> None:
         if self.status not in (SCHEDULED, IN_PROGRESS, PAUSED, ENDED):
@@ -69,6 +93,10 @@ class CampaignPolicy:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         object.__setattr__(self, "calling_hours", tuple(self.calling_hours))  # callers may pass a list
+        object.__setattr__(self, "blackout_dates", frozenset(self.blackout_dates))
+        object.__setattr__(self, "region_rules", tuple(self.region_rules))
+        if self.ambiguous_zones not in (EVERY_ZONE, CAMPAIGN_ZONE):
+            raise ValueError(f"unknown ambiguous-zone policy {self.ambiguous_zones!r}")
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError) as error:
@@ -86,9 +114,11 @@ class CustomerFacts:
     next_attempt_at: datetime | None = None
     do_not_call: bool = False
     valid_number: bool = True
+    regions: tuple[str, ...] = ()  # where the number is: its country and subdivision ("US", "US-FL")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time_zones", tuple(self.time_zones))  # callers may pass a list
+        object.__setattr__(self, "regions", tuple(self.regions))
         if self.next_attempt_at is not None:
             aware_utc(self.next_attempt_at, "next_attempt_at")
 
@@ -132,6 +162,12 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
     UNKNOWN_TIME_ZONE, unless the organization allows such numbers
     (call_unknown_zones) and the campaign has calling hours: then it is dialed
     inside those hours. SIP-only customers (number "") have no recipient check.
+    A number with several zones WAITs with AMBIGUOUS_TIME_ZONE while some but not all of them
+    allow a call, unless the campaign's policy (ambiguous_zones=CAMPAIGN_ZONE) places the callee
+    in the campaign's zone. Blackout dates hold a customer (BLACKOUT_DATE) on those dates in
+    each of the callee's zones (the campaign's zone when they have none). A region rule of the
+    organization's table whose region the number is in holds it (REGION_HOURS) outside the
+    rule's windows in the callee's zones, whatever the campaign's callee-time setting.
     """
     now = aware_utc(now, "now")
     gate = campaign_gate(policy, now)
@@ -290,21 +326,45 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
 
     earliest = policy.earliest_at and aware_utc(policy.earliest_at)
     zones = customer.time_zones if customer and policy.respect_recipient_time_zone else ()
+    if len(zones) > 1 and policy.ambiguous_zones == CAMPAIGN_ZONE:
+        zones = (policy.time_zone,)  # the campaign's policy: an ambiguous callee lives in its zone
     retry_at = customer.next_attempt_at if customer and customer.attempts > 0 else None
     retry_at = retry_at and aware_utc(retry_at)
     local_window = every_day(policy.recipient_start, policy.recipient_end)
     blocked = [zone for zone in zones if not is_open(local_window, zone, now)]
     hours = f"{policy.recipient_start:%H:%M}–{policy.recipient_end:%H:%M}"
+    # Holidays are dates where the callee is: each of their zones (the campaign's when none).
+    day_zones = (zones or (policy.time_zone,)) if customer and policy.blackout_dates else ()
+    holiday = [zone for zone in day_zones if now.astimezone(ZoneInfo(zone)).date() in policy.blackout_dates]
+    # A region's rule is law where the callee is: their zones even when callee time is off.
+    rules = [r for r in policy.region_rules if customer and r.region in customer.regions]
+    rule_zones = _callee_zones(customer, policy) if rules else ()
+    closed = [(rule, zone) for rule in rules for zone in rule_zones if not is_open(rule.windows, zone, now)]
 
     # 1. The first rule that stops dialing right now names the reason.
     if policy.status == SCHEDULED:
         reason, detail = Reason.CAMPAIGN_NOT_RUNNING, "campaign has not been started"
     elif earliest is not None and now < earliest:
         reason, detail = Reason.SCHEDULE_NOT_STARTED, f"earliestAt is {earliest:%Y-%m-%d %H:%M} UTC"
+    elif holiday:
+        local = now.astimezone(ZoneInfo(holiday[0])).date()
+        reason, detail = Reason.BLACKOUT_DATE, f"{local:%Y-%m-%d} is a blackout date in {holiday[0]}"
     elif not is_open(policy.calling_hours, policy.time_zone, now):
         reason, detail = Reason.OUTSIDE_CALLING_HOURS, f"outside calling hours ({policy.time_zone})"
     elif retry_at is not None and retry_at > now:
         reason, detail = Reason.RETRY_DELAY, f"retry due {retry_at:%Y-%m-%d %H:%M} UTC"
+    elif closed:
+        rule, zone = closed[0]
+        local = now.astimezone(ZoneInfo(zone))
+        reason, detail = (
+            Reason.REGION_HOURS,
+            f"{rule.note or rule.region + ' rule'} ({zone} {local:%a %H:%M})",
+        )
+    elif blocked and len(blocked) < len(zones):
+        reason, detail = (
+            Reason.AMBIGUOUS_TIME_ZONE,
+            f"the number may be in {len(zones)} zones; outside {hours} in {_local_times(blocked, now)}",
+        )
     elif blocked:
         reason, detail = (
             Reason.RECIPIENT_LOCAL_TIME,
@@ -321,6 +381,8 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
     sets = [intervals(local_window, zone, start, end) for zone in zones]
     if policy.calling_hours:
         sets.append(intervals(policy.calling_hours, policy.time_zone, start, end))
+    sets += [days_except(policy.blackout_dates, zone, start, end) for zone in day_zones]
+    sets += [intervals(rule.windows, zone, start, end) for rule in rules for zone in rule_zones]
     until = first_common_instant(sets, start, end)
 
     # 3. A wait that outlasts a deadline is a skip.
@@ -334,11 +396,23 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
         return Decision(
             Action.WAIT, reason, None, f"{detail}; no time within {SEARCH_HORIZON.days} days suits every rule"
         )
-    if reason is Reason.RECIPIENT_LOCAL_TIME:
+    if reason in (Reason.RECIPIENT_LOCAL_TIME, Reason.AMBIGUOUS_TIME_ZONE):
         detail += f" until {until.astimezone(ZoneInfo(blocked[0])):%a %H:%M} {blocked[0]}"
+    elif reason is Reason.BLACKOUT_DATE:
+        detail += f"; next possible {until.astimezone(ZoneInfo(holiday[0])):%a %Y-%m-%d %H:%M}"
     elif reason is Reason.OUTSIDE_CALLING_HOURS:
         detail += f" until {until.astimezone(ZoneInfo(policy.time_zone)):%a %H:%M}"
     return Decision(Action.WAIT, reason, until, detail)
+
+
+def _callee_zones(customer: CustomerFacts | None, policy: CampaignPolicy) -> tuple[str, ...]:
+    """Where the callee may be, for rules that hold whatever the campaign's callee-time setting:
+    the number's zones (the campaign's, for an ambiguous number when its policy says so, or when
+    none is known)."""
+    zones = customer.time_zones if customer else ()
+    if len(zones) > 1 and policy.ambiguous_zones == CAMPAIGN_ZONE:
+        zones = ()
+    return zones or (policy.time_zone,)
 
 
 def _local_times(zones: list[str], now: datetime) -> str:

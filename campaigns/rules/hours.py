@@ -105,6 +105,22 @@ def intervals(windows: Sequence[Window], tz: str, low: datetime, high: datetime)
     return _merge(found)
 
 
+def days_except(blackout: frozenset[date], tz: str, low: datetime, high: datetime) -> list[Interval]:
+    """Whole local days of `tz` overlapping [low, high), in UTC, except the `blackout` dates."""
+    zone = ZoneInfo(tz)
+    day = low.astimezone(zone).date() - timedelta(days=1)
+    last = high.astimezone(zone).date()
+    found = []
+    while day <= last:
+        if day not in blackout:
+            start = _first_reading(day, time(0), zone)
+            end = _first_reading(day + timedelta(days=1), time(0), zone)
+            if end > low and start < high:
+                found.append((start, end))
+        day += timedelta(days=1)
+    return _merge(found)
+
+
 def first_common_instant(
     interval_sets: Iterable[list[Interval]], low: datetime, high: datetime
 ) -> datetime | None:

@@ -6,9 +6,10 @@ rules package stays free of the ORM.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING
 
+from campaigns.phone import regions_for
 from campaigns.rules.engine import (
     ENDED,
     IN_PROGRESS,
@@ -16,6 +17,7 @@ from campaigns.rules.engine import (
     SCHEDULED,
     CampaignPolicy,
     CustomerFacts,
+    RegionRule,
     RetryDelays,
     Window,
 )
@@ -59,7 +61,35 @@ def campaign_policy(campaign: Campaign) -> CampaignPolicy:
         retry_voicemail=campaign.retry_voicemail,
         organization_paused=org.dialing_paused_at is not None,
         call_unknown_zones=org.call_numbers_without_time_zone,
+        blackout_dates=blackout_dates(org.blackout_dates, campaign.blackout_dates),
+        ambiguous_zones=campaign.ambiguous_zones,
+        region_rules=region_rules(org.region_rules),
     )
+
+
+def region_rules(stored: list[dict]) -> tuple[RegionRule, ...]:
+    """The organization's table ({region, windows: [{day, start, end}], note}, checked by
+    services.organization_region_rules_set) as the engine's rules."""
+    return tuple(
+        RegionRule(region=row["region"], windows=_windows(row["windows"]), note=row.get("note", ""))
+        for row in stored or ()
+    )
+
+
+def _windows(stored: list[dict]) -> tuple[Window, ...]:
+    return tuple(
+        Window(
+            weekday=WEEKDAY_INDEX[w["day"]],
+            start=time.fromisoformat(w["start"]),
+            end=time.fromisoformat(w["end"]),
+        )
+        for w in stored
+    )
+
+
+def blackout_dates(*stored: list[str]) -> frozenset[date]:
+    """The stored ISO dates of the organization and the campaign, together (services check them)."""
+    return frozenset(date.fromisoformat(day) for days in stored for day in (days or ()))
 
 
 def recipient_window(campaign: Campaign) -> tuple[time, time]:
@@ -87,4 +117,5 @@ def customer_facts(customer: Customer, *, do_not_call: bool) -> CustomerFacts:
         attempts=customer.attempts,
         next_attempt_at=customer.next_attempt_at,
         do_not_call=do_not_call,
+        regions=regions_for(customer.number) if customer.number else (),
     )

@@ -21,6 +21,10 @@ class Reason(StrEnum):
     CAPACITY_WAIT_EXPIRED = "capacity_wait_expired"
     OUTSIDE_CALLING_HOURS = "outside_calling_hours"
     RECIPIENT_LOCAL_TIME = "recipient_local_time"
+    # The number may be in several zones and the campaign waits until every one allows a call.
+    AMBIGUOUS_TIME_ZONE = "ambiguous_time_zone"
+    BLACKOUT_DATE = "blackout_date"  # a holiday of the organization or the campaign, callee-local
+    REGION_HOURS = "region_hours"  # a region's own rule (a state's hours, a country's day of rest)
     UNKNOWN_TIME_ZONE = "unknown_time_zone"
     DO_NOT_CALL = "do_not_call"
     MAX_ATTEMPTS = "max_attempts"
@@ -51,6 +55,9 @@ LABELS: dict[str, str] = {
     Reason.CAPACITY_WAIT_EXPIRED: "Dropped: no line was free in time after the campaign started",
     Reason.OUTSIDE_CALLING_HOURS: "Outside the campaign's calling hours",
     Reason.RECIPIENT_LOCAL_TIME: "Waiting for the callee's local calling hours",
+    Reason.AMBIGUOUS_TIME_ZONE: "The number may be in several time zones: waiting for calling time in each",
+    Reason.BLACKOUT_DATE: "A blackout date (holiday) in the callee's time zone",
+    Reason.REGION_HOURS: "Outside the hours the callee's region allows",
     Reason.UNKNOWN_TIME_ZONE: "No time zone is known for this number",
     Reason.DO_NOT_CALL: "On the do-not-call list",
     Reason.MAX_ATTEMPTS: "Every attempt has been used",

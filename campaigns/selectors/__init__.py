@@ -12,11 +12,22 @@ dashboard's chart and waiting figures, cached for seconds in ``caches["pages"]``
 - directory: provider accounts, caller IDs, do-not-call, API keys, members;
 - dashboard: what only live monitoring needs (polling, fingerprints, waiting, charts);
 - wallboard: what a campaign does now, its rates and trends, live calls, the organization overview;
+- audiences: contact lists, their contacts and segments, what campaigns target;
 - common: ids from outside (as_uuid) and keyset pages (Page, newest_first).
 """
 
 from __future__ import annotations
 
+from campaigns.selectors.audiences import (
+    campaign_audiences,
+    contact_list_for,
+    contact_lists_for,
+    list_contacts,
+    list_contacts_on_do_not_call,
+    segment_for,
+    segment_q,
+    segment_size,
+)
 from campaigns.selectors.calls import call_for, calls_page, campaign_calls
 from campaigns.selectors.campaigns import (
     DOCUMENT_CUSTOMER_LIMIT,
@@ -92,6 +103,14 @@ __all__ = [
     "live_calls_count",
     "organization_overview",
     "pacing_next_call",
+    "campaign_audiences",
+    "contact_list_for",
+    "contact_lists_for",
+    "list_contacts",
+    "list_contacts_on_do_not_call",
+    "segment_for",
+    "segment_q",
+    "segment_size",
     "DOCUMENT_CUSTOMER_LIMIT",
     "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",

@@ -6,7 +6,22 @@ import from here: ``from campaigns import services``.
 
 from __future__ import annotations
 
+from campaigns.services.audiences import (
+    ContactImportResult,
+    audiences_snapshot,
+    campaign_audiences_set,
+    contact_list_create,
+    contact_list_delete,
+    contacts_import,
+    segment_create,
+    segment_delete,
+)
 from campaigns.services.audit import Actor, audit_record
+from campaigns.services.calendar import (
+    campaign_calendar_set,
+    organization_blackout_set,
+    organization_region_rules_set,
+)
 from campaigns.services.calls import (
     call_fail,
     call_log,
@@ -51,7 +66,14 @@ from campaigns.services.events import (
     events_emit,
     events_take,
 )
-from campaigns.services.inputs import CallEvent, CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.inputs import (
+    CallEvent,
+    CampaignChanges,
+    CampaignInput,
+    ContactInput,
+    CustomerInput,
+    DialPlanInput,
+)
 from campaigns.services.notifications import (
     membership_set_email_notifications,
     notifications_read,
@@ -65,9 +87,23 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
+from campaigns.services.schemas import campaign_schema_set
 from campaigns.services.wallboard import campaign_snapshots_take
 
 __all__ = [
+    "ContactImportResult",
+    "ContactInput",
+    "audiences_snapshot",
+    "campaign_audiences_set",
+    "campaign_schema_set",
+    "campaign_calendar_set",
+    "organization_blackout_set",
+    "organization_region_rules_set",
+    "contact_list_create",
+    "contact_list_delete",
+    "contacts_import",
+    "segment_create",
+    "segment_delete",
     "Actor",
     "CallEvent",
     "CampaignChanges",

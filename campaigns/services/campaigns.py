@@ -36,6 +36,7 @@ from campaigns.rules import contacts
 from campaigns.rules.reasons import Reason
 from campaigns.rules.strategy import FIELDS as STRATEGY_FIELDS
 from campaigns.rules.strategy import VAPI_DEFAULTS
+from campaigns.services.audiences import audiences_snapshot
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.calls import move_counters
 from campaigns.services.customers import customers_insert, sort_key_for
@@ -367,7 +368,8 @@ def _transition(
 
 @retry_on_conflict
 def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None) -> Campaign:
-    """scheduled -> in-progress. Starting by hand before earliestAt moves earliestAt to now."""
+    """scheduled -> in-progress. Starting by hand before earliestAt moves earliestAt to now.
+    The contacts of the lists and segments it targets are copied into its customers."""
     now = now or clock.now()
     campaign = _locked(campaign)  # the campaign row before its customers (the house lock order)
     values: dict[str, Any] = {"status": CampaignStatus.IN_PROGRESS, "started_at": now}
@@ -377,6 +379,7 @@ def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None
             campaign=campaign, state=CustomerState.PENDING, next_attempt_at__gt=now, attempts=0
         ).update(next_attempt_at=now)
     campaign = _transition(campaign, action="start", allowed=(CampaignStatus.SCHEDULED,), by=by, **values)
+    audiences_snapshot(campaign=campaign, now=now)  # the lists and segments it targets, copied
     # Vapi's data names a dispatch "workflow": ours is the campaign's one run, named from its id.
     run = uuid.uuid5(campaign.pk, f"start {now.isoformat()}")
     event_emit(campaign=campaign, event_type="campaign.started", data={"workflowId": str(run)}, at=now)

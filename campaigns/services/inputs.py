@@ -21,6 +21,7 @@ class CustomerInput:
     number_e164_check_enabled: bool = True
     assistant_overrides: dict | None = None
     squad_overrides: dict | None = None  # Vapi 2026, for squad campaigns
+    time_zone: str = ""  # ours: the callee's IANA zone, which wins over the number's zones
     # Where the row came from, in the words of whoever read it, for error messages
     # ("customers.3", "line 7"): a duplicate is reported as "<source>.number duplicates <source>".
     source: str = ""
@@ -122,3 +123,20 @@ class CallEvent:
     def dedupe_key(self) -> str:
         """Delivering the same event twice changes nothing: (call, kind, status) is recorded once."""
         return f"{self.kind}:{self.status}"
+
+
+@dataclass
+class ContactInput:
+    """One contact of a contact list, shape-checked by the caller (campaigns.importers.contacts);
+    the service puts its number in canonical form."""
+
+    number: str
+    name: str = ""
+    email: str = ""
+    external_id: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    consent_source: str = ""
+    consent_at: datetime | None = None
+    time_zone: str = ""
+    source: str = ""  # "contacts.3", "line 7": how errors name the row

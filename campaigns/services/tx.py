@@ -5,8 +5,10 @@ several rows of one kind in id order:
 
 1. the organization row;
 2. campaign rows;
-3. customer rows;
-4. call rows (then their logs).
+3. contact list rows (a campaign's snapshot holds KEY SHARE on its lists; a list's import and
+   deletion take UPDATE on the list alone);
+4. customer rows;
+5. call rows (then their logs).
 
 Every transaction that changes customers or calls of a campaign locks the campaign row first
 (`lock_campaigns`), so within a campaign they queue on that one row and cannot deadlock; the
@@ -39,7 +41,7 @@ from typing import Any, Literal, TypeVar
 
 from django.db import OperationalError, connection, transaction
 
-from campaigns.models import Campaign, Organization
+from campaigns.models import Campaign, ContactList, Organization
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,11 @@ def lock_organization(organization_id: object, mode: Mode) -> None:
 def lock_campaigns(campaign_ids: Iterable[object], mode: Mode) -> None:
     """Lock campaign rows, in id order, in the caller's transaction (see the module docstring)."""
     _lock(Campaign, campaign_ids, mode)
+
+
+def lock_contact_lists(list_ids: Iterable[object], mode: Mode) -> None:
+    """Lock contact list rows, in id order, in the caller's transaction (see the module docstring)."""
+    _lock(ContactList, list_ids, mode)
 
 
 def _lock(model: type, ids: Iterable[object], mode: Mode) -> None:

@@ -84,7 +84,7 @@ def reason_words(reason: str, campaign: Campaign | None = None) -> str:
     words = LABELS.get(reason, reason.replace("_", " ").capitalize())
     if reason == Reason.OUTSIDE_CALLING_HOURS and campaign is not None:
         words += f" ({campaign.time_zone})"
-    elif reason == Reason.RECIPIENT_LOCAL_TIME and campaign is not None:
+    elif reason in (Reason.RECIPIENT_LOCAL_TIME, Reason.AMBIGUOUS_TIME_ZONE) and campaign is not None:
         words += f" ({_recipient_hours(campaign)})"
     return words
 
@@ -358,6 +358,7 @@ SECTIONS = (
     ("organization-audit", "audit"),
     ("notifications", "notifications"),
     ("do-not-call", "dnc"),
+    ("audience", "audiences"),
     ("caller-id", "caller-ids"),
     ("provider", "providers"),
     ("api-key", "api-keys"),

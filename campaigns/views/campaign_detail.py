@@ -38,6 +38,7 @@ from campaigns.selectors.events import (
     campaign_events_page,
     event_attempts,
 )
+from campaigns.views.audiences import audiences_context
 from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment, wants_fragment
 
 # Events for the page's panels (HX-Trigger): the status panel refetches on the first, every other
@@ -167,6 +168,7 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         **_charts(campaign),
         **_customers(request, campaign),
         **_calls(request, campaign, live=True),
+        **audiences_context(request, campaign),
         "dial_plan": list(campaign.dial_plan.select_related("phone_number"))
         if campaign.uses_dial_plan
         else [],

@@ -47,11 +47,13 @@ from campaigns.models import (
     Call,
     Campaign,
     CampaignEvent,
+    ContactList,
     DoNotCall,
     Membership,
     PhoneNumber,
     ProviderAccount,
     Role,
+    Segment,
 )
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 from campaigns.permissions import TABLE, Action, allowed, refusal
@@ -148,6 +150,22 @@ class Ours:
         )
 
     @cached_property
+    def contact_list(self) -> ContactList:
+        """A list with one contact and one segment, no campaign targets it (deleting it succeeds)."""
+        made = services.contact_list_create(organization=self.org, by=self.owner, name="Renewals list")
+        rows = [
+            services.ContactInput(number="+14155550143", attributes={"plan": "premium"}, source="contacts.0")
+        ]
+        services.contacts_import(contact_list=made, by=self.owner, rows=rows)
+        return made
+
+    @cached_property
+    def segment(self) -> Segment:
+        return services.segment_create(
+            contact_list=self.contact_list, by=self.owner, name="Premium", filter="plan = premium"
+        )
+
+    @cached_property
     def api_key(self) -> ApiKey:
         return services.api_key_create(organization=self.org, by=self.owner, name="CRM sync")[0]
 
@@ -177,6 +195,8 @@ class Ours:
             return {"pk": customer.campaign_id, "customer_pk": customer.pk}
         if on == "event":
             return {"pk": self.event.campaign_id, "event_pk": self.event.pk}
+        if on == "segment" and key == "pk":  # the dashboard names a segment within its list
+            return {"pk": self.segment.contact_list_id, "segment_pk": self.segment.pk}
         if "@" in on:  # "<token>@<kind>": a webhook address /webhooks/<kind>/<token>
             token, kind = on.split("@")
             return {"kind": kind, **self.kwargs(token)}
@@ -278,6 +298,10 @@ def _dnc_csv(ours: Ours) -> dict:
     return {"file": SimpleUploadedFile("dnc.csv", b"number,note\n+14155550155,asked\n", "text/csv")}
 
 
+def _contacts_csv(ours: Ours) -> dict:
+    return {"file": SimpleUploadedFile("contacts.csv", b"number,plan\n+14155550145,basic\n", "text/csv")}
+
+
 def _caller_id(ours: Ours) -> dict:
     return {"number": "+14155550166", "provider_account": str(ours.caller_id.provider_account_id)}
 
@@ -333,6 +357,20 @@ DASHBOARD = [
         data={"number": "+1 415 555 0123", "note": "asked"}),
     Row("campaigns:do-not-call-import", "post",      (LOGIN,   403,   302,    302,  302), data=_dnc_csv),
     Row("campaigns:do-not-call-remove", "post",      (LOGIN,   403,   302,    302,  404), on="dnc"),
+    Row("campaigns:audiences", "get",                (LOGIN,   200,   200,    200,  200)),
+    Row("campaigns:audience-create", "post",         (LOGIN,   403,   302,    302,  302),
+        data={"name": "Winbacks"}),
+    Row("campaigns:audience", "get",                 (LOGIN,   200,   200,    200,  404), on="contact_list"),
+    Row("campaigns:audience-import", "post",         (LOGIN,   403,   302,    302,  404), on="contact_list",
+        data=_contacts_csv),
+    Row("campaigns:audience-segment-add", "post",    (LOGIN,   403,   302,    302,  404), on="contact_list",
+        data={"name": "Basic", "filter": "plan = basic"}),
+    Row("campaigns:audience-segment-delete", "post", (LOGIN,   403,   302,    302,  404), on="segment"),
+    Row("campaigns:audience-delete", "post",         (LOGIN,   403,   302,    302,  404), on="contact_list"),
+    Row("campaigns:campaign-audiences", "post",      (LOGIN,   403,   302,    302,  404), on="campaign",
+        data={"targets": []}),
+    Row("campaigns:campaign-calendar", "post",       (LOGIN,   403,   302,    302,  404), on="campaign",
+        data={"blackout_dates": "2026-12-25", "ambiguous_zones": "every"}),
     Row("campaigns:caller-ids", "get",               (LOGIN,   200,   200,    200,  200)),
     # The outsider names our provider account: not one of theirs, so the form refuses it.
     Row("campaigns:caller-id-add", "post",           (LOGIN,   403,   403,    302,  422), data=_caller_id),
@@ -489,6 +527,45 @@ API = [
         data={"number": "+14155550123"}),
     Row("api-dnc-entry", "delete",         (401,     401,    200, 404,      403,   200,    200,  404),
         on="dnc"),
+    # Contact lists and segments (audiences.*), and what a campaign targets (campaigns.*).
+    Row("api-contact-lists", "get",        (401,     401,    200, 200,      200,   200,    200,  200)),
+    Row("api-contact-lists", "post",       (401,     401,    201, 201,      403,   201,    201,  201),
+        data={"name": "Winbacks"}),
+    Row("api-contact-list", "get",         (401,     401,    200, 404,      200,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list", "delete",      (401,     401,    200, 404,      403,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list-contacts", "get", (401,    401,    200, 404,      200,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list-contacts", "post", (401,   401,    201, 404,      403,   201,    201,  404),
+        on="contact_list", data=[{"number": "+14155550144"}]),
+    Row("api-contact-list-segments", "get", (401,    401,    200, 404,      200,   200,    200,  404),
+        on="contact_list"),
+    Row("api-contact-list-segments", "post", (401,   401,    201, 404,      403,   201,    201,  404),
+        on="contact_list", data={"name": "Basic", "filter": "plan = basic"}),
+    Row("api-segment", "get",              (401,     401,    200, 404,      200,   200,    200,  404),
+        on="segment"),
+    Row("api-segment", "delete",           (401,     401,    200, 404,      403,   200,    200,  404),
+        on="segment"),
+    Row("api-campaign-audiences", "get",   (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-campaign-audiences", "put",   (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign", data={"contactListIds": []}),
+    Row("api-campaign-schema", "get",      (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-campaign-schema", "put",      (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign", data={"dataSchema": None}),
+    Row("api-campaign-calendar", "get",    (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    Row("api-campaign-calendar", "put",    (401,     401,    200, 404,      403,   200,    200,  404),
+        on="campaign", data={"blackoutDates": ["2026-12-25"]}),
+    # The organization named is the caller's own: the other key and the outsider change theirs.
+    Row("api-organization-blackout", "get", (401,    401,    200, 200,      403,   403,    200,  200)),
+    Row("api-organization-blackout", "put", (401,    401,    200, 200,      403,   403,    200,  200),
+        data={"blackoutDates": ["2026-12-25"]}),
+    Row("api-organization-region-rules", "get", (401, 401,    200, 200,      403,   403,    200,  200)),
+    Row("api-organization-region-rules", "put", (401, 401,    200, 200,      403,   403,    200,  200),
+        data={"regionRules": []}),
     # Public: the OpenAPI document and Swagger UI ignore credentials, even a revoked key.
     Row("api-schema", "get",               (200,     200,    200, 200,      200,   200,    200,  200)),
     Row("api-docs", "get",                 (200,     200,    200, 200,      200,   200,    200,  200)),
@@ -616,9 +693,13 @@ ADMIN_READ_ONLY = {
     "campaigns.call",
     "campaigns.calllog",
     "campaigns.campaign",
+    "campaigns.campaignaudience",
+    "campaigns.contactlist",
     "campaigns.customer",
     "campaigns.dialplanentry",
     "campaigns.donotcall",
+    "campaigns.listcontact",
+    "campaigns.segment",
 }
 ADMIN_ACTORS = ("anonymous", "member", "superuser")
 

@@ -36,6 +36,8 @@ POLICY = {
     Action.CAMPAIGNS_WRITE:        (True,  True,   False, True),
     Action.DNC_READ:               (True,  True,   True,  True),
     Action.DNC_WRITE:              (True,  True,   False, True),
+    Action.AUDIENCES_READ:         (True,  True,   True,  True),
+    Action.AUDIENCES_WRITE:        (True,  True,   False, True),
     Action.CALLER_IDS_READ:        (True,  True,   True,  True),
     Action.CALLER_IDS_WRITE:       (True,  False,  False, True),
     Action.PROVIDERS_READ:         (True,  False,  False, True),

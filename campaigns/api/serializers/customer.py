@@ -44,6 +44,8 @@ def customer_echo(customer: Customer) -> dict[str, Any]:
         echo["numberE164CheckEnabled"] = False
     if customer.assistant_overrides is not None:
         echo["assistantOverrides"] = customer.assistant_overrides
+    if getattr(customer, "time_zone", ""):  # ours, echoed when given
+        echo["timeZone"] = customer.time_zone
     if getattr(customer, "squad_overrides", None) is not None:  # rows read without it have none
         echo["squadOverrides"] = customer.squad_overrides
     return echo
@@ -91,6 +93,11 @@ class CustomerSerializer(RequestSerializer):
     )
     squadOverrides = Overrides(
         required=False, help_text=f"For squad campaigns: this customer's squad overrides. {OVERRIDES_DOC}"
+    )
+    timeZone = serializers.CharField(
+        required=False,
+        help_text="Dialdeck extension: the callee's own IANA zone (e.g. America/Chicago). Calling hours "
+        "are then kept in it alone, whatever zones the number may be in.",
     )
 
     def to_internal_value(self, data: Any) -> CustomerInput:

@@ -3,6 +3,20 @@ and an output serializer (selectors for reads)."""
 
 from __future__ import annotations
 
+from campaigns.api.views.audiences import (
+    CampaignAudiencesApi,
+    CampaignSchemaApi,
+    ContactListApi,
+    ContactListContactsApi,
+    ContactListListApi,
+    ContactListSegmentsApi,
+    SegmentApi,
+)
+from campaigns.api.views.calendar import (
+    CampaignCalendarApi,
+    OrganizationBlackoutApi,
+    OrganizationRegionRulesApi,
+)
 from campaigns.api.views.campaigns import (
     CampaignApi,
     CampaignEndApi,
@@ -28,6 +42,16 @@ from campaigns.api.views.directory import (
 from campaigns.api.views.docs import DocsView, SchemaView
 
 __all__ = [
+    "CampaignAudiencesApi",
+    "CampaignCalendarApi",
+    "OrganizationBlackoutApi",
+    "OrganizationRegionRulesApi",
+    "CampaignSchemaApi",
+    "ContactListApi",
+    "ContactListContactsApi",
+    "ContactListListApi",
+    "ContactListSegmentsApi",
+    "SegmentApi",
     "CampaignApi",
     "CampaignCallsApi",
     "CampaignCustomersApi",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from campaigns.rules.engine import (
     CampaignPolicy,
     CustomerFacts,
     Decision,
+    RegionRule,
     RetryDelays,
     Window,
     binding_limit,
@@ -292,7 +293,7 @@ def test_a_number_spanning_two_zones_dials_only_when_both_are_inside_the_window(
     zone_boise = "America/Boise"
     early = eligibility(BOISE, RUNNING, wall("2026-01-14 08:30", zone_boise))
     assert (early.reason, early.until) == (
-        Reason.RECIPIENT_LOCAL_TIME,
+        Reason.AMBIGUOUS_TIME_ZONE,  # Boise is awake, Los Angeles not yet
         wall("2026-01-14 08:00", "America/Los_Angeles"),
     )
     assert "America/Los_Angeles" in early.detail and "America/Boise" not in early.detail.split(" until")[0]
@@ -308,7 +309,7 @@ def test_a_toll_free_number_dials_only_while_all_42_north_american_zones_are_awa
     customer = CustomerFacts("+18005550100", zones)
     decision = eligibility(customer, RUNNING, utc("2026-01-14 18:00"))
     # Guam (UTC+10) wakes last: 08:00 there is 22:00 UTC; St John's (UTC-3:30) sleeps first at 00:30 UTC.
-    assert (decision.reason, decision.until) == (Reason.RECIPIENT_LOCAL_TIME, utc("2026-01-14 22:00"))
+    assert (decision.reason, decision.until) == (Reason.AMBIGUOUS_TIME_ZONE, utc("2026-01-14 22:00"))
     assert "Pacific/Guam (04:00)" in decision.detail
     assert eligibility(customer, RUNNING, utc("2026-01-15 00:29")).action is Action.DIAL
     assert eligibility(customer, RUNNING, utc("2026-01-15 00:30")).action is Action.WAIT
@@ -322,7 +323,7 @@ def test_a_number_whose_zones_are_never_all_awake_together_waits_without_a_time(
     decision = eligibility(CustomerFacts("+99912345", zones), RUNNING, NOON_CHICAGO)
     assert (decision.action, decision.reason, decision.until) == (
         Action.WAIT,
-        Reason.RECIPIENT_LOCAL_TIME,
+        Reason.AMBIGUOUS_TIME_ZONE,  # New York and London are awake, Tokyo is not
         None,
     )
 
@@ -572,6 +573,17 @@ REASON_SCENARIOS = {
     Reason.OUTSIDE_CALLING_HOURS: lambda: eligibility(CHICAGO, NINE_TO_FIVE_NY, utc("2026-01-17 15:00")),
     Reason.RECIPIENT_LOCAL_TIME: lambda: eligibility(
         CHICAGO, RUNNING, wall("2026-01-14 06:00", "America/Chicago")
+    ),
+    Reason.AMBIGUOUS_TIME_ZONE: lambda: eligibility(
+        BOISE, RUNNING, wall("2026-01-14 08:30", "America/Boise")
+    ),
+    Reason.BLACKOUT_DATE: lambda: eligibility(
+        CHICAGO, replace(RUNNING, blackout_dates=frozenset({date(2026, 1, 14)})), NOON_CHICAGO
+    ),
+    Reason.REGION_HOURS: lambda: eligibility(
+        replace(CHICAGO, regions=("US", "US-IL")),
+        replace(RUNNING, region_rules=(RegionRule("US-IL", (Window(0, time(13), time(14)),)),)),
+        NOON_CHICAGO,
     ),
     Reason.UNKNOWN_TIME_ZONE: lambda: eligibility(CustomerFacts("+99912345", ()), RUNNING, NOON_CHICAGO),
     Reason.DO_NOT_CALL: lambda: eligibility(replace(CHICAGO, do_not_call=True), RUNNING, NOON_CHICAGO),

@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zoneinfo
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from functools import cache
 from itertools import chain
 from typing import IO, Any
 
@@ -29,9 +31,20 @@ NUMBER_LENGTH = (3, 40)
 MAX_LENGTHS = {"name": 40, "email": 40, "externalId": 40, "extension": 10, "sipUri": 255}
 CUSTOMER_KEYS = frozenset(
     {"number", "numberE164CheckEnabled", "sipUri", "extension", "name", "email", "externalId"}
-    | {"assistantOverrides"}
+    | {"assistantOverrides", "timeZone"}  # timeZone: ours, the callee's own IANA zone
 )
 E164_MESSAGE = "must be a valid phone number in E.164 format"
+ZONE_WORDS = "is not an IANA time zone (e.g. America/Chicago)"
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is an IANA zone this system knows ("America/Chicago", "UTC")."""
+    return name in _zones()
 
 
 def _join(where: str, key: str) -> str:
@@ -74,6 +87,9 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
         errors += _number_errors(number, check, _join(where, "number"))
     elif values.get("number") is None and not text.get("sipUri"):
         errors.append(FieldError(_join(where, "number"), "is required when sipUri is not provided"))
+    zone = values.get("timeZone")
+    if zone is not None and not (isinstance(zone, str) and is_time_zone(zone)):
+        errors.append(FieldError(_join(where, "timeZone"), ZONE_WORDS))
     overrides = values.get("assistantOverrides")
     if overrides is not None and not isinstance(overrides, Mapping):
         errors.append(FieldError(_join(where, "assistantOverrides"), WORDING["object"]))
@@ -90,6 +106,7 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
         external_id=text.get("externalId", ""),
         number_e164_check_enabled=check,
         assistant_overrides=dict(overrides) if overrides is not None else None,
+        time_zone=zone or "",
         source=where,
     ), []
 
@@ -112,7 +129,16 @@ def _number_errors(number: str, e164_check: bool, field: str) -> list[FieldError
 # Known columns, matched case-insensitively; every other column is a template variable.
 CUSTOMER_COLUMNS = {
     key.lower(): key
-    for key in ("number", "name", "email", "externalId", "extension", "sipUri", "numberE164CheckEnabled")
+    for key in (
+        "number",
+        "name",
+        "email",
+        "externalId",
+        "extension",
+        "sipUri",
+        "numberE164CheckEnabled",
+        "timeZone",
+    )
 }
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
