@@ -21,6 +21,7 @@ import time
 
 import orjson
 import psycopg
+from celery import current_app
 from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -41,6 +42,7 @@ _ACCOUNTS: dict[str, tuple[ProviderAccount, float]] = {}
 ACCOUNT_CACHE_SECONDS = 10.0
 # Stored events recorded per transaction.
 BATCH = 500
+FOLLOW_UP_TASK = "dialer.tasks.provider_follow_up"
 
 
 def _account(token: str) -> ProviderAccount | None:
@@ -80,13 +82,17 @@ def _unknown() -> JsonResponse:
 
 
 def _receive(request: HttpRequest, account: ProviderAccount) -> HttpResponse:
+    provider = provider_for(account)
     try:
-        events = provider_for(account).parse_webhook(request)
+        events = provider.parse_webhook(request)
     except WebhookRejected as exc:
         log.warning("webhook refused for provider account %s: %s (%s)", account.pk, exc, exc.status)
         return JsonResponse({"error": str(exc)}, status=exc.status)
     if events:
         _store(account, events)
+    for job in provider.follow_ups(events):
+        # By name: tasks are the layer above; a worker makes the request, never this web process.
+        current_app.send_task(FOLLOW_UP_TASK, args=[str(account.pk), job])
     return HttpResponse(b'{"received": %d}' % len(events), content_type="application/json")
 
 

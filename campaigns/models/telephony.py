@@ -24,6 +24,10 @@ SIMULATED_MIX = {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "f
 class ProviderKind(models.TextChoices):
     SIMULATED = "simulated", "Simulated (no real calls)"
     VAPI = "vapi", "Vapi-compatible"
+    TWILIO = "twilio", "Twilio Programmable Voice"
+    RETELL = "retell", "Retell AI"
+    BLAND = "bland", "Bland AI"
+    ELEVENLABS = "elevenlabs", "ElevenLabs Agents"
 
 
 class ProviderAccount(models.Model):

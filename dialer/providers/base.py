@@ -95,6 +95,15 @@ class Provider(ABC):
     def fetch_status(self, call: Call) -> list[CallEvent]:
         return []
 
+    def follow_ups(self, events: list[CallEvent]) -> list[dict[str, str]]:
+        """Requests to make to the provider because of callbacks just received (a voicemail drop
+        after a machine answered), run by a worker (dialer.tasks.provider_follow_up); [] by default."""
+        return []
+
+    def follow_up(self, job: dict[str, str]) -> None:
+        """Make one request `follow_ups` asked for; raises ProviderError."""
+        return None
+
     def find_call(self, call: Call, *, created_from: datetime, created_to: datetime) -> list[CallEvent]:
         """The provider's call carrying `call`'s id, created in [created_from, created_to], as events
         (like fetch_status, `provider_call_id` set); [] when none does or the provider cannot tell.
@@ -155,6 +164,10 @@ class HttpProvider(Provider):
 _REGISTRY = {
     "simulated": "dialer.providers.simulated.SimulatedProvider",
     "vapi": "dialer.providers.vapi.VapiProvider",
+    "twilio": "dialer.providers.twilio.TwilioProvider",
+    "retell": "dialer.providers.retell.RetellProvider",
+    "bland": "dialer.providers.bland.BlandProvider",
+    "elevenlabs": "dialer.providers.elevenlabs.ElevenLabsProvider",
 }
 
 
