@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 
 from campaigns import clock, services
 from campaigns.models import Call, CallLog, CallLogKind, CallStatus
@@ -246,7 +247,9 @@ def follow_up(account_id: str, job: dict[str, str]) -> None:
         .select_related("provider_account")
         .first()
     )
-    if call is None:
+    # Providers deliver a callback more than once; its follow-up is made once (the shared cache's
+    # add is the one atomic "first?" every worker can ask).
+    if call is None or not cache.add(f"follow-up:{call.pk}:{job.get('action')}", 1, timeout=86400):
         return
     try:
         provider_for(call.provider_account, record=recorder(call)).follow_up(job)

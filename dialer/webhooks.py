@@ -21,7 +21,6 @@ import time
 
 import orjson
 import psycopg
-from celery import current_app
 from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_POST
 from campaigns import services
 from campaigns.models import ProviderAccount
 from campaigns.services.inputs import CallEvent
+from config.celery import app as celery_app
 from dialer.models import WebhookEvent
 from dialer.providers.base import WebhookRejected, provider_for
 
@@ -91,8 +91,9 @@ def _receive(request: HttpRequest, account: ProviderAccount) -> HttpResponse:
     if events:
         _store(account, events)
     for job in provider.follow_ups(events):
-        # By name: tasks are the layer above; a worker makes the request, never this web process.
-        current_app.send_task(FOLLOW_UP_TASK, args=[str(account.pk), job])
+        # By name (tasks are the layer above), on the project's app (a web thread has no current
+        # app of its own): a worker makes the request, never this web process.
+        celery_app.send_task(FOLLOW_UP_TASK, args=[str(account.pk), job])
     return HttpResponse(b'{"received": %d}' % len(events), content_type="application/json")
 
 
