@@ -34,7 +34,7 @@ TWILIO_MACHINE = {"machine_start", "machine_end_beep", "machine_end_silence", "m
 TWILIO_PERSON = {"human", "unknown"}
 
 # -- Retell AI ----------------------------------------------------------------------------------
-RETELL_LIVE = {"registered": QUEUED, "not_connected": QUEUED, "ongoing": IN_PROGRESS}
+RETELL_LIVE = {"registered": QUEUED, "ongoing": IN_PROGRESS}  # "not_connected", "ended", "error": over
 RETELL_ENDED = {
     "user_hangup": "customer-ended-call",
     "agent_hangup": "assistant-ended-call",

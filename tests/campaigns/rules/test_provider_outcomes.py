@@ -44,6 +44,8 @@ def test_twilio_statuses_and_answered_by_map_to_our_outcomes(status, answered_by
         ("ended", "dial_failed", OutcomeClass.FAILED),
         ("error", "error_llm_websocket_open", OutcomeClass.FAILED),
         ("ended", "max_duration_reached", OutcomeClass.ANSWERED),
+        ("not_connected", "dial_busy", OutcomeClass.BUSY),
+        ("not_connected", "dial_no_answer", OutcomeClass.NO_ANSWER),
     ],
 )
 def test_retell_disconnection_reasons_map_to_our_outcome_classes(status, reason, outcome) -> None:
