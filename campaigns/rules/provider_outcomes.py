@@ -127,7 +127,7 @@ def elevenlabs_status(status: str, *, failure_reason: str = "", termination: str
             return ENDED, VOICEMAIL
         if "max duration" in said or "maximum duration" in said:
             return ENDED, "exceeded-max-duration"
-        if "client" in said or "user" in said:
+        if "client" in said or "user" in said or "remote party" in said:
             return ENDED, "customer-ended-call"
         return ENDED, "assistant-ended-call"
     return ENDED, other("elevenlabs", status)
