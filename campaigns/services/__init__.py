@@ -59,8 +59,10 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
+from campaigns.services.providers import provider_credentials_reencrypt
 
 __all__ = [
+    "provider_credentials_reencrypt",
     "Actor",
     "CallEvent",
     "CampaignChanges",
