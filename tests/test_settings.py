@@ -78,7 +78,10 @@ def test_it_accepts_what_drf_and_logging_read_the_same_way(variable, value) -> N
 
 
 # What a fresh machine has: no key, no var folder, the embedded database and broker.
-UNSET = ("SECRET_KEY", "SECRET_KEY_FILE", "DIALDECK_CREDENTIALS_KEYS", "DIALDECK_CREDENTIALS_KEYS_FILE", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_BROKER_DIR", "DEBUG")
+UNSET = (
+    *("SECRET_KEY", "SECRET_KEY_FILE", "DIALDECK_CREDENTIALS_KEYS", "DIALDECK_CREDENTIALS_KEYS_FILE"),
+    *("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_BROKER_DIR", "DEBUG"),
+)
 
 
 def fresh_machine(var: Path, **extra: str) -> dict[str, str]:
@@ -148,7 +151,8 @@ def test_prepare_local_writes_a_credentials_key_once_unless_one_is_set(tmp_path)
     run(env, "manage.py", "prepare_local")
     seen = run(env, "-c", CREDENTIALS_KEYS_OF_THE_SETTINGS)
     given = "ZmVybmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE="
-    chosen = run({**env, "DIALDECK_CREDENTIALS_KEYS": f" {given} , {key}"}, "-c", CREDENTIALS_KEYS_OF_THE_SETTINGS)
+    both = {**env, "DIALDECK_CREDENTIALS_KEYS": f" {given} , {key}"}
+    chosen = run(both, "-c", CREDENTIALS_KEYS_OF_THE_SETTINGS)
 
     assert "wrote a development credentials key" in first.stdout, first.stderr
     assert (var / "credentials_keys").read_text() == key and len(key) == 44

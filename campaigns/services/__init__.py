@@ -59,10 +59,11 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
-from campaigns.services.providers import provider_credentials_reencrypt
+from campaigns.services.providers import provider_account_update, provider_credentials_reencrypt
 
 __all__ = [
     "provider_credentials_reencrypt",
+    "provider_account_update",
     "Actor",
     "CallEvent",
     "CampaignChanges",

@@ -34,6 +34,7 @@ from dialer.providers.rest import RestProvider, text
 class BlandProvider(RestProvider):
     name = "bland"
     default_base_url = "https://api.bland.ai"
+    check_path = "/v1/me"  # the account's details: read only
 
     def auth_headers(self) -> dict[str, str]:
         return {"authorization": self.account.api_key}

@@ -39,6 +39,7 @@ OUR_ID = "dialdeck_call_id"
 class ElevenLabsProvider(RestProvider):
     name = "elevenlabs"
     default_base_url = "https://api.elevenlabs.io"
+    check_path = "/v1/user/subscription"  # the plan: read only (GET /v1/user echoes the key)
 
     def auth_headers(self) -> dict[str, str]:
         return {"xi-api-key": self.account.api_key}

@@ -38,6 +38,7 @@ TOLERANCE_MS = 5 * 60 * 1000
 class RetellProvider(RestProvider):
     name = "retell"
     default_base_url = "https://api.retellai.com"
+    check_path = "/list-agents"  # the account's agents: read only
 
     def create(self, call: Call) -> tuple[str, dict[str, Any]]:
         customer = call.customer

@@ -49,6 +49,10 @@ class TwilioProvider(RestProvider):
     default_base_url = "https://api.twilio.com"
 
     @property
+    def check_path(self) -> str:  # type: ignore[override]  # the account resource: read only
+        return f"/2010-04-01/Accounts/{quote(self.sid, safe='')}.json"
+
+    @property
     def sid(self) -> str:
         return str(self.account.settings.get("account_sid", ""))
 

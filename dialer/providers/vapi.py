@@ -96,6 +96,8 @@ os.register_at_fork(after_in_child=lambda: globals().update(_pools=_new_pools())
 
 
 class VapiProvider(HttpProvider):
+    check_path = "/assistant?limit=1"  # one assistant of the account: read only
+
     def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
         """Authenticate first, then bound and parse one server message; [] for what we do not act on.
 

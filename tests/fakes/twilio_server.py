@@ -78,6 +78,8 @@ class FakeTwilio(FakeProvider):
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if request.headers.get("Authorization") != f"Basic {expected}":
             return 401, _error(20003, "Authenticate", 401), {"WWW-Authenticate": 'Basic realm="Twilio API"'}
+        if request.method == "GET" and request.path == f"/2010-04-01/Accounts/{self.account_sid}.json":
+            return 200, {"sid": self.account_sid, "friendly_name": "Fake account", "status": "active"}, {}
         if (
             (match := CALLS.fullmatch(request.path))
             and match[1] == self.account_sid

@@ -250,6 +250,8 @@ class FakeVapi:
             return handler.answer(
                 401, {"message": "Invalid Key.", "error": "Unauthorized", "statusCode": 401}
             )
+        if handler.command == "GET" and urlsplit(handler.path).path == "/assistant":  # Vapi's list
+            return handler.answer(200, [{"id": "asst_fake", "orgId": "org_fake", "name": "Fake agent"}])
         if handler.command == "GET" and urlsplit(handler.path).path == "/call":
             status, answer = self._list(urlsplit(handler.path).query)
             return handler.answer(status, answer)

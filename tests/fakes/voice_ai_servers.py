@@ -56,6 +56,8 @@ class FakeRetell(FakeProvider):
     def route(self, request: Received):
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return 401, {"status": "error", "message": "Invalid API key"}, {}
+        if request.method == "GET" and request.path == "/list-agents":
+            return 200, [{"agent_id": "agent_default", "agent_name": "Fake agent", "version": 0}], {}
         if request.method == "GET" and (m := re.fullmatch(r"/v2/get-call/([^/]+)", request.path)):
             with self._lock:
                 call = self.calls.get(m[1])
@@ -149,6 +151,12 @@ class FakeBland(FakeProvider):
     def route(self, request: Received):
         if request.headers.get("authorization") != self.api_key:
             return 401, {"status": "error", "message": "Invalid API key"}, {}
+        if request.method == "GET" and request.path == "/v1/me":
+            return (
+                200,
+                {"status": "active", "billing": {"current_balance": 12.5}, "total_calls": len(self.calls)},
+                {},
+            )
         if request.method == "GET" and (m := re.fullmatch(r"/v1/calls/([^/]+)", request.path)):
             with self._lock:
                 call = self.calls.get(m[1])
@@ -260,6 +268,12 @@ class FakeElevenLabs(FakeProvider):
     def route(self, request: Received):
         if request.headers.get("xi-api-key") != self.api_key:
             return 401, {"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}, {}
+        if request.method == "GET" and request.path == "/v1/user/subscription":
+            return (
+                200,
+                {"tier": "creator", "character_count": 0, "character_limit": 100000, "status": "active"},
+                {},
+            )
         if request.method == "GET" and (m := re.fullmatch(r"/v1/convai/conversations/([^/]+)", request.path)):
             with self._lock:
                 found = self.calls.get(m[1])

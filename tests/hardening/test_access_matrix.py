@@ -161,6 +161,11 @@ class Ours:
         services.organization_pause(organization=self.org, by=self.owner)
 
     @cached_property
+    def account(self) -> ProviderAccount:
+        """The provider account of `caller_id` (simulated)."""
+        return self.caller_id.provider_account
+
+    @cached_property
     def vapi_account(self) -> ProviderAccount:
         account = self.caller_id.provider_account
         account.kind, account.base_url = "vapi", "https://api.example.com"
@@ -316,6 +321,10 @@ DASHBOARD = [
     # Secrets are shown once, in the answer to the POST that made them: 201, not a redirect.
     Row("campaigns:providers", "get",                (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:provider-add", "post",            (LOGIN,   403,   403,    201,  201), data=PROVIDER),
+    Row("campaigns:provider", "get",                 (LOGIN,   403,   403,    200,  404), on="account"),
+    Row("campaigns:provider-edit", "post",           (LOGIN,   403,   403,    302,  404), on="account",
+        data={"name": "Renamed"}),
+    Row("campaigns:provider-test", "post",           (LOGIN,   403,   403,    302,  404), on="account"),
     Row("campaigns:api-keys", "get",                 (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:api-key-add", "post",             (LOGIN,   403,   403,    201,  201),
         data={"name": "CI"}),
