@@ -52,14 +52,14 @@ def test_a_20_customer_campaign_runs_to_the_end_on_twilio_with_machine_detection
 
         wait_for(
             lambda: Campaign.objects.get(pk=campaign.pk).status == "ended",
-            timeout=90,
+            timeout=240,
             what=f"the campaign to end (logs: {celery_processes.log_dir})",
         )
-        wait_for(lambda: len(twilio.updates) == 2, timeout=30, what="the two voicemail drops")
-        twilio.settle()
+        wait_for(lambda: len(twilio.updates) == 2, timeout=120, what="the two voicemail drops")
+        twilio.settle(timeout=120)
         wait_for(
             lambda: not Call.objects.filter(campaign=campaign, report_received=False).exists(),
-            timeout=30,
+            timeout=120,
             what="every call's final callback recorded",
         )
 

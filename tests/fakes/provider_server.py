@@ -33,6 +33,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+# How long a callback waits for our answer: generous, since on a loaded 2-core CI with SQLite a web
+# thread may queue behind the workers' writes for a while; a real provider waits about as long.
+WEBHOOK_TIMEOUT = 60
+
 
 @dataclass
 class Received:
@@ -107,7 +111,7 @@ class FakeProvider:
     def placed_counts(self) -> Counter:
         return Counter(self.placed)
 
-    def settle(self, timeout: float = 10.0) -> None:
+    def settle(self, timeout: float = 120.0) -> None:
         """Wait until every scheduled state change and callback has been made."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -192,7 +196,8 @@ class FakeProvider:
 
     def _post(self, url: str, kind: str, data: bytes, headers: dict) -> None:
         try:
-            got: int | str = requests.post(url, data=data, headers=headers, timeout=10).status_code
+            answer = requests.post(url, data=data, headers=headers, timeout=WEBHOOK_TIMEOUT)
+            got: int | str = answer.status_code
         except requests.RequestException as exc:
             got = type(exc).__name__
         with self._lock:

@@ -400,7 +400,7 @@ class FakeVapi:
         message = payload["message"]
         try:
             answer = requests.post(
-                server["url"], json=payload, headers=server.get("headers") or {}, timeout=10
+                server["url"], json=payload, headers=server.get("headers") or {}, timeout=60
             )
             got: int | str = answer.status_code
         except requests.RequestException as exc:
