@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from campaigns import clock, services
+from campaigns import clock, selectors, services
 from campaigns.models import (
     Call,
     CallStatus,
@@ -179,7 +179,8 @@ def dispatch_campaign(
     tick's share of the organization's free lines for this campaign).
     """
     now = now or clock.now()
-    policy = campaign_policy(campaign)
+    spent = selectors.quota_refuses_calls([campaign.organization], now)
+    policy = campaign_policy(campaign, quota_spent=bool(spent))
     gate = engine.campaign_gate(policy, now)  # 1.
     if gate.action != engine.Action.DIAL:
         _set_campaign_waiting(campaign, gate.reason or "", gate.until, gate.detail)

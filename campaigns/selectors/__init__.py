@@ -56,8 +56,24 @@ from campaigns.selectors.directory import (
     provider_accounts_for,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
+from campaigns.selectors.usage import (
+    Cost,
+    OrganizationUsage,
+    ProviderCost,
+    campaign_costs,
+    campaign_costs_by_provider,
+    organization_usage,
+    quota_refuses_calls,
+)
 
 __all__ = [
+    "Cost",
+    "OrganizationUsage",
+    "ProviderCost",
+    "campaign_costs",
+    "campaign_costs_by_provider",
+    "organization_usage",
+    "quota_refuses_calls",
     "DOCUMENT_CUSTOMER_LIMIT",
     "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",

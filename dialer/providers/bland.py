@@ -99,6 +99,7 @@ class BlandProvider(RestProvider):
                 started_at=started,
                 ended_at=ended,
                 cost=_usd(found.get("price")),
+                cost_unit="USD",
                 summary=text(found.get("summary")),
                 analysis=analysis,
                 transcript=text(found.get("concatenated_transcript")),

@@ -11,7 +11,8 @@ than 30 minutes is refused, as ElevenLabs' SDK does); `settings.trunk` is "twili
 (`dialdeck_call_id`) with the customer's variableValues. A `post_call_transcription` ends the call
 (its `termination_reason` mapped in campaigns.rules.provider_outcomes; `analysis` stored as is, its
 `transcript_summary` as the summary); a `call_initiation_failure` ends it as busy, unanswered or
-failed. ElevenLabs reports cost in credits, not money: no cost is stored.
+failed. ElevenLabs reports cost (`metadata.cost`) in credits, not money: it is stored with the unit
+"credits", summed per unit, never added to a campaign's money.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -118,6 +120,8 @@ class ElevenLabsProvider(RestProvider):
                 ended_at=ended,
                 analysis=analysis,
                 summary=text((analysis or {}).get("transcript_summary")),
+                cost=_credits(metadata.get("cost")),
+                cost_unit="credits",
                 transcript=transcript,
                 raw=raw,
                 **ids,
@@ -134,3 +138,10 @@ class ElevenLabsProvider(RestProvider):
             return self.not_found(call, exc)
         ids = {"call_id": str(call.pk), "provider_call_id": call.provider_call_id}
         return self.events(found, raw=json.dumps(self.redact(found)), **ids)
+
+
+def _credits(value: Any) -> Decimal | None:
+    """ElevenLabs' cost in credits (an integer), if it is a sane one."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 10**6:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.0001"))

@@ -101,6 +101,7 @@ class RetellProvider(RestProvider):
             cost=(Decimal(str(cents)) / 100).quantize(Decimal("0.0001"))
             if isinstance(cents, int | float)
             else None,
+            cost_unit="USD",
             **common,
         )
         return [ended]

@@ -192,6 +192,7 @@ class TwilioProvider(RestProvider):
                 started_at=_rfc2822(found.get("start_time")),
                 ended_at=_rfc2822(found.get("end_time")),
                 cost=_price(found.get("price")),
+                cost_unit=text(found.get("price_unit"), 12).upper() or "USD",
                 analysis={"answeredBy": answered_by} if answered_by else None,
                 **ids,
             )

@@ -350,6 +350,7 @@ def _event(kind: str, source: dict, **common: Any) -> CallEvent:
         started_at=_when(source.get("startedAt")),
         ended_at=_when(source.get("endedAt")) if status == "ended" else None,
         cost=_cost(source.get("cost")),
+        cost_unit="USD",  # Vapi's costs are in dollars
         summary=_text(analysis.get("summary")),
         transcript=_text(artifact.get("transcript")),
         recording_url=_text(mono, 500, WEB),
