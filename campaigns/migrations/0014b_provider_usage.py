@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='quota_mode',
-            field=models.CharField(choices=[('off', 'Off'), ('warn', 'Warn'), ('pause', 'Pause dialing')], default='off', help_text='Once the included minutes are used: do nothing, warn, or stop new calls.', max_length=5),
+            field=models.CharField(choices=[('off', 'Do nothing'), ('warn', 'Warn on the organization page and in the API'), ('pause', 'Stop new calls until the next period')], default='off', help_text='Once the included minutes are used: do nothing, warn, or stop new calls.', max_length=5),
         ),
         migrations.AlterField(
             model_name='campaign',

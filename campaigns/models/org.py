@@ -65,7 +65,11 @@ class Organization(models.Model):
     )
     quota_mode = models.CharField(
         max_length=5,
-        choices=[("off", "Off"), ("warn", "Warn"), ("pause", "Pause dialing")],
+        choices=[
+            ("off", "Do nothing"),
+            ("warn", "Warn on the organization page and in the API"),
+            ("pause", "Stop new calls until the next period"),
+        ],
         default="off",
         help_text="Once the included minutes are used: do nothing, warn, or stop new calls.",
     )

@@ -1,5 +1,5 @@
 """Usage and cost: an organization's calls, conversation minutes and cost in its billing period,
-and a campaign's costs per provider. Reads only.
+and a campaign's costs per provider account. Reads only.
 
 Both are bounded aggregates over indexed ranges: an organization's calls created within one
 period (index call_org_created), a campaign's calls (call_campaign_created). Costs are summed per
@@ -35,8 +35,10 @@ class OrganizationUsage:
 
 @dataclass(frozen=True)
 class ProviderCost:
+    account_id: object
+    name: str  # the provider account's name
     kind: str
-    label: str
+    label: str  # the kind in words ("Twilio Programmable Voice")
     calls: int
     conversation_seconds: float
     costs: list[Cost]
@@ -78,32 +80,35 @@ def quota_refuses_calls(organizations: list[Organization], now: datetime) -> set
 
 
 def campaign_costs_by_provider(campaign: Campaign) -> list[ProviderCost]:
-    """The campaign's calls, talk time and costs per provider kind (a campaign may use several)."""
+    """The campaign's calls that left, their talk time and costs per provider account (a campaign
+    may split its customers across several), by account name. Two grouped queries."""
     calls = Call.objects.filter(campaign=campaign, confirmed_at__isnull=False)
-    per_kind = {
-        row["provider_account__kind"]: row
-        for row in calls.values("provider_account__kind")
+    account = ("provider_account_id", "provider_account__name", "provider_account__kind")
+    per_account = list(
+        calls.values(*account)
         .annotate(calls=Count("id"), seconds=Sum("duration_seconds"))
-        .order_by("provider_account__kind")
-    }
-    costs: dict[str, list[dict]] = {}
+        .order_by("provider_account__name", "provider_account_id")
+    )
+    costs: dict[object, list[dict]] = {}
     for row in (
         calls.filter(~Q(cost_unit=""))
-        .values("provider_account__kind", "cost_unit")
+        .values("provider_account_id", "cost_unit")
         .annotate(amount=Sum("cost"))
-        .order_by("provider_account__kind", "cost_unit")
+        .order_by("provider_account_id", "cost_unit")
     ):
-        costs.setdefault(row["provider_account__kind"], []).append(row)
+        costs.setdefault(row["provider_account_id"], []).append(row)
     labels = dict(ProviderKind.choices)
     return [
         ProviderCost(
-            kind=kind,
-            label=labels.get(kind, kind),
+            account_id=row["provider_account_id"],
+            name=row["provider_account__name"],
+            kind=row["provider_account__kind"],
+            label=labels.get(row["provider_account__kind"], row["provider_account__kind"]),
             calls=row["calls"],
             conversation_seconds=float(row["seconds"] or 0.0),
-            costs=_costs(costs.get(kind, [])),
+            costs=_costs(costs.get(row["provider_account_id"], [])),
         )
-        for kind, row in per_kind.items()
+        for row in per_account
     ]
 
 

@@ -128,6 +128,10 @@ def test_migration_0014_encrypts_the_plaintext_already_stored(org, settings) -> 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(after)
+    # On to the newest schema (later migrations leave provider accounts alone), as the tests that
+    # follow on this database expect it.
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
     account = ProviderAccount.objects.get(webhook_token="tok-0014")
     api_key, webhook_secret = stored(account)
 

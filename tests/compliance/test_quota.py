@@ -54,7 +54,8 @@ def test_once_the_minutes_are_spent_a_paused_quota_refuses_new_calls(org, owner,
     assert dial(campaign) == []
     campaign.refresh_from_db()
     assert campaign.waiting_reason == "quota_spent"
-    assert set(campaign.customers.exclude(pk=first.customer_id).values_list("state", flat=True)) == {"pending"}
+    waiting = campaign.customers.exclude(pk=first.customer_id)
+    assert set(waiting.values_list("state", flat=True)) == {"pending"}
     usage = selectors.organization_usage(org, clock.now())
     assert (usage.calls, usage.conversation_seconds) == (1, pytest.approx(90))
     assert (usage.quota.spent, usage.quota.refuses_calls) == (True, True)
