@@ -48,6 +48,8 @@ class Action(StrEnum):
     # waiting for an admin. Lifting it decides that calling is lawful again: an admin's decision.
     ORGANIZATION_PAUSE = "organization.pause"
     ORGANIZATION_RESUME = "organization.resume"
+    # Usage this billing period and the quota (GET /organization/usage): every member may read it.
+    ORGANIZATION_USAGE = "organization.usage"
     # Which of one's own organizations the session shows: a preference, it changes no data.
     ORGANIZATION_SWITCH = "organization.switch"
 
@@ -93,6 +95,7 @@ TABLE: Mapping[Action, Rule] = MappingProxyType(
         Action.ORGANIZATION_RESUME: Rule(
             ADMINS, "Only the organization's admins can resume dialing after an organization-wide pause."
         ),
+        Action.ORGANIZATION_USAGE: Rule(EVERYONE),
         Action.ORGANIZATION_SWITCH: Rule(EVERYONE),
     }
 )

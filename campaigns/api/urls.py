@@ -30,6 +30,7 @@ urlpatterns = [
     path("phone-number", views.PhoneNumberListApi.as_view(), name="api-phone-numbers"),
     path("v2/phone-number", views.PhoneNumberPageApi.as_view(), name="api-v2-phone-numbers"),
     path("phone-number/<str:id>", views.PhoneNumberApi.as_view(), name="api-phone-number"),
+    path("organization/usage", views.OrganizationUsageApi.as_view(), name="api-organization-usage"),
     path("dnc", views.DoNotCallListApi.as_view(), name="api-dnc"),
     path("dnc/<str:id>", views.DoNotCallApi.as_view(), name="api-dnc-entry"),
     path("api/schema", views.SchemaView.as_view(), name="api-schema"),

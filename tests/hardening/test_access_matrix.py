@@ -275,7 +275,13 @@ def _switch(ours: Ours) -> dict:
     return {"organization": str(ours.org.pk)}
 
 
-ORGANIZATION_SETTINGS = {"recipient_earliest": "09:00", "recipient_latest": "20:00", "default_region": "US"}
+ORGANIZATION_SETTINGS = {
+    "recipient_earliest": "09:00",
+    "recipient_latest": "20:00",
+    "default_region": "US",
+    "billing_day": "1",
+    "quota_mode": "off",
+}
 
 
 # fmt: off
@@ -469,6 +475,8 @@ API = [
     Row("api-phone-number", "delete",      (401,     401,    200, 404,      403,   403,    200,  404),
         on="spare_caller_id"),
     Row("api-dnc", "get",                  (401,     401,    200, 200,      200,   200,    200,  200)),
+    # Each organization's own usage: another's key reads its own, never ours.
+    Row("api-organization-usage", "get",   (401,     401,    200, 200,      200,   200,    200,  200)),
     Row("api-dnc", "post",                 (401,     401,    201, 201,      403,   201,    201,  201),
         data={"number": "+14155550123"}),
     Row("api-dnc-entry", "delete",         (401,     401,    200, 404,      403,   200,    200,  404),

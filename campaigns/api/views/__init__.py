@@ -26,8 +26,10 @@ from campaigns.api.views.directory import (
     PhoneNumberPageApi,
 )
 from campaigns.api.views.docs import DocsView, SchemaView
+from campaigns.api.views.organization import OrganizationUsageApi
 
 __all__ = [
+    "OrganizationUsageApi",
     "CampaignApi",
     "CampaignCallsApi",
     "CampaignCustomersApi",
