@@ -164,7 +164,7 @@ def test_a_call_whose_callbacks_were_lost_is_reconciled_from_the_call_resource(o
 
     call.refresh_from_db()
     assert (call.status, call.ended_reason) == ("ended", "call.in-progress.twilio-completed-call")
-    assert call.cost is not None and str(call.cost) == "0.0130"
+    assert call.cost is not None and (str(call.cost), call.cost_unit) == ("0.0130", "USD")  # price_unit
     assert call.report_received and call.customer.state == "completed"
     assert call.log.filter(
         kind="poll", summary__contains=f"Calls/{call.provider_call_id}.json -> 200"

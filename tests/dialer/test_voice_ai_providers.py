@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db.models import Count
@@ -178,3 +179,12 @@ def test_a_campaign_runs_to_the_end_on_each_provider(
     # other copy carried it, as the states above show.
     assert sum(d.answer != 200 for d in fake.webhooks) <= 1
     assert counters(campaign) == recount(campaign)
+    # Each reached call's cost as the provider reported it, with its unit; credits are not money.
+    amount, unit = {
+        "retell": (Decimal("0.1250"), "USD"),  # call_cost.combined_cost, 12.5 cents
+        "bland": (Decimal("0.0900"), "USD"),  # price
+        "elevenlabs": (Decimal("412"), "credits"),  # metadata.cost
+    }[fake.kind]
+    reached = calls.filter(customer__state__in=["completed", "voicemail"])
+    assert set(reached.values_list("cost", "cost_unit")) == {(amount, unit)}
+    assert campaign.calls_cost == (amount * 10 if unit == "USD" else 0)
