@@ -9,9 +9,10 @@ table lacks, or when the table has an action no view names.
 
 API keys act as their organization at the admin level. Only admins create keys
 (`api_keys.write`), so a key never does more than the person who made it could, and the
-API offers nothing a key must be kept from: keys, members and provider accounts are not
-reachable through it. A key belongs to the organization, not to its creator, and keeps
-working when that person is demoted or leaves: revoke it then.
+API offers nothing a key must be kept from: keys and members are not reachable through it, and
+provider accounts' credentials are write-only there (never returned). A key belongs to the
+organization, not to its creator, and keeps working when that person is demoted or leaves:
+revoke it then.
 
 The Django admin is outside this table: it is for staff and superusers, across
 organizations, and Django's own model permissions govern it.

@@ -30,6 +30,13 @@ urlpatterns = [
     path("phone-number", views.PhoneNumberListApi.as_view(), name="api-phone-numbers"),
     path("v2/phone-number", views.PhoneNumberPageApi.as_view(), name="api-v2-phone-numbers"),
     path("phone-number/<str:id>", views.PhoneNumberApi.as_view(), name="api-phone-number"),
+    path("provider-account", views.ProviderAccountListApi.as_view(), name="api-provider-accounts"),
+    path("provider-account/<str:id>", views.ProviderAccountApi.as_view(), name="api-provider-account"),
+    path(
+        "provider-account/<str:id>/test-connection",
+        views.ProviderAccountTestApi.as_view(),
+        name="api-provider-account-test",
+    ),
     path("organization/usage", views.OrganizationUsageApi.as_view(), name="api-organization-usage"),
     path("dnc", views.DoNotCallListApi.as_view(), name="api-dnc"),
     path("dnc/<str:id>", views.DoNotCallApi.as_view(), name="api-dnc-entry"),

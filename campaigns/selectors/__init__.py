@@ -54,6 +54,7 @@ from campaigns.selectors.directory import (
     phone_numbers_listed,
     provider_account_for,
     provider_accounts_for,
+    provider_webhook_url,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
 from campaigns.selectors.usage import (
@@ -67,6 +68,7 @@ from campaigns.selectors.usage import (
 )
 
 __all__ = [
+    "provider_webhook_url",
     "Cost",
     "OrganizationUsage",
     "ProviderCost",

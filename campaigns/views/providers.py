@@ -7,11 +7,9 @@ POST that created the account, which is `never_cache`.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,9 +24,8 @@ from campaigns.views.base import HtmxHttpRequest, dashboard_view
 
 
 def webhook_url(account: ProviderAccount) -> str:
-    """The address to paste into the provider's dashboard (dialer.urls' provider-webhook)."""
-    path = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
-    return f"{settings.SITE_URL}{path}"
+    """The address to paste into the provider's dashboard (selectors.provider_webhook_url)."""
+    return selectors.provider_webhook_url(account)
 
 
 def _field_for(path: str) -> str:

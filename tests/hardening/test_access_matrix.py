@@ -475,6 +475,17 @@ API = [
     Row("api-phone-number", "delete",      (401,     401,    200, 404,      403,   403,    200,  404),
         on="spare_caller_id"),
     Row("api-dnc", "get",                  (401,     401,    200, 200,      200,   200,    200,  200)),
+    # Provider accounts are the admins' (providers.read/write), as in the dashboard; a key acts as
+    # an admin. Another organization's key or admin reads and creates its own, never ours.
+    Row("api-provider-accounts", "get",    (401,     401,    200, 200,      403,   403,    200,  200)),
+    Row("api-provider-accounts", "post",   (401,     401,    201, 201,      403,   403,    201,  201),
+        data={"name": "Simulated B", "kind": "simulated"}),
+    Row("api-provider-account", "get",     (401,     401,    200, 404,      403,   403,    200,  404),
+        on="account"),
+    Row("api-provider-account", "patch",   (401,     401,    200, 404,      403,   403,    200,  404),
+        on="account", data={"name": "Renamed"}),
+    Row("api-provider-account-test", "post", (401,   401,    200, 404,      403,   403,    200,  404),
+        on="account"),
     # Each organization's own usage: another's key reads its own, never ours.
     Row("api-organization-usage", "get",   (401,     401,    200, 200,      200,   200,    200,  200)),
     Row("api-dnc", "post",                 (401,     401,    201, 201,      403,   201,    201,  201),

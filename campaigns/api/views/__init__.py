@@ -27,9 +27,13 @@ from campaigns.api.views.directory import (
 )
 from campaigns.api.views.docs import DocsView, SchemaView
 from campaigns.api.views.organization import OrganizationUsageApi
+from campaigns.api.views.providers import ProviderAccountApi, ProviderAccountListApi, ProviderAccountTestApi
 
 __all__ = [
     "OrganizationUsageApi",
+    "ProviderAccountApi",
+    "ProviderAccountListApi",
+    "ProviderAccountTestApi",
     "CampaignApi",
     "CampaignCallsApi",
     "CampaignCustomersApi",
