@@ -226,15 +226,19 @@ def money(value: Decimal | None) -> str:
 
 @register.filter
 def cost(value: object) -> str:
-    """A cost with its unit (a selectors.Cost, or a Call): "12.3400 USD", "412 credits"."""
+    """A cost with its unit (a selectors.Cost, or a Call): "$0.25", "$0.0125", "0.30 EUR",
+    "412 credits"."""
     if hasattr(value, "cost_unit"):  # a call
         amount, unit = getattr(value, "cost", None), value.cost_unit
     else:
         amount, unit = getattr(value, "amount", None), getattr(value, "unit", "")
     if amount is None:
         return ""
-    text = f"{amount:.4f}".rstrip("0").rstrip(".") if unit == "credits" else f"{amount:.4f}"
-    return f"{text} {unit}".strip()
+    if unit == "credits":
+        return f"{amount:.4f}".rstrip("0").rstrip(".") + " credits"
+    text = f"{amount:.4f}"
+    text = text[:-2] if text.endswith("00") else text  # $0.25, but $0.0125
+    return f"${text}" if unit == "USD" else f"{text} {unit}".strip()
 
 
 @register.filter

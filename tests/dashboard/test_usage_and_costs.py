@@ -81,10 +81,10 @@ def test_the_campaign_page_shows_the_cost_per_provider_account(split, as_owner, 
     rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", section, re.S)
     text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
     assert text == [
-        "A agent Simulated (no real calls) 2 1.0 0.2500 USD",
+        "A agent Simulated (no real calls) 2 1.0 $0.25",
         "B agent Simulated (no real calls) 1 2.0 412 credits",
     ]
-    assert "Total: 0.2500 USD, 412 credits." in section
+    assert "Total: $0.25, 412 credits." in section
 
 
 def test_the_export_gives_each_customers_cost_with_its_unit(split, as_owner) -> None:
@@ -108,7 +108,7 @@ def test_the_organization_page_shows_this_periods_usage_and_a_spent_quota(split,
     usage = page[page.index('id="usage"') :]
     assert re.search(r'id="usage-calls">3<', usage)
     assert re.search(r'id="usage-minutes">3.0<', usage)
-    assert re.search(r'id="usage-cost">0.2500 USD, 412 credits<', usage)
+    assert re.search(r'id="usage-cost">\$0.25, 412 credits<', usage)
     assert "The 3 included minutes are used." in usage
     assert "No campaign starts a new call until the next period" in usage
 
@@ -121,3 +121,21 @@ def test_a_quota_not_yet_spent_shows_what_is_left_and_no_warning(split, org, as_
 
     assert "10 (7.0 left)" in page
     assert 'id="quota-warning"' not in page
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "shown"),
+    [
+        ("0.2500", "USD", "$0.25"),
+        ("0.0125", "USD", "$0.0125"),
+        ("0.3000", "EUR", "0.30 EUR"),
+        ("412.0000", "credits", "412 credits"),
+        ("0.5000", "credits", "0.5 credits"),
+        (None, "", ""),
+    ],
+)
+def test_a_cost_reads_with_its_unit(amount, unit, shown) -> None:
+    from campaigns.selectors import Cost
+    from campaigns.templatetags.dialdeck import cost
+
+    assert cost(Cost(Decimal(amount) if amount else None, unit)) == shown
