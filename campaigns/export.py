@@ -14,12 +14,14 @@ import csv
 import json
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
+from django.db.models import Sum
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
 from campaigns import selectors
-from campaigns.models import Campaign, CustomerState
+from campaigns.models import Call, Campaign, CustomerState
 from campaigns.rules.outcomes import classify
 
 CHUNK = 2000
@@ -41,6 +43,8 @@ COLUMNS = [
     "reasonDetail",
     "nextAttemptAt",
     "variables",
+    "cost",
+    "costUnit",
 ]
 _OPEN = (CustomerState.PENDING, CustomerState.QUEUED, CustomerState.DIALING)
 
@@ -69,11 +73,13 @@ _FIELDS = (
     "reason_detail",
     "next_attempt_at",
     "assistant_overrides",
+    "id",
 )
 
 
-def _row(values: tuple) -> list[str]:
-    (*person, state, attempts, last_outcome, reason, detail, next_at, overrides) = values
+def _row(values: tuple, costs: dict) -> list[str]:
+    (*person, state, attempts, last_outcome, reason, detail, next_at, overrides, pk) = values
+    spent = costs.get(pk, [])
     variables = overrides.get("variableValues") if isinstance(overrides, dict) else None
     cells = [
         *person,
@@ -85,6 +91,8 @@ def _row(values: tuple) -> list[str]:
         detail,
         next_at.isoformat() if state in _OPEN else "",
         json.dumps(variables, ensure_ascii=False, sort_keys=True) if variables else "",
+        "; ".join(f"{amount:.4f}" for _, amount in spent),
+        "; ".join(unit for unit, _ in spent),
     ]
     return [neutralise(cell) for cell in cells]
 
@@ -96,11 +104,28 @@ def customer_rows(campaign: Campaign) -> Iterator[list[str]]:
     after = -1
     while True:
         chunk = list(customers.filter(position__gt=after)[:CHUNK])
+        costs = _costs([values[-1] for values in chunk])
         for values in chunk:
-            yield _row(values)
+            yield _row(values, costs)
         if len(chunk) < CHUNK:
             return
         after = chunk[-1][0]
+
+
+def _costs(customer_ids: list) -> dict[object, list[tuple[str, Decimal]]]:
+    """What each customer's calls cost, per unit (one query per chunk): a customer called through
+    two providers may have costs in two units, never added together."""
+    found: dict[object, list[tuple[str, Decimal]]] = {}
+    rows = (
+        Call.objects.filter(customer_id__in=customer_ids)
+        .exclude(cost_unit="")
+        .values("customer_id", "cost_unit")
+        .annotate(amount=Sum("cost"))
+        .order_by("customer_id", "cost_unit")
+    )
+    for row in rows:
+        found.setdefault(row["customer_id"], []).append((row["cost_unit"], row["amount"]))
+    return found
 
 
 class _Echo:

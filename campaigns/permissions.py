@@ -9,9 +9,10 @@ table lacks, or when the table has an action no view names.
 
 API keys act as their organization at the admin level. Only admins create keys
 (`api_keys.write`), so a key never does more than the person who made it could, and the
-API offers nothing a key must be kept from: keys, members and provider accounts are not
-reachable through it. A key belongs to the organization, not to its creator, and keeps
-working when that person is demoted or leaves: revoke it then.
+API offers nothing a key must be kept from: keys and members are not reachable through it, and
+provider accounts' credentials are write-only there (never returned). A key belongs to the
+organization, not to its creator, and keeps working when that person is demoted or leaves:
+revoke it then.
 
 The Django admin is outside this table: it is for staff and superusers, across
 organizations, and Django's own model permissions govern it.
@@ -50,6 +51,8 @@ class Action(StrEnum):
     # waiting for an admin. Lifting it decides that calling is lawful again: an admin's decision.
     ORGANIZATION_PAUSE = "organization.pause"
     ORGANIZATION_RESUME = "organization.resume"
+    # Usage this billing period and the quota (GET /organization/usage): every member may read it.
+    ORGANIZATION_USAGE = "organization.usage"
     # Which of one's own organizations the session shows: a preference, it changes no data.
     ORGANIZATION_SWITCH = "organization.switch"
 
@@ -97,6 +100,7 @@ TABLE: Mapping[Action, Rule] = MappingProxyType(
         Action.ORGANIZATION_RESUME: Rule(
             ADMINS, "Only the organization's admins can resume dialing after an organization-wide pause."
         ),
+        Action.ORGANIZATION_USAGE: Rule(EVERYONE),
         Action.ORGANIZATION_SWITCH: Rule(EVERYONE),
     }
 )

@@ -16,6 +16,7 @@ from campaigns.views import (
     notifications,
     organization,
     overview,
+    providers,
 )
 
 app_name = "campaigns"
@@ -84,8 +85,11 @@ urlpatterns = [
     path("caller-ids", directory.caller_ids, name="caller-ids"),
     path("caller-ids/add", directory.caller_id_add, name="caller-id-add"),
     path("caller-ids/<uuid:pk>/remove", directory.caller_id_remove, name="caller-id-remove"),
-    path("providers", admin_pages.providers, name="providers"),
-    path("providers/add", admin_pages.provider_add, name="provider-add"),
+    path("providers", providers.providers, name="providers"),
+    path("providers/add", providers.provider_add, name="provider-add"),
+    path("providers/<uuid:pk>", providers.provider_detail, name="provider"),
+    path("providers/<uuid:pk>/edit", providers.provider_edit, name="provider-edit"),
+    path("providers/<uuid:pk>/test", providers.provider_test, name="provider-test"),
     path("api-keys", admin_pages.api_keys, name="api-keys"),
     path("api-keys/add", admin_pages.api_key_add, name="api-key-add"),
     path("api-keys/<uuid:pk>/revoke", admin_pages.api_key_revoke, name="api-key-revoke"),

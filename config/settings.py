@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -103,6 +104,41 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+# The keys that encrypt provider credentials at rest (campaigns.credentials): comma-separated
+# Fernet keys, the first encrypts, every one decrypts, so a new key goes first and the old ones
+# stay until `manage.py rotate_credentials` has re-encrypted everything with it. Without the
+# variable, the development keys `manage.py prepare_local` writes once into var/credentials_keys.
+DEVELOPMENT_CREDENTIALS_KEYS_FILE = VAR_DIR / "credentials_keys"
+
+
+def _credentials_keys() -> tuple[str, ...]:
+    """DIALDECK_CREDENTIALS_KEYS (or its _FILE), else the development keys, if made; () when none:
+    nothing encrypted can then be read or written (campaigns.credentials says so)."""
+    raw = env_str("DIALDECK_CREDENTIALS_KEYS")
+    if not raw:
+        try:
+            raw = DEVELOPMENT_CREDENTIALS_KEYS_FILE.read_text().strip()
+        except FileNotFoundError:
+            return ()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"DIALDECK_CREDENTIALS_KEYS: cannot read {DEVELOPMENT_CREDENTIALS_KEYS_FILE}: {exc}"
+            ) from exc
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"DIALDECK_CREDENTIALS_KEYS: key {position} is not a Fernet key (32 url-safe base64 "
+                "bytes; make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            ) from None
+    return keys
+
+
+CREDENTIALS_KEYS = _credentials_keys()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

@@ -33,7 +33,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from campaigns import clock, services
+from campaigns import clock, selectors, services
 from campaigns.models import (
     Call,
     CallLog,
@@ -124,7 +124,14 @@ def confirm_at_gate(
     lock_campaigns({call.campaign_id for call in calls}, "key_share")
     campaigns = Campaign.objects.select_related("organization").in_bulk({c.campaign_id for c in calls})
     now = clock.now()  # after the locks: the instant the calls leave
-    policies = {pk: campaign_policy(campaign) for pk, campaign in campaigns.items()}
+    # The quota counts calls stamped before this one: read after the locks, like the stop.
+    spent = selectors.quota_refuses_calls(
+        list({c.organization_id: c.organization for c in campaigns.values()}.values()), now
+    )
+    policies = {
+        pk: campaign_policy(campaign, quota_spent=campaign.organization_id in spent)
+        for pk, campaign in campaigns.items()
+    }
     blocked = _on_do_not_call(calls)
     allowed, refused = [], []
     for call in calls:

@@ -195,7 +195,8 @@ def dispatch_campaign(
     tick's share of the organization's free lines for this campaign).
     """
     now = now or clock.now()
-    policy = campaign_policy(campaign)
+    spent = selectors.quota_refuses_calls([campaign.organization], now)
+    policy = campaign_policy(campaign, quota_spent=bool(spent))
     gate = engine.campaign_gate(policy, now)  # 1.
     if gate.action != engine.Action.DIAL:
         _set_campaign_waiting(campaign, gate.reason or "", gate.until, gate.detail)

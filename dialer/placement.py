@@ -26,10 +26,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 
 from campaigns import clock, services
 from campaigns.models import Call, CallLog, CallLogKind, CallStatus
@@ -231,6 +233,30 @@ def _reap(call: Call, cutoff: datetime) -> int:
         detail="no outcome from the provider within ring time + max duration + grace",
     )
     return 1
+
+
+def follow_up(account_id: str, job: dict[str, str]) -> None:
+    """Make a request a provider's callback asked for, recorded on the call's log; a failure is
+    logged there too (nothing retries it: the call still ends by its time limit)."""
+    try:
+        call_id = uuid.UUID(str(job.get("call_id")))
+    except ValueError:
+        return
+    call = (
+        Call.objects.filter(pk=call_id, provider_account_id=account_id)
+        .select_related("provider_account")
+        .first()
+    )
+    # Providers deliver a callback more than once; its follow-up is made once (the shared cache's
+    # add is the one atomic "first?" every worker can ask).
+    if call is None or not cache.add(f"follow-up:{call.pk}:{job.get('action')}", 1, timeout=86400):
+        return
+    try:
+        provider_for(call.provider_account, record=recorder(call)).follow_up(job)
+    except ProviderError as exc:
+        services.call_log(
+            call, CallLogKind.POLL, f"follow-up failed: {exc}"[:200], http_status=exc.http_status
+        )
 
 
 # How far apart our clock and a provider's may be when we ask it for the calls it created.

@@ -43,6 +43,15 @@ def place_calls(call_ids: list[str]) -> None:
 
 
 @shared_task(ignore_result=True)
+def provider_follow_up(account_id: str, job: dict[str, str]) -> None:
+    """A request a provider's callback asked for (a voicemail drop after a machine answered).
+
+    Not acks_late: a lost follow-up leaves the call to end by itself (Twilio's TimeLimit).
+    """
+    placement.follow_up(account_id, job)
+
+
+@shared_task(ignore_result=True)
 def reap_stale_calls() -> None:
     """Close calls the provider never finished telling us about, so concurrency is never leaked."""
     placement.reap_stale_calls()

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from campaigns import services
 from campaigns.models import ProviderAccount
 from campaigns.services.inputs import CallEvent
+from config.celery import app as celery_app
 from dialer.models import WebhookEvent
 from dialer.providers.base import WebhookRejected, provider_for
 
@@ -41,6 +42,7 @@ _ACCOUNTS: dict[str, tuple[ProviderAccount, float]] = {}
 ACCOUNT_CACHE_SECONDS = 10.0
 # Stored events recorded per transaction.
 BATCH = 500
+FOLLOW_UP_TASK = "dialer.tasks.provider_follow_up"
 
 
 def _account(token: str) -> ProviderAccount | None:
@@ -80,13 +82,18 @@ def _unknown() -> JsonResponse:
 
 
 def _receive(request: HttpRequest, account: ProviderAccount) -> HttpResponse:
+    provider = provider_for(account)
     try:
-        events = provider_for(account).parse_webhook(request)
+        events = provider.parse_webhook(request)
     except WebhookRejected as exc:
         log.warning("webhook refused for provider account %s: %s (%s)", account.pk, exc, exc.status)
         return JsonResponse({"error": str(exc)}, status=exc.status)
     if events:
         _store(account, events)
+    for job in provider.follow_ups(events):
+        # By name (tasks are the layer above), on the project's app (a web thread has no current
+        # app of its own): a worker makes the request, never this web process.
+        celery_app.send_task(FOLLOW_UP_TASK, args=[str(account.pk), job])
     return HttpResponse(b'{"received": %d}' % len(events), content_type="application/json")
 
 

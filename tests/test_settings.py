@@ -49,6 +49,12 @@ def start_with(**env: str) -> subprocess.CompletedProcess:
             "sometimes",
             "DATABASE_PREPARED_STATEMENTS must be true, false, 1 or 0, not 'sometimes'",
         ),
+        ("DIALDECK_CREDENTIALS_KEYS", "not-a-key", "DIALDECK_CREDENTIALS_KEYS: key 1 is not a Fernet key"),
+        (
+            "DIALDECK_CREDENTIALS_KEYS",
+            "ZmVybmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE=,short",
+            "DIALDECK_CREDENTIALS_KEYS: key 2 is not a Fernet key",
+        ),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'"),
         ("API_RATE_LIMIT", "fast", "API_RATE_LIMIT must be requests per period"),
         ("API_RATE_LIMIT", "100/month", "(e.g. 6000/min), not '100/month'"),  # DRF would read a minute
@@ -72,7 +78,10 @@ def test_it_accepts_what_drf_and_logging_read_the_same_way(variable, value) -> N
 
 
 # What a fresh machine has: no key, no var folder, the embedded database and broker.
-UNSET = ("SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_BROKER_DIR", "DEBUG")
+UNSET = (
+    *("SECRET_KEY", "SECRET_KEY_FILE", "DIALDECK_CREDENTIALS_KEYS", "DIALDECK_CREDENTIALS_KEYS_FILE"),
+    *("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_BROKER_DIR", "DEBUG"),
+)
 
 
 def fresh_machine(var: Path, **extra: str) -> dict[str, str]:
@@ -124,6 +133,32 @@ def test_prepare_local_makes_the_embedded_defaults_once_and_every_process_reads_
     assert seen.stdout.strip() == key
     for folder in ("staticfiles", "broker/queue", "broker/processed", "broker/control"):
         assert (var / folder).is_dir(), folder
+
+
+CREDENTIALS_KEYS_OF_THE_SETTINGS = """
+import django; django.setup()
+from django.conf import settings
+print(",".join(settings.CREDENTIALS_KEYS))
+"""
+
+
+def test_prepare_local_writes_a_credentials_key_once_unless_one_is_set(tmp_path) -> None:
+    var, env = tmp_path / "var", fresh_machine(tmp_path / "var")
+    assert run(env, "-c", CREDENTIALS_KEYS_OF_THE_SETTINGS).stdout.strip() == ""  # settings write nothing
+
+    first = run(env, "manage.py", "prepare_local")
+    key = (var / "credentials_keys").read_text()
+    run(env, "manage.py", "prepare_local")
+    seen = run(env, "-c", CREDENTIALS_KEYS_OF_THE_SETTINGS)
+    given = "ZmVybmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE="
+    both = {**env, "DIALDECK_CREDENTIALS_KEYS": f" {given} , {key}"}
+    chosen = run(both, "-c", CREDENTIALS_KEYS_OF_THE_SETTINGS)
+
+    assert "wrote a development credentials key" in first.stdout, first.stderr
+    assert (var / "credentials_keys").read_text() == key and len(key) == 44
+    assert (var / "credentials_keys").stat().st_mode & 0o077 == 0
+    assert seen.stdout.strip() == key
+    assert chosen.stdout.strip() == f"{given},{key}"  # the variable wins, in its order
 
 
 @pytest.mark.parametrize("given", ["SECRET_KEY", "SECRET_KEY_FILE"])

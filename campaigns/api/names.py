@@ -51,6 +51,8 @@ API_NAMES: dict[str, str] = {
     "strategy": "dialingStrategy",
     "provider_account": "providerAccountId",
     "base_url": "baseUrl",
+    "api_key": "apiKey",
+    "webhook_secret": "webhookSecret",
     # Vapi 2026's campaign fields ("server" is spelled alike: named so `server.url` stays whole).
     "assistant_overrides": "assistantOverrides",
     "squad_overrides": "squadOverrides",

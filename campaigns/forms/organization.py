@@ -15,7 +15,7 @@ from phonenumbers.geodata.locale import LOCALE_DATA
 
 from campaigns.forms.base import DashboardForm
 from campaigns.models import Organization
-from campaigns.services.organization import COMPLIANCE_FIELDS
+from campaigns.services.organization import SETTINGS_FIELDS
 
 # Regions phonenumbers knows but names in no language of its locale data.
 _UNNAMED = {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"}
@@ -50,7 +50,8 @@ class TimeOfDay(forms.TimeInput):
 
 
 class OrganizationSettingsForm(DashboardForm):
-    """The five compliance settings, as a compliance officer reads them."""
+    """The five compliance settings, as a compliance officer reads them, and the billing period
+    and quota."""
 
     recipient_earliest = forms.TimeField(
         label="Earliest time a call may ring",
@@ -89,8 +90,27 @@ class OrganizationSettingsForm(DashboardForm):
         },
     )
 
+    billing_day = forms.IntegerField(
+        label="Billing period starts on day",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 28, "inputmode": "numeric"}),
+        help_text="The day of each month (1 to 28) a new billing period starts, at 00:00 UTC.",
+        error_messages={"required": "Enter a day from 1 to 28.", "invalid": "Enter a day from 1 to 28."},
+    )
+    included_minutes = forms.IntegerField(
+        required=False,
+        label="Included conversation minutes per period",
+        widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+        help_text="Leave empty for no quota.",
+        error_messages={"invalid": "Enter a whole number of minutes, or leave it empty."},
+    )
+    quota_mode = forms.ChoiceField(
+        label="When the included minutes are used",
+        choices=Organization._meta.get_field("quota_mode").choices,
+        help_text="Stopping refuses new calls at the last moment before they leave; calls under way finish.",
+    )
+
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {field: getattr(organization, field) for field in COMPLIANCE_FIELDS})
+        kwargs.setdefault("initial", {field: getattr(organization, field) for field in SETTINGS_FIELDS})
         super().__init__(*args, **kwargs)
         self.fields["default_region"].choices = region_choices()
 

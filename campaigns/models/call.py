@@ -63,6 +63,9 @@ class Call(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    # What `cost` is counted in, as the provider reports it: a currency ("USD") or the provider's
+    # own unit ("credits", ElevenLabs). Empty while no cost is known.
+    cost_unit = models.CharField(max_length=12, blank=True)
 
     # From the provider's end-of-call report.
     summary = models.TextField(blank=True)
@@ -76,6 +79,8 @@ class Call(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["campaign", "-created_at"], name="call_campaign_created"),
+            # Usage per billing period: an organization's calls created within a period.
+            models.Index(fields=["organization", "created_at"], name="call_org_created"),
             models.Index(
                 fields=["organization", "status"], name="call_org_live", condition=~Q(status="ended")
             ),

@@ -60,6 +60,25 @@ class Organization(models.Model):
     # Where law narrows hours: [{region: "US-FL", windows: [{day, start, end}], note}], callee-local
     # (campaigns.rules.engine.RegionRule); changed by services.organization_region_rules_set.
     region_rules = models.JSONField(default=list, blank=True)
+    # Usage and quota (campaigns.rules.usage): the billing period starts on this day of each
+    # month (Cobbery's BillingDoMStart); with included minutes set, the quota mode says what
+    # happens once they are used (off, warn, or pause: the last gate refuses new calls).
+    billing_day = models.PositiveSmallIntegerField(
+        default=1, help_text="Day of the month (1–28) each billing period starts, at 00:00 UTC."
+    )
+    included_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Conversation minutes included per billing period; empty: no quota."
+    )
+    quota_mode = models.CharField(
+        max_length=5,
+        choices=[
+            ("off", "Do nothing"),
+            ("warn", "Warn on the organization page and in the API"),
+            ("pause", "Stop new calls until the next period"),
+        ],
+        default="off",
+        help_text="Once the included minutes are used: do nothing, warn, or stop new calls.",
+    )
     # The organization-wide stop: while set, no call of any campaign passes the last gate.
     dialing_paused_at = models.DateTimeField(null=True, blank=True)
     # Signs the campaign events sent to campaigns' own servers (dialer.outbound; README "Campaign
@@ -79,6 +98,12 @@ class Organization(models.Model):
             models.CheckConstraint(
                 condition=Q(recipient_earliest__lt=models.F("recipient_latest")),
                 name="org_recipient_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_day__gte=1, billing_day__lte=28), name="org_billing_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(quota_mode__in=["off", "warn", "pause"]), name="org_quota_mode"
             ),
         ]
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from campaigns.credentials import EncryptedTextField
 from campaigns.models.org import Organization
 
 
@@ -24,6 +25,10 @@ SIMULATED_MIX = {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "f
 class ProviderKind(models.TextChoices):
     SIMULATED = "simulated", "Simulated (no real calls)"
     VAPI = "vapi", "Vapi-compatible"
+    TWILIO = "twilio", "Twilio Programmable Voice"
+    RETELL = "retell", "Retell AI"
+    BLAND = "bland", "Bland AI"
+    ELEVENLABS = "elevenlabs", "ElevenLabs Agents"
 
 
 class ProviderAccount(models.Model):
@@ -34,9 +39,11 @@ class ProviderAccount(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=ProviderKind.choices)
     base_url = models.URLField(blank=True, help_text="e.g. https://api.vapi.ai")
-    api_key = models.CharField(max_length=500, blank=True, help_text="Sent as Bearer token.")
-    # Providers put this in X-Vapi-Secret (or Authorization: Bearer) on every webhook.
-    webhook_secret = models.CharField(max_length=100, default=_webhook_token)
+    # The provider's credential (API key, Twilio's Auth Token), encrypted at rest (campaigns.credentials).
+    api_key = EncryptedTextField(blank=True, help_text="The provider's API key or auth token.")
+    # What authenticates the provider's webhooks: ours (Vapi puts it in X-Vapi-Secret) or the
+    # signing secret the provider's console gives (Bland, ElevenLabs). Encrypted at rest too.
+    webhook_secret = EncryptedTextField(default=_webhook_token)
     # An unguessable path segment, so webhooks find their account without trusting the body.
     webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token)
     # Simulated provider: outcome mix, durations and seed (see dialer/providers/simulated.py).

@@ -80,6 +80,7 @@ class CampaignPolicy:
     retry_voicemail: bool = True
     # The organization's settings the campaign cannot change.
     organization_paused: bool = False  # the organization-wide stop
+    quota_spent: bool = False  # included minutes used in pause mode (rules.usage.quota().refuses_calls)
     call_unknown_zones: bool = False  # numbers with no known zone may be called in calling_hours
     # Holidays (the organization's and the campaign's): no call on these dates in the callee's
     # own zone(s) (the campaign's zone for a callee with none, or when callee time is off).
@@ -323,6 +324,12 @@ def _decide(policy: CampaignPolicy, customer: CustomerFacts | None, now: datetim
         )
     if policy.status == PAUSED:
         return Decision(Action.WAIT, Reason.CAMPAIGN_PAUSED, detail="campaign is paused")
+    if policy.quota_spent and policy.status == IN_PROGRESS:
+        return Decision(
+            Action.WAIT,
+            Reason.QUOTA_SPENT,
+            detail="the organization's included minutes for this billing period are used",
+        )
 
     earliest = policy.earliest_at and aware_utc(policy.earliest_at)
     zones = customer.time_zones if customer and policy.respect_recipient_time_zone else ()

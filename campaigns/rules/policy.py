@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from campaigns.models import Campaign, Customer
 
 
-def campaign_policy(campaign: Campaign) -> CampaignPolicy:
-    """The engine's view of a campaign; the organization's floor bounds the callee-local window."""
+def campaign_policy(campaign: Campaign, *, quota_spent: bool = False) -> CampaignPolicy:
+    """The engine's view of a campaign; the organization's floor bounds the callee-local window.
+    `quota_spent`: the organization's quota refuses calls now (selectors.organization_quota)."""
     org = campaign.organization
     delays = {**RetryDelays().__dict__, **_retry_delays(campaign.retry_delays)}
     return CampaignPolicy(
@@ -60,6 +61,7 @@ def campaign_policy(campaign: Campaign) -> CampaignPolicy:
         retry_delays=RetryDelays(**delays),
         retry_voicemail=campaign.retry_voicemail,
         organization_paused=org.dialing_paused_at is not None,
+        quota_spent=quota_spent,
         call_unknown_zones=org.call_numbers_without_time_zone,
         blackout_dates=blackout_dates(org.blackout_dates, campaign.blackout_dates),
         ambiguous_zones=campaign.ambiguous_zones,

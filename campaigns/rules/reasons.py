@@ -16,6 +16,7 @@ class Reason(StrEnum):
     CAMPAIGN_NOT_RUNNING = "campaign_not_running"
     CAMPAIGN_PAUSED = "campaign_paused"
     ORGANIZATION_PAUSED = "organization_paused"
+    QUOTA_SPENT = "quota_spent"  # the organization's included minutes are used, in pause mode
     SCHEDULE_NOT_STARTED = "schedule_not_started"
     SCHEDULE_EXPIRED = "schedule_expired"
     CAPACITY_WAIT_EXPIRED = "capacity_wait_expired"
@@ -50,6 +51,7 @@ LABELS: dict[str, str] = {
     Reason.CAMPAIGN_NOT_RUNNING: "The campaign is not running",
     Reason.CAMPAIGN_PAUSED: "The campaign is paused",
     Reason.ORGANIZATION_PAUSED: "All dialing of the organization is paused",
+    Reason.QUOTA_SPENT: "The organization's included minutes for this billing period are used",
     Reason.SCHEDULE_NOT_STARTED: "Waiting for the campaign's scheduled start",
     Reason.SCHEDULE_EXPIRED: "The campaign's schedule ended before this customer could be called",
     Reason.CAPACITY_WAIT_EXPIRED: "Dropped: no line was free in time after the campaign started",

@@ -71,8 +71,18 @@ from campaigns.selectors.directory import (
     phone_numbers_listed,
     provider_account_for,
     provider_accounts_for,
+    provider_webhook_url,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
+from campaigns.selectors.usage import (
+    Cost,
+    OrganizationUsage,
+    ProviderCost,
+    campaign_costs,
+    campaign_costs_by_provider,
+    organization_usage,
+    quota_refuses_calls,
+)
 from campaigns.selectors.wallboard import (
     OverviewRow,
     Rates,
@@ -111,6 +121,14 @@ __all__ = [
     "segment_for",
     "segment_q",
     "segment_size",
+    "provider_webhook_url",
+    "Cost",
+    "OrganizationUsage",
+    "ProviderCost",
+    "campaign_costs",
+    "campaign_costs_by_provider",
+    "organization_usage",
+    "quota_refuses_calls",
     "DOCUMENT_CUSTOMER_LIMIT",
     "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",

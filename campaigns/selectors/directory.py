@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from campaigns.models import ApiKey, DoNotCall, Membership, Organization, PhoneNumber, ProviderAccount
 from campaigns.selectors.common import Page, as_uuid, newest_first
@@ -27,6 +29,12 @@ def provider_account_for(organization: Organization, account_id: object) -> Prov
     """One live provider account of the organization, or None."""
     pk = as_uuid(account_id)
     return None if pk is None else provider_accounts_for(organization).filter(pk=pk).first()
+
+
+def provider_webhook_url(account: ProviderAccount) -> str:
+    """The address to paste into the provider's console (dialer.urls' provider-webhook)."""
+    path = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
+    return f"{settings.SITE_URL}{path}"
 
 
 def phone_numbers_for(organization: Organization) -> QuerySet[PhoneNumber]:

@@ -87,6 +87,7 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
+from campaigns.services.providers import provider_account_update, provider_credentials_reencrypt
 from campaigns.services.schemas import campaign_schema_set
 from campaigns.services.wallboard import campaign_snapshots_take
 
@@ -104,6 +105,8 @@ __all__ = [
     "contacts_import",
     "segment_create",
     "segment_delete",
+    "provider_credentials_reencrypt",
+    "provider_account_update",
     "Actor",
     "CallEvent",
     "CampaignChanges",

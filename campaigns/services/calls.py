@@ -19,6 +19,7 @@ import logging
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -41,7 +42,7 @@ from campaigns.models import (
     DoNotCallSource,
     ProviderAccount,
 )
-from campaigns.rules import contacts, engine
+from campaigns.rules import contacts, engine, usage
 from campaigns.rules.engine import Decision
 from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify, outcome_counter
 from campaigns.rules.policy import campaign_policy
@@ -220,7 +221,7 @@ def record_call_event(
         return call
     if event.provider_call_id and not call.provider_call_id:
         call.provider_call_id = event.provider_call_id  # the webhook beat our own bookkeeping
-    spent = (call.cost or 0, call.duration_seconds or 0.0)
+    spent = (_money(call), call.duration_seconds or 0.0)
     _enrich(call, event)
     deltas: dict[str, Any] = {}
     if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
@@ -228,18 +229,26 @@ def record_call_event(
     else:
         deltas = _advance(call, customer, event, now)  # 4.
     # The campaign's cost and talk time (what its lists sort by) follow each call's, as reports add them.
-    deltas["calls_cost"] = (call.cost or 0) - spent[0]
+    deltas["calls_cost"] = _money(call) - spent[0]
     deltas["calls_duration_seconds"] = (call.duration_seconds or 0.0) - spent[1]
     move_counters(call.campaign_id, **deltas)
     return call
 
 
+def _money(call: Call) -> Decimal | int:
+    """The call's cost as the campaign's stored sum counts it: money only (rules.usage.is_money);
+    a provider's own unit (ElevenLabs' credits) is kept on the call and summed per unit."""
+    return call.cost if call.cost is not None and usage.is_money(call.cost_unit) else 0
+
+
 def _enrich(call: Call, event: CallEvent) -> None:
     """Copy what the end-of-call report (or any event) adds, without moving the status."""
-    for field in ("summary", "transcript", "recording_url", "stereo_recording_url", "analysis", "cost"):
+    for field in ("summary", "transcript", "recording_url", "stereo_recording_url", "analysis"):
         value = getattr(event, field)
         if value not in ("", None):
             setattr(call, field, value)
+    if event.cost is not None:  # an amount and its unit travel together
+        call.cost, call.cost_unit = event.cost, event.cost_unit
     if event.started_at and not call.started_at:
         call.started_at = event.started_at
     if event.kind == "end-of-call-report":

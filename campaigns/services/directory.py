@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns import egress, phone
+from campaigns import phone
 from campaigns.models import (
     TERMINAL_STATUSES,
     ApiKey,
@@ -25,9 +25,11 @@ from campaigns.models import (
     ProviderAccount,
     Role,
 )
+from campaigns.rules import provider_settings as provider_rules
 from campaigns.rules.reasons import Reason
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
+from campaigns.services.providers import account_problems
 from campaigns.services.tx import lock_campaigns, lock_organization, retry_on_conflict
 
 # Numbers per IN (...) list: SQLite allows 32,766 parameters a statement.
@@ -135,35 +137,39 @@ def provider_account_create(
     kind: str,
     base_url: str = "",
     api_key: str = "",
+    webhook_secret: str = "",
     settings: dict | None = None,
 ) -> ProviderAccount:
     """A new provider account. Raises ValidationFailed: no name, a Vapi account without a base
     URL, or a base URL the worker must not send to (campaigns.egress: not http(s), credentials,
-    a private, loopback or link-local host, a host that does not resolve); nothing is saved then.
+    a private, loopback or link-local host, a host that does not resolve), settings or
+    credentials the kind refuses (campaigns.rules.provider_settings); nothing is saved then.
+    `webhook_secret` is the provider console's signing secret (Bland, ElevenLabs); for the others
+    Dialdeck makes one. Credentials are stored encrypted and never audited.
     """
-
-    errors = []
-    if not name.strip():
-        errors.append(FieldError("name", "must not be empty"))
-    if kind == "vapi" and not base_url:
-        errors.append(FieldError("base_url", "is required for a Vapi-compatible provider"))
-    elif kind != "simulated" and base_url:
-        try:
-            egress.check_provider_url(base_url)
-        except egress.ProviderUrlRefused as exc:
-            errors.append(FieldError("base_url", exc.reason))
+    settings = {} if settings is None else settings
+    errors = account_problems(kind=kind, name=name, base_url=base_url, settings=settings)
+    errors += [
+        FieldError(field, reason)
+        for field, reason in provider_rules.credentials_problems(
+            kind, api_key=bool(api_key), webhook_secret=bool(webhook_secret)
+        )
+    ]
     if errors:
         raise ValidationFailed(errors)
     # The check above resolves a host name: done before the transaction, never holding its lock.
     with transaction.atomic():
-        account = ProviderAccount.objects.create(
+        account = ProviderAccount(
             organization=organization,
             name=name.strip(),
             kind=kind,
             base_url=base_url,
             api_key=api_key,
-            settings=settings or {},
+            settings=settings,
         )
+        if webhook_secret:
+            account.webhook_secret = webhook_secret
+        account.save(force_insert=True)
         audit_record(
             organization=organization,
             by=by,

@@ -93,6 +93,7 @@ class CallEvent:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     cost: Decimal | None = None
+    cost_unit: str = ""  # what cost is in: a currency ("USD") or the provider's unit ("credits")
     summary: str = ""
     transcript: str = ""
     recording_url: str = ""

@@ -18,6 +18,7 @@ import phonenumbers
 from campaigns import clock
 from campaigns.models import Organization
 from campaigns.models.org import new_signing_secret, signing_secret_hint
+from campaigns.rules import usage
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.tx import lock_organization, retry_on_conflict
@@ -31,6 +32,10 @@ COMPLIANCE_FIELDS = (
     "default_region",
 )
 
+# The billing period and quota (campaigns.rules.usage), changed and audited the same way.
+BILLING_FIELDS = ("billing_day", "included_minutes", "quota_mode")
+SETTINGS_FIELDS = COMPLIANCE_FIELDS + BILLING_FIELDS
+
 
 @dataclass
 class OrganizationChanges:
@@ -42,10 +47,13 @@ class OrganizationChanges:
     allow_ignoring_recipient_time: bool = False
     call_numbers_without_time_zone: bool = False
     default_region: str = ""
+    billing_day: int = 1
+    included_minutes: int | None = None
+    quota_mode: str = usage.QuotaMode.OFF
 
 
 def _snapshot(organization: Organization) -> dict[str, Any]:
-    values = {field: getattr(organization, field) for field in COMPLIANCE_FIELDS}
+    values = {field: getattr(organization, field) for field in SETTINGS_FIELDS}
     for field in ("recipient_earliest", "recipient_latest"):
         values[field] = values[field].strftime("%H:%M")
     values["dialing_paused"] = organization.dialing_paused_at is not None
@@ -56,11 +64,12 @@ def _snapshot(organization: Organization) -> dict[str, Any]:
 def organization_update(
     *, organization: Organization, by: Actor, changes: OrganizationChanges
 ) -> Organization:
-    """Change the organization's compliance settings. Raises ValidationFailed naming each bad field."""
+    """Change the organization's compliance, billing and quota settings. Raises ValidationFailed
+    naming each bad field; nothing is saved then."""
     lock_organization(organization.pk, "update")
     organization = Organization.objects.get(pk=organization.pk)
     before = _snapshot(organization)
-    for field in changes.fields & set(COMPLIANCE_FIELDS):
+    for field in changes.fields & set(SETTINGS_FIELDS):
         setattr(organization, field, getattr(changes, field))
     organization.default_region = (organization.default_region or "").strip().upper()
     errors = []
@@ -70,6 +79,7 @@ def organization_update(
         errors.append(FieldError("recipient_latest", "both ends of the callee-local window are required"))
     elif organization.recipient_earliest >= organization.recipient_latest:
         errors.append(FieldError("recipient_latest", "must be later than the earliest callee-local time"))
+    errors += _billing_errors(organization)
     if errors:
         raise ValidationFailed(errors)
     organization.save()
@@ -82,6 +92,23 @@ def organization_update(
         after=_snapshot(organization),
     )
     return organization
+
+
+def _billing_errors(organization: Organization) -> list[FieldError]:
+    errors = []
+    day = organization.billing_day
+    if isinstance(day, bool) or not isinstance(day, int) or day not in usage.BILLING_DAYS:
+        errors.append(FieldError("billing_day", "must be a day from 1 to 28, which every month has"))
+    minutes = organization.included_minutes
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0):
+        errors.append(
+            FieldError("included_minutes", "must be a whole number of minutes, 0 or more, or empty")
+        )
+    if organization.quota_mode not in set(usage.QuotaMode):
+        errors.append(FieldError("quota_mode", "must be one of off, warn, pause"))
+    elif organization.quota_mode != usage.QuotaMode.OFF and minutes is None:
+        errors.append(FieldError("included_minutes", "a quota that warns or pauses needs included minutes"))
+    return errors
 
 
 @retry_on_conflict

@@ -312,6 +312,29 @@ def rate(value: float | None) -> str:
 
 
 @register.filter
+def cost(value: object) -> str:
+    """A cost with its unit (a selectors.Cost, or a Call): "$0.25", "$0.0125", "0.30 EUR",
+    "412 credits"."""
+    if hasattr(value, "cost_unit"):  # a call
+        amount, unit = getattr(value, "cost", None), value.cost_unit
+    else:
+        amount, unit = getattr(value, "amount", None), getattr(value, "unit", "")
+    if amount is None:
+        return ""
+    if unit == "credits":
+        return f"{amount:.4f}".rstrip("0").rstrip(".") + " credits"
+    text = f"{amount:.4f}"
+    text = text[:-2] if text.endswith("00") else text  # $0.25, but $0.0125
+    return f"${text}" if unit == "USD" else f"{text} {unit}".strip()
+
+
+@register.filter
+def talk_minutes(seconds: float | None) -> str:
+    """Conversation time in minutes, one decimal: "12.5"."""
+    return "0" if not seconds else f"{seconds / 60:,.1f}"
+
+
+@register.filter
 def percent(part: int, whole: int) -> int:
     """part/whole as a whole percentage, 0 when whole is 0; never above 100."""
     return min(100, int(part * 100 / whole)) if whole else 0

@@ -1,4 +1,4 @@
-"""Admins only: provider accounts, API keys and members.
+"""Admins only: API keys and members (provider accounts: views/providers.py).
 
 Secrets are shown once, in the answer to the POST that made them (never put
 in a redirect, a message or the session), and never again; that answer is
@@ -7,72 +7,20 @@ in a redirect, a message or the session), and never again; that answer is
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import selectors, services
-from campaigns.forms.directory import ApiKeyForm, MemberAddForm, MemberRoleForm, ProviderAccountForm
+from campaigns.forms.directory import ApiKeyForm, MemberAddForm, MemberRoleForm
 from campaigns.forms.errors import attach, simple
-from campaigns.models import ProviderAccount, ProviderKind, Role
+from campaigns.models import Role
 from campaigns.permissions import Action
 from campaigns.views.base import HtmxHttpRequest, dashboard_view
-
-# -- provider accounts ---------------------------------------------------------------------------
-
-
-def webhook_url(account: ProviderAccount) -> str:
-    """The address to paste into the provider's dashboard (dialer.urls' provider-webhook)."""
-    path = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
-    return f"{settings.SITE_URL}{path}"
-
-
-def _providers_page(request: HtmxHttpRequest, form=None, created=None, *, status: int = 200) -> HttpResponse:
-    context = {
-        "accounts": selectors.provider_accounts_for(request.organization),
-        "form": form or ProviderAccountForm(),
-        "created": created,
-        "created_webhook_url": webhook_url(created) if created else "",
-    }
-    return render(request, "campaigns/providers.html", context, status=status)
-
-
-@require_GET
-@dashboard_view(Action.PROVIDERS_READ)
-def providers(request: HtmxHttpRequest) -> HttpResponse:
-    return _providers_page(request)
-
-
-@require_POST
-@never_cache
-@dashboard_view(Action.PROVIDERS_WRITE)
-def provider_add(request: HtmxHttpRequest) -> HttpResponse:
-    form = ProviderAccountForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            account = services.provider_account_create(
-                organization=request.organization,
-                by=request.user,
-                name=data["name"],
-                kind=data["kind"],
-                base_url=data["base_url"] if data["kind"] == ProviderKind.VAPI else "",
-                api_key=data["api_key"] if data["kind"] == ProviderKind.VAPI else "",
-                settings=form.settings(),
-            )
-        except services.ValidationFailed as exc:
-            for message in attach(form, exc.errors, simple({"name": "name", "baseUrl": "base_url"})):
-                form.add_error(None, message)
-        else:
-            return _providers_page(request, created=account, status=201)
-    return _providers_page(request, form, status=422)
-
 
 # -- API keys ------------------------------------------------------------------------------------
 

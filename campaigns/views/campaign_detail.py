@@ -176,6 +176,8 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "reasons": REASONS,
         "call_statuses": CallStatus.choices,
         "editable": campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED),
+        "provider_costs": selectors.campaign_costs_by_provider(campaign),
+        "costs": selectors.campaign_costs(campaign),
     }
     return render(request, "campaigns/detail.html", context)
 

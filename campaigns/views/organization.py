@@ -21,18 +21,22 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns import selectors, services
+from campaigns import clock, selectors, services
 from campaigns.forms.errors import attach, simple
 from campaigns.forms.organization import OrganizationSettingsForm, PauseAllForm, region_label
 from campaigns.models import AuditEvent, CampaignStatus, Organization
 from campaigns.models.org import SIGNING_SECRET_GRACE
 from campaigns.permissions import Action, allowed
-from campaigns.services.organization import COMPLIANCE_FIELDS, organization_signing_secret_rotate
+from campaigns.services.organization import (
+    COMPLIANCE_FIELDS,
+    SETTINGS_FIELDS,
+    organization_signing_secret_rotate,
+)
 from campaigns.views.base import HtmxHttpRequest, dashboard_view
 
 HISTORY_SIZE = 20
 TITLES = {
-    "organization.update": "Changed the compliance settings",
+    "organization.update": "Changed the settings",
     "organization.pause": "Paused all dialing",
     "organization.resume": "Resumed all dialing",
     "organization.signing_secret_rotate": "Rotated the campaign events' signing secret",
@@ -66,6 +70,8 @@ def _value(field: str, value: Any) -> str:
         return "paused" if value else "on"
     if field == "default_region":
         return region_label(value or "")
+    if field == "quota_mode":
+        return str(dict(Organization._meta.get_field("quota_mode").choices).get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
@@ -122,6 +128,7 @@ def _page(
         "pause_form": pause_form or PauseAllForm(),
         "history": _history(organization),
         "settings": [(_label(f), _value(f, getattr(organization, f))) for f in COMPLIANCE_FIELDS],
+        "usage": selectors.organization_usage(organization, clock.now()),
     }
     if allowed(request.membership.role, Action.ORGANIZATION_SETTINGS):
         context["form"] = form or OrganizationSettingsForm(organization=organization)
@@ -144,7 +151,8 @@ def _back(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @dashboard_view(Action.ORGANIZATION_SETTINGS)
 def organization_settings(request: HtmxHttpRequest) -> HttpResponse:
-    """The page; a POST saves the five compliance settings through services.organization_update."""
+    """The page; a POST saves the compliance, billing and quota settings through
+    services.organization_update."""
     if request.method == "GET":
         return _page(request)
     form = OrganizationSettingsForm(request.POST, organization=request.organization)
@@ -156,10 +164,10 @@ def organization_settings(request: HtmxHttpRequest) -> HttpResponse:
             services.organization_update(
                 organization=request.organization,
                 by=request.user,
-                changes=services.OrganizationChanges(fields=set(COMPLIANCE_FIELDS), **form.cleaned_data),
+                changes=services.OrganizationChanges(fields=set(SETTINGS_FIELDS), **form.cleaned_data),
             )
         except services.ValidationFailed as exc:
-            for message in attach(form, exc.errors, simple({f: f for f in COMPLIANCE_FIELDS})):
+            for message in attach(form, exc.errors, simple({f: f for f in SETTINGS_FIELDS})):
                 form.add_error(None, message)
         else:
             changed = ", ".join(_label(field).lower() for field in form.changed_data)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from campaigns.connections import ConnectionCheck
 from campaigns.services.inputs import CallEvent
 
 if TYPE_CHECKING:
@@ -95,6 +96,20 @@ class Provider(ABC):
     def fetch_status(self, call: Call) -> list[CallEvent]:
         return []
 
+    def follow_ups(self, events: list[CallEvent]) -> list[dict[str, str]]:
+        """Requests to make to the provider because of callbacks just received (a voicemail drop
+        after a machine answered), run by a worker (dialer.tasks.provider_follow_up); [] by default."""
+        return []
+
+    def follow_up(self, job: dict[str, str]) -> None:
+        """Make one request `follow_ups` asked for; raises ProviderError."""
+        return None
+
+    def check_connection(self) -> ConnectionCheck:
+        """A harmless request with the account's credentials (reads, never creates), for the
+        dashboard's "test connection"; a provider without one says so."""
+        return ConnectionCheck(True, "nothing to check: this provider places no real calls")
+
     def find_call(self, call: Call, *, created_from: datetime, created_to: datetime) -> list[CallEvent]:
         """The provider's call carrying `call`'s id, created in [created_from, created_to], as events
         (like fetch_status, `provider_call_id` set); [] when none does or the provider cannot tell.
@@ -144,6 +159,16 @@ class HttpProvider(Provider):
     def accepted(self, exchange: Exchange) -> str:
         """The provider's call id from a completed exchange; raises its ProviderError otherwise."""
 
+    # GET this path, authenticated, to test the connection (reads the account, lists nothing big).
+    check_path: str = ""
+
+    def check_connection(self) -> ConnectionCheck:
+        exchange = Exchange(call=None, method="GET", path=self.check_path)
+        self.send(exchange, poll=True)  # type: ignore[call-arg]  # every HttpProvider's send takes it
+        if exchange.error is not None:
+            return ConnectionCheck(False, str(exchange.error)[:300], exchange.status)
+        return ConnectionCheck(True, exchange.summary, exchange.status)
+
     def place_call(self, call: Call) -> str:
         exchange = self.prepare_call(call)
         self.record("request", exchange.request_summary, body=exchange.logged_body)
@@ -155,7 +180,16 @@ class HttpProvider(Provider):
 _REGISTRY = {
     "simulated": "dialer.providers.simulated.SimulatedProvider",
     "vapi": "dialer.providers.vapi.VapiProvider",
+    "twilio": "dialer.providers.twilio.TwilioProvider",
+    "retell": "dialer.providers.retell.RetellProvider",
+    "bland": "dialer.providers.bland.BlandProvider",
+    "elevenlabs": "dialer.providers.elevenlabs.ElevenLabsProvider",
 }
+
+
+def check_connection(account: ProviderAccount) -> ConnectionCheck:
+    """The account's provider's answer to a harmless authenticated request (campaigns.connections)."""
+    return provider_for(account).check_connection()
 
 
 def provider_for(account: ProviderAccount, record: Recorder | None = None) -> Provider:

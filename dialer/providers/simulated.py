@@ -61,6 +61,7 @@ class SimulatedProvider(Provider):
             call_id=str(call.pk),
             ended_reason=reason,
             cost=cost,
+            cost_unit="USD",
             summary=f"Simulated call: {outcome} after {talk:.0f}s.",
             transcript="AI: Hello!\nUser: Hi.\n",
             analysis={
@@ -78,7 +79,12 @@ class SimulatedProvider(Provider):
     @staticmethod
     def _ended(call: Call, reason: str, cost: Decimal | None) -> CallEvent:
         return CallEvent(
-            kind="status-update", status="ended", call_id=str(call.pk), ended_reason=reason, cost=cost
+            kind="status-update",
+            status="ended",
+            call_id=str(call.pk),
+            ended_reason=reason,
+            cost=cost,
+            cost_unit="USD",
         )
 
     def place_call(self, call: Call) -> str:

@@ -98,6 +98,8 @@ os.register_at_fork(after_in_child=lambda: globals().update(_pools=_new_pools())
 
 
 class VapiProvider(HttpProvider):
+    check_path = "/assistant?limit=1"  # one assistant of the account: read only
+
     def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
         """Authenticate first, then bound and parse one server message; [] for what we do not act on.
 
@@ -354,6 +356,7 @@ def _event(kind: str, source: dict, **common: Any) -> CallEvent:
         started_at=_when(source.get("startedAt")),
         ended_at=_when(source.get("endedAt")) if status == "ended" else None,
         cost=_cost(source.get("cost")),
+        cost_unit="USD",  # Vapi's costs are in dollars
         summary=_text(analysis.get("summary")),
         transcript=_text(artifact.get("transcript")),
         recording_url=_text(mono, 500, WEB),

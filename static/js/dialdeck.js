@@ -62,3 +62,21 @@
     }
   });
 })();
+
+// Copy buttons (templates/campaigns/partials/_copy_button.html): copy the text of the element
+// named by data-copy-target, and say so on the button for a moment (and to screen readers).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      button.setAttribute("aria-live", "polite");
+      setTimeout(function () { button.textContent = label; }, 2000);
+    });
+  });
+})();

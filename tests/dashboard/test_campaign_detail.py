@@ -225,6 +225,7 @@ def test_the_calls_log_opens_each_call_on_its_provider_record(
         ended_reason="customer-did-not-answer",
         duration_seconds=75,
         cost="0.1234",
+        cost_unit="USD",
     )
     CallLog.objects.create(
         call=call, kind="request", http_status=201, summary="POST /call", body='{"id": "x"}'

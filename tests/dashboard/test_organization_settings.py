@@ -31,6 +31,9 @@ def form_data(org: Organization, **changes: object) -> dict[str, str]:
         "allow_ignoring_recipient_time": org.allow_ignoring_recipient_time,
         "call_numbers_without_time_zone": org.call_numbers_without_time_zone,
         "default_region": org.default_region,
+        "billing_day": org.billing_day,
+        "included_minutes": "" if org.included_minutes is None else org.included_minutes,
+        "quota_mode": org.quota_mode,
         **changes,
     }
     # An unticked checkbox is not posted at all.
@@ -59,6 +62,9 @@ def settings_of(org: Organization) -> tuple:
         org.allow_ignoring_recipient_time,
         org.call_numbers_without_time_zone,
         org.default_region,
+        org.billing_day,
+        org.included_minutes,
+        org.quota_mode,
     )
 
 
@@ -86,6 +92,8 @@ SAVES = [
     ("allow_ignoring_recipient_time", False, False, "", "calling window: yes -> no"),
     ("call_numbers_without_time_zone", True, True, "checked", "cannot be known: no -> yes"),
     ("default_region", "GB", "GB", "", "country code: none -> United Kingdom (GB)"),
+    ("billing_day", "15", 15, 'value="15"', "starts on day: 1 -> 15"),
+    ("included_minutes", "500", 500, 'value="500"', "per period: not set -> 500"),
 ]
 
 
@@ -105,6 +113,8 @@ def test_an_admin_saves_each_setting_and_sees_it(
     assert "Saved. Changed:" in page
     if field == "default_region":
         assert '<option value="GB" selected>United Kingdom (GB)</option>' in page
+    elif field in ("billing_day", "included_minutes"):
+        assert shown in tag(page, field)
     elif posted is False:
         assert "checked" not in tag(page, field)
     else:
@@ -112,7 +122,7 @@ def test_an_admin_saves_each_setting_and_sees_it(
     # Audited, and the history says who changed what from what to what.
     event = AuditEvent.objects.get(action="organization.update")
     assert event.actor == owner
-    assert "Changed the compliance settings" in page and "olivia" in page
+    assert "Changed the settings" in page and "olivia" in page
     assert history in arrows(page)
 
 
@@ -329,3 +339,43 @@ def test_every_page_says_all_dialing_is_paused_while_it_is(as_viewer, org, owner
     for name in ("campaigns:list", "campaigns:do-not-call", "campaigns:caller-ids"):
         page = as_viewer.get(reverse(name)).content.decode()
         assert f"All dialing of {org.name} is paused since" in page, name
+
+
+def test_an_admin_sets_a_quota_that_pauses_dialing(as_owner, org) -> None:
+    response = as_owner.post(
+        SETTINGS, form_data(org, included_minutes="120", quota_mode="pause"), follow=True
+    )
+
+    page = response.content.decode()
+    assert response.redirect_chain == [(SETTINGS, 302)]
+    org.refresh_from_db()
+    assert (org.included_minutes, org.quota_mode) == (120, "pause")
+    assert '<option value="pause" selected>Stop new calls until the next period</option>' in page
+    assert "120 (120.0 left)" in page
+    assert "When the included minutes are used: Do nothing -> Stop new calls until the next period" in arrows(
+        page
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"billing_day": "31"}, "billing_day", "must be a day from 1 to 28, which every month has"),
+        ({"billing_day": "0"}, "billing_day", "must be a day from 1 to 28, which every month has"),
+        ({"billing_day": "first"}, "billing_day", "Enter a day from 1 to 28."),
+        ({"included_minutes": "-5"}, "included_minutes", "must be a whole number of minutes, 0 or more"),
+        ({"quota_mode": "warn"}, "included_minutes", "a quota that warns or pauses needs included minutes"),
+        ({"quota_mode": "sometimes"}, "quota_mode", "Select a valid choice"),
+    ],
+)
+def test_a_bad_billing_setting_is_refused_next_to_its_field(changes, field, reason, as_owner, org) -> None:
+    before = settings_of(org)
+
+    response = as_owner.post(SETTINGS, form_data(org, default_region="DE", **changes))
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert f'id="id_{field}_error"' in page
+    assert escape(reason) in page
+    assert settings_of(org) == before, "nothing is saved, not even the valid country"
+    assert not AuditEvent.objects.exists()

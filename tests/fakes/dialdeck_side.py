@@ -77,3 +77,38 @@ def recount(campaign: Campaign) -> dict[str, int]:
 def counters(campaign: Campaign) -> dict[str, int]:
     campaign.refresh_from_db()
     return {key: getattr(campaign, key) for key in recount(campaign)}
+
+
+def provider_account(org: Organization, kind: str, fake, **settings) -> ProviderAccount:
+    """An account of `kind` pointed at `fake` (FakeTwilio, FakeRetell, ...), its credentials the fake's."""
+    if kind == "twilio":
+        settings = {"account_sid": fake.account_sid, "stream_url": "wss://agent.example.com/media"} | settings
+        return ProviderAccount.objects.create(
+            organization=org,
+            name="Fake Twilio",
+            kind=kind,
+            base_url=fake.url,
+            api_key=fake.auth_token,
+            settings=settings,
+        )
+    account = ProviderAccount.objects.create(
+        organization=org,
+        name=f"Fake {kind}",
+        kind=kind,
+        base_url=fake.url,
+        api_key=fake.api_key,
+        settings=settings,
+    )
+    if hasattr(fake, "webhook_secret"):  # providers whose console gives the secret: ours is theirs
+        ProviderAccount.objects.filter(pk=account.pk).update(webhook_secret=fake.webhook_secret)
+        account.refresh_from_db()
+    return account
+
+
+def caller_on(account: ProviderAccount, number: str = "+14155550142", provider_id: str = "") -> PhoneNumber:
+    return PhoneNumber.objects.create(
+        organization=account.organization,
+        provider_account=account,
+        number=number,
+        provider_phone_number_id=provider_id,
+    )

@@ -250,6 +250,8 @@ class FakeVapi:
             return handler.answer(
                 401, {"message": "Invalid Key.", "error": "Unauthorized", "statusCode": 401}
             )
+        if handler.command == "GET" and urlsplit(handler.path).path == "/assistant":  # Vapi's list
+            return handler.answer(200, [{"id": "asst_fake", "orgId": "org_fake", "name": "Fake agent"}])
         if handler.command == "GET" and urlsplit(handler.path).path == "/call":
             status, answer = self._list(urlsplit(handler.path).query)
             return handler.answer(status, answer)
@@ -398,7 +400,7 @@ class FakeVapi:
         message = payload["message"]
         try:
             answer = requests.post(
-                server["url"], json=payload, headers=server.get("headers") or {}, timeout=10
+                server["url"], json=payload, headers=server.get("headers") or {}, timeout=60
             )
             got: int | str = answer.status_code
         except requests.RequestException as exc:

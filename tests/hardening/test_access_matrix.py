@@ -179,6 +179,11 @@ class Ours:
         services.organization_pause(organization=self.org, by=self.owner)
 
     @cached_property
+    def account(self) -> ProviderAccount:
+        """The provider account of `caller_id` (simulated)."""
+        return self.caller_id.provider_account
+
+    @cached_property
     def vapi_account(self) -> ProviderAccount:
         account = self.caller_id.provider_account
         account.kind, account.base_url = "vapi", "https://api.example.com"
@@ -310,7 +315,13 @@ def _switch(ours: Ours) -> dict:
     return {"organization": str(ours.org.pk)}
 
 
-ORGANIZATION_SETTINGS = {"recipient_earliest": "09:00", "recipient_latest": "20:00", "default_region": "US"}
+ORGANIZATION_SETTINGS = {
+    "recipient_earliest": "09:00",
+    "recipient_latest": "20:00",
+    "default_region": "US",
+    "billing_day": "1",
+    "quota_mode": "off",
+}
 
 
 # fmt: off
@@ -379,6 +390,10 @@ DASHBOARD = [
     # Secrets are shown once, in the answer to the POST that made them: 201, not a redirect.
     Row("campaigns:providers", "get",                (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:provider-add", "post",            (LOGIN,   403,   403,    201,  201), data=PROVIDER),
+    Row("campaigns:provider", "get",                 (LOGIN,   403,   403,    200,  404), on="account"),
+    Row("campaigns:provider-edit", "post",           (LOGIN,   403,   403,    302,  404), on="account",
+        data={"name": "Renamed"}),
+    Row("campaigns:provider-test", "post",           (LOGIN,   403,   403,    302,  404), on="account"),
     Row("campaigns:api-keys", "get",                 (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:api-key-add", "post",             (LOGIN,   403,   403,    201,  201),
         data={"name": "CI"}),
@@ -523,6 +538,19 @@ API = [
     Row("api-phone-number", "delete",      (401,     401,    200, 404,      403,   403,    200,  404),
         on="spare_caller_id"),
     Row("api-dnc", "get",                  (401,     401,    200, 200,      200,   200,    200,  200)),
+    # Provider accounts are the admins' (providers.read/write), as in the dashboard; a key acts as
+    # an admin. Another organization's key or admin reads and creates its own, never ours.
+    Row("api-provider-accounts", "get",    (401,     401,    200, 200,      403,   403,    200,  200)),
+    Row("api-provider-accounts", "post",   (401,     401,    201, 201,      403,   403,    201,  201),
+        data={"name": "Simulated B", "kind": "simulated"}),
+    Row("api-provider-account", "get",     (401,     401,    200, 404,      403,   403,    200,  404),
+        on="account"),
+    Row("api-provider-account", "patch",   (401,     401,    200, 404,      403,   403,    200,  404),
+        on="account", data={"name": "Renamed"}),
+    Row("api-provider-account-test", "post", (401,   401,    200, 404,      403,   403,    200,  404),
+        on="account"),
+    # Each organization's own usage: another's key reads its own, never ours.
+    Row("api-organization-usage", "get",   (401,     401,    200, 200,      200,   200,    200,  200)),
     Row("api-dnc", "post",                 (401,     401,    201, 201,      403,   201,    201,  201),
         data={"number": "+14155550123"}),
     Row("api-dnc-entry", "delete",         (401,     401,    200, 404,      403,   200,    200,  404),

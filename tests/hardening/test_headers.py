@@ -54,7 +54,7 @@ def test_the_answer_that_shows_a_new_api_key_is_never_stored(as_owner, org) -> N
 
 
 def test_the_answer_that_shows_a_webhook_secret_is_never_stored(as_owner, org) -> None:
-    data = {"name": "Sim", "kind": "simulated", "seed": "1", **MIX}
+    data = {"name": "Vapi", "kind": "vapi", "base_url": "https://api.vapi.ai", "api_key": "k", **MIX}
     response = as_owner.post(reverse("campaigns:provider-add"), data)
     account = ProviderAccount.objects.get(organization=org)
     assert response.status_code == 201 and account.webhook_secret in response.content.decode()

@@ -76,6 +76,9 @@ class CallRecordSerializer(serializers.Serializer):
     endedAt = serializers.DateTimeField(required=False)
     durationSeconds = serializers.FloatField(required=False)
     cost = serializers.FloatField(required=False)
+    costUnit = serializers.CharField(
+        required=False, help_text='What cost is in: a currency ("USD") or the provider\'s unit ("credits").'
+    )
     summary = serializers.CharField(required=False)
     recordingUrl = serializers.URLField(required=False)
     log = CallLogSerializer(many=True, required=False)
@@ -94,6 +97,7 @@ class CallRecordSerializer(serializers.Serializer):
             ("endedAt", iso(instance.ended_at)),
             ("durationSeconds", instance.duration_seconds),
             ("cost", float(instance.cost) if instance.cost is not None else None),
+            ("costUnit", instance.cost_unit or None),
             ("summary", instance.summary or None),
             ("recordingUrl", instance.recording_url or None),
         )

@@ -40,6 +40,8 @@ from campaigns.api.views.directory import (
     PhoneNumberPageApi,
 )
 from campaigns.api.views.docs import DocsView, SchemaView
+from campaigns.api.views.organization import OrganizationUsageApi
+from campaigns.api.views.providers import ProviderAccountApi, ProviderAccountListApi, ProviderAccountTestApi
 
 __all__ = [
     "CampaignAudiencesApi",
@@ -52,6 +54,10 @@ __all__ = [
     "ContactListListApi",
     "ContactListSegmentsApi",
     "SegmentApi",
+    "OrganizationUsageApi",
+    "ProviderAccountApi",
+    "ProviderAccountListApi",
+    "ProviderAccountTestApi",
     "CampaignApi",
     "CampaignCallsApi",
     "CampaignCustomersApi",

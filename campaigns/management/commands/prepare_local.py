@@ -3,6 +3,9 @@
 - the var folder (DIALDECK_VAR_DIR: the SQLite database, beat's schedule);
 - a development secret key in it (var/secret_key, readable by its owner only), unless
   SECRET_KEY or SECRET_KEY_FILE is set; settings read it when they are not;
+- a development credentials key (var/credentials_keys, owner only), unless
+  DIALDECK_CREDENTIALS_KEYS or DIALDECK_CREDENTIALS_KEYS_FILE is set: it encrypts provider
+  credentials at rest (campaigns.credentials); settings read it when they are not;
 - the filesystem broker's folders (CELERY_BROKER_URL=filesystem://; kombu makes none);
 - the static files folder (collectstatic fills it).
 
@@ -16,6 +19,7 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand
@@ -25,7 +29,7 @@ BROKER_FOLDERS = ("control_folder", "data_folder_in", "data_folder_out", "proces
 
 
 class Command(BaseCommand):
-    help = "Make the var folder, a development secret key, the broker's and static files' folders."
+    help = "Make the var folder, development keys, the broker's and static files' folders."
     requires_system_checks: list = []  # a fresh machine: nothing else is ready yet
 
     def handle(self, *args, **options) -> None:
@@ -43,6 +47,12 @@ class Command(BaseCommand):
         elif _write_once(key_file, secrets.token_urlsafe(50)):
             production = "in production, set SECRET_KEY or SECRET_KEY_FILE"
             self.stdout.write(f"wrote a development secret key to {key_file} ({production})")
+        keys_file = Path(settings.DEVELOPMENT_CREDENTIALS_KEYS_FILE)
+        if _configured_credentials_keys() and not keys_file.exists():
+            self.stdout.write("DIALDECK_CREDENTIALS_KEYS is set: no development credentials key needed")
+        elif _write_once(keys_file, Fernet.generate_key().decode()):
+            production = "in production, set DIALDECK_CREDENTIALS_KEYS or DIALDECK_CREDENTIALS_KEYS_FILE"
+            self.stdout.write(f"wrote a development credentials key to {keys_file} ({production})")
 
 
 def _configured_key() -> bool:
@@ -50,6 +60,12 @@ def _configured_key() -> bool:
         return bool(settings.SECRET_KEY)
     except ImproperlyConfigured:  # Django's refusal of an empty key
         return False
+
+
+def _configured_credentials_keys() -> bool:
+    return bool(
+        os.environ.get("DIALDECK_CREDENTIALS_KEYS") or os.environ.get("DIALDECK_CREDENTIALS_KEYS_FILE")
+    )
 
 
 def _write_once(path: Path, content: str) -> bool:

@@ -563,6 +563,7 @@ REASON_SCENARIOS = {
     Reason.ORGANIZATION_PAUSED: lambda: eligibility(
         CHICAGO, replace(RUNNING, organization_paused=True), NOON_CHICAGO
     ),
+    Reason.QUOTA_SPENT: lambda: eligibility(CHICAGO, replace(RUNNING, quota_spent=True), NOON_CHICAGO),
     Reason.SCHEDULE_NOT_STARTED: lambda: eligibility(
         CHICAGO, replace(RUNNING, earliest_at=NOON_CHICAGO + timedelta(hours=1)), NOON_CHICAGO
     ),

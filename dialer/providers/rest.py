@@ -1,0 +1,253 @@
+"""What the REST providers (Twilio, Retell, Bland, ElevenLabs) share: one transport and its rules.
+
+A provider module subclasses `RestProvider` and says only what is its own: how it authenticates
+(`auth_headers`), how a body is written (`encode`: JSON unless it says otherwise), the request
+that creates a call (`create`), where the provider's call id is in the answer (`call_id_of`),
+and how it reads a refusal (`refusal`). Everything else is here, once:
+
+- the target is checked again before each request (campaigns.egress, also through a proxy): a
+  private, loopback or link-local one ends the call with URL_REFUSED, nothing sent;
+- 5xx, 408 and 429 are retryable (the dialer backs off, honouring Retry-After up to 5 minutes);
+  refused connections too; a read timeout may have created the call, so it is neither retried
+  nor failed (`outcome_unknown`): the callbacks or the reaper settle it;
+- every exchange is recorded with the account's secrets redacted, and so is every poll;
+- webhook bodies are read within WEBHOOK_MAX_BYTES (413 beyond).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
+
+import orjson
+import urllib3
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from campaigns import egress
+from campaigns.models import Call
+from campaigns.services.inputs import CallEvent
+from dialer.providers.base import Exchange, HttpProvider, ProviderError, WebhookRejected
+
+FAILED = "call.start.error-provider-request-failed"
+REJECTED = "call.start.error-provider-rejected-request"
+NOT_FOUND = "call.dialdeck.not-found-at-provider"
+URL_REFUSED = "call.dialdeck.provider-url-refused"
+RECHECK_SECONDS = 5.0
+REDACTED = "[redacted]"
+LONG_SECRET = 8
+
+
+def _new_pools() -> dict[str, urllib3.PoolManager]:
+    """Keep-alive pools of this process: one direct, one per proxy (NO_PROXY honoured)."""
+    pools: dict[str, urllib3.PoolManager] = {"": urllib3.PoolManager(num_pools=8, maxsize=32)}
+    for scheme, proxy in getproxies().items():
+        if scheme in ("http", "https"):
+            pools[scheme] = urllib3.ProxyManager(proxy, num_pools=8, maxsize=32)
+    return pools
+
+
+_pools = _new_pools()
+os.register_at_fork(after_in_child=lambda: globals().update(_pools=_new_pools()))
+
+
+def _pool(url: str) -> urllib3.PoolManager:
+    parts = urlsplit(url)
+    if parts.scheme in _pools and not proxy_bypass(parts.hostname or ""):
+        return _pools[parts.scheme]
+    return _pools[""]
+
+
+class RestProvider(HttpProvider):
+    """An HTTP provider with one transport; subclasses say what is their own (module docstring)."""
+
+    name: ClassVar[str]
+    default_base_url: ClassVar[str]
+
+    # -- what a provider says for itself --------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.account.api_key}"}
+
+    def encode(self, body: dict[str, Any]) -> tuple[bytes, str]:
+        return orjson.dumps(body), "application/json"
+
+    def create(self, call: Call) -> tuple[str, dict[str, Any]]:
+        """(path, body) of the request that dials `call`; raises ProviderError if it cannot be built."""
+        raise NotImplementedError
+
+    def call_id_of(self, answer: dict[str, Any]) -> str:
+        return text(answer.get("call_id"), 100)
+
+    def refusal(self, code: int, data: dict[str, Any]) -> tuple[bool, str]:
+        """(retryable, what the provider said) for a non-2xx answer."""
+        said = data.get("message") or data.get("error") or data.get("detail") or ""
+        return code >= 500 or code in (408, 429), str(said)[:160]
+
+    # -- shared ---------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return (self.account.base_url or self.default_base_url).rstrip("/")
+
+    def webhook_url(self, **query: str) -> str:
+        """Our address for this account's callbacks, with `query` (signed by providers that sign
+        the URL, so our call id in it cannot be forged)."""
+        kwargs = {"kind": self.account.kind, "token": self.account.webhook_token}
+        url = f"{settings.SITE_URL}{reverse('provider-webhook', kwargs=kwargs)}"
+        return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+    def prepare_call(self, call: Call) -> Exchange:
+        try:
+            path, body = self.create(call)
+        except ProviderError as exc:
+            exchange = Exchange(call=call, method="POST", path="(not sent)")
+            exchange.summary, exchange.error = str(exc)[:200], exc
+            return exchange
+        return self.exchange(call, "POST", path, body)
+
+    def accepted(self, exchange: Exchange) -> str:
+        if exchange.error:
+            raise exchange.error
+        if not (found := self.call_id_of(exchange.answer)):
+            raise ProviderError("answered without a call id", retryable=False, ended_reason=REJECTED)
+        return found
+
+    def exchange(self, call: Call | None, method: str, path: str, body: dict | None = None) -> Exchange:
+        logged = json.dumps(self.redact(body)) if body else ""
+        return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
+
+    def send(self, exchange: Exchange, *, poll: bool = False) -> None:
+        """Perform one exchange; its answer, or a ProviderError in `exchange.error`. No database."""
+        if exchange.error is not None:
+            return
+        method, path, url = exchange.method, exchange.path, self.base_url + exchange.path
+        try:
+            egress.check_provider_url(url, max_age=RECHECK_SECONDS)
+        except egress.ProviderUrlRefused as exc:
+            exchange.summary = f"{method} {path}: not sent: {exc.reason}"
+            unresolved = isinstance(exc, egress.ProviderUrlUnresolvable)
+            exchange.error = ProviderError(
+                exchange.summary, retryable=unresolved, ended_reason=FAILED if unresolved else URL_REFUSED
+            )
+            return
+        headers, data = self.auth_headers(), None
+        if exchange.body is not None:
+            data, headers["Content-Type"] = self.encode(exchange.body)
+        timeout = settings.PROVIDER_HTTP_TIMEOUT
+        try:
+            answer = _pool(url).request(
+                method,
+                url,
+                body=data,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                redirect=False,
+                retries=False,
+            )
+        except urllib3.exceptions.ReadTimeoutError:
+            exchange.summary = f"{method} {path}: no answer within {timeout:g} s (ReadTimeout)"
+            exchange.error = ProviderError(exchange.summary, retryable=False, outcome_unknown=not poll)
+            return
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            exchange.summary = f"{method} {path}: {type(exc).__name__}: {exc}"[:200]
+            exchange.error = ProviderError(exchange.summary, retryable=True)
+            return
+        code, text = answer.status, answer.data.decode(errors="replace")
+        exchange.status, exchange.summary, exchange.headers = (
+            code,
+            f"{method} {path} -> {code}",
+            answer.headers,
+        )
+        try:
+            parsed = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            parsed = None
+        exchange.answer_text = self.redact_text(text, parsed)
+        exchange.answer = parsed if isinstance(parsed, dict) else {}
+        exchange.listed = parsed if isinstance(parsed, list) else []
+        if 200 <= code < 300:
+            return
+        retryable, said = self.refusal(code, exchange.answer)
+        wait = min(300, int(after)) if (after := answer.headers.get("Retry-After", "")).isdigit() else None
+        text = f"{method} {path}: the provider answered {code} {self.redact(said)}".strip()
+        exchange.error = ProviderError(
+            text,
+            retryable=retryable,
+            retry_after=wait,
+            ended_reason=FAILED if retryable else REJECTED,
+            http_status=code,
+        )
+
+    def get(self, path: str) -> Exchange:
+        """GET `path`, both halves recorded on the call's log; raises the exchange's error."""
+        return self.poll(self.exchange(None, "GET", path))
+
+    def poll(self, exchange: Exchange) -> Exchange:
+        """Send a request that is not a placement (a status poll, a follow-up), recorded; raises."""
+        self.record("poll", exchange.request_summary, body=exchange.logged_body)
+        self.send(exchange, poll=True)
+        self.record("poll", exchange.summary, http_status=exchange.status, body=exchange.answer_text)
+        if exchange.error:
+            raise exchange.error
+        return exchange
+
+    def read_body(self, request: HttpRequest) -> bytes:
+        """The webhook body, at most WEBHOOK_MAX_BYTES; raises WebhookRejected (413) beyond."""
+        limit, declared = settings.WEBHOOK_MAX_BYTES, str(request.META.get("CONTENT_LENGTH", ""))
+        if (declared.isdigit() and int(declared) > limit) or len(body := request.read(limit + 1)) > limit:
+            raise WebhookRejected(f"body over {limit} bytes", status=413)
+        return body
+
+    def json_body(self, body: bytes) -> dict[str, Any]:
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise WebhookRejected("not JSON", status=400) from None
+        if not isinstance(payload, dict):
+            raise WebhookRejected("not a JSON object", status=400)
+        return payload
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(filter(None, (self.account.api_key, self.account.webhook_secret)))
+
+    def redact(self, value: Any) -> Any:
+        return scrub(value, self.secrets())
+
+    def redact_text(self, text: str, parsed: Any = None) -> str:
+        if parsed is not None:
+            redacted = self.redact(parsed)
+            return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
+        return self.redact(text)
+
+    def not_found(self, call: Call, exc: ProviderError) -> list[CallEvent]:
+        """A poll's 404: the provider has no such call (ended NOT_FOUND); other errors raise."""
+        if exc.http_status != 404:
+            raise exc
+        ids = {"call_id": str(call.pk), "provider_call_id": call.provider_call_id}
+        return [CallEvent(kind="status-update", status="ended", ended_reason=NOT_FOUND, **ids)]
+
+
+def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """`value` with every string equal to a secret, and long secrets inside strings, redacted."""
+    if isinstance(value, str):
+        if value in secrets:
+            return REDACTED
+        for secret in secrets:
+            if len(secret) >= LONG_SECRET and secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secrets) for item in value]
+    return value
+
+
+def text(value: Any, limit: int = 10**7) -> str:
+    """`value` if it is a string of at most `limit` characters, else ""."""
+    return value if isinstance(value, str) and len(value) <= limit else ""
