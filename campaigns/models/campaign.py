@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from campaigns.models.org import Organization
 from campaigns.models.telephony import PhoneNumber
 from campaigns.rules.contacts import BUCKETS
+from campaigns.rules.outcome_plan import HANG_UP_SECONDS, MAX_CALLBACKS
 from campaigns.rules.reasons import CHOICES as REASON_CHOICES
 from campaigns.rules.strategy import BOUNDS, DEFAULT_RETRY_DELAYS, DEFAULTS
 
@@ -123,6 +124,23 @@ class Campaign(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
     paused_at = models.DateTimeField(null=True, blank=True)
+
+    # Outcomes (our extension, rules.analysis and rules.outcome_plan): what the call is for, the
+    # structured result the voice agent extracts (a JSON Schema), the ordered outcome rules
+    # (snake_case JSON, rules.outcome_plan), opt-outs, callbacks and what to do on a machine.
+    objective = models.TextField(blank=True, db_default="", default="")
+    analysis_schema = models.JSONField(null=True, blank=True)
+    objective_field = models.CharField(max_length=260, blank=True, db_default="", default="")
+    outcome_rules = models.JSONField(default=list, db_default=[], blank=True)
+    hang_up_is_opt_out = models.BooleanField(default=False, db_default=False)
+    hang_up_opt_out_seconds = models.PositiveSmallIntegerField(
+        default=HANG_UP_SECONDS, db_default=HANG_UP_SECONDS
+    )
+    callback_field = models.CharField(max_length=260, blank=True, db_default="", default="")
+    max_callbacks = models.PositiveSmallIntegerField(default=MAX_CALLBACKS, db_default=MAX_CALLBACKS)
+    # {"action": "hang-up" | "leave-message", "message": text, "recording_url": url,
+    #  "then": "done" | "retry"}; None: the provider's default.
+    voicemail_plan = models.JSONField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     # What an unarchive restores (the status the campaign had when it was archived).
     status_before_archive = models.CharField(max_length=20, blank=True)
@@ -154,6 +172,9 @@ class Campaign(models.Model):
     # Vapi's callMetrics: customers a call was placed to, and those a person answered.
     customers_dialed = models.BigIntegerField(default=0)
     customers_connected = models.BigIntegerField(default=0)
+    # Customers whose latest call gave a valid structured result, and those whose objective it met.
+    customers_analysed = models.BigIntegerField(default=0, db_default=0)
+    customers_objective_met = models.BigIntegerField(default=0, db_default=0)
     # What its calls cost and lasted, summed as providers report them (lists sort by these).
     calls_cost = models.DecimalField(max_digits=14, decimal_places=4, default=0)
     calls_duration_seconds = models.FloatField(default=0)
