@@ -15,6 +15,7 @@ urlpatterns = [
     path("campaign/<str:id>/end", views.CampaignEndApi.as_view(), name="api-campaign-end"),
     path("campaign/<str:id>/customers", views.CampaignCustomersApi.as_view(), name="api-campaign-customers"),
     path("campaign/<str:id>/calls", views.CampaignCallsApi.as_view(), name="api-campaign-calls"),
+    path("campaign/<str:id>/outcomes", views.CampaignOutcomesApi.as_view(), name="api-campaign-outcomes"),
     path("v2/campaign", views.CampaignV2ListApi.as_view(), name="api-v2-campaigns"),
     path("v2/campaign/<str:id>", views.CampaignV2Api.as_view(), name="api-v2-campaign"),
     path(

@@ -30,7 +30,7 @@ from campaigns.selectors.campaigns import (
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
 from campaigns.selectors.contacts import Contact, campaign_contacts, contact_of, contacts_total
-from campaigns.selectors.customers import campaign_customers, customers_page
+from campaigns.selectors.customers import OBJECTIVE_FILTERS, campaign_customers, customers_page
 from campaigns.selectors.dashboard import (
     OUTCOME_LABELS,
     OutcomeSlice,
@@ -56,6 +56,7 @@ from campaigns.selectors.directory import (
     provider_accounts_for,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
+from campaigns.selectors.outcomes import OutcomeSummary, campaign_outcome_summary, opt_outs_of_campaign
 
 __all__ = [
     "DOCUMENT_CUSTOMER_LIMIT",
@@ -79,6 +80,10 @@ __all__ = [
     "campaign_calls",
     "campaign_contacts",
     "campaign_customers",
+    "campaign_outcome_summary",
+    "opt_outs_of_campaign",
+    "OutcomeSummary",
+    "OBJECTIVE_FILTERS",
     "campaign_documents",
     "campaign_for",
     "campaigns_for",

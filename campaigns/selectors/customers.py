@@ -15,12 +15,26 @@ from campaigns.selectors.common import Page
 POSITION_MAX = 2**63 - 1
 
 
+# The objective filter: what each value keeps.
+OBJECTIVE_FILTERS = ("met", "not-met", "unknown")
+
+
 def campaign_customers(
-    campaign: Campaign, *, state: str | None = None, reason: str | None = None
+    campaign: Campaign, *, state: str | None = None, reason: str | None = None, objective: str | None = None
 ) -> QuerySet[Customer]:
-    """A campaign's customers in submission order, optionally by dialing state and reason
+    """A campaign's customers in submission order, optionally by dialing state, reason and what
+    their latest structured result said of the objective (met, not-met, unknown: none said)
     ("" or None: any)."""
     customers = Customer.objects.filter(campaign=campaign)
+    if objective:
+        if objective not in OBJECTIVE_FILTERS:
+            raise ValueError(f"objective must be one of {OBJECTIVE_FILTERS}")
+        met = {"met": True, "not-met": False}.get(objective)
+        customers = (
+            customers.filter(objective_met=met)
+            if met is not None
+            else customers.filter(objective_met__isnull=True)
+        )
     if state:
         customers = customers.filter(state=state)
     if reason:
@@ -33,6 +47,7 @@ def customers_page(
     *,
     state: str = "",
     reason: str = "",
+    objective: str = "",
     after: int | None = None,
     before: int | None = None,
     size: int = 25,
@@ -45,7 +60,9 @@ def customers_page(
     hand) reads as no position: the first page. Customers come without assistant_overrides.
     """
     after, before = _position(after), _position(before)
-    rows = campaign_customers(campaign, state=state, reason=reason).defer("assistant_overrides")
+    rows = campaign_customers(campaign, state=state, reason=reason, objective=objective).defer(
+        "assistant_overrides"
+    )
     if before is not None:
         found = list(rows.filter(position__lt=before).order_by("-position")[: size + 1])
         more = len(found) > size

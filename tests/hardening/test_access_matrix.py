@@ -435,6 +435,8 @@ API = [
         on="campaign", data=[{"number": "+14155559999"}]),
     Row("api-campaign-calls", "get",       (401,     401,    200, 404,      200,   200,    200,  404),
         on="campaign"),
+    Row("api-campaign-outcomes", "get",    (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
     # Vapi v2: the same campaigns, v2's rules (PATCH status-only, DELETE archives).
     Row("api-v2-campaigns", "get",         (401,     401,    200, 200,      200,   200,    200,  200)),
     Row("api-v2-campaigns", "post",        (401,     401,    201, 400,      403,   201,    201,  400),

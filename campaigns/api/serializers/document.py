@@ -19,6 +19,7 @@ from campaigns.api.serializers.call import CampaignCallSerializer, call_entry
 from campaigns.api.serializers.campaign import DialPlanEntrySerializer, SchedulePlanSerializer
 from campaigns.api.serializers.common import iso, paginated
 from campaigns.api.serializers.customer import CustomerSerializer, customer_echo
+from campaigns.api.serializers.outcomes import outcomes_out, with_outcome_settings
 from campaigns.api.serializers.query import MAX_LIMIT
 from campaigns.api.serializers.server import (
     OVERRIDES_DOC,
@@ -112,6 +113,7 @@ def truncation(campaign: Campaign) -> dict[str, Any] | None:
 
 
 @extend_schema_serializer(component_name="Campaign")
+@with_outcome_settings
 class CampaignSerializer(serializers.Serializer):
     """Vapi's Campaign, plus Dialdeck's `dialingStrategy`, `paused`/`pausedAt` (Vapi has no pause:
     a paused campaign reads in-progress) and `truncated`. Unset optional fields are absent, never
@@ -200,6 +202,7 @@ class CampaignSerializer(serializers.Serializer):
             updatedAt=iso(campaign.updated_at),
             dialingStrategy=strategy_out(campaign),
         )
+        data.update(outcomes_out(campaign))
         marker = truncation(campaign)
         if marker:
             data["truncated"] = marker

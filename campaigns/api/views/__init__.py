@@ -17,7 +17,7 @@ from campaigns.api.views.campaigns_v2 import (
     CampaignV2ListApi,
     CampaignV2UnarchiveApi,
 )
-from campaigns.api.views.customers import CampaignCallsApi, CampaignCustomersApi
+from campaigns.api.views.customers import CampaignCallsApi, CampaignCustomersApi, CampaignOutcomesApi
 from campaigns.api.views.directory import (
     DoNotCallApi,
     DoNotCallListApi,
@@ -30,6 +30,7 @@ from campaigns.api.views.docs import DocsView, SchemaView
 __all__ = [
     "CampaignApi",
     "CampaignCallsApi",
+    "CampaignOutcomesApi",
     "CampaignCustomersApi",
     "CampaignEndApi",
     "CampaignListApi",
