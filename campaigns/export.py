@@ -41,6 +41,9 @@ COLUMNS = [
     "reasonDetail",
     "nextAttemptAt",
     "variables",
+    "objectiveMet",
+    "callbackAt",
+    "analysis",
 ]
 _OPEN = (CustomerState.PENDING, CustomerState.QUEUED, CustomerState.DIALING)
 
@@ -69,11 +72,16 @@ _FIELDS = (
     "reason_detail",
     "next_attempt_at",
     "assistant_overrides",
+    "objective_met",
+    "callback_at",
+    "analysis",
 )
 
 
 def _row(values: tuple) -> list[str]:
-    (*person, state, attempts, last_outcome, reason, detail, next_at, overrides) = values
+    (*person, state, attempts, last_outcome, reason, detail, next_at, overrides, met, callback_at, result) = (
+        values
+    )
     variables = overrides.get("variableValues") if isinstance(overrides, dict) else None
     cells = [
         *person,
@@ -85,6 +93,9 @@ def _row(values: tuple) -> list[str]:
         detail,
         next_at.isoformat() if state in _OPEN else "",
         json.dumps(variables, ensure_ascii=False, sort_keys=True) if variables else "",
+        "" if met is None else str(met).lower(),
+        callback_at.isoformat() if callback_at and state in _OPEN else "",
+        json.dumps(result, ensure_ascii=False, sort_keys=True) if result is not None else "",
     ]
     return [neutralise(cell) for cell in cells]
 

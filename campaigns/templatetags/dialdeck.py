@@ -6,6 +6,7 @@ here shows what its people expect; the zone's name is printed where it matters.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -222,6 +223,14 @@ def num(value: int | None) -> str:
 @register.filter
 def money(value: Decimal | None) -> str:
     return "" if value is None else f"${value:.2f}"
+
+
+@register.filter
+def json_value(value: object) -> str:
+    """A value of a structured result as JSON writes it (true, not True; text as is)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 @register.filter

@@ -64,9 +64,11 @@ def _int(value: str | None) -> int | None:
 def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
     state = request.GET.get("state", "")
     reason = request.GET.get("reason", "")
+    objective = request.GET.get("objective", "")
     return {
         "state": state if state in CustomerState.values else "",
         "reason": reason if reason in REASONS else "",
+        "objective": objective if objective in selectors.OBJECTIVE_FILTERS else "",
     }
 
 
@@ -76,7 +78,26 @@ def _customers(request: HtmxHttpRequest, campaign: Campaign) -> dict[str, Any]:
         campaign, **filters, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
     )
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
-    return {"customers": page, "customer_filters": filters, "customer_query": query}
+    return {
+        "customers": page,
+        "customer_filters": filters,
+        "customer_query": query,
+        "objective_filters": OBJECTIVE_CHOICES,
+    }
+
+
+# The customers' objective filter, in words (selectors.OBJECTIVE_FILTERS).
+OBJECTIVE_CHOICES = [("met", "Objective met"), ("not-met", "Objective not met"), ("unknown", "No result")]
+
+
+def _outcomes(campaign: Campaign) -> dict[str, Any]:
+    """The outcome summary: shown once the campaign has an analysis schema or results."""
+    if campaign.analysis_schema is None and not campaign.customers_analysed:
+        return {"outcome_summary": None}
+    return {
+        "outcome_summary": selectors.campaign_outcome_summary(campaign),
+        "opt_outs": selectors.opt_outs_of_campaign(campaign),
+    }
 
 
 def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) -> dict[str, Any]:
@@ -149,6 +170,7 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         **_live(request, campaign, **extra),
         **_waiting(campaign),
         **_charts(campaign),
+        **_outcomes(campaign),
         **_customers(request, campaign),
         **_calls(request, campaign, live=True),
         "dial_plan": list(campaign.dial_plan.select_related("phone_number"))
