@@ -102,10 +102,11 @@ def _where(error: Any) -> tuple[str, ...]:
 
 def distribution_fields(schema: Mapping | None) -> list[tuple[str, tuple[Any, ...]]]:
     """The top-level fields of a schema whose values can be counted: booleans (True, False) and
-    enums (their values), as (name, possible values) in the schema's order."""
+    enums (their values), as (name, possible values) by name (PostgreSQL's jsonb keeps no order
+    of keys, so the schema's own order cannot be relied on)."""
     found: list[tuple[str, tuple[Any, ...]]] = []
     properties = (schema or {}).get("properties") or {}
-    for name, sub in properties.items():
+    for name, sub in sorted(properties.items()):
         if not isinstance(sub, Mapping):
             continue
         if isinstance(sub.get("enum"), list):

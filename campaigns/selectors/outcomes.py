@@ -15,7 +15,7 @@ from campaigns.rules.analysis import distribution_fields
 @dataclass
 class FieldCounts:
     name: str
-    counts: list[tuple[Any, int]]  # (value, customers), in the schema's order
+    counts: list[tuple[Any, int]]  # (value, customers), in the order the schema lists the values
 
     @property
     def total(self) -> int:
