@@ -24,6 +24,7 @@ from campaigns.models.campaign import (
 from campaigns.models.customer import Customer, CustomerState
 from campaigns.models.events import SERVER_MESSAGES, CampaignEvent, CampaignEventAttempt, EventState
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
+from campaigns.models.series import CampaignSeries, Frequency
 from campaigns.models.telephony import (
     DoNotCall,
     DoNotCallSource,
@@ -47,6 +48,8 @@ __all__ = [
     "CallStatus",
     "Campaign",
     "CampaignEvent",
+    "CampaignSeries",
+    "Frequency",
     "CampaignEventAttempt",
     "CampaignEndedReason",
     "CampaignStatus",

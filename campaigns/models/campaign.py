@@ -10,6 +10,7 @@ from django.db.models import F, Q
 
 from campaigns.models.org import Organization
 from campaigns.models.telephony import PhoneNumber
+from campaigns.rules.autopause import DEFAULTS as AUTO_PAUSE
 from campaigns.rules.contacts import BUCKETS
 from campaigns.rules.outcome_plan import HANG_UP_SECONDS, MAX_CALLBACKS
 from campaigns.rules.reasons import CHOICES as REASON_CHOICES
@@ -123,6 +124,17 @@ class Campaign(models.Model):
     duplicated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    # A re-run (services.reruns): the campaign whose outcomes chose its customers, and the groups
+    # asked for (rules.rerun.GROUPS).
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
+    rerun_who = models.JSONField(default=list, db_default=[], blank=True)
+    # A run of a recurring campaign (models.series): its series and its day, made once each.
+    series = models.ForeignKey(
+        "campaigns.CampaignSeries", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    series_run_on = models.DateField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
 
     # Outcomes (our extension, rules.analysis and rules.outcome_plan): what the call is for, the
@@ -141,6 +153,20 @@ class Campaign(models.Model):
     # {"action": "hang-up" | "leave-message", "message": text, "recording_url": url,
     #  "then": "done" | "retry"}; None: the provider's default.
     voicemail_plan = models.JSONField(null=True, blank=True)
+    # Automatic pause (rules.autopause): when the provider's error rate over the last
+    # `auto_pause_window` ended calls reaches `auto_pause_error_rate` percent, or
+    # `auto_pause_consecutive` calls in a row fail, the campaign pauses itself and says why.
+    auto_pause_enabled = models.BooleanField(default=True, db_default=True)
+    auto_pause_window = models.PositiveSmallIntegerField(
+        default=AUTO_PAUSE["window"], db_default=AUTO_PAUSE["window"]
+    )
+    auto_pause_error_rate = models.PositiveSmallIntegerField(
+        default=AUTO_PAUSE["error_rate"], db_default=AUTO_PAUSE["error_rate"]
+    )
+    auto_pause_consecutive = models.PositiveSmallIntegerField(
+        default=AUTO_PAUSE["consecutive"], db_default=AUTO_PAUSE["consecutive"]
+    )
+    auto_paused_reason = models.CharField(max_length=200, blank=True, db_default="", default="")
     archived_at = models.DateTimeField(null=True, blank=True)
     # What an unarchive restores (the status the campaign had when it was archived).
     status_before_archive = models.CharField(max_length=20, blank=True)
@@ -239,6 +265,11 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 name="campaign_voicemail_within_ended",
                 condition=Q(calls_ended_voicemail__lte=F("calls_ended")),
+            ),
+            models.UniqueConstraint(
+                fields=["series", "series_run_on"],
+                condition=Q(series__isnull=False),
+                name="campaign_one_run_per_series_day",
             ),
             models.CheckConstraint(
                 name="campaign_schedule_ordered",

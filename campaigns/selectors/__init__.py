@@ -56,7 +56,14 @@ from campaigns.selectors.directory import (
     provider_accounts_for,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
-from campaigns.selectors.outcomes import OutcomeSummary, campaign_outcome_summary, opt_outs_of_campaign
+from campaigns.selectors.outcomes import (
+    OutcomeSummary,
+    campaign_outcome_summary,
+    opt_outs_of_campaign,
+    rerun_counts,
+    series_of,
+    series_runs,
+)
 
 __all__ = [
     "DOCUMENT_CUSTOMER_LIMIT",
@@ -82,6 +89,9 @@ __all__ = [
     "campaign_customers",
     "campaign_outcome_summary",
     "opt_outs_of_campaign",
+    "rerun_counts",
+    "series_of",
+    "series_runs",
     "OutcomeSummary",
     "OBJECTIVE_FILTERS",
     "campaign_documents",

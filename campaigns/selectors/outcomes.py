@@ -8,8 +8,9 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from campaigns.models import Campaign, Customer, DoNotCall
+from campaigns.models import Campaign, CampaignSeries, Customer, DoNotCall
 from campaigns.rules.analysis import distribution_fields
+from campaigns.rules.rerun import GROUPS, group_of
 
 
 @dataclass
@@ -55,3 +56,32 @@ def campaign_outcome_summary(campaign: Campaign) -> OutcomeSummary:
 def opt_outs_of_campaign(campaign: Campaign) -> int:
     """Numbers that joined the do-not-call list on one of this campaign's calls."""
     return DoNotCall.objects.filter(call__campaign=campaign).count()
+
+
+def rerun_counts(campaign: Campaign) -> dict[str, int]:
+    """How many customers a re-run of each group (rules.rerun.GROUPS) would call again: one
+    grouped query over (state, last outcome, objective)."""
+    rows = (
+        Customer.objects.filter(campaign=campaign)
+        .values_list("state", "last_outcome", "objective_met")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = dict.fromkeys(GROUPS, 0)
+    for state, last_outcome, objective_met, n in rows:
+        group = group_of(state, last_outcome, objective_met)
+        if group is not None:
+            counts[group] += n
+    return counts
+
+
+def series_of(campaign: Campaign) -> CampaignSeries | None:
+    """The series the campaign is a run of (the first run included), or None."""
+    if campaign.series_id is None:
+        return None
+    return CampaignSeries.objects.select_related("template").filter(pk=campaign.series_id).first()
+
+
+def series_runs(series: CampaignSeries) -> list[Campaign]:
+    """The series' runs, first day first, with their stored counters (deleted ones left out)."""
+    return list(series.runs.filter(deleted_at__isnull=True).order_by("series_run_on"))

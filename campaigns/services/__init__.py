@@ -59,6 +59,8 @@ from campaigns.services.organization import (
     organization_signing_secret_rotate,
     organization_update,
 )
+from campaigns.services.reruns import campaign_rerun
+from campaigns.services.series import series_create, series_run_due, series_runs_due, series_stop
 
 __all__ = [
     "Actor",
@@ -94,6 +96,11 @@ __all__ = [
     "campaign_unarchive",
     "campaign_archive",
     "campaign_update",
+    "campaign_rerun",
+    "series_create",
+    "series_run_due",
+    "series_runs_due",
+    "series_stop",
     "customers_add",
     "customers_insert",
     "dnc_add",

@@ -21,6 +21,7 @@ from campaigns.api.serializers.common import iso, paginated
 from campaigns.api.serializers.customer import CustomerSerializer, customer_echo
 from campaigns.api.serializers.outcomes import outcomes_out, with_outcome_settings
 from campaigns.api.serializers.query import MAX_LIMIT
+from campaigns.api.serializers.series import LINK_FIELDS, links_out
 from campaigns.api.serializers.server import (
     OVERRIDES_DOC,
     Overrides,
@@ -203,11 +204,15 @@ class CampaignSerializer(serializers.Serializer):
             dialingStrategy=strategy_out(campaign),
         )
         data.update(outcomes_out(campaign))
+        data.update(links_out(campaign))
         marker = truncation(campaign)
         if marker:
             data["truncated"] = marker
         return data
 
+
+# Dialdeck's links (re-run, series) and pausedReason, documented after everything else.
+CampaignSerializer._declared_fields.update(LINK_FIELDS)
 
 CampaignPageSerializer = paginated(
     "CampaignPaginatedResponse",

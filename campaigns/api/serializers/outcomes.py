@@ -20,6 +20,8 @@ from campaigns.api.serializers.fields import Boolean, Integer, Object, Text
 from campaigns.api.serializers.request import MISSING, Problems, RequestSerializer
 from campaigns.models import Campaign
 from campaigns.rules.analysis import OBJECTIVE_FIELD, OBJECTIVE_LENGTH
+from campaigns.rules.autopause import BOUNDS as AUTO_PAUSE_BOUNDS
+from campaigns.rules.autopause import DEFAULTS as AUTO_PAUSE
 from campaigns.rules.outcome_plan import (
     ACTIONS,
     CALLBACK_BOUNDS,
@@ -45,6 +47,10 @@ OUTCOME_KEYS = {
     "callbackField": "callback_field",
     "maxCallbacks": "max_callbacks",
     "voicemailPlan": "voicemail_plan",
+    "autoPauseEnabled": "auto_pause_enabled",
+    "autoPauseWindow": "auto_pause_window",
+    "autoPauseErrorRate": "auto_pause_error_rate",
+    "autoPauseConsecutive": "auto_pause_consecutive",
 }
 # Keys inside a rule and a voicemail plan: API -> stored.
 INNER_KEYS = {
@@ -164,6 +170,30 @@ class OutcomeSettings(RequestSerializer):
         help_text="Callbacks per customer, beyond maxAttempts (default 2).",
     )
     voicemailPlan = Object(required=False, shape=VOICEMAIL_DOC)
+    autoPauseEnabled = Boolean(
+        required=False,
+        help_text="Pause the campaign by itself when its provider fails too often (default true): "
+        "autoPauseErrorRate percent of the last autoPauseWindow ended calls, or autoPauseConsecutive "
+        "calls in a row, ended with a provider failure. The reason is shown as pausedReason.",
+    )
+    autoPauseWindow = Integer(
+        required=False,
+        min_value=AUTO_PAUSE_BOUNDS["window"][0],
+        max_value=AUTO_PAUSE_BOUNDS["window"][1],
+        help_text=f"Ended calls the error rate is read over (default {AUTO_PAUSE['window']}).",
+    )
+    autoPauseErrorRate = Integer(
+        required=False,
+        min_value=AUTO_PAUSE_BOUNDS["error_rate"][0],
+        max_value=AUTO_PAUSE_BOUNDS["error_rate"][1],
+        help_text=f"Percent of provider failures that pauses (default {AUTO_PAUSE['error_rate']}).",
+    )
+    autoPauseConsecutive = Integer(
+        required=False,
+        min_value=AUTO_PAUSE_BOUNDS["consecutive"][0],
+        max_value=AUTO_PAUSE_BOUNDS["consecutive"][1],
+        help_text=f"Provider failures in a row that pause (default {AUTO_PAUSE['consecutive']}).",
+    )
 
 
 def outcome_values(serializer: RequestSerializer, data: Mapping, problems: Problems) -> dict[str, Any]:
@@ -177,7 +207,15 @@ def outcome_values(serializer: RequestSerializer, data: Mapping, problems: Probl
 
 
 # Settings left at these are not shown: a campaign that uses none of them reads as Vapi's.
-UNSHOWN = {"hangUpIsOptOut": False, "hangUpOptOutSeconds": HANG_UP_SECONDS, "maxCallbacks": MAX_CALLBACKS}
+UNSHOWN = {
+    "hangUpIsOptOut": False,
+    "hangUpOptOutSeconds": HANG_UP_SECONDS,
+    "maxCallbacks": MAX_CALLBACKS,
+    "autoPauseEnabled": True,
+    "autoPauseWindow": AUTO_PAUSE["window"],
+    "autoPauseErrorRate": AUTO_PAUSE["error_rate"],
+    "autoPauseConsecutive": AUTO_PAUSE["consecutive"],
+}
 
 
 def outcomes_out(campaign: Campaign) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from campaigns.api.views.directory import (
     PhoneNumberPageApi,
 )
 from campaigns.api.views.docs import DocsView, SchemaView
+from campaigns.api.views.series import CampaignRecurrenceApi, CampaignRerunApi, CampaignSeriesApi
 
 __all__ = [
     "CampaignApi",
@@ -35,6 +36,9 @@ __all__ = [
     "CampaignEndApi",
     "CampaignListApi",
     "CampaignPauseApi",
+    "CampaignRecurrenceApi",
+    "CampaignRerunApi",
+    "CampaignSeriesApi",
     "CampaignResumeApi",
     "CampaignStartApi",
     "CampaignV2Api",
