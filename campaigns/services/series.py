@@ -131,8 +131,8 @@ def series_run_due(*, series_id: object, now: datetime | None = None) -> Campaig
     now = now or clock.now()
     try:
         return _run_due(series_id, now)
-    except IntegrityError:  # the run's day has a campaign already: made by a racing caller
-        log.info("series %s: run already made", series_id)
+    except IntegrityError:  # the run's day has a campaign already (a racing caller made it)
+        log.warning("series %s: a campaign exists for the run's day already; nothing made", series_id)
         return None
 
 
