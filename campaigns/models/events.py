@@ -28,6 +28,8 @@ SERVER_MESSAGES = (
     "contact.skipped",
     "contact.predial-failed",
     "campaign.job.continued",
+    # Dialdeck's: the campaign paused, by a user or by itself (data.automatic, data.reason).
+    "campaign.paused",
 )
 
 

@@ -10,6 +10,7 @@ from datetime import time, timedelta
 from typing import TYPE_CHECKING
 
 from campaigns.rules.analysis import OBJECTIVE_FIELD
+from campaigns.rules.autopause import AutoPause
 from campaigns.rules.engine import (
     ENDED,
     IN_PROGRESS,
@@ -113,4 +114,14 @@ def outcome_plan(campaign: Campaign) -> OutcomePlan:
         callback_field=campaign.callback_field or CALLBACK_FIELD,
         max_callbacks=campaign.max_callbacks,
         objective_field=campaign.objective_field or OBJECTIVE_FIELD,
+    )
+
+
+def auto_pause_plan(campaign: Campaign) -> AutoPause:
+    """The campaign's automatic-pause settings (rules.autopause)."""
+    return AutoPause(
+        enabled=campaign.auto_pause_enabled,
+        window=campaign.auto_pause_window,
+        error_rate=campaign.auto_pause_error_rate,
+        consecutive=campaign.auto_pause_consecutive,
     )

@@ -7,7 +7,9 @@ Steps of recording one event (numbered because order matters):
 2. drop a redelivered event: (call, kind, status) is stored once in the call's log;
 3. drop a stale one: a status never moves back (ringing after in-progress is ignored),
    though an end-of-call report still enriches an ended call;
-4. move the call, the campaign's counters and, when it ended, the customer, together.
+4. move the call, the campaign's counters and, when it ended, the customer, together;
+5. when the call ended with a provider failure, decide whether the campaign pauses itself
+   (services.autopause), in the same UPDATE of the campaign row.
 
 A provider's timestamps are taken only within SANE_WINDOW of now: a hostile or broken
 `startedAt` (year 9999, say) is dropped, never stored (it would break every later read).
@@ -43,6 +45,7 @@ from campaigns.rules.analysis import OBJECTIVE_FIELD, check_result
 from campaigns.rules.engine import Decision
 from campaigns.rules.outcomes import OutcomeClass, classify
 from campaigns.rules.reasons import Reason
+from campaigns.services.autopause import auto_pause_report, auto_pause_values
 from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import CallEvent
 from campaigns.services.outcomes import CUSTOMER_OUTCOME_FIELDS, outcome_apply
@@ -62,9 +65,10 @@ FINAL = {
 }
 
 
-def move_counters(campaign_id: object, **deltas: int) -> None:
-    """Add `deltas` to a campaign's counters in the caller's transaction."""
-    changes = {field: F(field) + delta for field, delta in deltas.items() if delta}
+def move_counters(campaign_id: object, *, set_values: dict[str, Any] | None = None, **deltas: int) -> None:
+    """Add `deltas` to a campaign's counters in the caller's transaction (and set `set_values`
+    in the same UPDATE: see record_call_event for why one)."""
+    changes = {field: F(field) + delta for field, delta in deltas.items() if delta} | (set_values or {})
     if changes:
         Campaign.objects.filter(pk=campaign_id).update(**changes)
 
@@ -223,6 +227,7 @@ def record_call_event(
     spent = (call.cost or 0, call.duration_seconds or 0.0)
     _enrich(call, event)
     deltas: dict[str, Any] = {}
+    ended_now = event.status == CallStatus.ENDED and call.status != CallStatus.ENDED
     if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
         call.save()
         if customer is not None and event.structured_data is not None and call.status == CallStatus.ENDED:
@@ -233,7 +238,11 @@ def record_call_event(
     # The campaign's cost and talk time (what its lists sort by) follow each call's, as reports add them.
     deltas["calls_cost"] = (call.cost or 0) - spent[0]
     deltas["calls_duration_seconds"] = (call.duration_seconds or 0.0) - spent[1]
-    move_counters(call.campaign_id, **deltas)
+    # 5. A provider failure may pause the campaign (rules.autopause), in the same UPDATE.
+    paused = auto_pause_values(campaign, call, now) if ended_now else None
+    move_counters(call.campaign_id, set_values=paused, **deltas)
+    if paused:
+        auto_pause_report(campaign, paused["auto_paused_reason"], now)
     return call
 
 

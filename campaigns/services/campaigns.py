@@ -385,7 +385,7 @@ def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None
 @retry_on_conflict
 def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
     """in-progress -> paused. No new calls start; calls in flight finish and are recorded."""
-    return _transition(
+    campaign = _transition(
         campaign,
         action="pause",
         allowed=(CampaignStatus.IN_PROGRESS,),
@@ -393,6 +393,8 @@ def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
         status=CampaignStatus.PAUSED,
         paused_at=clock.now(),
     )
+    event_emit(campaign=campaign, event_type="campaign.paused", data={"automatic": False})
+    return campaign
 
 
 @retry_on_conflict
@@ -408,6 +410,7 @@ def campaign_resume(*, campaign: Campaign, by: Actor) -> Campaign:
         waiting_detail="",
         waiting_until=None,
         paused_at=None,
+        auto_paused_reason="",
     )
 
 
