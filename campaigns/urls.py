@@ -9,6 +9,7 @@ from campaigns.views import (
     campaign_builder,
     campaign_detail,
     campaign_list,
+    campaign_series,
     directory,
     organization,
 )
@@ -31,6 +32,18 @@ urlpatterns = [
     path("campaigns/<uuid:pk>/events", campaign_detail.campaign_events, name="events"),
     path("campaigns/<uuid:pk>/events/<uuid:event_pk>", campaign_detail.campaign_event, name="event"),
     path("campaigns/<uuid:pk>/delete", campaign_detail.campaign_delete, name="delete"),
+    path("campaigns/<uuid:pk>/rerun", campaign_series.campaign_rerun, name="rerun"),
+    path("campaigns/<uuid:pk>/recurrence", campaign_series.campaign_recurrence, name="recurrence"),
+    path(
+        "campaigns/<uuid:pk>/recurrence/new",
+        campaign_series.campaign_recurrence_create,
+        name="recurrence-create",
+    ),
+    path(
+        "campaigns/<uuid:pk>/recurrence/stop",
+        campaign_series.campaign_recurrence_stop,
+        name="recurrence-stop",
+    ),
     *[
         path(
             f"campaigns/<uuid:pk>/{action}",

@@ -44,6 +44,7 @@ from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragme
 STATUS_CHANGED = "campaign-status-changed"
 CHANGED = "campaign-changed"
 REASONS = [r.value for r in Reason]
+RERUNNABLE = (CampaignStatus.ENDED, CampaignStatus.CANCELLED)
 
 
 def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
@@ -180,6 +181,9 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "reasons": REASONS,
         "call_statuses": CallStatus.choices,
         "editable": campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED),
+        # Re-runs and series (views.campaign_series): counts once the campaign can be re-run.
+        "series": selectors.series_of(campaign),
+        "rerun_counts": selectors.rerun_counts(campaign) if campaign.status in RERUNNABLE else None,
     }
     return render(request, "campaigns/detail.html", context)
 
