@@ -296,7 +296,7 @@ class CampaignUpdateSerializer(CampaignBody):
         if strategy is not None:
             changes.fields.add("strategy")
             changes.strategy = strategy
-        changes.outcomes = outcome_values(self, data, problems)
+        changes.outcomes = outcome_values(self, data, problems, clearable=True)
         if changes.outcomes:
             changes.fields.add("outcomes")
         problems.raise_any()

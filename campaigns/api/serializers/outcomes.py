@@ -143,7 +143,8 @@ class OutcomeSettings(RequestSerializer):
         required=False,
         help_text="A JSON Schema (2020-12) of an object: the structured result the agent extracts from "
         "each call (Vapi: analysisPlan.structuredDataSchema). Each result is checked against it; one "
-        "that does not follow it is stored with why, and never drives a rule.",
+        "that does not follow it is stored with why, and never drives a rule. PATCH with null clears it "
+        "(refused while outcomeRules or objectiveField still name its fields).",
     )
     objectiveField = Text(
         required=False,
@@ -196,10 +197,22 @@ class OutcomeSettings(RequestSerializer):
     )
 
 
-def outcome_values(serializer: RequestSerializer, data: Mapping, problems: Problems) -> dict[str, Any]:
-    """The outcome settings a body gives, by model field name."""
-    values = {}
+# Settings a PATCH clears with an explicit null (elsewhere null is absent, as Vapi reads it).
+CLEARABLE = ("analysisSchema", "voicemailPlan")
+
+
+def outcome_values(
+    serializer: RequestSerializer, data: Mapping, problems: Problems, *, clearable: bool = False
+) -> dict[str, Any]:
+    """The outcome settings a body gives, by model field name; with `clearable` (PATCH),
+    `"analysisSchema": null` and `"voicemailPlan": null` clear those settings."""
+    values: dict[str, Any] = {}
+    for key in CLEARABLE if clearable else ():
+        if key in data and data[key] is None:
+            values[OUTCOME_KEYS[key]] = None
     for key, field in OUTCOME_KEYS.items():
+        if field in values:
+            continue
         value = serializer.take(data, key, problems)
         if value is not MISSING:
             values[field] = _stored(value) if key == "voicemailPlan" else value
