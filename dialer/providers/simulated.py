@@ -59,6 +59,9 @@ class SimulatedProvider(Provider):
             end_at = call.campaign.max_ring_seconds if outcome == "noAnswer" else rng.uniform(1, 4)
             return [ringing, (end_at, self._ended(call, reason, None))]
         talk = rng.uniform(5, 25) if outcome == "voicemail" else rng.uniform(talk_low, talk_high)
+        machine = voicemail_left(call) if outcome == "voicemail" else None
+        if machine is not None:  # the campaign's voicemail plan: hang up at once, or say the message
+            talk = rng.uniform(1, 3) if machine == "" else rng.uniform(8, 30)
         talk = min(talk, call.campaign.max_duration_seconds)
         answered = CallEvent(kind="status-update", status="in-progress", call_id=str(call.pk))
         cost = Decimal(str(round(0.05 + talk / 60 * 0.09, 4)))
@@ -68,11 +71,12 @@ class SimulatedProvider(Provider):
             call_id=str(call.pk),
             ended_reason=reason,
             cost=cost,
-            summary=f"Simulated call: {outcome} after {talk:.0f}s.",
-            transcript="AI: Hello!\nUser: Hi.\n",
+            summary=_summary(outcome, talk, machine),
+            transcript=f"AI: {machine}\n" if machine else "AI: Hello!\nUser: Hi.\n",
             analysis={
                 "summary": f"Simulated {outcome}.",
                 "successEvaluation": str(outcome == "answered").lower(),
+                **({"voicemailMessageLeft": bool(machine)} if machine is not None else {}),
             },
             structured_data=structured_result(call, rng, config) if outcome == "answered" else None,
         )
@@ -111,6 +115,25 @@ class SimulatedProvider(Provider):
         events = [CallEvent.from_json(e.payload) for e in pending]
         pending.delete()
         return events
+
+
+def voicemail_left(call: Call) -> str | None:
+    """What the agent leaves on a machine under the campaign's voicemail plan: its message (or
+    the recording's URL), "" when the plan hangs up, None without a plan."""
+    plan = call.campaign.voicemail_plan
+    if not isinstance(plan, dict):
+        return None
+    if plan.get("action") != "leave-message":
+        return ""
+    return plan.get("message") or f"[recording {plan.get('recording_url', '')}]"
+
+
+def _summary(outcome: str, talk: float, machine: str | None) -> str:
+    if machine:
+        return f"Simulated call: voicemail, left a message after {talk:.0f}s."
+    if machine == "":
+        return f"Simulated call: voicemail, hung up on the machine after {talk:.0f}s."
+    return f"Simulated call: {outcome} after {talk:.0f}s."
 
 
 ANALYSIS_MIX = {"objectiveMet": 50, "objectiveNotMet": 30, "callback": 12, "optOut": 8}

@@ -58,3 +58,29 @@ def test_results_and_opt_outs_flow_from_the_simulated_provider(
     )
     states = dict(customers.values_list("state").annotate(n=Count("id")))
     assert states == {"completed": 40 - opted.count(), "skipped": opted.count()}
+
+
+def test_the_simulated_provider_leaves_the_voicemail_message_the_plan_says(
+    celery_processes, make_campaign, provider
+) -> None:
+    provider.settings = {"seed": 2, "mix": {"voicemail": 100}}
+    provider.save()
+    celery_processes.worker(concurrency=2)
+    celery_processes.beat()
+    plan = {"action": "leave-message", "message": "Please call us back.", "then": "done"}
+    campaign = make_campaign(6, strategy=FAST, outcomes={"voicemail_plan": plan})
+    wait_for(
+        lambda: (
+            Campaign.objects.get(pk=campaign.pk).status == "ended"
+            and not Call.objects.filter(campaign=campaign, report_received=False).exists()
+        ),
+        timeout=180,
+        interval=1,
+        what="the campaign to end with every report in",
+    )
+    calls = Call.objects.filter(campaign=campaign)
+    assert calls.count() == 6  # "then": "done": one call each, none retried
+    assert {c.ended_reason for c in calls} == {"voicemail"}
+    assert all(c.transcript == "AI: Please call us back.\n" for c in calls)
+    assert all(c.analysis["voicemailMessageLeft"] is True and "left a message" in c.summary for c in calls)
+    assert set(Customer.objects.filter(campaign=campaign).values_list("state", flat=True)) == {"voicemail"}
