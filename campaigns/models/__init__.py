@@ -22,7 +22,13 @@ from campaigns.models.campaign import (
     DialPlanEntry,
 )
 from campaigns.models.customer import Customer, CustomerState
-from campaigns.models.events import SERVER_MESSAGES, CampaignEvent, CampaignEventAttempt, EventState
+from campaigns.models.events import (
+    ALWAYS_SENT,
+    SERVER_MESSAGES,
+    CampaignEvent,
+    CampaignEventAttempt,
+    EventState,
+)
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
 from campaigns.models.series import CampaignSeries, Frequency
 from campaigns.models.telephony import (
@@ -38,6 +44,7 @@ __all__ = [
     "CUSTOMER_COUNTER_FIELDS",
     "TERMINAL_STATUSES",
     "STATUS_COUNTER",
+    "ALWAYS_SENT",
     "SERVER_MESSAGES",
     "STATUS_RANK",
     "ApiKey",

@@ -28,9 +28,10 @@ SERVER_MESSAGES = (
     "contact.skipped",
     "contact.predial-failed",
     "campaign.job.continued",
-    # Dialdeck's: the campaign paused, by a user or by itself (data.automatic, data.reason).
-    "campaign.paused",
 )
+# Dialdeck's own events, outside Vapi's serverMessages enum (which the API keeps exactly): sent to
+# every campaign server, asked for or not. campaign.auto-paused: the campaign paused itself.
+ALWAYS_SENT = ("campaign.auto-paused",)
 
 
 class EventState(models.TextChoices):

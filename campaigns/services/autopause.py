@@ -38,11 +38,9 @@ def auto_pause_values(campaign: Campaign, call: Call, now: datetime) -> dict[str
 
 
 def auto_pause_report(campaign: Campaign, reason: str, now: datetime) -> None:
-    """The event (campaign.paused, when the campaign's server asked for it) and the audit of a
-    pause the campaign made itself."""
-    event_emit(
-        campaign=campaign, event_type="campaign.paused", data={"automatic": True, "reason": reason}, at=now
-    )
+    """The event (campaign.auto-paused, sent to the campaign's server whenever it has one: Dialdeck's
+    own, models.events.ALWAYS_SENT) and the audit of a pause the campaign made itself."""
+    event_emit(campaign=campaign, event_type="campaign.auto-paused", data={"reason": reason}, at=now)
     audit_record(
         organization=campaign.organization,
         by=None,

@@ -385,7 +385,7 @@ def campaign_start(*, campaign: Campaign, by: Actor, now: datetime | None = None
 @retry_on_conflict
 def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
     """in-progress -> paused. No new calls start; calls in flight finish and are recorded."""
-    campaign = _transition(
+    return _transition(
         campaign,
         action="pause",
         allowed=(CampaignStatus.IN_PROGRESS,),
@@ -393,8 +393,6 @@ def campaign_pause(*, campaign: Campaign, by: Actor) -> Campaign:
         status=CampaignStatus.PAUSED,
         paused_at=clock.now(),
     )
-    event_emit(campaign=campaign, event_type="campaign.paused", data={"automatic": False})
-    return campaign
 
 
 @retry_on_conflict

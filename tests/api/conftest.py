@@ -47,8 +47,21 @@ OUTCOME_EXTENSIONS = {
     "callbackField",
     "maxCallbacks",
     "voicemailPlan",
+    "autoPauseEnabled",
+    "autoPauseWindow",
+    "autoPauseErrorRate",
+    "autoPauseConsecutive",
 }
-DOCUMENT_EXTENSIONS = {"dialingStrategy", "paused", "pausedAt", "truncated", *OUTCOME_EXTENSIONS}
+# Links to a re-run's source and a series, and why a campaign paused itself (api.serializers.series).
+LINK_EXTENSIONS = {"rerunOfCampaignId", "rerunWho", "seriesId", "seriesRunOn", "pausedReason"}
+DOCUMENT_EXTENSIONS = {
+    "dialingStrategy",
+    "paused",
+    "pausedAt",
+    "truncated",
+    *OUTCOME_EXTENSIONS,
+    *LINK_EXTENSIONS,
+}
 # Vapi's 2026 document declares `serverMessages` an array AND puts the values' enum on the array
 # itself (NestJS's output for an enum array), which no array can satisfy: validation keeps the
 # items' enum and drops the array's. The one change made to Vapi's document.
