@@ -153,7 +153,7 @@ LINK_FIELDS = {
         help_text="Dialdeck extension: the campaign this one re-runs (POST /campaign/{id}/rerun).",
     ),
     "rerunWho": serializers.ListField(
-        child=serializers.ChoiceField(choices=list(GROUPS)), required=False, help_text="The groups re-run."
+        child=serializers.CharField(), required=False, help_text="The groups re-run (see who of the re-run)."
     ),
     "seriesId": serializers.UUIDField(
         required=False, help_text="Dialdeck extension: the recurring series this campaign is a run of."
