@@ -68,8 +68,9 @@ def copy_input(
         data.customers = [_customer_input(c, i) for i, c in enumerate(customers)]
         return data
     entries = {e.pk: DialPlanInput(str(e.phone_number_id), []) for e in source.dial_plan.order_by("position")}
-    for i, customer in enumerate(customers):
-        entries[customer.dial_plan_entry_id].customers.append(_customer_input(customer, i))
+    first = next(iter(entries.values()))
+    for i, customer in enumerate(customers):  # one added later without a line: the first caller ID
+        entries.get(customer.dial_plan_entry_id, first).customers.append(_customer_input(customer, i))
     data.dial_plan = [entry for entry in entries.values() if entry.customers]
     return data
 

@@ -141,6 +141,9 @@ def _run_due(series_id: object, now: datetime) -> Campaign | None:
     series = CampaignSeries.objects.select_related("template", "organization").filter(pk=series_id).first()
     if series is None or series.stopped_at or series.next_run_at is None or series.next_run_at > now:
         return None
+    if series.template.deleted_at:  # its first run was deleted: the series ends with it
+        CampaignSeries.objects.filter(pk=series.pk).update(next_run_at=None, stopped_at=now)
+        return None
     rec = series.recurrence
     plan = due(rec, series.next_index, now)
     claimed = CampaignSeries.objects.filter(

@@ -116,3 +116,36 @@ def test_customers_of_a_series_run_are_the_first_runs_afresh(api, make_campaign)
     run = services.series_run_due(series_id=series["id"], now=datetime.fromisoformat(series["nextRunAt"]))
     assert run is not None and run.earliest_at == datetime.fromisoformat(series["nextRunAt"])
     assert numbers(run) == numbers(campaign)
+
+
+def test_a_series_whose_first_run_was_deleted_makes_no_more_runs(api, make_campaign, owner):
+    campaign = make_campaign(2, strategy=STRATEGY)
+    series = api.put(f"/campaign/{campaign.pk}/recurrence", RECUR, format="json").json()
+    services.campaign_delete(campaign=campaign, by=owner)
+    assert (
+        services.series_run_due(series_id=series["id"], now=datetime.fromisoformat(series["nextRunAt"]))
+        is None
+    )
+    stopped = CampaignSeries.objects.get(pk=series["id"])
+    assert (stopped.next_run_at, stopped.stopped_at is not None) == (None, True)
+    assert Campaign.objects.filter(series_id=series["id"]).count() == 1
+
+
+def test_a_dial_plan_campaign_is_rerun_with_its_caller_ids(api, org, owner, caller_id, second_caller_id):
+    plan = [
+        services.DialPlanInput(
+            str(caller_id.pk), [services.CustomerInput(number="+14155550001", source="a")]
+        ),
+        services.DialPlanInput(
+            str(second_caller_id.pk), [services.CustomerInput(number="+14155550002", source="b")]
+        ),
+    ]
+    data = services.CampaignInput(name="Plan", assistant_id="asst-1", dial_plan=plan, strategy=STRATEGY)
+    campaign = services.campaign_create(organization=org, by=owner, data=data)
+    Customer.objects.filter(campaign=campaign).update(state="failed", last_outcome="customer-busy")
+    services.campaign_end(campaign=campaign, by=owner)
+    body = api.post(f"/campaign/{campaign.pk}/rerun", {"who": ["not-answered"]}, format="json").json()
+    assert [(e["phoneNumberId"], [c["number"] for c in e["customers"]]) for e in body["dialPlan"]] == [
+        (str(caller_id.pk), ["+14155550001"]),
+        (str(second_caller_id.pk), ["+14155550002"]),
+    ]
