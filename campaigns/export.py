@@ -45,6 +45,9 @@ COLUMNS = [
     "variables",
     "cost",
     "costUnit",
+    "objectiveMet",
+    "callbackAt",
+    "analysis",
 ]
 _OPEN = (CustomerState.PENDING, CustomerState.QUEUED, CustomerState.DIALING)
 
@@ -73,12 +76,28 @@ _FIELDS = (
     "reason_detail",
     "next_attempt_at",
     "assistant_overrides",
+    "objective_met",
+    "callback_at",
+    "analysis",
     "id",
 )
 
 
 def _row(values: tuple, costs: dict) -> list[str]:
-    (*person, state, attempts, last_outcome, reason, detail, next_at, overrides, pk) = values
+    (
+        *person,
+        state,
+        attempts,
+        last_outcome,
+        reason,
+        detail,
+        next_at,
+        overrides,
+        met,
+        callback_at,
+        result,
+        pk,
+    ) = values
     spent = costs.get(pk, [])
     variables = overrides.get("variableValues") if isinstance(overrides, dict) else None
     cells = [
@@ -93,6 +112,9 @@ def _row(values: tuple, costs: dict) -> list[str]:
         json.dumps(variables, ensure_ascii=False, sort_keys=True) if variables else "",
         "; ".join(f"{amount:.4f}" for _, amount in spent),
         "; ".join(unit for unit, _ in spent),
+        "" if met is None else str(met).lower(),
+        callback_at.isoformat() if callback_at and state in _OPEN else "",
+        json.dumps(result, ensure_ascii=False, sort_keys=True) if result is not None else "",
     ]
     return [neutralise(cell) for cell in cells]
 

@@ -11,6 +11,8 @@ from campaigns.views import (
     campaign_builder,
     campaign_detail,
     campaign_list,
+    campaign_outcome_settings,
+    campaign_series,
     customer_ops,
     directory,
     notifications,
@@ -47,6 +49,23 @@ urlpatterns = [
     path("campaigns/<uuid:pk>/events", campaign_detail.campaign_events, name="events"),
     path("campaigns/<uuid:pk>/events/<uuid:event_pk>", campaign_detail.campaign_event, name="event"),
     path("campaigns/<uuid:pk>/delete", campaign_detail.campaign_delete, name="delete"),
+    path(
+        "campaigns/<uuid:pk>/outcome-settings",
+        campaign_outcome_settings.campaign_outcome_settings,
+        name="outcome-settings",
+    ),
+    path("campaigns/<uuid:pk>/rerun", campaign_series.campaign_rerun, name="rerun"),
+    path("campaigns/<uuid:pk>/recurrence", campaign_series.campaign_recurrence, name="recurrence"),
+    path(
+        "campaigns/<uuid:pk>/recurrence/new",
+        campaign_series.campaign_recurrence_create,
+        name="recurrence-create",
+    ),
+    path(
+        "campaigns/<uuid:pk>/recurrence/stop",
+        campaign_series.campaign_recurrence_stop,
+        name="recurrence-stop",
+    ),
     *[
         path(
             f"campaigns/<uuid:pk>/{action}",

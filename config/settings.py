@@ -462,6 +462,7 @@ CELERY_BEAT_SCHEDULE = {
     "dialer-reap": {"task": "dialer.tasks.reap_stale_calls", "schedule": 30.0},
     "dialer-flush-events": {"task": "dialer.tasks.sweep_simulated", "schedule": 1.0},
     "dialer-webhooks": {"task": "dialer.tasks.record_webhooks", "schedule": 0.5},
+    "dialer-series-runs": {"task": "dialer.tasks.make_series_runs", "schedule": 5.0},
     # A run drains a backlog for up to 5 s; one that waited 10 s for a worker is dropped (the
     # next beat's run takes the same events: they wait in the database).
     "dialer-campaign-events": {

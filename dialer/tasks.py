@@ -7,6 +7,7 @@ import time
 
 from celery import shared_task
 
+from campaigns import services
 from dialer import dispatch, outbound, placement, webhooks
 
 log = logging.getLogger(__name__)
@@ -86,3 +87,13 @@ def deliver_campaign_events() -> None:
     worker are dropped rather than piled up.
     """
     outbound.deliver(seconds=DRAIN_SECONDS)
+
+
+@shared_task(ignore_result=True)
+def make_series_runs() -> None:
+    """Beat, every few seconds: make each recurring campaign's run that is due (services.series).
+
+    Not acks_late, and safe to run on two beats at once: a run is claimed with a conditional
+    UPDATE and the (series, run day) constraint refuses a second one; a lost sweep is the next's.
+    """
+    services.series_runs_due()

@@ -15,6 +15,12 @@ urlpatterns = [
     path("campaign/<str:id>/end", views.CampaignEndApi.as_view(), name="api-campaign-end"),
     path("campaign/<str:id>/customers", views.CampaignCustomersApi.as_view(), name="api-campaign-customers"),
     path("campaign/<str:id>/calls", views.CampaignCallsApi.as_view(), name="api-campaign-calls"),
+    path("campaign/<str:id>/outcomes", views.CampaignOutcomesApi.as_view(), name="api-campaign-outcomes"),
+    path("campaign/<str:id>/rerun", views.CampaignRerunApi.as_view(), name="api-campaign-rerun"),
+    path(
+        "campaign/<str:id>/recurrence", views.CampaignRecurrenceApi.as_view(), name="api-campaign-recurrence"
+    ),
+    path("campaign/<str:id>/series", views.CampaignSeriesApi.as_view(), name="api-campaign-series"),
     path("v2/campaign", views.CampaignV2ListApi.as_view(), name="api-v2-campaigns"),
     path("v2/campaign/<str:id>", views.CampaignV2Api.as_view(), name="api-v2-campaign"),
     path(

@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
+        ("campaigns", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('placing_at__isnull', True), ('status', 'queued')), fields=['created_at'], name='call_unsent'),
+            model_name="call",
+            index=models.Index(
+                condition=models.Q(("placing_at__isnull", True), ("status", "queued")),
+                fields=["created_at"],
+                name="call_unsent",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_call_unsent_index'),
+        ("campaigns", "0002_call_unsent_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='call',
-            name='not_before',
+            model_name="call",
+            name="not_before",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

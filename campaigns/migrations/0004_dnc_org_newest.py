@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0003_call_not_before'),
+        ("campaigns", "0003_call_not_before"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='donotcall',
-            index=models.Index(fields=['organization', '-created_at'], name='dnc_org_newest'),
+            model_name="donotcall",
+            index=models.Index(fields=["organization", "-created_at"], name="dnc_org_newest"),
         ),
     ]

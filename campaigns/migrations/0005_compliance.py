@@ -4,44 +4,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0004_dnc_org_newest'),
+        ("campaigns", "0004_dnc_org_newest"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='call',
-            name='confirmed_at',
+            model_name="call",
+            name="confirmed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='number_submitted',
+            model_name="customer",
+            name="number_submitted",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='allow_ignoring_recipient_time',
-            field=models.BooleanField(default=False, help_text='Campaigns may turn off the callee-local hours above (respectRecipientTimeZone: false).'),
+            model_name="organization",
+            name="allow_ignoring_recipient_time",
+            field=models.BooleanField(
+                default=False,
+                help_text="Campaigns may turn off the callee-local hours above (respectRecipientTimeZone: false).",
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='call_numbers_without_time_zone',
-            field=models.BooleanField(default=False, help_text="Numbers whose time zone cannot be known are called within the campaign's own calling hours; otherwise they wait (unknown_time_zone)."),
+            model_name="organization",
+            name="call_numbers_without_time_zone",
+            field=models.BooleanField(
+                default=False,
+                help_text="Numbers whose time zone cannot be known are called within the campaign's own calling hours; otherwise they wait (unknown_time_zone).",
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='default_region',
-            field=models.CharField(blank=True, help_text='Country (ISO 3166, e.g. US) of numbers written without a country code.', max_length=2),
+            model_name="organization",
+            name="default_region",
+            field=models.CharField(
+                blank=True,
+                help_text="Country (ISO 3166, e.g. US) of numbers written without a country code.",
+                max_length=2,
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='dialing_paused_at',
+            model_name="organization",
+            name="dialing_paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(('recipient_earliest__lt', models.F('recipient_latest'))), name='org_recipient_window_ordered'),
+            model_name="organization",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("recipient_earliest__lt", models.F("recipient_latest"))),
+                name="org_recipient_window_ordered",
+            ),
         ),
     ]

@@ -28,8 +28,10 @@ def forwards(apps, schema_editor):
     for field in ("started_at", "ended_at"):
         Call.objects.filter(**{f"{field}__gte": beyond}).update(**{field: None})
 
-    open_customers = Customer.objects.exclude(state__in=FINAL).exclude(number="").only(
-        "pk", "campaign_id", "number", "number_e164_check_enabled", "time_zones"
+    open_customers = (
+        Customer.objects.exclude(state__in=FINAL)
+        .exclude(number="")
+        .only("pk", "campaign_id", "number", "number_e164_check_enabled", "time_zones")
     )
     for customer in open_customers.iterator(chunk_size=5000):
         canonical = phone.customer_number(customer.number, e164_check=customer.number_e164_check_enabled)

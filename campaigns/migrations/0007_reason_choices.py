@@ -4,20 +4,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0006_canonical_numbers'),
+        ("campaigns", "0006_canonical_numbers"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='campaign',
-            name='waiting_reason',
-            field=models.CharField(blank=True, choices=[('campaign_not_running', 'The campaign is not running'), ('campaign_paused', 'The campaign is paused'), ('organization_paused', 'All dialing of the organization is paused'), ('schedule_not_started', "Waiting for the campaign's scheduled start"), ('schedule_expired', "The campaign's schedule ended before this customer could be called"), ('capacity_wait_expired', 'Dropped: no line was free in time after the campaign started'), ('outside_calling_hours', "Outside the campaign's calling hours"), ('recipient_local_time', "Waiting for the callee's local calling hours"), ('unknown_time_zone', 'No time zone is known for this number'), ('do_not_call', 'On the do-not-call list'), ('max_attempts', 'Every attempt has been used'), ('retry_delay', 'Waiting to call again after the last outcome'), ('invalid_number', 'Not a possible phone number'), ('cancelled', 'Cancelled when the campaign ended')], max_length=40),
+            model_name="campaign",
+            name="waiting_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("campaign_not_running", "The campaign is not running"),
+                    ("campaign_paused", "The campaign is paused"),
+                    ("organization_paused", "All dialing of the organization is paused"),
+                    ("schedule_not_started", "Waiting for the campaign's scheduled start"),
+                    (
+                        "schedule_expired",
+                        "The campaign's schedule ended before this customer could be called",
+                    ),
+                    ("capacity_wait_expired", "Dropped: no line was free in time after the campaign started"),
+                    ("outside_calling_hours", "Outside the campaign's calling hours"),
+                    ("recipient_local_time", "Waiting for the callee's local calling hours"),
+                    ("unknown_time_zone", "No time zone is known for this number"),
+                    ("do_not_call", "On the do-not-call list"),
+                    ("max_attempts", "Every attempt has been used"),
+                    ("retry_delay", "Waiting to call again after the last outcome"),
+                    ("invalid_number", "Not a possible phone number"),
+                    ("cancelled", "Cancelled when the campaign ended"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='reason',
-            field=models.CharField(blank=True, choices=[('campaign_not_running', 'The campaign is not running'), ('campaign_paused', 'The campaign is paused'), ('organization_paused', 'All dialing of the organization is paused'), ('schedule_not_started', "Waiting for the campaign's scheduled start"), ('schedule_expired', "The campaign's schedule ended before this customer could be called"), ('capacity_wait_expired', 'Dropped: no line was free in time after the campaign started'), ('outside_calling_hours', "Outside the campaign's calling hours"), ('recipient_local_time', "Waiting for the callee's local calling hours"), ('unknown_time_zone', 'No time zone is known for this number'), ('do_not_call', 'On the do-not-call list'), ('max_attempts', 'Every attempt has been used'), ('retry_delay', 'Waiting to call again after the last outcome'), ('invalid_number', 'Not a possible phone number'), ('cancelled', 'Cancelled when the campaign ended')], max_length=40),
+            model_name="customer",
+            name="reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("campaign_not_running", "The campaign is not running"),
+                    ("campaign_paused", "The campaign is paused"),
+                    ("organization_paused", "All dialing of the organization is paused"),
+                    ("schedule_not_started", "Waiting for the campaign's scheduled start"),
+                    (
+                        "schedule_expired",
+                        "The campaign's schedule ended before this customer could be called",
+                    ),
+                    ("capacity_wait_expired", "Dropped: no line was free in time after the campaign started"),
+                    ("outside_calling_hours", "Outside the campaign's calling hours"),
+                    ("recipient_local_time", "Waiting for the callee's local calling hours"),
+                    ("unknown_time_zone", "No time zone is known for this number"),
+                    ("do_not_call", "On the do-not-call list"),
+                    ("max_attempts", "Every attempt has been used"),
+                    ("retry_delay", "Waiting to call again after the last outcome"),
+                    ("invalid_number", "Not a possible phone number"),
+                    ("cancelled", "Cancelled when the campaign ended"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

@@ -24,8 +24,16 @@ def count_existing(apps, schema_editor):
             Customer.objects.filter(pk=customer_id, connected_at__isnull=True).update(connected_at=at)
     for campaign in Campaign.objects.all().only("pk").iterator(chunk_size=500):
         values = dict.fromkeys(
-            ("customers_pending", "customers_dispatched", "customers_completed", "customers_failed",
-             "customers_skipped", "customers_predial_failed", "customers_cancelled"), 0
+            (
+                "customers_pending",
+                "customers_dispatched",
+                "customers_completed",
+                "customers_failed",
+                "customers_skipped",
+                "customers_predial_failed",
+                "customers_cancelled",
+            ),
+            0,
         )
         rows = Customer.objects.filter(campaign=campaign).values("state", "reason").annotate(n=Count("id"))
         for row in rows:
@@ -36,151 +44,246 @@ def count_existing(apps, schema_editor):
         Campaign.objects.filter(pk=campaign.pk).update(**values)
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0007_reason_choices'),
+        ("campaigns", "0007_reason_choices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='campaign',
-            name='campaign_ended_reason_iff_ended',
+            model_name="campaign",
+            name="campaign_ended_reason_iff_ended",
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='api_version',
+            model_name="campaign",
+            name="api_version",
             field=models.PositiveSmallIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='archived_at',
+            model_name="campaign",
+            name="archived_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='assistant_overrides',
+            model_name="campaign",
+            name="assistant_overrides",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_cancelled',
+            model_name="campaign",
+            name="customers_cancelled",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_completed',
+            model_name="campaign",
+            name="customers_completed",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_connected',
+            model_name="campaign",
+            name="customers_connected",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_dialed',
+            model_name="campaign",
+            name="customers_dialed",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_dispatched',
+            model_name="campaign",
+            name="customers_dispatched",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_failed',
+            model_name="campaign",
+            name="customers_failed",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_pending',
+            model_name="campaign",
+            name="customers_pending",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_predial_failed',
+            model_name="campaign",
+            name="customers_predial_failed",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='customers_skipped',
+            model_name="campaign",
+            name="customers_skipped",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='duplicated_from',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='duplicates', to='campaigns.campaign'),
+            model_name="campaign",
+            name="duplicated_from",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="duplicates",
+                to="campaigns.campaign",
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='paused_at',
+            model_name="campaign",
+            name="paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='predial_plan',
+            model_name="campaign",
+            name="predial_plan",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='server',
+            model_name="campaign",
+            name="server",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='server_messages',
+            model_name="campaign",
+            name="server_messages",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='squad_overrides',
+            model_name="campaign",
+            name="squad_overrides",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='status_before_archive',
+            model_name="campaign",
+            name="status_before_archive",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='connected_at',
+            model_name="customer",
+            name="connected_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='dialed_at',
+            model_name="customer",
+            name="dialed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='squad_overrides',
+            model_name="customer",
+            name="squad_overrides",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='status',
-            field=models.CharField(choices=[('scheduled', 'Scheduled'), ('in-progress', 'In progress'), ('paused', 'Paused'), ('ended', 'Ended'), ('cancelled', 'Cancelled'), ('archived', 'Archived')], default='scheduled', max_length=20),
+            model_name="campaign",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("scheduled", "Scheduled"),
+                    ("in-progress", "In progress"),
+                    ("paused", "Paused"),
+                    ("ended", "Ended"),
+                    ("cancelled", "Cancelled"),
+                    ("archived", "Archived"),
+                ],
+                default="scheduled",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='waiting_reason',
-            field=models.CharField(blank=True, choices=[('campaign_not_running', 'The campaign is not running'), ('campaign_paused', 'The campaign is paused'), ('organization_paused', 'All dialing of the organization is paused'), ('schedule_not_started', "Waiting for the campaign's scheduled start"), ('schedule_expired', "The campaign's schedule ended before this customer could be called"), ('capacity_wait_expired', 'Dropped: no line was free in time after the campaign started'), ('outside_calling_hours', "Outside the campaign's calling hours"), ('recipient_local_time', "Waiting for the callee's local calling hours"), ('unknown_time_zone', 'No time zone is known for this number'), ('do_not_call', 'On the do-not-call list'), ('max_attempts', 'Every attempt has been used'), ('retry_delay', 'Waiting to call again after the last outcome'), ('invalid_number', 'Not a possible phone number'), ('cancelled', 'Cancelled when the campaign ended'), ('predial_ineligible', "The campaign's server said not to call (pre-dial check)"), ('predial_failed', "The pre-dial check failed: the campaign's server did not answer eligible")], max_length=40),
+            model_name="campaign",
+            name="waiting_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("campaign_not_running", "The campaign is not running"),
+                    ("campaign_paused", "The campaign is paused"),
+                    ("organization_paused", "All dialing of the organization is paused"),
+                    ("schedule_not_started", "Waiting for the campaign's scheduled start"),
+                    (
+                        "schedule_expired",
+                        "The campaign's schedule ended before this customer could be called",
+                    ),
+                    ("capacity_wait_expired", "Dropped: no line was free in time after the campaign started"),
+                    ("outside_calling_hours", "Outside the campaign's calling hours"),
+                    ("recipient_local_time", "Waiting for the callee's local calling hours"),
+                    ("unknown_time_zone", "No time zone is known for this number"),
+                    ("do_not_call", "On the do-not-call list"),
+                    ("max_attempts", "Every attempt has been used"),
+                    ("retry_delay", "Waiting to call again after the last outcome"),
+                    ("invalid_number", "Not a possible phone number"),
+                    ("cancelled", "Cancelled when the campaign ended"),
+                    ("predial_ineligible", "The campaign's server said not to call (pre-dial check)"),
+                    (
+                        "predial_failed",
+                        "The pre-dial check failed: the campaign's server did not answer eligible",
+                    ),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='reason',
-            field=models.CharField(blank=True, choices=[('campaign_not_running', 'The campaign is not running'), ('campaign_paused', 'The campaign is paused'), ('organization_paused', 'All dialing of the organization is paused'), ('schedule_not_started', "Waiting for the campaign's scheduled start"), ('schedule_expired', "The campaign's schedule ended before this customer could be called"), ('capacity_wait_expired', 'Dropped: no line was free in time after the campaign started'), ('outside_calling_hours', "Outside the campaign's calling hours"), ('recipient_local_time', "Waiting for the callee's local calling hours"), ('unknown_time_zone', 'No time zone is known for this number'), ('do_not_call', 'On the do-not-call list'), ('max_attempts', 'Every attempt has been used'), ('retry_delay', 'Waiting to call again after the last outcome'), ('invalid_number', 'Not a possible phone number'), ('cancelled', 'Cancelled when the campaign ended'), ('predial_ineligible', "The campaign's server said not to call (pre-dial check)"), ('predial_failed', "The pre-dial check failed: the campaign's server did not answer eligible")], max_length=40),
+            model_name="customer",
+            name="reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("campaign_not_running", "The campaign is not running"),
+                    ("campaign_paused", "The campaign is paused"),
+                    ("organization_paused", "All dialing of the organization is paused"),
+                    ("schedule_not_started", "Waiting for the campaign's scheduled start"),
+                    (
+                        "schedule_expired",
+                        "The campaign's schedule ended before this customer could be called",
+                    ),
+                    ("capacity_wait_expired", "Dropped: no line was free in time after the campaign started"),
+                    ("outside_calling_hours", "Outside the campaign's calling hours"),
+                    ("recipient_local_time", "Waiting for the callee's local calling hours"),
+                    ("unknown_time_zone", "No time zone is known for this number"),
+                    ("do_not_call", "On the do-not-call list"),
+                    ("max_attempts", "Every attempt has been used"),
+                    ("retry_delay", "Waiting to call again after the last outcome"),
+                    ("invalid_number", "Not a possible phone number"),
+                    ("cancelled", "Cancelled when the campaign ended"),
+                    ("predial_ineligible", "The campaign's server said not to call (pre-dial check)"),
+                    (
+                        "predial_failed",
+                        "The pre-dial check failed: the campaign's server did not answer eligible",
+                    ),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('customers_cancelled__gte', 0), ('customers_completed__gte', 0), ('customers_connected__gte', 0), ('customers_dialed__gte', 0), ('customers_dispatched__gte', 0), ('customers_failed__gte', 0), ('customers_pending__gte', 0), ('customers_predial_failed__gte', 0), ('customers_skipped__gte', 0)), name='campaign_customer_counters_not_negative'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("customers_cancelled__gte", 0),
+                    ("customers_completed__gte", 0),
+                    ("customers_connected__gte", 0),
+                    ("customers_dialed__gte", 0),
+                    ("customers_dispatched__gte", 0),
+                    ("customers_failed__gte", 0),
+                    ("customers_pending__gte", 0),
+                    ("customers_predial_failed__gte", 0),
+                    ("customers_skipped__gte", 0),
+                ),
+                name="campaign_customer_counters_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ('ended', 'cancelled', 'archived')), models.Q(('ended_reason', ''), _negated=True)), models.Q(models.Q(('status__in', ('ended', 'cancelled', 'archived')), _negated=True), ('ended_reason', '')), _connector='OR'), name='campaign_ended_reason_iff_ended'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("status__in", ("ended", "cancelled", "archived")),
+                        models.Q(("ended_reason", ""), _negated=True),
+                    ),
+                    models.Q(
+                        models.Q(("status__in", ("ended", "cancelled", "archived")), _negated=True),
+                        ("ended_reason", ""),
+                    ),
+                    _connector="OR",
+                ),
+                name="campaign_ended_reason_iff_ended",
+            ),
         ),
         migrations.RunPython(count_existing, migrations.RunPython.noop),
     ]

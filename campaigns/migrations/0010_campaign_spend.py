@@ -14,22 +14,20 @@ def sum_existing(apps, schema_editor):
         )
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0009_campaign_events'),
+        ("campaigns", "0009_campaign_events"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='calls_cost',
+            model_name="campaign",
+            name="calls_cost",
             field=models.DecimalField(decimal_places=4, default=0, max_digits=14),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='calls_duration_seconds',
+            model_name="campaign",
+            name="calls_duration_seconds",
             field=models.FloatField(default=0),
         ),
         migrations.RunPython(sum_existing, migrations.RunPython.noop),

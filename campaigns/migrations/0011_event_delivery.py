@@ -16,36 +16,41 @@ def give_each_organization_its_secret(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0010_campaign_spend'),
+        ("campaigns", "0010_campaign_spend"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='event_signing_secret',
-            field=models.CharField(default='', editable=False, max_length=100),
+            model_name="organization",
+            name="event_signing_secret",
+            field=models.CharField(default="", editable=False, max_length=100),
             preserve_default=False,
         ),
         migrations.RunPython(give_each_organization_its_secret, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='organization',
-            name='event_signing_secret',
-            field=models.CharField(default=campaigns.models.org.new_signing_secret, editable=False, max_length=100),
+            model_name="organization",
+            name="event_signing_secret",
+            field=models.CharField(
+                default=campaigns.models.org.new_signing_secret, editable=False, max_length=100
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='event_signing_secret_previous',
+            model_name="organization",
+            name="event_signing_secret_previous",
             field=models.CharField(blank=True, editable=False, max_length=100),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='event_signing_secret_rotated_at',
+            model_name="organization",
+            name="event_signing_secret_rotated_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddIndex(
-            model_name='campaignevent',
-            index=models.Index(condition=models.Q(('state__in', ['pending', 'failed'])), fields=['campaign', 'state'], name='campaign_event_undelivered'),
+            model_name="campaignevent",
+            index=models.Index(
+                condition=models.Q(("state__in", ["pending", "failed"])),
+                fields=["campaign", "state"],
+                name="campaign_event_undelivered",
+            ),
         ),
     ]

@@ -16,7 +16,9 @@ def encrypt_credentials(apps, schema_editor):
 def decrypt_credentials(apps, schema_editor):
     """Back to plaintext (what the columns held before): written in SQL, past the encrypting field."""
     model = apps.get_model("campaigns", "ProviderAccount")
-    rows = list(model.objects.using(schema_editor.connection.alias).values_list("pk", "api_key", "webhook_secret"))
+    rows = list(
+        model.objects.using(schema_editor.connection.alias).values_list("pk", "api_key", "webhook_secret")
+    )
     table = schema_editor.quote_name(model._meta.db_table)
     with schema_editor.connection.cursor() as cursor:
         for pk, api_key, webhook_secret in rows:
@@ -27,25 +29,36 @@ def decrypt_credentials(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0011_event_delivery'),
+        ("campaigns", "0011_event_delivery"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='provideraccount',
-            name='api_key',
-            field=campaigns.credentials.EncryptedTextField(blank=True, help_text="The provider's API key or auth token."),
+            model_name="provideraccount",
+            name="api_key",
+            field=campaigns.credentials.EncryptedTextField(
+                blank=True, help_text="The provider's API key or auth token."
+            ),
         ),
         migrations.AlterField(
-            model_name='provideraccount',
-            name='kind',
-            field=models.CharField(choices=[('simulated', 'Simulated (no real calls)'), ('vapi', 'Vapi-compatible'), ('twilio', 'Twilio Programmable Voice'), ('retell', 'Retell AI'), ('bland', 'Bland AI'), ('elevenlabs', 'ElevenLabs Agents')], max_length=20),
+            model_name="provideraccount",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("simulated", "Simulated (no real calls)"),
+                    ("vapi", "Vapi-compatible"),
+                    ("twilio", "Twilio Programmable Voice"),
+                    ("retell", "Retell AI"),
+                    ("bland", "Bland AI"),
+                    ("elevenlabs", "ElevenLabs Agents"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='provideraccount',
-            name='webhook_secret',
+            model_name="provideraccount",
+            name="webhook_secret",
             field=campaigns.credentials.EncryptedTextField(default=campaigns.models.telephony._webhook_token),
         ),
         migrations.RunPython(encrypt_credentials, decrypt_credentials),

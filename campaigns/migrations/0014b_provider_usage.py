@@ -10,53 +10,127 @@ def costs_known_in_dollars(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0014_providers'),
+        ("campaigns", "0014_providers"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='call',
-            name='cost_unit',
+            model_name="call",
+            name="cost_unit",
             field=models.CharField(blank=True, max_length=12),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='billing_day',
-            field=models.PositiveSmallIntegerField(default=1, help_text='Day of the month (1–28) each billing period starts, at 00:00 UTC.'),
+            model_name="organization",
+            name="billing_day",
+            field=models.PositiveSmallIntegerField(
+                default=1, help_text="Day of the month (1–28) each billing period starts, at 00:00 UTC."
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='included_minutes',
-            field=models.PositiveIntegerField(blank=True, help_text='Conversation minutes included per billing period; empty: no quota.', null=True),
+            model_name="organization",
+            name="included_minutes",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Conversation minutes included per billing period; empty: no quota.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='quota_mode',
-            field=models.CharField(choices=[('off', 'Do nothing'), ('warn', 'Warn on the organization page and in the API'), ('pause', 'Stop new calls until the next period')], default='off', help_text='Once the included minutes are used: do nothing, warn, or stop new calls.', max_length=5),
+            model_name="organization",
+            name="quota_mode",
+            field=models.CharField(
+                choices=[
+                    ("off", "Do nothing"),
+                    ("warn", "Warn on the organization page and in the API"),
+                    ("pause", "Stop new calls until the next period"),
+                ],
+                default="off",
+                help_text="Once the included minutes are used: do nothing, warn, or stop new calls.",
+                max_length=5,
+            ),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='waiting_reason',
-            field=models.CharField(blank=True, choices=[('campaign_not_running', 'The campaign is not running'), ('campaign_paused', 'The campaign is paused'), ('organization_paused', 'All dialing of the organization is paused'), ('quota_spent', "The organization's included minutes for this billing period are used"), ('schedule_not_started', "Waiting for the campaign's scheduled start"), ('schedule_expired', "The campaign's schedule ended before this customer could be called"), ('capacity_wait_expired', 'Dropped: no line was free in time after the campaign started'), ('outside_calling_hours', "Outside the campaign's calling hours"), ('recipient_local_time', "Waiting for the callee's local calling hours"), ('unknown_time_zone', 'No time zone is known for this number'), ('do_not_call', 'On the do-not-call list'), ('max_attempts', 'Every attempt has been used'), ('retry_delay', 'Waiting to call again after the last outcome'), ('invalid_number', 'Not a possible phone number'), ('cancelled', 'Cancelled when the campaign ended'), ('predial_ineligible', "The campaign's server said not to call (pre-dial check)"), ('predial_failed', "The pre-dial check failed: the campaign's server did not answer eligible")], max_length=40),
+            model_name="campaign",
+            name="waiting_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("campaign_not_running", "The campaign is not running"),
+                    ("campaign_paused", "The campaign is paused"),
+                    ("organization_paused", "All dialing of the organization is paused"),
+                    ("quota_spent", "The organization's included minutes for this billing period are used"),
+                    ("schedule_not_started", "Waiting for the campaign's scheduled start"),
+                    (
+                        "schedule_expired",
+                        "The campaign's schedule ended before this customer could be called",
+                    ),
+                    ("capacity_wait_expired", "Dropped: no line was free in time after the campaign started"),
+                    ("outside_calling_hours", "Outside the campaign's calling hours"),
+                    ("recipient_local_time", "Waiting for the callee's local calling hours"),
+                    ("unknown_time_zone", "No time zone is known for this number"),
+                    ("do_not_call", "On the do-not-call list"),
+                    ("max_attempts", "Every attempt has been used"),
+                    ("retry_delay", "Waiting to call again after the last outcome"),
+                    ("invalid_number", "Not a possible phone number"),
+                    ("cancelled", "Cancelled when the campaign ended"),
+                    ("predial_ineligible", "The campaign's server said not to call (pre-dial check)"),
+                    (
+                        "predial_failed",
+                        "The pre-dial check failed: the campaign's server did not answer eligible",
+                    ),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='reason',
-            field=models.CharField(blank=True, choices=[('campaign_not_running', 'The campaign is not running'), ('campaign_paused', 'The campaign is paused'), ('organization_paused', 'All dialing of the organization is paused'), ('quota_spent', "The organization's included minutes for this billing period are used"), ('schedule_not_started', "Waiting for the campaign's scheduled start"), ('schedule_expired', "The campaign's schedule ended before this customer could be called"), ('capacity_wait_expired', 'Dropped: no line was free in time after the campaign started'), ('outside_calling_hours', "Outside the campaign's calling hours"), ('recipient_local_time', "Waiting for the callee's local calling hours"), ('unknown_time_zone', 'No time zone is known for this number'), ('do_not_call', 'On the do-not-call list'), ('max_attempts', 'Every attempt has been used'), ('retry_delay', 'Waiting to call again after the last outcome'), ('invalid_number', 'Not a possible phone number'), ('cancelled', 'Cancelled when the campaign ended'), ('predial_ineligible', "The campaign's server said not to call (pre-dial check)"), ('predial_failed', "The pre-dial check failed: the campaign's server did not answer eligible")], max_length=40),
+            model_name="customer",
+            name="reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("campaign_not_running", "The campaign is not running"),
+                    ("campaign_paused", "The campaign is paused"),
+                    ("organization_paused", "All dialing of the organization is paused"),
+                    ("quota_spent", "The organization's included minutes for this billing period are used"),
+                    ("schedule_not_started", "Waiting for the campaign's scheduled start"),
+                    (
+                        "schedule_expired",
+                        "The campaign's schedule ended before this customer could be called",
+                    ),
+                    ("capacity_wait_expired", "Dropped: no line was free in time after the campaign started"),
+                    ("outside_calling_hours", "Outside the campaign's calling hours"),
+                    ("recipient_local_time", "Waiting for the callee's local calling hours"),
+                    ("unknown_time_zone", "No time zone is known for this number"),
+                    ("do_not_call", "On the do-not-call list"),
+                    ("max_attempts", "Every attempt has been used"),
+                    ("retry_delay", "Waiting to call again after the last outcome"),
+                    ("invalid_number", "Not a possible phone number"),
+                    ("cancelled", "Cancelled when the campaign ended"),
+                    ("predial_ineligible", "The campaign's server said not to call (pre-dial check)"),
+                    (
+                        "predial_failed",
+                        "The pre-dial check failed: the campaign's server did not answer eligible",
+                    ),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AddIndex(
-            model_name='call',
-            index=models.Index(fields=['organization', 'created_at'], name='call_org_created'),
+            model_name="call",
+            index=models.Index(fields=["organization", "created_at"], name="call_org_created"),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(('billing_day__gte', 1), ('billing_day__lte', 28)), name='org_billing_day'),
+            model_name="organization",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("billing_day__gte", 1), ("billing_day__lte", 28)), name="org_billing_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(('quota_mode__in', ['off', 'warn', 'pause'])), name='org_quota_mode'),
+            model_name="organization",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quota_mode__in", ["off", "warn", "pause"])), name="org_quota_mode"
+            ),
         ),
         migrations.RunPython(costs_known_in_dollars, migrations.RunPython.noop),
     ]

@@ -24,9 +24,16 @@ from campaigns.models.campaign import (
     DialPlanEntry,
 )
 from campaigns.models.customer import Customer, CustomerState
-from campaigns.models.events import SERVER_MESSAGES, CampaignEvent, CampaignEventAttempt, EventState
+from campaigns.models.events import (
+    ALWAYS_SENT,
+    SERVER_MESSAGES,
+    CampaignEvent,
+    CampaignEventAttempt,
+    EventState,
+)
 from campaigns.models.notifications import Notification, NotificationKind
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
+from campaigns.models.series import CampaignSeries, Frequency
 from campaigns.models.stats import CampaignSnapshot
 from campaigns.models.telephony import (
     DoNotCall,
@@ -42,6 +49,7 @@ __all__ = [
     "OUTCOME_COUNTER_FIELDS",
     "TERMINAL_STATUSES",
     "STATUS_COUNTER",
+    "ALWAYS_SENT",
     "SERVER_MESSAGES",
     "STATUS_RANK",
     "ApiKey",
@@ -54,6 +62,8 @@ __all__ = [
     "CampaignAudience",
     "CampaignEvent",
     "CampaignSnapshot",
+    "CampaignSeries",
+    "Frequency",
     "CampaignEventAttempt",
     "CampaignEndedReason",
     "CampaignStatus",

@@ -73,6 +73,12 @@ class Call(models.Model):
     recording_url = models.URLField(max_length=500, blank=True)
     stereo_recording_url = models.URLField(max_length=500, blank=True)
     analysis = models.JSONField(null=True, blank=True)
+    # The structured result the voice agent extracted (provider-neutral: Vapi's
+    # analysis.structuredData), checked against the campaign's analysis schema when it arrived.
+    structured_data = models.JSONField(null=True, blank=True)
+    structured_data_valid = models.BooleanField(null=True, blank=True)
+    structured_data_error = models.CharField(max_length=300, blank=True, db_default="", default="")
+    objective_met = models.BooleanField(null=True, blank=True)
     report_received = models.BooleanField(default=False)
 
     class Meta:

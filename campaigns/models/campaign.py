@@ -10,7 +10,9 @@ from django.db.models import F, Q
 
 from campaigns.models.org import Organization
 from campaigns.models.telephony import PhoneNumber
+from campaigns.rules.autopause import DEFAULTS as AUTO_PAUSE
 from campaigns.rules.contacts import BUCKETS
+from campaigns.rules.outcome_plan import HANG_UP_SECONDS, MAX_CALLBACKS
 from campaigns.rules.reasons import CHOICES as REASON_CHOICES
 from campaigns.rules.strategy import BOUNDS, DEFAULT_RETRY_DELAYS, DEFAULTS
 
@@ -129,6 +131,17 @@ class Campaign(models.Model):
     duplicated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    # A re-run (services.reruns): the campaign whose outcomes chose its customers, and the groups
+    # asked for (rules.rerun.GROUPS).
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
+    rerun_who = models.JSONField(default=list, db_default=[], blank=True)
+    # A run of a recurring campaign (models.series): its series and its day, made once each.
+    series = models.ForeignKey(
+        "campaigns.CampaignSeries", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    series_run_on = models.DateField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     # Typed customer data (campaigns.rules.schemas): a JSON Schema every customer's data (the
     # variables sent to the agent, assistantOverrides.variableValues) must meet; its version
@@ -142,6 +155,37 @@ class Campaign(models.Model):
     ambiguous_zones = models.CharField(
         max_length=10, default="every", choices=[("every", "Every zone"), ("campaign", "The campaign's zone")]
     )
+
+    # Outcomes (our extension, rules.analysis and rules.outcome_plan): what the call is for, the
+    # structured result the voice agent extracts (a JSON Schema), the ordered outcome rules
+    # (snake_case JSON, rules.outcome_plan), opt-outs, callbacks and what to do on a machine.
+    objective = models.TextField(blank=True, db_default="", default="")
+    analysis_schema = models.JSONField(null=True, blank=True)
+    objective_field = models.CharField(max_length=260, blank=True, db_default="", default="")
+    outcome_rules = models.JSONField(default=list, db_default=[], blank=True)
+    hang_up_is_opt_out = models.BooleanField(default=False, db_default=False)
+    hang_up_opt_out_seconds = models.PositiveSmallIntegerField(
+        default=HANG_UP_SECONDS, db_default=HANG_UP_SECONDS
+    )
+    callback_field = models.CharField(max_length=260, blank=True, db_default="", default="")
+    max_callbacks = models.PositiveSmallIntegerField(default=MAX_CALLBACKS, db_default=MAX_CALLBACKS)
+    # {"action": "hang-up" | "leave-message", "message": text, "recording_url": url,
+    #  "then": "done" | "retry"}; None: the provider's default.
+    voicemail_plan = models.JSONField(null=True, blank=True)
+    # Automatic pause (rules.autopause): when the provider's error rate over the last
+    # `auto_pause_window` ended calls reaches `auto_pause_error_rate` percent, or
+    # `auto_pause_consecutive` calls in a row fail, the campaign pauses itself and says why.
+    auto_pause_enabled = models.BooleanField(default=True, db_default=True)
+    auto_pause_window = models.PositiveSmallIntegerField(
+        default=AUTO_PAUSE["window"], db_default=AUTO_PAUSE["window"]
+    )
+    auto_pause_error_rate = models.PositiveSmallIntegerField(
+        default=AUTO_PAUSE["error_rate"], db_default=AUTO_PAUSE["error_rate"]
+    )
+    auto_pause_consecutive = models.PositiveSmallIntegerField(
+        default=AUTO_PAUSE["consecutive"], db_default=AUTO_PAUSE["consecutive"]
+    )
+    auto_paused_reason = models.CharField(max_length=200, blank=True, db_default="", default="")
     archived_at = models.DateTimeField(null=True, blank=True)
     # What an unarchive restores (the status the campaign had when it was archived).
     status_before_archive = models.CharField(max_length=20, blank=True)
@@ -182,6 +226,9 @@ class Campaign(models.Model):
     # Vapi's callMetrics: customers a call was placed to, and those a person answered.
     customers_dialed = models.BigIntegerField(default=0)
     customers_connected = models.BigIntegerField(default=0)
+    # Customers whose latest call gave a valid structured result, and those whose objective it met.
+    customers_analysed = models.BigIntegerField(default=0, db_default=0)
+    customers_objective_met = models.BigIntegerField(default=0, db_default=0)
     # What its calls cost and lasted, summed as providers report them (lists sort by these).
     calls_cost = models.DecimalField(max_digits=14, decimal_places=4, default=0)
     calls_duration_seconds = models.FloatField(default=0)
@@ -250,6 +297,11 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 name="campaign_voicemail_within_ended",
                 condition=Q(calls_ended_voicemail__lte=F("calls_ended")),
+            ),
+            models.UniqueConstraint(
+                fields=["series", "series_run_on"],
+                condition=Q(series__isnull=False),
+                name="campaign_one_run_per_series_day",
             ),
             models.CheckConstraint(
                 name="campaign_schedule_ordered",

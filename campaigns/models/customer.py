@@ -72,6 +72,12 @@ class Customer(models.Model):
     # Why the customer is waiting or skipped (campaigns.rules.reasons.Reason), and the words for people.
     reason = models.CharField(max_length=40, blank=True, choices=REASON_CHOICES)
     reason_detail = models.CharField(max_length=200, blank=True)
+    # The latest valid structured result of a call to this customer and what it said of the
+    # objective (filterable; summarised per campaign), and callbacks the callee asked for.
+    analysis = models.JSONField(null=True, blank=True)
+    objective_met = models.BooleanField(null=True, blank=True)
+    callback_at = models.DateTimeField(null=True, blank=True)
+    callbacks = models.PositiveSmallIntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -86,6 +92,11 @@ class Customer(models.Model):
             ),
             models.Index(fields=["campaign", "position"], name="customer_campaign_position"),
             models.Index(fields=["campaign", "state", "reason"], name="customer_campaign_state"),
+            models.Index(
+                fields=["campaign", "objective_met"],
+                name="customer_objective",
+                condition=Q(objective_met__isnull=False),
+            ),
             models.Index(
                 fields=["dial_plan_entry"],
                 name="customer_dial_plan_entry",

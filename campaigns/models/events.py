@@ -29,6 +29,9 @@ SERVER_MESSAGES = (
     "contact.predial-failed",
     "campaign.job.continued",
 )
+# Dialdeck's own events, outside Vapi's serverMessages enum (which the API keeps exactly): sent to
+# every campaign server, asked for or not. campaign.auto-paused: the campaign paused itself.
+ALWAYS_SENT = ("campaign.auto-paused",)
 
 
 class EventState(models.TextChoices):

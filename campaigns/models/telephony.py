@@ -102,6 +102,10 @@ class DoNotCall(models.Model):
     number = models.CharField(max_length=40)
     source = models.CharField(max_length=10, choices=DoNotCallSource.choices)
     note = models.CharField(max_length=200, blank=True)
+    # The call on which the callee opted out (source opt-out).
+    call = models.ForeignKey(
+        "campaigns.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

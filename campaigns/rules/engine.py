@@ -116,6 +116,7 @@ class CustomerFacts:
     do_not_call: bool = False
     valid_number: bool = True
     regions: tuple[str, ...] = ()  # where the number is: its country and subdivision ("US", "US-FL")
+    callbacks: int = 0  # callbacks granted (rules.outcomes): attempts beyond max_attempts they allow
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time_zones", tuple(self.time_zones))  # callers may pass a list
@@ -180,11 +181,12 @@ def eligibility(customer: CustomerFacts, policy: CampaignPolicy, now: datetime) 
         )
     if customer.do_not_call:
         return Decision(Action.SKIP, Reason.DO_NOT_CALL, detail="number is on the do-not-call list")
-    if customer.attempts >= policy.max_attempts:
+    if customer.attempts >= policy.max_attempts + customer.callbacks:
+        extra = f" (and {customer.callbacks} callbacks)" if customer.callbacks else ""
         return Decision(
             Action.SKIP,
             Reason.MAX_ATTEMPTS,
-            detail=f"{customer.attempts} of {policy.max_attempts} attempts used",
+            detail=f"{customer.attempts} of {policy.max_attempts} attempts{extra} used",
         )
     if _unknown_time_zone(customer, policy):
         why = "the campaign has no calling hours"
@@ -425,3 +427,21 @@ def _callee_zones(customer: CustomerFacts | None, policy: CampaignPolicy) -> tup
 def _local_times(zones: list[str], now: datetime) -> str:
     shown = ", ".join(f"{zone} ({now.astimezone(ZoneInfo(zone)):%H:%M})" for zone in zones[:3])
     return shown + (f" and {len(zones) - 3} more" if len(zones) > 3 else "")
+
+
+def next_lawful(policy: CampaignPolicy, zones: tuple[str, ...], at: datetime) -> datetime | None:
+    """The first instant at or after `at` when the campaign's calling hours and every callee zone's
+    local window are open (the zones only when the campaign respects callee-local time); None if
+    there is none within SEARCH_HORIZON of `at`, or none before latest_at."""
+    at = aware_utc(at, "at")
+    end = at + SEARCH_HORIZON
+    zones = zones if policy.respect_recipient_time_zone else ()
+    local_window = every_day(policy.recipient_start, policy.recipient_end)
+    sets = [intervals(local_window, zone, at, end) for zone in zones]
+    if policy.calling_hours:
+        sets.append(intervals(policy.calling_hours, policy.time_zone, at, end))
+    found = first_common_instant(sets, at, end)
+    latest = policy.latest_at and aware_utc(policy.latest_at)
+    if found is None or (latest is not None and found >= latest):
+        return None
+    return found

@@ -10,6 +10,8 @@ from datetime import date, time, timedelta
 from typing import TYPE_CHECKING
 
 from campaigns.phone import regions_for
+from campaigns.rules.analysis import OBJECTIVE_FIELD
+from campaigns.rules.autopause import AutoPause
 from campaigns.rules.engine import (
     ENDED,
     IN_PROGRESS,
@@ -20,6 +22,14 @@ from campaigns.rules.engine import (
     RegionRule,
     RetryDelays,
     Window,
+)
+from campaigns.rules.outcome_plan import (
+    CALLBACK_FIELD,
+    VOICEMAIL_THEN,
+    OutcomePlan,
+    OutcomeRule,
+    When,
+    parse_rules,
 )
 from campaigns.rules.strategy import RETRY_OUTCOMES, WEEKDAY_INDEX
 
@@ -120,4 +130,31 @@ def customer_facts(customer: Customer, *, do_not_call: bool) -> CustomerFacts:
         next_attempt_at=customer.next_attempt_at,
         do_not_call=do_not_call,
         regions=regions_for(customer.number) if customer.number else (),
+        callbacks=customer.callbacks,
+    )
+
+
+def outcome_plan(campaign: Campaign) -> OutcomePlan:
+    """The campaign's outcome rules and opt-out and callback settings, as values."""
+    rules = parse_rules(campaign.outcome_rules)
+    then = (campaign.voicemail_plan or {}).get("then")
+    if then in VOICEMAIL_THEN:  # after the campaign's own rules, before the defaults
+        rules += (OutcomeRule(When(outcome="voicemail"), VOICEMAIL_THEN[then]),)
+    return OutcomePlan(
+        rules=rules,
+        hang_up_is_opt_out=campaign.hang_up_is_opt_out,
+        hang_up_seconds=campaign.hang_up_opt_out_seconds,
+        callback_field=campaign.callback_field or CALLBACK_FIELD,
+        max_callbacks=campaign.max_callbacks,
+        objective_field=campaign.objective_field or OBJECTIVE_FIELD,
+    )
+
+
+def auto_pause_plan(campaign: Campaign) -> AutoPause:
+    """The campaign's automatic-pause settings (rules.autopause)."""
+    return AutoPause(
+        enabled=campaign.auto_pause_enabled,
+        window=campaign.auto_pause_window,
+        error_rate=campaign.auto_pause_error_rate,
+        consecutive=campaign.auto_pause_consecutive,
     )

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     CANCELLED = "cancelled"
     PREDIAL_INELIGIBLE = "predial_ineligible"  # the campaign's server answered eligible: false
     PREDIAL_FAILED = "predial_failed"  # the campaign's server did not answer the pre-dial check
+    CALLBACK = "callback"  # the callee asked to be called back then (rules.outcomes)
 
     @property
     def label(self) -> str:
@@ -68,6 +69,7 @@ LABELS: dict[str, str] = {
     Reason.CANCELLED: "Cancelled when the campaign ended",
     Reason.PREDIAL_INELIGIBLE: "The campaign's server said not to call (pre-dial check)",
     Reason.PREDIAL_FAILED: "The pre-dial check failed: the campaign's server did not answer eligible",
+    Reason.CALLBACK: "Calling back at the time the callee asked for",
     ALL_LINES_BUSY: "Every line of the campaign is in use",
     ORGANIZATION_LINES_BUSY: "Every line of the organization is in use (shared by its campaigns)",
     PACING: "Pacing: the next call leaves at the pace set",

@@ -43,6 +43,7 @@ from campaigns.selectors.campaigns import (
 from campaigns.selectors.common import Page, as_uuid, newest_first
 from campaigns.selectors.contacts import Contact, campaign_contacts, contact_of, contacts_total
 from campaigns.selectors.customers import (
+    OBJECTIVE_FILTERS,
     campaign_customers,
     customer_calls,
     customer_for,
@@ -74,6 +75,14 @@ from campaigns.selectors.directory import (
     provider_webhook_url,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
+from campaigns.selectors.outcomes import (
+    OutcomeSummary,
+    campaign_outcome_summary,
+    opt_outs_of_campaign,
+    rerun_counts,
+    series_of,
+    series_runs,
+)
 from campaigns.selectors.usage import (
     Cost,
     OrganizationUsage,
@@ -150,6 +159,13 @@ __all__ = [
     "campaign_calls",
     "campaign_contacts",
     "campaign_customers",
+    "campaign_outcome_summary",
+    "opt_outs_of_campaign",
+    "rerun_counts",
+    "series_of",
+    "series_runs",
+    "OutcomeSummary",
+    "OBJECTIVE_FILTERS",
     "campaign_documents",
     "campaign_for",
     "campaigns_for",

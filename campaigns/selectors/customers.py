@@ -28,14 +28,33 @@ def customer_search(campaign: Campaign, text: str) -> Q:
     return found | Q(number=number)
 
 
+# The objective filter: what each value keeps.
+OBJECTIVE_FILTERS = ("met", "not-met", "unknown")
+
+
 def campaign_customers(
-    campaign: Campaign, *, state: str | None = None, reason: str | None = None, q: str = ""
+    campaign: Campaign,
+    *,
+    state: str | None = None,
+    reason: str | None = None,
+    objective: str | None = None,
+    q: str = "",
 ) -> QuerySet[Customer]:
-    """A campaign's customers in submission order, optionally by dialing state and reason
-    ("" or None: any) and a search (customer_search)."""
+    """A campaign's customers in submission order, optionally by dialing state, reason, what
+    their latest structured result said of the objective (met, not-met, unknown: none said) and
+    a search (customer_search) ("" or None: any)."""
     customers = Customer.objects.filter(campaign=campaign)
     if q.strip():
         customers = customers.filter(customer_search(campaign, q))
+    if objective:
+        if objective not in OBJECTIVE_FILTERS:
+            raise ValueError(f"objective must be one of {OBJECTIVE_FILTERS}")
+        met = {"met": True, "not-met": False}.get(objective)
+        customers = (
+            customers.filter(objective_met=met)
+            if met is not None
+            else customers.filter(objective_met__isnull=True)
+        )
     if state:
         customers = customers.filter(state=state)
     if reason:
@@ -49,6 +68,7 @@ def customers_page(
     state: str = "",
     reason: str = "",
     q: str = "",
+    objective: str = "",
     after: int | None = None,
     before: int | None = None,
     size: int = 25,
@@ -61,7 +81,9 @@ def customers_page(
     hand) reads as no position: the first page. Customers come without assistant_overrides.
     """
     after, before = _position(after), _position(before)
-    rows = campaign_customers(campaign, state=state, reason=reason, q=q).defer("assistant_overrides")
+    rows = campaign_customers(campaign, state=state, reason=reason, objective=objective, q=q).defer(
+        "assistant_overrides"
+    )
     if before is not None:
         found = list(rows.filter(position__lt=before).order_by("-position")[: size + 1])
         more = len(found) > size

@@ -85,7 +85,7 @@ def do_not_call_page(
 ) -> Page:
     """50 entries of the do-not-call list, newest first, each with who added it; `search` matches
     part of a number or (case-insensitive) of a note. Page keys as common.newest_first writes them."""
-    entries = do_not_call_for(organization).select_related("created_by")
+    entries = do_not_call_for(organization).select_related("created_by", "call__campaign")
     if search:
         entries = entries.filter(Q(number__contains=search) | Q(note__icontains=search))
     return newest_first(entries, older_than=older_than, newer_than=newer_than, size=50)

@@ -88,7 +88,9 @@ from campaigns.services.organization import (
     organization_update,
 )
 from campaigns.services.providers import provider_account_update, provider_credentials_reencrypt
+from campaigns.services.reruns import campaign_rerun
 from campaigns.services.schemas import campaign_schema_set
+from campaigns.services.series import series_create, series_run_due, series_runs_due, series_stop
 from campaigns.services.wallboard import campaign_snapshots_take
 
 __all__ = [
@@ -146,6 +148,11 @@ __all__ = [
     "campaign_unarchive",
     "campaign_archive",
     "campaign_update",
+    "campaign_rerun",
+    "series_create",
+    "series_run_due",
+    "series_runs_due",
+    "series_stop",
     "customers_add",
     "customers_insert",
     "dnc_add",

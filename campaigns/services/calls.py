@@ -7,7 +7,9 @@ Steps of recording one event (numbered because order matters):
 2. drop a redelivered event: (call, kind, status) is stored once in the call's log;
 3. drop a stale one: a status never moves back (ringing after in-progress is ignored),
    though an end-of-call report still enriches an ended call;
-4. move the call, the campaign's counters and, when it ended, the customer, together.
+4. move the call, the campaign's counters and, when it ended, the customer, together;
+5. when the call ended with a provider failure, decide whether the campaign pauses itself
+   (services.autopause), in the same UPDATE of the campaign row.
 
 A provider's timestamps are taken only within SANE_WINDOW of now: a hostile or broken
 `startedAt` (year 9999, say) is dropped, never stored (it would break every later read).
@@ -30,7 +32,6 @@ from campaigns import clock
 from campaigns.models import (
     STATUS_COUNTER,
     STATUS_RANK,
-    TERMINAL_STATUSES,
     Call,
     CallLog,
     CallLogKind,
@@ -38,17 +39,17 @@ from campaigns.models import (
     Campaign,
     Customer,
     CustomerState,
-    DoNotCall,
-    DoNotCallSource,
     ProviderAccount,
 )
 from campaigns.rules import contacts, engine, usage
+from campaigns.rules.analysis import OBJECTIVE_FIELD, check_result
 from campaigns.rules.engine import Decision
-from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify, outcome_counter
-from campaigns.rules.policy import campaign_policy
+from campaigns.rules.outcomes import OutcomeClass, classify, outcome_counter
 from campaigns.rules.reasons import Reason
+from campaigns.services.autopause import auto_pause_report, auto_pause_values
 from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import CallEvent
+from campaigns.services.outcomes import CUSTOMER_OUTCOME_FIELDS, outcome_apply
 from campaigns.services.tx import lock_campaigns
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,10 @@ FINAL = {
 }
 
 
-def move_counters(campaign_id: object, **deltas: int) -> None:
-    """Add `deltas` to a campaign's counters in the caller's transaction."""
-    changes = {field: F(field) + delta for field, delta in deltas.items() if delta}
+def move_counters(campaign_id: object, *, set_values: dict[str, Any] | None = None, **deltas: int) -> None:
+    """Add `deltas` to a campaign's counters in the caller's transaction (and set `set_values`
+    in the same UPDATE: see record_call_event for why one)."""
+    changes = {field: F(field) + delta for field, delta in deltas.items() if delta} | (set_values or {})
     if changes:
         Campaign.objects.filter(pk=campaign_id).update(**changes)
 
@@ -172,13 +174,15 @@ def _sane(event: CallEvent, now: datetime) -> CallEvent:
         value = getattr(event, field)
         if "\x00" in value:
             dropped[field] = value.replace("\x00", "")
-    if event.analysis is not None:
+    for name in ("analysis", "structured_data"):
+        if getattr(event, name) is None:
+            continue
         try:
-            text = orjson.dumps(event.analysis)
+            text = orjson.dumps(getattr(event, name))
         except TypeError:  # not JSON we could store (an integer beyond 64 bits, say)
             text = b"null"
         if b"\\u0000" in text or text == b"null":
-            dropped["analysis"] = orjson.loads(text.replace(b"\\u0000", b""))
+            dropped[name] = orjson.loads(text.replace(b"\\u0000", b""))
     for field in ("at", "started_at", "ended_at"):
         value = getattr(event, field)
         if value is None:
@@ -224,14 +228,22 @@ def record_call_event(
     spent = (_money(call), call.duration_seconds or 0.0)
     _enrich(call, event)
     deltas: dict[str, Any] = {}
+    ended_now = event.status == CallStatus.ENDED and call.status != CallStatus.ENDED
     if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
         call.save()
+        if customer is not None and event.structured_data is not None and call.status == CallStatus.ENDED:
+            # The report came after the end: its result may change what the end decided.
+            deltas = outcome_amend(call, customer, now)
     else:
         deltas = _advance(call, customer, event, now)  # 4.
     # The campaign's cost and talk time (what its lists sort by) follow each call's, as reports add them.
     deltas["calls_cost"] = _money(call) - spent[0]
     deltas["calls_duration_seconds"] = (call.duration_seconds or 0.0) - spent[1]
-    move_counters(call.campaign_id, **deltas)
+    # 5. A provider failure may pause the campaign (rules.autopause), in the same UPDATE.
+    paused = auto_pause_values(campaign, call, now) if ended_now else None
+    move_counters(call.campaign_id, set_values=paused, **deltas)
+    if paused:
+        auto_pause_report(campaign, paused["auto_paused_reason"], now)
     return call
 
 
@@ -251,6 +263,15 @@ def _enrich(call: Call, event: CallEvent) -> None:
         call.cost, call.cost_unit = event.cost, event.cost_unit
     if event.started_at and not call.started_at:
         call.started_at = event.started_at
+    if event.structured_data is not None:
+        campaign = call.campaign
+        checked = check_result(
+            event.structured_data,
+            campaign.analysis_schema,
+            objective_field=campaign.objective_field or OBJECTIVE_FIELD,
+        )
+        call.structured_data, call.structured_data_valid = checked.data, checked.valid
+        call.structured_data_error, call.objective_met = checked.error, checked.objective_met
     if event.kind == "end-of-call-report":
         call.report_received = True
         if event.ended_at:
@@ -299,7 +320,8 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
 
 
 def _customer_after_call(call: Call, customer: Customer, now: datetime) -> dict[str, int]:
-    """Decide the customer's next state from how the call ended (rules.outcomes.after_outcome).
+    """Decide the customer's next state from how the call ended (rules.outcomes.after_outcome,
+    services.outcomes.outcome_decide).
 
     The campaign row is locked (step 1), so a user ending the campaign right now is waited
     for and a retry is never scheduled in a campaign that has just ended. Returns the moves of
@@ -308,41 +330,38 @@ def _customer_after_call(call: Call, customer: Customer, now: datetime) -> dict[
     """
     campaign = call.campaign
     before = (customer.state, customer.reason)
-    outcome = after_outcome(
-        ended_reason=call.ended_reason, attempts=customer.attempts, policy=campaign_policy(campaign), now=now
-    )
-    state, reason, detail = outcome.state, outcome.reason or "", ""
-    if state == CustomerState.PENDING and campaign.status in TERMINAL_STATUSES:
-        state, reason, detail = CustomerState.CANCELLED, Reason.CANCELLED, "the campaign ended before a retry"
-    elif state == CustomerState.PENDING:
-        detail = f"retry after {call.ended_reason}"
-    customer.state, customer.reason, customer.reason_detail = state, reason, detail
+    deltas = outcome_apply(call, customer, now)
+    state, reason = customer.state, customer.reason
     customer.last_outcome = call.ended_reason
-    customer.next_attempt_at = outcome.next_attempt_at or now
-    deltas = contacts.moved(*before, state, reason, 1)
+    deltas = _sum(deltas, contacts.moved(*before, state, reason, 1))
     deltas["customers_final"] = int(state in FINAL) - int(before[0] in FINAL)
     if classify(call.ended_reason) is OutcomeClass.ANSWERED and customer.connected_at is None:
         customer.connected_at = call.ended_at or now  # a person answered: Vapi's "connected"
         deltas["customers_connected"] = 1
-    customer.save(
-        update_fields=[
-            "state",
-            "reason",
-            "reason_detail",
-            "last_outcome",
-            "next_attempt_at",
-            "connected_at",
-            "updated_at",
-        ]
-    )
+    customer.save(update_fields=CUSTOMER_OUTCOME_FIELDS)
     _report_contact(campaign, customer, call, state, reason)
-    if outcome.add_to_do_not_call and customer.number:
-        DoNotCall.objects.get_or_create(
-            organization_id=campaign.organization_id,
-            number=customer.number,
-            defaults={"source": DoNotCallSource.OPT_OUT, "note": f"opted out on call {call.pk}"},
-        )
     return deltas
+
+
+def outcome_amend(call: Call, customer: Customer, now: datetime) -> dict[str, int]:
+    """A structured result that arrived after the call ended (an end-of-call report after the
+    status update): decide again, as if it had come first, while the customer still stands
+    where this call left them (not dialed again since). Returns the counter moves."""
+    if customer.attempts != call.attempt or customer.state in (CustomerState.QUEUED, CustomerState.DIALING):
+        return {}
+    before = (customer.state, customer.reason)
+    deltas = outcome_apply(call, customer, now)
+    after = (customer.state, customer.reason)
+    deltas = _sum(deltas, contacts.moved(*before, *after, 1))
+    deltas["customers_final"] = int(after[0] in FINAL) - int(before[0] in FINAL)
+    customer.save(update_fields=CUSTOMER_OUTCOME_FIELDS)
+    if after != before:
+        _report_contact(call.campaign, customer, call, *after)
+    return deltas
+
+
+def _sum(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {key: a.get(key, 0) + b.get(key, 0) for key in {*a, *b}}
 
 
 def _report_contact(campaign: Campaign, customer: Customer, call: Call, state: str, reason: str) -> None:

@@ -44,6 +44,7 @@ from campaigns.services.errors import FieldError, InvalidTransition, NotFound, V
 from campaigns.services.events import event_emit
 from campaigns.services.inputs import CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
 from campaigns.services.notifications import notify_campaign_finished
+from campaigns.services.outcome_settings import OUTCOME_FIELDS, validate_outcomes
 from campaigns.services.strategy import validate_strategy
 from campaigns.services.tx import retry_on_conflict
 
@@ -54,7 +55,7 @@ AUDITED = ("name", "status", "ended_reason", *TARGET_FIELDS, "phone_number_id", 
 
 def snapshot(campaign: Campaign) -> dict[str, Any]:
     """The audited fields as JSON-ready values."""
-    values = {f: getattr(campaign, f) for f in (*AUDITED, *STRATEGY_FIELDS)}
+    values = {f: getattr(campaign, f) for f in (*AUDITED, *STRATEGY_FIELDS, *OUTCOME_FIELDS)}
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
@@ -115,6 +116,7 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
         data.earliest_at, data.latest_at
     )
     errors += _server_errors(data.server, data.server_messages, data.predial_plan)
+    errors += validate_outcomes(data.outcomes)
     if errors:
         raise ValidationFailed(errors)
     phone_number = None
@@ -139,6 +141,7 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
         predial_plan=data.predial_plan,
         duplicated_from_id=data.duplicate_from_id,
         **strategy,
+        **data.outcomes,
     )
     if data.dial_plan is not None:
         _insert_dial_plan(campaign, data.dial_plan)
@@ -192,6 +195,7 @@ def _copied(organization: Organization, data: CampaignInput) -> CampaignInput:
         copy.phone_number_id = str(source.phone_number_id)
     if "strategy" not in data.given:
         copy.strategy = {field: getattr(source, field) for field in STRATEGY_FIELDS}
+    copy.outcomes = {field: getattr(source, field) for field in OUTCOME_FIELDS} | data.outcomes
     if data.customers is None and data.dial_plan is None:
         copy.customers = [
             CustomerInput(
@@ -288,8 +292,16 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
         # The recipient window is checked whole: a new end against the stored start, and so on.
         window = {f: getattr(campaign, f) for f in ("recipient_earliest", "recipient_latest")}
         errors += validate_strategy({**window, **changes.strategy}, organization=campaign.organization)
+    if "outcomes" in changes.fields:
+        if status in TERMINAL_STATUSES:
+            raise ValidationFailed.one(
+                "outcomes", f"can only be updated before the campaign ends (it is {status})"
+            )
+        errors += validate_outcomes(changes.outcomes, {f: getattr(campaign, f) for f in OUTCOME_FIELDS})
     if errors:
         raise ValidationFailed(errors)
+    for field, value in changes.outcomes.items():
+        setattr(campaign, field, value)
     if changes.strategy:
         reorder = changes.strategy.get("dialing_order", campaign.dialing_order) != campaign.dialing_order
         for field, value in changes.strategy.items():
@@ -412,6 +424,7 @@ def campaign_resume(*, campaign: Campaign, by: Actor) -> Campaign:
         waiting_detail="",
         waiting_until=None,
         paused_at=None,
+        auto_paused_reason="",
     )
 
 

@@ -19,7 +19,14 @@ from django.db import connection
 from django.db.models import F
 
 from campaigns import clock
-from campaigns.models import Campaign, CampaignEvent, CampaignEventAttempt, EventState, Organization
+from campaigns.models import (
+    ALWAYS_SENT,
+    Campaign,
+    CampaignEvent,
+    CampaignEventAttempt,
+    EventState,
+    Organization,
+)
 from campaigns.services.tx import retry_on_conflict
 
 # Vapi's server.timeoutSeconds: 1 to 300, 20 when not given.
@@ -29,8 +36,10 @@ ERROR_LENGTH = 300  # CampaignEvent.last_error, CampaignEventAttempt.error
 
 
 def subscribed(campaign: Campaign, event_type: str) -> bool:
-    """Whether the campaign asked for this event: a server URL, and the type among its serverMessages."""
-    return bool((campaign.server or {}).get("url")) and event_type in (campaign.server_messages or ())
+    """Whether the campaign asked for this event: a server URL, and the type among its serverMessages
+    (or one of Dialdeck's own, models.events.ALWAYS_SENT)."""
+    wanted = event_type in (campaign.server_messages or ()) or event_type in ALWAYS_SENT
+    return bool((campaign.server or {}).get("url")) and wanted
 
 
 def event_emit(

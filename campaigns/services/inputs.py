@@ -55,6 +55,8 @@ class CampaignInput:
     server_messages: list[str] | None = None
     predial_plan: dict | None = None
     duplicate_from_id: str | None = None
+    # Outcome settings given (services.outcome_settings.OUTCOME_FIELDS, model field names).
+    outcomes: dict[str, Any] = field(default_factory=dict)
     api_version: int = 1
     given: set[str] = field(default_factory=set)
 
@@ -74,6 +76,7 @@ class CampaignChanges:
     # The 2026 settings given (field name -> value, None clears): assistant_overrides,
     # squad_overrides, server, server_messages, predial_plan.
     settings: dict[str, Any] = field(default_factory=dict)
+    outcomes: dict[str, Any] = field(default_factory=dict)  # with "outcomes" in fields
     end: bool = False
     end_status: str = "ended"  # or "cancelled": Vapi's PATCH status says which
 
@@ -98,7 +101,10 @@ class CallEvent:
     transcript: str = ""
     recording_url: str = ""
     stereo_recording_url: str = ""
-    analysis: dict[str, Any] | None = None
+    analysis: dict[str, Any] | None = None  # the provider's own analysis object, stored as given
+    # The structured result the voice agent extracted (Vapi: analysis.structuredData), checked
+    # against the campaign's analysis schema; any provider may fill it.
+    structured_data: dict[str, Any] | None = None
     raw: str = ""  # the body as received (truncated when stored)
 
     def to_json(self) -> dict[str, Any]:

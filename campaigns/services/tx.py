@@ -91,9 +91,12 @@ def lock_organization(organization_id: object, mode: Mode) -> None:
     _lock(Organization, [organization_id], mode)
 
 
-def lock_campaigns(campaign_ids: Iterable[object], mode: Mode) -> None:
-    """Lock campaign rows, in id order, in the caller's transaction (see the module docstring)."""
-    _lock(Campaign, campaign_ids, mode)
+def lock_campaigns(campaign_ids: Iterable[object], mode: Mode, *, nowait: bool = False) -> None:
+    """Lock campaign rows, in id order, in the caller's transaction (see the module docstring).
+
+    `nowait`: for rows before one the caller already holds; the database refuses at once
+    (lock_not_available, a conflict retry_on_conflict runs again) instead of waiting."""
+    _lock(Campaign, campaign_ids, mode, nowait=nowait)
 
 
 def lock_contact_lists(list_ids: Iterable[object], mode: Mode) -> None:
@@ -101,7 +104,7 @@ def lock_contact_lists(list_ids: Iterable[object], mode: Mode) -> None:
     _lock(ContactList, list_ids, mode)
 
 
-def _lock(model: type, ids: Iterable[object], mode: Mode) -> None:
+def _lock(model: type, ids: Iterable[object], mode: Mode, *, nowait: bool = False) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("row locks only last for a transaction: call this inside one")
     ids = sorted({str(i) for i in ids})
@@ -112,6 +115,6 @@ def _lock(model: type, ids: Iterable[object], mode: Mode) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {model._meta.db_table} WHERE {pk.column} = ANY(%s)"
-            f" ORDER BY {pk.column} FOR {clause}",
+            f" ORDER BY {pk.column} FOR {clause}{' NOWAIT' if nowait else ''}",
             [[pk.to_python(i) for i in ids]],
         )

@@ -6,6 +6,7 @@ here shows what its people expect; the zone's name is printed where it matters.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -332,6 +333,14 @@ def cost(value: object) -> str:
 def talk_minutes(seconds: float | None) -> str:
     """Conversation time in minutes, one decimal: "12.5"."""
     return "0" if not seconds else f"{seconds / 60:,.1f}"
+
+
+@register.filter
+def json_value(value: object) -> str:
+    """A value of a structured result as JSON writes it (true, not True; text as is)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 @register.filter

@@ -46,6 +46,7 @@ from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragme
 STATUS_CHANGED = "campaign-status-changed"
 CHANGED = "campaign-changed"
 REASONS = [r.value for r in Reason]
+RERUNNABLE = (CampaignStatus.ENDED, CampaignStatus.CANCELLED)
 
 
 def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
@@ -66,10 +67,12 @@ def _int(value: str | None) -> int | None:
 def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
     state = request.GET.get("state", "")
     reason = request.GET.get("reason", "")
+    objective = request.GET.get("objective", "")
     return {
         "state": state if state in CustomerState.values else "",
         "reason": reason if reason in REASONS else "",
         "q": request.GET.get("q", "").strip()[:100],
+        "objective": objective if objective in selectors.OBJECTIVE_FILTERS else "",
     }
 
 
@@ -79,7 +82,26 @@ def _customers(request: HtmxHttpRequest, campaign: Campaign) -> dict[str, Any]:
         campaign, **filters, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
     )
     query = urlencode({k: v for k, v in filters.items() if v})
-    return {"customers": page, "customer_filters": filters, "customer_query": query}
+    return {
+        "customers": page,
+        "customer_filters": filters,
+        "customer_query": query,
+        "objective_filters": OBJECTIVE_CHOICES,
+    }
+
+
+# The customers' objective filter, in words (selectors.OBJECTIVE_FILTERS).
+OBJECTIVE_CHOICES = [("met", "Objective met"), ("not-met", "Objective not met"), ("unknown", "No result")]
+
+
+def _outcomes(campaign: Campaign) -> dict[str, Any]:
+    """The outcome summary: shown once the campaign has an analysis schema or results."""
+    if campaign.analysis_schema is None and not campaign.customers_analysed:
+        return {"outcome_summary": None}
+    return {
+        "outcome_summary": selectors.campaign_outcome_summary(campaign),
+        "opt_outs": selectors.opt_outs_of_campaign(campaign),
+    }
 
 
 def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) -> dict[str, Any]:
@@ -166,6 +188,7 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         **_waiting(campaign),
         **_wallboard(campaign),
         **_charts(campaign),
+        **_outcomes(campaign),
         **_customers(request, campaign),
         **_calls(request, campaign, live=True),
         **audiences_context(request, campaign),
@@ -178,6 +201,9 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "editable": campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED),
         "provider_costs": selectors.campaign_costs_by_provider(campaign),
         "costs": selectors.campaign_costs(campaign),
+        # Re-runs and series (views.campaign_series): counts once the campaign can be re-run.
+        "series": selectors.series_of(campaign),
+        "rerun_counts": selectors.rerun_counts(campaign) if campaign.status in RERUNNABLE else None,
     }
     return render(request, "campaigns/detail.html", context)
 

@@ -7,7 +7,12 @@ is multiplied by SIMULATED_TIME_SCALE (0.02 turns a 60 s call into 1.2 s).
 Account settings (all optional):
     {"seed": 1,
      "mix": {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "failed": 5, "optOut": 3},
-     "ringSeconds": [3, 20], "talkSeconds": [20, 120]}
+     "ringSeconds": [3, 20], "talkSeconds": [20, 120],
+     "analysisMix": {"objectiveMet": 50, "objectiveNotMet": 30, "callback": 12, "optOut": 8}}
+
+A call answered in a campaign with an analysis schema ends with a structured result that
+follows the schema (simulated.structured_result), its objective field, `callbackAt` (the
+campaign's callback field) and `optOut` set as the drawn analysis outcome says.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from django.utils import timezone
 
 from campaigns.models import Call
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
+from campaigns.rules.analysis import OBJECTIVE_FIELD
+from campaigns.rules.outcome_plan import CALLBACK_FIELD
 from campaigns.services.inputs import CallEvent
 from dialer.models import SimulatedEvent
 from dialer.providers.base import Provider
@@ -52,6 +59,9 @@ class SimulatedProvider(Provider):
             end_at = call.campaign.max_ring_seconds if outcome == "noAnswer" else rng.uniform(1, 4)
             return [ringing, (end_at, self._ended(call, reason, None))]
         talk = rng.uniform(5, 25) if outcome == "voicemail" else rng.uniform(talk_low, talk_high)
+        machine = voicemail_left(call) if outcome == "voicemail" else None
+        if machine is not None:  # the campaign's voicemail plan: hang up at once, or say the message
+            talk = rng.uniform(1, 3) if machine == "" else rng.uniform(8, 30)
         talk = min(talk, call.campaign.max_duration_seconds)
         answered = CallEvent(kind="status-update", status="in-progress", call_id=str(call.pk))
         cost = Decimal(str(round(0.05 + talk / 60 * 0.09, 4)))
@@ -62,12 +72,14 @@ class SimulatedProvider(Provider):
             ended_reason=reason,
             cost=cost,
             cost_unit="USD",
-            summary=f"Simulated call: {outcome} after {talk:.0f}s.",
-            transcript="AI: Hello!\nUser: Hi.\n",
+            summary=_summary(outcome, talk, machine),
+            transcript=f"AI: {machine}\n" if machine else "AI: Hello!\nUser: Hi.\n",
             analysis={
                 "summary": f"Simulated {outcome}.",
                 "successEvaluation": str(outcome == "answered").lower(),
+                **({"voicemailMessageLeft": bool(machine)} if machine is not None else {}),
             },
+            structured_data=structured_result(call, rng, config) if outcome == "answered" else None,
         )
         return [
             ringing,
@@ -109,3 +121,62 @@ class SimulatedProvider(Provider):
         events = [CallEvent.from_json(e.payload) for e in pending]
         pending.delete()
         return events
+
+
+def voicemail_left(call: Call) -> str | None:
+    """What the agent leaves on a machine under the campaign's voicemail plan: its message (or
+    the recording's URL), "" when the plan hangs up, None without a plan."""
+    plan = call.campaign.voicemail_plan
+    if not isinstance(plan, dict):
+        return None
+    if plan.get("action") != "leave-message":
+        return ""
+    return plan.get("message") or f"[recording {plan.get('recording_url', '')}]"
+
+
+def _summary(outcome: str, talk: float, machine: str | None) -> str:
+    if machine:
+        return f"Simulated call: voicemail, left a message after {talk:.0f}s."
+    if machine == "":
+        return f"Simulated call: voicemail, hung up on the machine after {talk:.0f}s."
+    return f"Simulated call: {outcome} after {talk:.0f}s."
+
+
+ANALYSIS_MIX = {"objectiveMet": 50, "objectiveNotMet": 30, "callback": 12, "optOut": 8}
+
+
+def structured_result(call: Call, rng: random.Random, config: dict) -> dict | None:
+    """A result that follows the campaign's analysis schema (None without one): each property
+    drawn from its type or enum, then the drawn analysis outcome (config "analysisMix") written
+    over it: the objective field, a callback the next day at 10:00 callee-local, or optOut."""
+    campaign = call.campaign
+    schema = campaign.analysis_schema
+    if not isinstance(schema, dict):
+        return None
+    result = {name: _value(sub, rng) for name, sub in (schema.get("properties") or {}).items()}
+    mix = config.get("analysisMix") or ANALYSIS_MIX
+    drawn = rng.choices(list(mix), weights=list(mix.values()))[0]
+    properties = schema.get("properties") or {}
+    objective = campaign.objective_field or OBJECTIVE_FIELD
+    if objective in properties:
+        result[objective] = drawn == "objectiveMet"
+    if drawn == "callback":
+        tomorrow = (timezone.now() + timedelta(days=1)).date()
+        result[campaign.callback_field or CALLBACK_FIELD] = f"{tomorrow.isoformat()}T10:00:00"
+    if "optOut" in properties:
+        result["optOut"] = drawn == "optOut"
+    return result
+
+
+def _value(schema: object, rng: random.Random) -> object:
+    if not isinstance(schema, dict):
+        return None
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return rng.choice(schema["enum"])
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) and kind else kind
+    if kind == "integer" or kind == "number":
+        return rng.randint(int(schema.get("minimum", 0)), int(schema.get("maximum", 10)))
+    if kind == "object":
+        return {k: _value(v, rng) for k, v in (schema.get("properties") or {}).items()}
+    return {"boolean": rng.random() < 0.5, "array": [], "null": None}.get(str(kind), "simulated")

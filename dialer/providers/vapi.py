@@ -197,7 +197,7 @@ class VapiProvider(HttpProvider):
                 retryable=False,
                 ended_reason=OVERRIDES_CONFLICT,
             )
-        theirs = merge_overrides(campaign_level, own)
+        theirs = merge_overrides(merge_overrides(_outcome_overrides(campaign), campaign_level), own)
         webhook = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
         server = {"url": f"{settings.SITE_URL}{webhook}", "timeoutSeconds": 20}
         server["headers"] = {"X-Vapi-Secret": account.webhook_secret}
@@ -331,6 +331,25 @@ class VapiProvider(HttpProvider):
         return self._redact(text)
 
 
+def _outcome_overrides(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's analysis schema and objective (analysisPlan: the structured result Vapi
+    extracts after the call, and the prompt it extracts it with) and what to do on a machine
+    (voicemailDetection, and voicemailMessage: text to say, or a recording's URL, which Vapi plays;
+    none: Vapi hangs up), in Vapi's terms, under the campaign's own overrides."""
+    found: dict[str, Any] = {}
+    if campaign.analysis_schema is not None:
+        plan = {"structuredDataSchema": campaign.analysis_schema}
+        if campaign.objective:
+            plan["structuredDataPrompt"] = campaign.objective
+        found["analysisPlan"] = plan
+    voicemail = campaign.voicemail_plan or {}
+    if voicemail.get("action"):
+        found["voicemailDetection"] = {"provider": "vapi"}
+    if voicemail.get("action") == "leave-message":
+        found["voicemailMessage"] = voicemail.get("message") or voicemail.get("recording_url")
+    return found
+
+
 def _ids(call: dict) -> dict[str, str]:
     """Our call id from the overrides' metadata (or the call's own), and the provider's id."""
     found = [_obj(_obj(call.get(key)).get("metadata")) for key in OVERRIDES.values()]
@@ -362,6 +381,7 @@ def _event(kind: str, source: dict, **common: Any) -> CallEvent:
         recording_url=_text(mono, 500, WEB),
         stereo_recording_url=_text(stereo, 500, WEB),
         analysis=analysis or None,
+        structured_data=data if isinstance(data := analysis.get("structuredData"), dict) else None,
         **common,
     )
 

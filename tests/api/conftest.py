@@ -36,7 +36,32 @@ FIXTURES = SPEC / "fixtures"
 # schema; values outside it are not, and none is widened (a paused campaign reads in-progress).
 EXTENSION_KEYS = {"dialingStrategy", "maxConcurrency"}
 # Our keys on the Campaign document that Vapi's 2026 Campaign does not have.
-DOCUMENT_EXTENSIONS = {"dialingStrategy", "paused", "pausedAt", "truncated"}
+# The outcome settings (api.serializers.outcomes), shown only when a campaign sets them.
+OUTCOME_EXTENSIONS = {
+    "objective",
+    "analysisSchema",
+    "objectiveField",
+    "outcomeRules",
+    "hangUpIsOptOut",
+    "hangUpOptOutSeconds",
+    "callbackField",
+    "maxCallbacks",
+    "voicemailPlan",
+    "autoPauseEnabled",
+    "autoPauseWindow",
+    "autoPauseErrorRate",
+    "autoPauseConsecutive",
+}
+# Links to a re-run's source and a series, and why a campaign paused itself (api.serializers.series).
+LINK_EXTENSIONS = {"rerunOfCampaignId", "rerunWho", "seriesId", "seriesRunOn", "pausedReason"}
+DOCUMENT_EXTENSIONS = {
+    "dialingStrategy",
+    "paused",
+    "pausedAt",
+    "truncated",
+    *OUTCOME_EXTENSIONS,
+    *LINK_EXTENSIONS,
+}
 # Vapi's 2026 document declares `serverMessages` an array AND puts the values' enum on the array
 # itself (NestJS's output for an enum array), which no array can satisfy: validation keeps the
 # items' enum and drops the array's. The one change made to Vapi's document.

@@ -735,3 +735,49 @@ def test_their_server_messages_are_kept_and_ours_added_once(caller, vapi) -> Non
     assert overrides["server"]["url"].endswith(
         f"/webhooks/vapi/{campaign.phone_number.provider_account.webhook_token}"
     )
+
+
+def test_the_analysis_plan_and_voicemail_plan_are_sent_and_the_structured_result_drives_the_outcome(
+    caller, vapi
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"objectiveMet": {"type": "boolean"}, "optOut": {"type": "boolean"}},
+    }
+    ann = services.CustomerInput(number="+14155550101", name="Ann")
+    bob = services.CustomerInput(
+        number="+14155550102", name="Bob", assistant_overrides={"voicemailMessage": "Bob's"}
+    )
+    voicemail = {"action": "leave-message", "message": "Please call us back.", "then": "done"}
+    campaign = vapi_campaign(
+        caller,
+        [ann, bob],
+        outcomes={
+            "objective": "Confirm the renewal.",
+            "analysis_schema": schema,
+            "voicemail_plan": voicemail,
+        },
+    )
+    vapi.structured_data = lambda body: {"objectiveMet": False, "optOut": body["customer"]["name"] == "Ann"}
+    calls = queue_calls(campaign)
+    placement.place_many([str(call.pk) for call in calls])
+    vapi.settle()
+
+    sent = {r.body["customer"]["name"]: r.body["assistantOverrides"] for r in vapi.posts_to_create_calls()}
+    assert sent["Ann"]["analysisPlan"] == {
+        "structuredDataSchema": schema,
+        "structuredDataPrompt": "Confirm the renewal.",
+    }
+    assert sent["Ann"]["voicemailDetection"] == {"provider": "vapi"}
+    assert sent["Ann"]["voicemailMessage"] == "Please call us back."
+    assert sent["Bob"]["voicemailMessage"] == "Bob's"  # the customer's own overrides win
+
+    for call in calls:  # what GET /call answers, recorded as the reaper would
+        call.refresh_from_db()
+        for event in provider_for(caller.provider_account).fetch_status(call):
+            services.record_call_event(account=caller.provider_account, event=event)
+    ann_call, bob_call = (Call.objects.get(pk=c.pk) for c in calls)
+    assert ann_call.structured_data == {"objectiveMet": False, "optOut": True}
+    assert (ann_call.customer.state, ann_call.customer.reason) == ("skipped", "do_not_call")
+    assert caller.organization.do_not_call.get(number="+14155550101").call_id == ann_call.pk
+    assert (bob_call.customer.state, bob_call.customer.objective_met) == ("completed", False)

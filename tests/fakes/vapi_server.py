@@ -142,6 +142,9 @@ class FakeVapi:
         self.concurrency_limit = concurrency_limit
         self.ring, self.answer, self.talk, self.report = 0.05, 0.05, 0.15, 0.05
         self.ended_reason: str | Callable[[dict], str] = "customer-ended-call"
+        # The end-of-call report's analysis.structuredData for a call (its POST /call body); None:
+        # {"answered": <bool>} as in the fixture.
+        self.structured_data: Callable[[dict], dict] | None = None
         self.drop_webhooks, self.deliveries, self.shuffle, self.fail_rate = False, 1, False, 0.0
         self.org_server: dict | None = None
         self.list_order = "newest"
@@ -360,6 +363,8 @@ class FakeVapi:
         ended = {"status": "ended", "endedReason": reason, "endedAt": _iso(start + t_end), "cost": cost}
         steps.append((t_end, ended))
         report = _report(reason, answered, call["id"])
+        if self.structured_data is not None:
+            report["analysis"]["structuredData"] = self.structured_data(body)
         steps.append((t_end + self.report, report))
         server = body.get(OVERRIDES[target], {}).get("server") or self.org_server
         snapshot = dict(call)

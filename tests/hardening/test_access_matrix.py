@@ -24,6 +24,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import time
 from functools import cached_property
 from typing import Any
 
@@ -109,6 +110,15 @@ class Ours:
     def archived(self) -> Campaign:
         """Archived (Vapi v2's DELETE), so unarchiving it succeeds."""
         return campaign_archive(campaign=self._campaign("Archived"), by=self.owner)
+
+    @cached_property
+    def series(self) -> Campaign:
+        """A campaign made to recur weekly (the first run of its series)."""
+        campaign = self._campaign("Weekly")
+        services.series_create(
+            campaign=campaign, by=self.owner, frequency="weekly", time_zone="UTC", at=time(10), max_runs=4
+        )
+        return campaign
 
     @cached_property
     def call(self) -> Call:
@@ -363,6 +373,17 @@ DASHBOARD = [
     Row("campaigns:delete", "post",                  (LOGIN,   403,   200,    200,  404), on="campaign",
         htmx=True),
     Row("campaigns:delete", "post",                  (LOGIN,   403,   302,    302,  404), on="campaign"),
+    # Re-runs and recurrence: the form pages (a scheduled campaign's re-run page says it cannot yet).
+    Row("campaigns:rerun", "get",                    (LOGIN,   403,   200,    200,  404), on="campaign"),
+    Row("campaigns:rerun", "post",                   (LOGIN,   403,   422,    422,  404), on="campaign",
+        data={"who": ["nobody"]}),
+    Row("campaigns:outcome-settings", "get",         (LOGIN,   403,   200,    200,  404), on="campaign"),
+    Row("campaigns:outcome-settings", "post",        (LOGIN,   403,   422,    422,  404), on="campaign",
+        data={"max_callbacks": "99"}),
+    Row("campaigns:recurrence", "get",               (LOGIN,   200,   200,    200,  404), on="series"),
+    Row("campaigns:recurrence-create", "post",       (LOGIN,   403,   302,    302,  404), on="campaign",
+        data={"frequency": "weekly", "time_zone": "UTC", "at": "10:00", "max_runs": "4"}),
+    Row("campaigns:recurrence-stop", "post",         (LOGIN,   403,   302,    302,  404), on="series"),
     Row("campaigns:do-not-call", "get",              (LOGIN,   200,   200,    200,  200)),
     Row("campaigns:do-not-call-add", "post",         (LOGIN,   403,   302,    302,  302),
         data={"number": "+1 415 555 0123", "note": "asked"}),
@@ -513,6 +534,17 @@ API = [
         on="campaign", data=[{"number": "+14155559999"}]),
     Row("api-campaign-calls", "get",       (401,     401,    200, 404,      200,   200,    200,  404),
         on="campaign"),
+    Row("api-campaign-outcomes", "get",    (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
+    # A scheduled campaign may still call its customers: a re-run of it is a conflict.
+    Row("api-campaign-rerun", "post",      (401,     401,    409, 404,      403,   409,    409,  404),
+        on="campaign", data={"who": ["failed"]}),
+    Row("api-campaign-recurrence", "put",  (401,     401,    201, 404,      403,   201,    201,  404),
+        on="campaign", data={"frequency": "weekly", "timeZone": "UTC", "at": "10:00", "maxRuns": 4}),
+    Row("api-campaign-recurrence", "delete", (401,   401,    200, 404,      403,   200,    200,  404),
+        on="series"),
+    Row("api-campaign-series", "get",      (401,     401,    200, 404,      200,   200,    200,  404),
+        on="series"),
     # Vapi v2: the same campaigns, v2's rules (PATCH status-only, DELETE archives).
     Row("api-v2-campaigns", "get",         (401,     401,    200, 200,      200,   200,    200,  200)),
     Row("api-v2-campaigns", "post",        (401,     401,    201, 400,      403,   201,    201,  400),

@@ -81,6 +81,16 @@ class CallRecordSerializer(serializers.Serializer):
     )
     summary = serializers.CharField(required=False)
     recordingUrl = serializers.URLField(required=False)
+    structuredData = serializers.DictField(
+        required=False, help_text="The structured result the voice agent extracted (Dialdeck extension)."
+    )
+    structuredDataValid = serializers.BooleanField(
+        required=False, help_text="Whether it follows the campaign's analysisSchema."
+    )
+    structuredDataError = serializers.CharField(required=False, help_text="Why it does not, if not.")
+    objectiveMet = serializers.BooleanField(
+        required=False, help_text="What a valid result said of the objective."
+    )
     log = CallLogSerializer(many=True, required=False)
 
     def to_representation(self, instance: Call) -> dict[str, Any]:
@@ -100,6 +110,10 @@ class CallRecordSerializer(serializers.Serializer):
             ("costUnit", instance.cost_unit or None),
             ("summary", instance.summary or None),
             ("recordingUrl", instance.recording_url or None),
+            ("structuredData", instance.structured_data),
+            ("structuredDataValid", instance.structured_data_valid),
+            ("structuredDataError", instance.structured_data_error or None),
+            ("objectiveMet", instance.objective_met),
         )
         data.update((key, value) for key, value in optional if value is not None)
         if self.context.get("include_log"):

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_serializer
 
 from campaigns.api.serializers.customer import MAX_CUSTOMERS, CustomerSerializer, named
 from campaigns.api.serializers.fields import Choice, Instant, Integer, Text, as_integer
+from campaigns.api.serializers.outcomes import outcome_values, with_outcome_settings
 from campaigns.api.serializers.request import MISSING, Problems, RequestSerializer
 from campaigns.api.serializers.server import (
     OVERRIDES_DOC,
@@ -128,6 +129,7 @@ class CampaignBody(RequestSerializer):
         return strategy
 
 
+@with_outcome_settings
 @extend_schema_serializer(component_name="CreateCampaignDTO")
 class CampaignCreateSerializer(CampaignBody):
     """Vapi's CreateCampaignDTO plus Dialdeck's optional `dialingStrategy`. Exactly one of
@@ -212,6 +214,7 @@ class CampaignCreateSerializer(CampaignBody):
             if value is not MISSING:
                 settings[field] = value
         source = self.take(data, "duplicateFromCampaignId", problems)
+        outcomes = outcome_values(self, data, problems)
         problems.raise_any()
         # A dial plan given sets the caller IDs: a duplicate copies no phoneNumberId beside it.
         caller_given = phone_number_id is not MISSING or dial_plan is not MISSING
@@ -229,12 +232,14 @@ class CampaignCreateSerializer(CampaignBody):
             strategy=strategy,
             duplicate_from_id=None if source is MISSING else source,
             api_version=version,
+            outcomes=outcomes,
             given=given,
             **targets,
             **settings,
         )
 
 
+@with_outcome_settings
 @extend_schema_serializer(component_name="UpdateCampaignDTO")
 class CampaignUpdateSerializer(CampaignBody):
     """Vapi's UpdateCampaignDTO plus `dialingStrategy`, `maxConcurrency` and the 2026 settings.
@@ -303,5 +308,8 @@ class CampaignUpdateSerializer(CampaignBody):
             value = None if key in data and data[key] is None else self.take(data, key, problems)
             if value is not MISSING and key in data:
                 changes.settings[field] = value
+        changes.outcomes = outcome_values(self, data, problems, clearable=True)
+        if changes.outcomes:
+            changes.fields.add("outcomes")
         problems.raise_any()
         return changes

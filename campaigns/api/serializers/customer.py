@@ -165,6 +165,14 @@ class CustomerRecordSerializer(serializers.Serializer):
         required=False, help_text="Why it waits or was skipped (e.g. do_not_call, outside_calling_hours)."
     )
     reasonDetail = serializers.CharField(required=False, help_text="The same, in words for people.")
+    objectiveMet = serializers.BooleanField(
+        required=False, help_text="What the latest valid structured result said of the objective."
+    )
+    analysis = serializers.DictField(required=False, help_text="The latest valid structured result.")
+    callbackAt = serializers.DateTimeField(
+        required=False, help_text="When the callee asked to be called back."
+    )
+    callbacks = serializers.IntegerField(required=False, help_text="Callbacks granted (beyond maxAttempts).")
 
     def to_representation(self, instance: Customer) -> dict[str, Any]:
         data: dict[str, Any] = {"id": str(instance.id)}
@@ -188,6 +196,14 @@ class CustomerRecordSerializer(serializers.Serializer):
         ):
             if value:
                 data[key] = value
+        if instance.objective_met is not None:
+            data["objectiveMet"] = instance.objective_met
+        if instance.analysis is not None:
+            data["analysis"] = instance.analysis
+        if instance.callback_at is not None:
+            data["callbackAt"] = iso(instance.callback_at)
+        if instance.callbacks:
+            data["callbacks"] = instance.callbacks
         return data
 
 

@@ -19,7 +19,9 @@ from campaigns.api.serializers.call import CampaignCallSerializer, call_entry
 from campaigns.api.serializers.campaign import DialPlanEntrySerializer, SchedulePlanSerializer
 from campaigns.api.serializers.common import iso, paginated
 from campaigns.api.serializers.customer import CustomerSerializer, customer_echo
+from campaigns.api.serializers.outcomes import outcomes_out, with_outcome_settings
 from campaigns.api.serializers.query import MAX_LIMIT
+from campaigns.api.serializers.series import LINK_FIELDS, links_out
 from campaigns.api.serializers.server import (
     OVERRIDES_DOC,
     Overrides,
@@ -112,6 +114,7 @@ def truncation(campaign: Campaign) -> dict[str, Any] | None:
 
 
 @extend_schema_serializer(component_name="Campaign")
+@with_outcome_settings
 class CampaignSerializer(serializers.Serializer):
     """Vapi's Campaign, plus Dialdeck's `dialingStrategy`, `paused`/`pausedAt` (Vapi has no pause:
     a paused campaign reads in-progress) and `truncated`. Unset optional fields are absent, never
@@ -200,11 +203,16 @@ class CampaignSerializer(serializers.Serializer):
             updatedAt=iso(campaign.updated_at),
             dialingStrategy=strategy_out(campaign),
         )
+        data.update(outcomes_out(campaign))
+        data.update(links_out(campaign))
         marker = truncation(campaign)
         if marker:
             data["truncated"] = marker
         return data
 
+
+# Dialdeck's links (re-run, series) and pausedReason, documented after everything else.
+CampaignSerializer._declared_fields.update(LINK_FIELDS)
 
 CampaignPageSerializer = paginated(
     "CampaignPaginatedResponse",

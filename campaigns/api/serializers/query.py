@@ -20,6 +20,7 @@ from campaigns.api.serializers.fields import Choice, Instant, Integer, Text
 from campaigns.api.serializers.request import Problems
 from campaigns.models import CallStatus, CampaignStatus, CustomerState
 from campaigns.rules import contacts
+from campaigns.selectors.customers import OBJECTIVE_FILTERS
 from campaigns.services.errors import WORDING
 
 DEFAULT_LIMIT = 100
@@ -262,7 +263,7 @@ class PhoneNumberPageQuery(QuerySerializer):
 
 
 class CustomerListQuery(QuerySerializer):
-    fallbacks = {**QuerySerializer.fallbacks, "reason": ""}
+    fallbacks = {**QuerySerializer.fallbacks, "reason": "", "objective": ""}
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
@@ -270,6 +271,11 @@ class CustomerListQuery(QuerySerializer):
             "state": QueryChoice(CustomerState.values, required=False),
             "reason": Text(
                 required=False, allow_blank=True, help_text="e.g. do_not_call, outside_calling_hours."
+            ),
+            "objective": QueryChoice(
+                OBJECTIVE_FILTERS,
+                required=False,
+                help_text="What the latest structured result said of the objective (unknown: nothing).",
             ),
         }
 

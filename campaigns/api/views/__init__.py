@@ -31,7 +31,7 @@ from campaigns.api.views.campaigns_v2 import (
     CampaignV2ListApi,
     CampaignV2UnarchiveApi,
 )
-from campaigns.api.views.customers import CampaignCallsApi, CampaignCustomersApi
+from campaigns.api.views.customers import CampaignCallsApi, CampaignCustomersApi, CampaignOutcomesApi
 from campaigns.api.views.directory import (
     DoNotCallApi,
     DoNotCallListApi,
@@ -42,6 +42,7 @@ from campaigns.api.views.directory import (
 from campaigns.api.views.docs import DocsView, SchemaView
 from campaigns.api.views.organization import OrganizationUsageApi
 from campaigns.api.views.providers import ProviderAccountApi, ProviderAccountListApi, ProviderAccountTestApi
+from campaigns.api.views.series import CampaignRecurrenceApi, CampaignRerunApi, CampaignSeriesApi
 
 __all__ = [
     "CampaignAudiencesApi",
@@ -60,10 +61,14 @@ __all__ = [
     "ProviderAccountTestApi",
     "CampaignApi",
     "CampaignCallsApi",
+    "CampaignOutcomesApi",
     "CampaignCustomersApi",
     "CampaignEndApi",
     "CampaignListApi",
     "CampaignPauseApi",
+    "CampaignRecurrenceApi",
+    "CampaignRerunApi",
+    "CampaignSeriesApi",
     "CampaignResumeApi",
     "CampaignStartApi",
     "CampaignV2Api",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiRequest, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -52,7 +53,9 @@ class CampaignCustomersApi(ApiView):
         """One page of the campaign's customers, in the order they were added."""
         campaign = self.get_campaign(request, id)
         query = read_query(CustomerListQuery, request.query_params)
-        customers = selectors.campaign_customers(campaign, state=query["state"], reason=query["reason"])
+        customers = selectors.campaign_customers(
+            campaign, state=query["state"], reason=query["reason"], objective=query["objective"]
+        )
         return Response(
             paginate(
                 customers,
@@ -125,4 +128,58 @@ class CampaignCallsApi(ApiView):
                     CallRecordSerializer(items, many=True, context={"include_log": include_log}).data
                 ),
             )
+        )
+
+
+class OutcomeFieldCountSerializer(serializers.Serializer):
+    value = serializers.JSONField(help_text="A value of the enum, or true/false.")
+    customers = serializers.IntegerField()
+
+
+class OutcomeFieldSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="An enum or boolean property of analysisSchema.")
+    counts = OutcomeFieldCountSerializer(many=True)
+
+
+class OutcomeSummarySerializer(serializers.Serializer):
+    """What a campaign's calls achieved, from each customer's latest valid structured result."""
+
+    analysed = serializers.IntegerField(help_text="Customers with a valid structured result.")
+    objectiveMet = serializers.IntegerField(help_text="Of those, customers whose objective was met.")
+    objectiveMetRate = serializers.FloatField(
+        allow_null=True, help_text="objectiveMet / analysed; null before any."
+    )
+    optOuts = serializers.IntegerField(
+        help_text="Numbers added to the do-not-call list on this campaign's calls."
+    )
+    fields = OutcomeFieldSerializer(many=True)
+
+
+class CampaignOutcomesApi(ApiView):
+    needs = {"get": Action.CAMPAIGNS_READ}
+
+    @extend_schema(
+        operation_id="CampaignOutcomeController_summary",
+        summary="Campaign Outcome Summary",
+        description="Objective met (count and rate) and the distribution of each enum and boolean "
+        "field of the campaign's analysisSchema among its customers (each customer's latest valid "
+        "result), and the opt-outs its calls brought.",
+        tags=TAG,
+        parameters=[ID],
+        responses={200: OutcomeSummarySerializer, **MISSING, **UNAUTHORIZED},
+    )
+    def get(self, request, id):
+        campaign = self.get_campaign(request, id)
+        summary = selectors.campaign_outcome_summary(campaign)
+        return Response(
+            {
+                "analysed": summary.analysed,
+                "objectiveMet": summary.objective_met,
+                "objectiveMetRate": summary.objective_rate,
+                "optOuts": selectors.opt_outs_of_campaign(campaign),
+                "fields": [
+                    {"name": f.name, "counts": [{"value": v, "customers": n} for v, n in f.counts]}
+                    for f in summary.fields
+                ],
+            }
         )

@@ -30,7 +30,8 @@ from campaigns.rules.engine import (
     is_open,
     next_opening,
 )
-from campaigns.rules.outcomes import OutcomeClass, after_outcome, classify
+from campaigns.rules.outcome_plan import OutcomePlan, OutcomeRule, When
+from campaigns.rules.outcomes import CallFacts, OutcomeClass, after_outcome, classify
 from campaigns.rules.reasons import Reason
 
 ENDED_REASONS = (
@@ -597,6 +598,14 @@ REASON_SCENARIOS = {
     Reason.INVALID_NUMBER: lambda: eligibility(replace(CHICAGO, valid_number=False), RUNNING, NOON_CHICAGO),
     Reason.CANCELLED: lambda: after_outcome(
         ended_reason="customer-busy", attempts=1, policy=replace(RUNNING, status="ended"), now=NOON_CHICAGO
+    ),
+    Reason.CALLBACK: lambda: after_outcome(
+        ended_reason="customer-ended-call",
+        attempts=1,
+        policy=RUNNING,
+        now=NOON_CHICAGO,
+        facts=CallFacts(analysis={"callbackAt": "2026-01-15T10:00"}, time_zones=("America/Chicago",)),
+        plan=OutcomePlan(rules=(OutcomeRule(When(field="callbackAt", present=True), "callback"),)),
     ),
 }
 

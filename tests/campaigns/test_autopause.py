@@ -1,0 +1,118 @@
+"""A campaign pauses itself when its provider fails too often: decided where calls end, in the
+transaction that records the call, with the reason kept, shown, audited and sent as an event."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from campaigns import services
+from campaigns.models import AuditEvent, Call, Campaign, CampaignEvent
+from dialer import claims
+from dialer.dispatch import dispatch_campaign
+from tests.campaigns.test_call_events import accept, counters, deliver, event, recount
+
+FAILED = "call.in-progress.error-sip-outbound-call-failed-to-connect"
+STRATEGY = {"respect_recipient_time_zone": False, "max_attempts": 1, "max_concurrent_calls": 10}
+SERVER = {"url": "http://127.0.0.1:9/events"}
+
+
+@pytest.fixture
+def running(make_campaign, owner):
+    def run(count: int = 8, **outcomes) -> Campaign:
+        campaign = make_campaign(
+            count,
+            strategy=STRATEGY,
+            outcomes=outcomes,
+            server=SERVER,
+        )
+        campaign = services.campaign_start(campaign=campaign, by=owner)
+        dispatch_campaign(campaign, enqueue=lambda ids: None)
+        return campaign
+
+    return run
+
+
+def end_calls(campaign: Campaign, reasons: list[str]) -> None:
+    calls = Call.objects.filter(campaign=campaign, status="queued").order_by(
+        "created_at", "customer__position"
+    )
+    for call, reason in zip(calls, reasons, strict=False):
+        call = accept(call, f"prov-{call.pk}")
+        deliver(call, event(call, "status-update", "ended", ended_reason=reason))
+
+
+def test_a_run_of_provider_failures_pauses_the_campaign_with_why(running, client: Client, owner):
+    campaign = running(auto_pause_consecutive=3)
+    end_calls(campaign, [FAILED, FAILED])
+    campaign.refresh_from_db()
+    assert campaign.status == "in-progress"
+    end_calls(campaign, [FAILED])  # the third failure in a row
+    campaign.refresh_from_db()
+    assert campaign.status == "paused" and campaign.paused_at is not None
+    assert campaign.auto_paused_reason.startswith("3 calls in a row failed at the provider")
+    assert counters(campaign) == recount(campaign)  # the pause rode on the counters' UPDATE
+    audit = AuditEvent.objects.get(action="campaign.auto_pause")
+    assert audit.after["reason"] == campaign.auto_paused_reason
+    [sent] = CampaignEvent.objects.filter(campaign=campaign, event_type="campaign.auto-paused")
+    assert sent.data == {"reason": campaign.auto_paused_reason}  # sent though serverMessages did not ask
+    # Shown on the page, and the API's document says why.
+    client.force_login(owner)
+    page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert "Paused by itself: 3 calls in a row failed at the provider" in page
+    # Resuming clears the reason.
+    resumed = services.campaign_resume(campaign=campaign, by=owner)
+    assert (resumed.status, resumed.auto_paused_reason) == ("in-progress", "")
+
+
+def test_an_error_rate_over_the_window_pauses_it(running):
+    campaign = running(10, auto_pause_window=5, auto_pause_error_rate=60, auto_pause_consecutive=10)
+    end_calls(campaign, [FAILED, "customer-ended-call", FAILED, "customer-busy", FAILED])
+    campaign.refresh_from_db()
+    assert campaign.status == "paused"
+    assert campaign.auto_paused_reason.startswith("3 of the last 5 calls failed at the provider (60%")
+
+
+def test_callees_not_answering_never_pause_it(running):
+    campaign = running(8, auto_pause_consecutive=2, auto_pause_window=5, auto_pause_error_rate=1)
+    end_calls(
+        campaign, ["customer-did-not-answer", "customer-busy", "voicemail", "customer-did-not-answer"] * 2
+    )
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.auto_paused_reason) == ("in-progress", "")
+
+
+def test_a_campaign_that_opted_out_of_it_keeps_calling(running):
+    campaign = running(auto_pause_enabled=False, auto_pause_consecutive=2)
+    end_calls(campaign, [FAILED] * 5)
+    campaign.refresh_from_db()
+    assert campaign.status == "in-progress"
+
+
+def test_once_paused_no_queued_call_passes_the_gate_and_none_is_dispatched(running):
+    campaign = running(12, auto_pause_consecutive=2)
+    end_calls(campaign, [FAILED, FAILED])
+    queued = Call.objects.filter(campaign=campaign, status="queued").order_by("created_at").first()
+    [taken] = claims.take([queued.pk])
+    assert claims.confirm_at_gate([(taken, "POST /call", "{}")]) == []
+    campaign.refresh_from_db()
+    before = Call.objects.filter(campaign=campaign).count()
+    dispatch_campaign(campaign, enqueue=lambda ids: None)
+    assert Call.objects.filter(campaign=campaign).count() == before
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"auto_pause_window": 4}, "auto_pause_window"),
+        ({"auto_pause_error_rate": 0}, "auto_pause_error_rate"),
+        ({"auto_pause_consecutive": 1}, "auto_pause_consecutive"),
+        ({"auto_pause_enabled": "yes"}, "auto_pause_enabled"),
+    ],
+)
+def test_settings_out_of_bounds_are_refused_naming_the_field(make_campaign, values, field):
+    with pytest.raises(services.ValidationFailed) as caught:
+        make_campaign(2, outcomes=values)
+    assert [e.field for e in caught.value.errors] == [field]
+    assert not Campaign.objects.exists()
