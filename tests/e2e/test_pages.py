@@ -63,7 +63,7 @@ def test_an_admin_visits_every_page(live_server, page: Page, org, owner, caller_
     page.get_by_label("Name").fill("Vapi production")
     page.get_by_label("Vapi-compatible").check()
     page.get_by_label("Base URL").fill("https://api.vapi.ai")
-    page.get_by_label("API key").fill("sk-test")
+    page.get_by_label("API key or auth token").fill("sk-test")
     page.get_by_role("button", name="Add account").click()
     account = ProviderAccount.objects.get(name="Vapi production")
     expect(page.get_by_test_id("webhook-url")).to_contain_text(f"/webhooks/vapi/{account.webhook_token}")

@@ -50,6 +50,7 @@ POLICY = {
     Action.ORGANIZATION_PAUSE:     (True,  True,   False, True),
     Action.ORGANIZATION_RESUME:    (True,  False,  False, True),
     Action.ORGANIZATION_SWITCH:    (True,  True,   True,  True),
+    Action.ORGANIZATION_USAGE:     (True,  True,   True,  True),
 }
 # fmt: on
 WHO = (Role.ADMIN, Role.MANAGER, Role.VIEWER, ApiKey())
