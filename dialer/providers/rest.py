@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import abstractmethod
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
@@ -76,9 +77,9 @@ class RestProvider(HttpProvider):
     def encode(self, body: dict[str, Any]) -> tuple[bytes, str]:
         return orjson.dumps(body), "application/json"
 
+    @abstractmethod
     def create(self, call: Call) -> tuple[str, dict[str, Any]]:
         """(path, body) of the request that dials `call`; raises ProviderError if it cannot be built."""
-        raise NotImplementedError
 
     def call_id_of(self, answer: dict[str, Any]) -> str:
         return text(answer.get("call_id"), 100)
