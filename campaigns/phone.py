@@ -37,7 +37,7 @@ import re
 from functools import cache, lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumber, ValidationResult, geocoder
+from phonenumbers import PhoneMetadata, PhoneNumber, ValidationResult
 from phonenumbers.phonemetadata import PhoneNumberDesc
 from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA
@@ -419,6 +419,10 @@ def _regions(prefix: str) -> tuple[str, ...]:
     names = _SUBDIVISIONS.get(country)
     if names is None:
         return (country,)
+    # Imported here: the geocoder's data takes 0.7 s to load, and every process (each worker a
+    # supervisor restarts, each management command) would pay it before doing anything.
+    from phonenumbers import geocoder
+
     place = geocoder.description_for_number(parsed, "en")
     code = names.get(place) or (place.rpartition(", ")[2] if ", " in place else "")
     return (country, f"{country}-{code}") if code in names.values() else (country,)

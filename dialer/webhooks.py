@@ -6,7 +6,7 @@
    will change. `provider_webhook_legacy` (/webhooks/vapi/<token>, what every account was given
    before each kind had its own path) does the same for an account of any kind.
 2. `record_received_events` (a worker, every half second): hand the stored events, in arrival
-   order, to `services.record_call_event`, the only writer of outcomes, many per transaction.
+   order, to `services.record_call_events`, the only writer of outcomes, a batch per transaction.
 
 Answers: 200 `{"received": n}` (also for events about calls we do not know, so providers stop
 retrying); the provider's refusal status (401, 413, 400) with a short error; 404 for an unknown
@@ -135,10 +135,10 @@ def record_received_events(*, limit: int = BATCH) -> int:
 def record_stored_events(rows: QuerySet, *, limit: int = BATCH) -> int:
     """Record stored provider events (rows with `account` and a CallEvent `payload`), each once.
 
-    1. claim up to `limit` rows (SKIP LOCKED on PostgreSQL, so several workers share the work),
-       and lock the campaigns their calls belong to, in id order (two batches never take the
-       same campaigns in opposite orders, so they cannot deadlock);
-    2. record them, in arrival order, through services.record_call_event in one transaction;
+    1. claim up to `limit` rows (SKIP LOCKED on PostgreSQL, so several workers share the work);
+    2. record them, in arrival order, through services.record_call_events in one transaction
+       (which locks their campaigns, customers and calls in the house order, each in id order,
+       so two batches cannot deadlock);
     3. delete the claimed rows in that same transaction, so a crash records nothing twice and
        loses nothing.
     If anything in the batch fails, it is rolled back and done again event by event, each in a
@@ -160,11 +160,12 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
     unknown, kept = 0, set()
     with transaction.atomic():
         batch = list(rows[:limit])  # 1.
-        services.lock_campaigns_of_events([e for row in batch if (e := _event(row)) is not None])
-        for row in batch:  # 2.
-            if not one_by_one:
-                unknown += _record(row) is None
-                continue
+        if not one_by_one:  # 2., all at once: any row that is not an event fails the batch
+            events = [_event(row) for row in batch]
+            if None in events:
+                raise ValueError("a stored row is not a provider event")
+            unknown = services.record_call_events(events).count(None)
+        for row in batch if one_by_one else ():
             try:
                 with transaction.atomic():
                     unknown += _record(row) is None

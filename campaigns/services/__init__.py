@@ -28,9 +28,9 @@ from campaigns.services.calls import (
     call_release,
     call_release_stalled,
     calls_withdraw,
-    lock_campaigns_of_events,
     move_counters,
     record_call_event,
+    record_call_events,
 )
 from campaigns.services.campaigns import (
     campaign_archive,
@@ -162,7 +162,6 @@ __all__ = [
     "events_take",
     "events_emit",
     "dnc_remove",
-    "lock_campaigns_of_events",
     "member_add",
     "member_set_role",
     "move_counters",
@@ -174,4 +173,5 @@ __all__ = [
     "phone_number_delete",
     "provider_account_create",
     "record_call_event",
+    "record_call_events",
 ]

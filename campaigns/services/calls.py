@@ -43,6 +43,7 @@ from campaigns.models import (
 )
 from campaigns.rules import contacts, engine, usage
 from campaigns.rules.analysis import OBJECTIVE_FIELD, check_result
+from campaigns.rules.autopause import is_provider_failure
 from campaigns.rules.engine import Decision
 from campaigns.rules.outcomes import OutcomeClass, classify, outcome_counter
 from campaigns.rules.reasons import Reason
@@ -50,7 +51,7 @@ from campaigns.services.autopause import auto_pause_report, auto_pause_values
 from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import CallEvent
 from campaigns.services.outcomes import CUSTOMER_OUTCOME_FIELDS, outcome_apply
-from campaigns.services.tx import lock_campaigns
+from campaigns.services.tx import lock_customers
 
 log = logging.getLogger(__name__)
 
@@ -93,73 +94,11 @@ def call_log(
     )
 
 
-def _log_once(call: Call, kind: str, summary: str, body: str, dedupe_key: str) -> bool:
-    """Record the event on the call's log unless that (call, key) is there already; True if it was new.
-
-    One statement (INSERT ... ON CONFLICT DO NOTHING RETURNING) rather than a look and an insert:
-    the webhook path runs it for every event.
-    """
-    table = CallLog._meta.db_table
-    values = [
-        CallLog._meta.get_field("call").get_db_prep_value(call.pk, connection),
-        kind,
-        dedupe_key,
-        summary[:200],
-        CallLog.truncate(body),
-        connection.ops.adapt_datetimefield_value(clock.now()),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (call_id, kind, dedupe_key, summary, body, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (call_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id",
-            values,
-        )
-        return cursor.fetchone() is not None
-
-
 def _our_id(event: CallEvent) -> uuid.UUID | None:
     try:
         return uuid.UUID(event.call_id) if event.call_id else None
     except (ValueError, TypeError, AttributeError):  # a malformed id in metadata is simply not ours
         return None
-
-
-def _locked_campaign(account: ProviderAccount, event: CallEvent) -> Campaign | None:
-    """Step 1's first lock: the campaign of the call the event names (NO KEY UPDATE), annotated
-    with the call's id and customer; None when the event names no call of this account."""
-
-    def find(**call: object) -> Campaign | None:
-        # filter() before annotate(): the annotation then reads the one call the filter joined.
-        lookup = {f"calls__{key}": value for key, value in call.items()}
-        return (
-            Campaign.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("organization")
-            .filter(calls__provider_account=account, **lookup)
-            .annotate(call_pk=F("calls__pk"), call_customer=F("calls__customer_id"))
-            .first()
-        )
-
-    found = None
-    if (ours := _our_id(event)) is not None:
-        found = find(pk=ours)
-    if found is None and event.provider_call_id:
-        found = find(provider_call_id=event.provider_call_id)
-    return found
-
-
-def lock_campaigns_of_events(events: list[tuple[ProviderAccount, CallEvent]]) -> None:
-    """Lock, in id order, the campaigns of the calls `events` name (a batch about to be recorded
-    in one transaction), so two batches never take the same campaigns in opposite orders."""
-    ours = [i for _, event in events if (i := _our_id(event)) is not None]
-    by_account: dict[object, set[str]] = {}
-    for account, event in events:
-        if event.provider_call_id:
-            by_account.setdefault(account.pk, set()).add(event.provider_call_id)
-    found = Q(pk__in=ours)
-    for account_id, provider_ids in by_account.items():  # one term per account, not per event
-        found |= Q(provider_account_id=account_id, provider_call_id__in=provider_ids)
-    lock_campaigns(set(Call.objects.filter(found).values_list("campaign_id", flat=True)), "no_key_update")
 
 
 _TEXT_FIELDS = ("call_id", "provider_call_id", "ended_reason", "summary", "transcript", "recording_url")
@@ -197,40 +136,192 @@ def _sane(event: CallEvent, now: datetime) -> CallEvent:
     return replace(event, **dropped) if dropped else event
 
 
-# No savepoint of its own: inside a caller's transaction (a batch of webhook events) a failure
-# fails the whole batch, which the caller then retries event by event; see dialer/webhooks.py.
-@transaction.atomic(savepoint=False)
 def record_call_event(
     *, account: ProviderAccount, event: CallEvent, now: datetime | None = None
 ) -> Call | None:
-    """Apply one provider event. Idempotent and order-tolerant.
+    """Apply one provider event (a batch of one: record_call_events). Idempotent and order-tolerant.
 
     Returns the call, or None when the event names no call of this account
     (the webhook still answers 2xx so the provider stops retrying).
     """
+    return record_call_events([(account, event)], now=now)[0]
+
+
+# No savepoint of its own: inside a caller's transaction (a batch of webhook events) a failure
+# fails the whole batch, which the caller then retries event by event; see dialer/webhooks.py.
+@transaction.atomic(savepoint=False)
+def record_call_events(
+    items: list[tuple[ProviderAccount, CallEvent]], *, now: datetime | None = None
+) -> list[Call | None]:
+    """Apply provider events, in the order given, in one transaction (the steps of the module
+    docstring, each event's as if it were alone). Returns, per event, its call (as the batch
+    left it) or None when it names no call of its account.
+
+    Set-based where the order allows: the calls are found in one query, their campaigns,
+    customers and calls locked in three (the house order, each in id order), the events' log
+    entries written in one statement, each call saved once and each campaign's counters moved
+    in one UPDATE at the end.
+    """
     now = now or clock.now()
-    event = _sane(event, now)
-    campaign = _locked_campaign(account, event)  # 1.
-    if campaign is None:
-        log.info("ignored %s for unknown call (provider id %s)", event.kind, event.provider_call_id or "-")
-        return None
-    customer = None
-    if event.status == CallStatus.ENDED:
-        customer = Customer.objects.select_for_update().get(pk=campaign.call_customer)
-    call = Call.objects.select_for_update().get(pk=campaign.call_pk)
-    call.campaign = campaign
-    kind = CallLogKind.NOTE if event.kind == "dialer" else CallLogKind.WEBHOOK
-    summary = f"{event.kind} {event.status} {event.ended_reason}".strip()
-    if not _log_once(call, kind, summary, event.raw, event.dedupe_key):  # 2.
-        return call
+    events = [(account, _sane(event, now)) for account, event in items]
+    batch = _Batch(events)  # 1.
+    fresh = batch.log_once(events)  # 2.
+    found: list[Call | None] = []
+    for (_, event), call, new in zip(events, batch.targets, fresh, strict=True):
+        if call is None:
+            log.info("ignored %s for unknown call (provider %s)", event.kind, event.provider_call_id or "-")
+        elif new:
+            _apply(batch, call, event, now)
+        found.append(call)
+    batch.flush()
+    return found
+
+
+class _Batch:
+    """The rows a batch of events works on, locked and loaded once, and the writes it defers."""
+
+    def __init__(self, events: list[tuple[ProviderAccount, CallEvent]]) -> None:
+        pks = self._find(events)
+        rows = {
+            pk: row
+            for pk, *row in Call.objects.filter(pk__in=set(filter(None, pks))).values_list(
+                "pk", "campaign_id", "customer_id"
+            )
+        }
+        campaigns = (
+            Campaign.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organization")
+            .filter(pk__in={campaign for campaign, _ in rows.values()})
+            .order_by("pk")
+        )
+        self.campaigns = {campaign.pk: campaign for campaign in campaigns}
+        lock_customers({customer for _, customer in rows.values()})
+        calls = Call.objects.select_for_update().filter(pk__in=list(rows)).order_by("pk")
+        self.calls = {call.pk: call for call in calls}
+        for call in self.calls.values():
+            call.campaign = self.campaigns[call.campaign_id]
+        self.targets = [self.calls.get(pk) if pk else None for pk in pks]
+        ending = {
+            c.customer_id for c, (_, e) in zip(self.targets, events, strict=True) if c and e.status == "ended"
+        }
+        self.customers = {c.pk: c for c in Customer.objects.filter(pk__in=ending)}
+        self.dirty: dict[object, Call] = {}
+        self.deltas: dict[object, dict[str, Any]] = {}
+        self.set_values: dict[object, dict[str, Any]] = {}
+
+    @staticmethod
+    def _find(events: list[tuple[ProviderAccount, CallEvent]]) -> list[uuid.UUID | None]:
+        """Each event's call id: ours from its metadata when that call is this account's, else the
+        call with the provider's id on this account (one query for the batch). A provider id
+        first told by an earlier event of the batch (with ours) counts as stored."""
+        ours = {i for _, event in events if (i := _our_id(event)) is not None}
+        by_account: dict[object, set[str]] = {}
+        for account, event in events:
+            if event.provider_call_id:
+                by_account.setdefault(account.pk, set()).add(event.provider_call_id)
+        where = Q(pk__in=ours)
+        for account_id, provider_ids in by_account.items():  # one term per account, not per event
+            where |= Q(provider_account_id=account_id, provider_call_id__in=provider_ids)
+        owner, by_provider_id = {}, {}
+        for pk, account_id, provider_id in Call.objects.filter(where).values_list(
+            "pk", "provider_account_id", "provider_call_id"
+        ):
+            owner[pk] = account_id
+            if provider_id:
+                by_provider_id[(account_id, provider_id)] = pk
+        found: list[uuid.UUID | None] = []
+        for account, event in events:
+            pk = _our_id(event)
+            if pk is None or owner.get(pk) != account.pk:
+                pk = by_provider_id.get((account.pk, event.provider_call_id))
+            elif event.provider_call_id:
+                by_provider_id.setdefault((account.pk, event.provider_call_id), pk)
+            found.append(pk)
+        return found
+
+    def log_once(self, events: list[tuple[ProviderAccount, CallEvent]]) -> list[bool]:
+        """Step 2 for the batch: each event of a known call on its call's log unless that (call,
+        key) is there already (or earlier in the batch), in one INSERT ... ON CONFLICT DO NOTHING;
+        per event, True if it was new."""
+        rows, seen = [], set()
+        for (_, event), call in zip(events, self.targets, strict=True):
+            if call is not None:
+                kind = CallLogKind.NOTE if event.kind == "dialer" else CallLogKind.WEBHOOK
+                summary = f"{event.kind} {event.status} {event.ended_reason}".strip()
+                rows.append((call, kind, event.dedupe_key, summary, event.raw))
+        if not rows:
+            return [False] * len(events)
+        table, at = CallLog._meta.db_table, connection.ops.adapt_datetimefield_value(clock.now())
+        pk = CallLog._meta.get_field("call")
+        params: list[Any] = []
+        for call, kind, key, summary, body in rows:
+            params += [pk.get_db_prep_value(call.pk, connection), kind, key, summary[:200]]
+            params += [CallLog.truncate(body), at]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (call_id, kind, dedupe_key, summary, body, created_at) VALUES {values}"
+                " ON CONFLICT (call_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING"
+                " RETURNING call_id, dedupe_key",
+                params,
+            )
+            stored = {(pk.to_python(call_id), key) for call_id, key in cursor.fetchall()}
+        fresh = []
+        for (_, event), call in zip(events, self.targets, strict=True):
+            key = None if call is None else (call.pk, event.dedupe_key)
+            new = key is not None and (event.dedupe_key is None or (key in stored and key not in seen))
+            seen.add(key)
+            fresh.append(new)
+        return fresh
+
+    def customer(self, call: Call) -> Customer:
+        """The call's customer as it stands now (locked since step 1)."""
+        if call.customer_id not in self.customers:
+            self.customers[call.customer_id] = Customer.objects.get(pk=call.customer_id)
+        return self.customers[call.customer_id]
+
+    def forget_customers(self) -> None:
+        """An opt-out skipped the number's pending customers everywhere (services.outcomes): the
+        batch's customers are read again rather than trusted."""
+        self.customers.clear()
+
+    def save_calls(self) -> None:
+        """Write the calls the batch changed so far (a read of the calls table is about to depend
+        on them)."""
+        for call in self.dirty.values():
+            call.save()
+        self.dirty.clear()
+
+    def move(self, campaign: Campaign, deltas: dict[str, Any], paused: dict[str, Any] | None) -> None:
+        sums = self.deltas.setdefault(campaign.pk, {})
+        for field, delta in deltas.items():
+            sums[field] = sums.get(field, 0) + delta
+        if paused:
+            self.set_values.setdefault(campaign.pk, {}).update(paused)
+            for field, value in paused.items():
+                setattr(campaign, field, value)  # later events of the batch see the campaign paused
+
+    def flush(self) -> None:
+        """The deferred writes: each changed call saved once, each campaign's counters (and an
+        automatic pause) in one UPDATE of its row."""
+        self.save_calls()
+        for campaign_id in sorted({*self.deltas, *self.set_values}, key=str):
+            deltas = self.deltas.get(campaign_id, {})
+            move_counters(campaign_id, set_values=self.set_values.get(campaign_id), **deltas)
+
+
+def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
+    """Steps 3 to 5 of one event on its (locked) call."""
+    campaign = call.campaign
+    customer = batch.customer(call) if event.status == CallStatus.ENDED else None
     if event.provider_call_id and not call.provider_call_id:
         call.provider_call_id = event.provider_call_id  # the webhook beat our own bookkeeping
     spent = (_money(call), call.duration_seconds or 0.0)
     _enrich(call, event)
+    batch.dirty[call.pk] = call
     deltas: dict[str, Any] = {}
     ended_now = event.status == CallStatus.ENDED and call.status != CallStatus.ENDED
     if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
-        call.save()
         if customer is not None and event.structured_data is not None and call.status == CallStatus.ENDED:
             # The report came after the end: its result may change what the end decided.
             deltas = outcome_amend(call, customer, now)
@@ -240,11 +331,15 @@ def record_call_event(
     deltas["calls_cost"] = _money(call) - spent[0]
     deltas["calls_duration_seconds"] = (call.duration_seconds or 0.0) - spent[1]
     # 5. A provider failure may pause the campaign (rules.autopause), in the same UPDATE.
-    paused = auto_pause_values(campaign, call, now) if ended_now else None
-    move_counters(call.campaign_id, set_values=paused, **deltas)
+    paused = None
+    if ended_now and is_provider_failure(call.ended_reason):
+        batch.save_calls()  # the automatic pause reads the campaign's latest ended calls
+        paused = auto_pause_values(campaign, call, now)
+    batch.move(campaign, deltas, paused)
     if paused:
         auto_pause_report(campaign, paused["auto_paused_reason"], now)
-    return call
+    if customer is not None and customer.reason == Reason.DO_NOT_CALL:
+        batch.forget_customers()
 
 
 def _money(call: Call) -> Decimal | int:
@@ -306,7 +401,6 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
         ).update(dialed_at=call.placed_at or now)
         if customer is not None and deltas["customers_dialed"]:
             customer.dialed_at = call.placed_at or now
-    call.save()
     if new == CallStatus.ENDED:
         # One UPDATE of the campaign row per transaction: a second one makes PostgreSQL re-check
         # the campaign's foreign keys at commit (KEY SHARE on its organization), which deadlocks

@@ -41,7 +41,7 @@ from typing import Any, Literal, TypeVar
 
 from django.db import OperationalError, connection, transaction
 
-from campaigns.models import Campaign, ContactList, Organization
+from campaigns.models import Campaign, ContactList, Customer, Organization
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,12 @@ def lock_campaigns(campaign_ids: Iterable[object], mode: Mode, *, nowait: bool =
     `nowait`: for rows before one the caller already holds; the database refuses at once
     (lock_not_available, a conflict retry_on_conflict runs again) instead of waiting."""
     _lock(Campaign, campaign_ids, mode, nowait=nowait)
+
+
+def lock_customers(customer_ids: Iterable[object]) -> None:
+    """Lock customer rows FOR UPDATE, in id order, in the caller's transaction (see the module
+    docstring: after their campaigns, before their calls)."""
+    _lock(Customer, customer_ids, "update")
 
 
 def lock_contact_lists(list_ids: Iterable[object], mode: Mode) -> None:
