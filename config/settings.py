@@ -459,7 +459,8 @@ DIALER_TICK_SECONDS = env_float("DIALER_TICK_SECONDS", 1.0)
 CAMPAIGN_EVENTS_QUEUE = env_str("CAMPAIGN_EVENTS_QUEUE").strip()
 CELERY_BEAT_SCHEDULE = {
     "dialer-tick": {"task": "dialer.tasks.tick", "schedule": DIALER_TICK_SECONDS},
-    "dialer-reap": {"task": "dialer.tasks.reap_stale_calls", "schedule": 30.0},
+    # Asked every 5 s, run at most every 25 s (dialer.tasks.reap_stale_calls).
+    "dialer-reap": {"task": "dialer.tasks.reap_stale_calls", "schedule": 5.0, "options": {"expires": 5.0}},
     "dialer-flush-events": {"task": "dialer.tasks.sweep_simulated", "schedule": 1.0},
     "dialer-webhooks": {"task": "dialer.tasks.record_webhooks", "schedule": 0.5},
     "dialer-series-runs": {"task": "dialer.tasks.make_series_runs", "schedule": 5.0},

@@ -48,7 +48,7 @@ from campaigns.models import (
 )
 from campaigns.rules import engine
 from campaigns.rules.policy import campaign_policy, customer_facts
-from campaigns.services.tx import lock_campaigns, retry_on_conflict
+from campaigns.services.tx import lock_campaigns, lock_customers, retry_on_conflict
 
 # A request as logged: (call, summary, body).
 Request = tuple[Call, str, str]
@@ -224,7 +224,11 @@ def store_answers(
     if not (answers or placed):
         return
     if connection.vendor == "postgresql":
-        _answer_in_one_statement(answers, placed)
+        with transaction.atomic():
+            # The house lock order: customers before their calls (the recorder takes a batch's
+            # customers, then its calls; the other way round the two deadlock).
+            lock_customers(call.customer_id for call, _ in placed)
+            _answer_in_one_statement(answers, placed)
         return
     with transaction.atomic():
         _insert_logs([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])
@@ -256,7 +260,7 @@ def _placed_update(placed: list[tuple[Call, str]]) -> tuple[str, str, list]:
 def _answer_in_one_statement(
     answers: list[tuple[Call, str, int | None, str]], placed: list[tuple[Call, str]]
 ) -> None:
-    """PostgreSQL: store_answers as one statement (one round trip, its own transaction)."""
+    """PostgreSQL: store_answers in one statement (one round trip, after the customers' lock)."""
     parts, params, tail = [], [], "SELECT 1"
     if answers:
         sql, params = _log_insert([(call, CallLogKind.RESPONSE, *answer) for call, *answer in answers])

@@ -6,6 +6,7 @@ import logging
 import time
 
 from celery import shared_task
+from django.core.cache import cache
 
 from campaigns import services
 from dialer import dispatch, outbound, placement, webhooks
@@ -14,6 +15,8 @@ log = logging.getLogger(__name__)
 
 # How long one run of deliver_campaign_events keeps taking events while a backlog lasts.
 DRAIN_SECONDS = 5.0
+# The reaper runs at most this often, whatever the beat asks (reap_stale_calls).
+REAP_EVERY_SECONDS = 25
 
 
 def enqueue_placement(call_ids: list[str]) -> None:
@@ -54,8 +57,15 @@ def provider_follow_up(account_id: str, job: dict[str, str]) -> None:
 
 @shared_task(ignore_result=True)
 def reap_stale_calls() -> None:
-    """Close calls the provider never finished telling us about, so concurrency is never leaked."""
-    placement.reap_stale_calls()
+    """Beat, every few seconds: close calls the provider never finished telling us about, so
+    concurrency is never leaked; runs at most once per REAP_EVERY_SECONDS across all workers.
+
+    Asked often and run when due, rather than asked when due: a run asked once per period is lost
+    with the worker that had taken it (restarts, crashes), and the calls it would have closed
+    keep their lines for another period.
+    """
+    if cache.add("dialer:reap-due", 1, timeout=REAP_EVERY_SECONDS):
+        placement.reap_stale_calls()
 
 
 @shared_task(ignore_result=True)
