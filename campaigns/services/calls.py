@@ -1,9 +1,10 @@
-"""Call outcomes. `record_call_event` is the only writer of what happened on a call.
+"""Call outcomes. `record_call_events` (and `record_call_event`, a batch of one) is the only
+writer of what happened on a call.
 
-Steps of recording one event (numbered because order matters):
+Steps of recording an event (numbered because order matters):
 1. find the call (our id from the callback's metadata, else the provider's id) and lock, in the
-   house order (campaigns.services.tx), its campaign row, then its customer when the call may
-   end, then the call itself;
+   house order (campaigns.services.tx), its campaign row, then its customer, then the call
+   itself: for a whole batch at once, each kind of row in id order;
 2. drop a redelivered event: (call, kind, status) is stored once in the call's log;
 3. drop a stale one: a status never moves back (ringing after in-progress is ignored),
    though an end-of-call report still enriches an ended call;
@@ -17,6 +18,7 @@ A provider's timestamps are taken only within SANE_WINDOW of now: a hostile or b
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from dataclasses import replace
@@ -200,6 +202,7 @@ class _Batch:
         self.calls = {call.pk: call for call in calls}
         for call in self.calls.values():
             call.campaign = self.campaigns[call.campaign_id]
+        self.stored = {pk: _values(call) for pk, call in self.calls.items()}
         self.targets = [self.calls.get(pk) if pk else None for pk in pks]
         ending = {
             c.customer_id for c, (_, e) in zip(self.targets, events, strict=True) if c and e.status == "ended"
@@ -287,9 +290,13 @@ class _Batch:
 
     def save_calls(self) -> None:
         """Write the calls the batch changed so far (a read of the calls table is about to depend
-        on them)."""
-        for call in self.dirty.values():
-            call.save()
+        on them), each with only the fields that differ from the stored row."""
+        for pk, call in self.dirty.items():
+            now = _values(call)
+            changed = [field for field, value in now.items() if value != self.stored[pk][field]]
+            if changed:
+                call.save(update_fields=changed)
+                self.stored[pk] = now
         self.dirty.clear()
 
     def move(self, campaign: Campaign, deltas: dict[str, Any], paused: dict[str, Any] | None) -> None:
@@ -310,6 +317,16 @@ class _Batch:
             move_counters(campaign_id, set_values=self.set_values.get(campaign_id), **deltas)
 
 
+def _values(call: Call) -> dict[str, Any]:
+    """The call's stored fields as it stands in memory (what save_calls compares; JSON values
+    copied, so a change made in place is seen too)."""
+    values = {field.attname: getattr(call, field.attname) for field in _CALL_FIELDS}
+    return {k: copy.deepcopy(v) if isinstance(v, dict | list) else v for k, v in values.items()}
+
+
+_CALL_FIELDS = [field for field in Call._meta.concrete_fields if not field.primary_key]
+
+
 def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
     """Steps 3 to 5 of one event on its (locked) call."""
     campaign = call.campaign
@@ -326,7 +343,10 @@ def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
             # The report came after the end: its result may change what the end decided.
             deltas = outcome_amend(call, customer, now)
     else:
+        queued = call.status == CallStatus.QUEUED
         deltas = _advance(call, customer, event, now)  # 4.
+        if queued and customer is None and (kept := batch.customers.get(call.customer_id)) is not None:
+            kept.refresh_from_db(fields=["state", "dialed_at"])  # _advance moved it in the database
     # The campaign's cost and talk time (what its lists sort by) follow each call's, as reports add them.
     deltas["calls_cost"] = _money(call) - spent[0]
     deltas["calls_duration_seconds"] = (call.duration_seconds or 0.0) - spent[1]

@@ -15,6 +15,7 @@ from campaigns.models import Call, Campaign, Customer, DoNotCall
 from campaigns.services.inputs import CallEvent
 from dialer import claims
 from dialer.dispatch import dispatch_campaign
+from tests.conftest import customers
 
 ANY_TIME = {
     "respect_recipient_time_zone": False,
@@ -244,3 +245,89 @@ def test_a_call_ending_while_a_user_ends_the_campaign_schedules_no_retry(make_ca
     assert not Customer.objects.filter(campaign=campaign, state__in=["pending", "queued", "dialing"]).exists()
     campaign.refresh_from_db()
     assert campaign.customers_final == 3
+
+
+# -- a batch (services.record_call_events) decides exactly what the same events one by one do ----
+
+COUNTERS = [
+    f.attname for f in Campaign._meta.concrete_fields if f.attname.startswith(("calls_", "customers_"))
+]
+CALL_FIELDS = ["status", "ended_reason", "summary", "cost", "duration_seconds", "report_received"]
+CALL_FIELDS += ["started_at", "ended_at", "recording_url", "provider_call_id", "objective_met"]
+CUSTOMER_FIELDS = ["state", "reason", "attempts", "next_attempt_at", "dialed_at", "connected_at"]
+CUSTOMER_FIELDS += ["last_outcome", "callbacks"]
+
+
+def _outcome_mix(calls: list[Call], seed: int) -> list[CallEvent]:
+    """Each call's lifecycle with its own endedReason (one opts out), duplicated and shuffled by
+    `seed`, as providers deliver them."""
+    import random
+
+    reasons = ["customer-ended-call", "customer-busy", "voicemail", "customer-opted-out"]
+    out = []
+    for i, call in enumerate(calls):
+        out += lifecycle(call, reason=reasons[i % len(reasons)])
+    rng = random.Random(seed)
+    out += rng.sample(out, k=len(out) // 3)  # redeliveries
+    rng.shuffle(out)
+    return out
+
+
+def _plain(value: object, field: str) -> object:
+    """Event and placement times differ between the two runs (each makes its own calls): kept as
+    whether they are set; next_attempt_at is decided from the `now` both runs share."""
+    return value is not None if field.endswith("_at") and field != "next_attempt_at" else value
+
+
+def _state(campaign: Campaign) -> tuple:
+    campaign.refresh_from_db()
+    calls = Call.objects.filter(campaign=campaign).order_by("customer__position", "attempt")
+    customers = Customer.objects.filter(campaign=campaign).order_by("position")
+    return (
+        {k: getattr(campaign, k) for k in COUNTERS},
+        [tuple(_plain(getattr(c, f), f) for f in CALL_FIELDS if f != "provider_call_id") for c in calls],
+        [tuple(_plain(getattr(c, f), f) for f in CUSTOMER_FIELDS) for c in customers],
+        sorted(c.log.filter(kind="webhook").count() for c in calls),
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_batch_of_events_records_what_the_same_events_one_by_one_record(make_campaign, owner, seed) -> None:
+    now = timezone.now()
+    states = []
+    for batched in (False, True):
+        # The opt-out's number differs between the two runs (a do-not-call entry is per number).
+        campaign = services.campaign_start(
+            campaign=make_campaign(
+                strategy=ANY_TIME, name=f"batched {batched}", customers=customers(4, start=10 * batched)
+            ),
+            by=owner,
+        )
+        dispatch_campaign(campaign, enqueue=lambda ids: None)
+        calls = [accept(c, f"prov-{c.pk}") for c in Call.objects.filter(campaign=campaign)]
+        calls.sort(key=lambda c: c.customer.position)
+        events = _outcome_mix(calls, seed)
+        account = calls[0].provider_account
+        if batched:
+            services.record_call_events([(account, e) for e in events], now=now)
+        else:
+            for e in events:
+                services.record_call_event(account=account, event=e, now=now)
+        assert counters(campaign) == recount(campaign)
+        states.append(_state(campaign))
+    for one, other in zip(states[0][1:], states[1][1:], strict=True):
+        assert one == other
+    assert states[0][0] == states[1][0]
+    assert states[1][2][3][0] == "skipped"  # the opted-out customer, in the batch too
+
+
+def test_an_event_naming_a_call_by_the_provider_id_an_earlier_event_of_the_batch_told(running) -> None:
+    [taken] = claims.take([Call.objects.filter(campaign=running).first().pk])
+    [call] = claims.confirm_at_gate([(taken, "POST /call", "{}")])  # sent; its answer not stored yet
+    first = CallEvent(kind="status-update", status="ringing", call_id=str(call.pk), provider_call_id="p-1")
+    second = CallEvent(kind="status-update", status="in-progress", provider_call_id="p-1")
+    found = services.record_call_events([(call.provider_account, first), (call.provider_account, second)])
+    assert [f and f.pk for f in found] == [call.pk, call.pk]
+    call.refresh_from_db()
+    assert (call.status, call.provider_call_id) == ("in-progress", "p-1")
+    assert counters(running) == recount(running)
