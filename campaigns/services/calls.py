@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 
 from campaigns import clock
 from campaigns.models import (
@@ -209,6 +209,8 @@ class _Batch:
         }
         self.customers = {c.pk: c for c in Customer.objects.filter(pk__in=ending)}
         self.dirty: dict[object, Call] = {}
+        self.dialed: dict[object, tuple[object, datetime]] = {}  # customer: (campaign, first dial)
+        self.dialing: set[object] = set()  # customers whose call the provider has: queued -> dialing
         self.deltas: dict[object, dict[str, Any]] = {}
         self.set_values: dict[object, dict[str, Any]] = {}
 
@@ -312,6 +314,19 @@ class _Batch:
         """The deferred writes: each changed call saved once, each campaign's counters (and an
         automatic pause) in one UPDATE of its row."""
         self.save_calls()
+        if self.dialing:
+            Customer.objects.filter(pk__in=self.dialing, state=CustomerState.QUEUED).update(
+                state=CustomerState.DIALING
+            )
+        by_campaign: dict[object, dict[object, datetime]] = {}
+        for customer_id, (campaign_id, at) in self.dialed.items():
+            by_campaign.setdefault(campaign_id, {})[customer_id] = at
+        for campaign_id, first in by_campaign.items():
+            dialed = Customer.objects.filter(pk__in=first, dialed_at__isnull=True).update(
+                dialed_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in first.items()))
+            )
+            sums = self.deltas.setdefault(campaign_id, {})
+            sums["customers_dialed"] = sums.get("customers_dialed", 0) + dialed
         for campaign_id in sorted({*self.deltas, *self.set_values}, key=str):
             deltas = self.deltas.get(campaign_id, {})
             move_counters(campaign_id, set_values=self.set_values.get(campaign_id), **deltas)
@@ -343,10 +358,7 @@ def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
             # The report came after the end: its result may change what the end decided.
             deltas = outcome_amend(call, customer, now)
     else:
-        queued = call.status == CallStatus.QUEUED
-        deltas = _advance(call, customer, event, now)  # 4.
-        if queued and customer is None and (kept := batch.customers.get(call.customer_id)) is not None:
-            kept.refresh_from_db(fields=["state", "dialed_at"])  # _advance moved it in the database
+        deltas = _advance(batch, call, customer, event, now)  # 4.
     # The campaign's cost and talk time (what its lists sort by) follow each call's, as reports add them.
     deltas["calls_cost"] = _money(call) - spent[0]
     deltas["calls_duration_seconds"] = (call.duration_seconds or 0.0) - spent[1]
@@ -395,8 +407,11 @@ def _enrich(call: Call, event: CallEvent) -> None:
         call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
 
 
-def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datetime) -> dict[str, int]:
-    """Move the call to the event's status; returns the counter moves for the caller's one update."""
+def _advance(
+    batch: _Batch, call: Call, customer: Customer | None, event: CallEvent, now: datetime
+) -> dict[str, int]:
+    """Move the call to the event's status; returns the counter moves for the caller's one update
+    (a customer's first dial and its move to dialing are written with the batch's, at its end)."""
     old, new = call.status, event.status
     deltas = {STATUS_COUNTER[old]: -1}
     call.status = new
@@ -415,11 +430,9 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
         deltas[STATUS_COUNTER[new]] = deltas.get(STATUS_COUNTER[new], 0) + 1
     if old == CallStatus.QUEUED and (event.kind != "dialer" or call.provider_call_id):
         # The provider has the call (it reports on it, or gave it an id): Vapi's "dialed". Counted
-        # once per customer, whatever the attempt.
-        deltas["customers_dialed"] = Customer.objects.filter(
-            pk=call.customer_id, dialed_at__isnull=True
-        ).update(dialed_at=call.placed_at or now)
-        if customer is not None and deltas["customers_dialed"]:
+        # once per customer, whatever the attempt (batch.flush).
+        batch.dialed.setdefault(call.customer_id, (call.campaign_id, call.placed_at or now))
+        if customer is not None and customer.dialed_at is None:
             customer.dialed_at = call.placed_at or now
     if new == CallStatus.ENDED:
         # One UPDATE of the campaign row per transaction: a second one makes PostgreSQL re-check
@@ -427,9 +440,7 @@ def _advance(call: Call, customer: Customer | None, event: CallEvent, now: datet
         # with dispatch; it also halves the writes to this hot row.
         deltas |= _customer_after_call(call, customer, now)
     elif old == CallStatus.QUEUED:
-        Customer.objects.filter(pk=call.customer_id, state=CustomerState.QUEUED).update(
-            state=CustomerState.DIALING
-        )
+        batch.dialing.add(call.customer_id)
     return deltas
 
 
