@@ -48,8 +48,9 @@ from campaigns.rules.reasons import ALL_LINES_BUSY, ORGANIZATION_LINES_BUSY, PAC
 
 log = logging.getLogger(__name__)
 
-# A queued call not taken for placement after this long lost its task.
-ORPHAN_AFTER = timedelta(seconds=30)
+# A queued call not taken for placement after this long lost its task (a re-send is harmless:
+# each call is taken by one conditional UPDATE, so a task for calls already taken does nothing).
+ORPHAN_AFTER = timedelta(seconds=15)
 # Customers examined per claim round; a round repeats while deferrals leave headroom unused.
 MAX_ROUNDS = 4
 
