@@ -53,7 +53,7 @@ from campaigns.services.autopause import auto_pause_report, auto_pause_values
 from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import CallEvent
 from campaigns.services.outcomes import CUSTOMER_OUTCOME_FIELDS, outcome_apply
-from campaigns.services.tx import lock_customers
+from campaigns.services.tx import campaigns_held, lock_customers
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +169,13 @@ def record_call_events(
     batch = _Batch(events)  # 1.
     fresh = batch.log_once(events)  # 2.
     found: list[Call | None] = []
-    for (_, event), call, new in zip(events, batch.targets, fresh, strict=True):
-        if call is None:
-            log.info("ignored %s for unknown call (provider %s)", event.kind, event.provider_call_id or "-")
-        elif new:
-            _apply(batch, call, event, now)
-        found.append(call)
+    with campaigns_held(batch.campaigns):
+        for (_, event), call, new in zip(events, batch.targets, fresh, strict=True):
+            if call is None:
+                log.info("ignored %s for unknown call (%s)", event.kind, event.provider_call_id or "-")
+            elif new:
+                _apply(batch, call, event, now)
+            found.append(call)
     batch.flush()
     return found
 

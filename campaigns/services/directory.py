@@ -184,17 +184,17 @@ def _chunks(items: list[str]) -> list[list[str]]:
     return [items[start : start + _CHUNK] for start in range(0, len(items), _CHUNK)]
 
 
-def skip_pending(organization: Organization, numbers: list[str], *, held: object | None = None) -> int:
+def skip_pending(organization: Organization, numbers: list[str]) -> int:
     """Customers not yet dialed whose number just joined the list are skipped at once.
 
     Each campaign's row is locked first (the house lock order), and its customers_final moves by
     the rows its UPDATE actually changed, never by a count read before. Customers already queued
     are stopped at the last gate, which reads the list again.
 
-    `held`: a campaign whose row the caller already holds (an opt-out recorded on one of its
-    calls). Campaigns after it in the lock order are waited for; those before it are taken
-    without waiting (NOWAIT: the database refuses rather than risk a deadlock, and the caller's
-    transaction is run again, see tx.retry_on_conflict and dialer.webhooks).
+    Called while recording an opt-out, the caller already holds campaign rows (tx.campaigns_held):
+    campaigns before the last of them are then taken without waiting (NOWAIT: the database refuses
+    rather than risk a deadlock, and the caller's transaction is run again, see
+    tx.retry_on_conflict and dialer.webhooks).
     """
     campaign_ids: set = set()
     for chunk in _chunks(numbers):
@@ -202,12 +202,7 @@ def skip_pending(organization: Organization, numbers: list[str], *, held: object
             campaign__organization=organization, number__in=chunk, state=CustomerState.PENDING
         )
         campaign_ids |= set(pending.values_list("campaign_id", flat=True).distinct())
-    if held is None:
-        lock_campaigns(campaign_ids, "no_key_update")
-    else:
-        campaign_ids.discard(held)
-        lock_campaigns({i for i in campaign_ids if str(i) < str(held)}, "no_key_update", nowait=True)
-        lock_campaigns({i for i in campaign_ids if str(i) > str(held)}, "no_key_update")
+    lock_campaigns(campaign_ids, "no_key_update")
     skipped = 0
     for campaign_id in sorted(campaign_ids, key=str):
         changed = 0

@@ -88,7 +88,7 @@ def _opt_out(call: Call, number: str, why: str) -> None:
     """The number joins the organization's do-not-call list now (the last gate reads it before
     every call), with this call as its source, and its pending customers in every other campaign
     are skipped in this transaction (directory.skip_pending: campaign rows in the house order,
-    those before the one held without waiting)."""
+    those before the last one the recording holds without waiting)."""
     campaign = call.campaign
     entry, created = DoNotCall.objects.get_or_create(
         organization_id=campaign.organization_id,
@@ -97,7 +97,7 @@ def _opt_out(call: Call, number: str, why: str) -> None:
     )
     if not created:
         return
-    skip_pending(campaign.organization, [number], held=campaign.pk)
+    skip_pending(campaign.organization, [number])
     audit_record(
         organization=campaign.organization,
         by=None,

@@ -36,7 +36,9 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
 from django.db import OperationalError, connection, transaction
@@ -91,12 +93,33 @@ def lock_organization(organization_id: object, mode: Mode) -> None:
     _lock(Organization, [organization_id], mode)
 
 
-def lock_campaigns(campaign_ids: Iterable[object], mode: Mode, *, nowait: bool = False) -> None:
-    """Lock campaign rows, in id order, in the caller's transaction (see the module docstring).
+def lock_campaigns(campaign_ids: Iterable[object], mode: Mode) -> None:
+    """Lock campaign rows in the caller's transaction (see the module docstring), in id order.
 
-    `nowait`: for rows before one the caller already holds; the database refuses at once
-    (lock_not_available, a conflict retry_on_conflict runs again) instead of waiting."""
-    _lock(Campaign, campaign_ids, mode, nowait=nowait)
+    Inside `campaigns_held` (the caller already holds some campaign rows), rows before the last
+    one held are taken without waiting (NOWAIT: the database refuses at once, lock_not_available,
+    a conflict the caller's transaction is run again for: retry_on_conflict, dialer.webhooks)
+    rather than risk a deadlock; the others are waited for."""
+    ids = {str(i) for i in campaign_ids}
+    last = max(_HELD.get(), default="")
+    _lock(Campaign, {i for i in ids if i < last}, mode, nowait=True)
+    _lock(Campaign, {i for i in ids if i >= last}, mode)
+
+
+# The campaign rows the current transaction holds (campaigns_held).
+_HELD: ContextVar[frozenset[str]] = ContextVar("campaigns_held", default=frozenset())
+
+
+@contextmanager
+def campaigns_held(campaign_ids: Iterable[object]) -> Iterator[None]:
+    """Within this block the caller's transaction holds these campaign rows (a batch of outcomes
+    locked them): a lock_campaigns inside it (an opt-out skipping the number in other campaigns)
+    never waits for a row before the last one held."""
+    token = _HELD.set(_HELD.get() | {str(i) for i in campaign_ids})
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
 
 
 def lock_customers(customer_ids: Iterable[object]) -> None:
