@@ -41,6 +41,12 @@ UNKNOWN_CALLER = "call.dialdeck.inbound-unknown-caller"
 REJECTED = "call.dialdeck.inbound-rejected"
 DO_NOT_CALL = "call.dialdeck.inbound-do-not-call"
 ROUTED = "routed"
+# How people read the reasons of an inbound call's rejection.
+LABELS = {
+    UNKNOWN_CALLER: "Rejected: unknown caller",
+    REJECTED: "Rejected with the message",
+    DO_NOT_CALL: "Rejected: on the do-not-call list",
+}
 # Context values sent to the agent are cut to this length (Twilio <Parameter> values, say).
 CONTEXT_VALUE_LENGTH = 500
 
