@@ -1,7 +1,8 @@
 """The dashboard's form of a campaign's outcome settings: objective, analysis schema (JSON),
 outcome rules (JSON, as stored: snake_case keys), opt-out on hang-up, callbacks, the voicemail
 plan, the automatic pause and callbacks from callees (inbound calls). It reads;
-services.outcome_settings decides, and each of its errors comes back next to the field it names (`attach_outcome_errors`)."""
+services.outcome_settings decides, and each of its errors comes back next to the field it names
+(`attach_outcome_errors`)."""
 
 from __future__ import annotations
 
