@@ -25,13 +25,24 @@ class CallStatusField(serializers.ChoiceField):
         super().__init__(choices=CallStatus.values, **kwargs)
 
 
+@extend_schema_field(
+    # Inline, like the status: other components have fields named "type" with other values.
+    {
+        "allOf": [{"type": "string", "enum": ["outboundPhoneCall", "inboundPhoneCall"]}],
+        "description": "Vapi's Call.type.",
+    }
+)
+class CallTypeField(serializers.ChoiceField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=list(CALL_TYPES.values()), **kwargs)
+
+
 @extend_schema_serializer(component_name="CampaignCall")
 class CampaignCallSerializer(serializers.Serializer):
     """One entry of Campaign.calls, keyed by its id (a subset of Vapi's Call; unset keys absent)."""
 
     id = serializers.UUIDField()
-    type = serializers.ChoiceField(
-        choices=list(CALL_TYPES.values()),
+    type = CallTypeField(
         required=False,
         help_text="Vapi's Call.type: `inboundPhoneCall` for a callee calling the caller ID back; "
         "absent for the campaign's own (outbound) calls.",
@@ -86,7 +97,7 @@ class CallRecordSerializer(serializers.Serializer):
         help_text="outbound: placed by the campaign; inbound: the callee called the caller ID back "
         "(never an attempt, in none of the campaign's counters).",
     )
-    type = serializers.ChoiceField(choices=list(CALL_TYPES.values()), help_text="Vapi's Call.type.")
+    type = CallTypeField()
     status = CallStatusField()
     endedReason = serializers.CharField(required=False)
     providerCallId = serializers.CharField(required=False)
