@@ -14,6 +14,7 @@ from django import forms
 from campaigns.forms.base import DashboardForm
 from campaigns.models import Campaign
 from campaigns.rules.analysis import OBJECTIVE_LENGTH
+from campaigns.rules.inbound import DEFAULT_MODE as INBOUND_DEFAULT_MODE
 from campaigns.rules.inbound import MESSAGE_LENGTH as INBOUND_MESSAGE_LENGTH
 from campaigns.rules.outcome_plan import VOICEMAIL_ACTIONS, VOICEMAIL_THEN
 from campaigns.services import FieldError
@@ -89,6 +90,7 @@ class OutcomeSettingsForm(DashboardForm):
     auto_pause_error_rate = forms.IntegerField(label="Failure rate (%)")
     inbound_mode = forms.ChoiceField(
         label="When a callee calls back",
+        required=False,  # a form without it (an older page) keeps the default: reject
         choices=[("reject", "Reject, saying the message below"), ("route", "Route to the campaign's agent")],
         help_text="Recognised by number: the latest campaign that called them from this caller ID "
         "within 30 days. The agent is given their name, variables and last outcome.",
@@ -127,6 +129,7 @@ class OutcomeSettingsForm(DashboardForm):
         for text in ("objective", "objective_field", "callback_field", "inbound_rejection_message"):
             values[text] = (values[text] or "").strip()
         values["outcome_rules"] = values["outcome_rules"] or []
+        values["inbound_mode"] = values["inbound_mode"] or INBOUND_DEFAULT_MODE
         plan = None
         if data.get("voicemail_action"):
             plan = {"action": data["voicemail_action"], "then": data.get("voicemail_then") or "done"}
