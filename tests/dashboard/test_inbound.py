@@ -53,7 +53,7 @@ def test_an_inbound_call_shows_on_the_customer_and_in_the_campaigns_calls(as_man
     )
     services.record_call_event(account=call.provider_account, event=ended)
     customer = campaign.customers.get()
-    services.inbound_call_receive(
+    result = services.inbound_call_receive(
         account=call.provider_account,
         caller=customer.number,
         called=call.phone_number.number,
@@ -68,3 +68,5 @@ def test_an_inbound_call_shows_on_the_customer_and_in_the_campaigns_calls(as_man
     detail = as_manager.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     assert 'data-inbound-calls="1"' in detail and "Inbound callbacks 1" in detail
     assert 'data-direction="inbound"' in detail and "inbound callback #1" in detail
+    record = as_manager.get(reverse("campaigns:call", args=[campaign.pk, result.call.pk]))
+    assert record.status_code == 200 and "call.dialdeck.inbound-rejected" in record.content.decode()
