@@ -93,10 +93,11 @@ def recognised(candidate: Candidate, now: datetime, window: timedelta = WINDOW) 
 
 
 def match(candidates: Iterable[Candidate], now: datetime, window: timedelta = WINDOW) -> Candidate | None:
-    """The recognised candidate that called last (ties: the greatest campaign id, so the
-    answer never depends on the order the candidates came in); None for an unknown caller."""
+    """The recognised candidate that called last (ties: the greatest campaign id, then customer
+    id, so the answer never depends on the order the candidates came in); None for an unknown
+    caller. A campaign has one customer per number, so (campaign, customer) names one candidate."""
     found = [c for c in candidates if recognised(c, now, window)]
-    return max(found, key=lambda c: (c.last_called_at, c.campaign_id), default=None)
+    return max(found, key=lambda c: (c.last_called_at, c.campaign_id, c.customer_id), default=None)
 
 
 def decide(candidate: Candidate | None, *, do_not_call: bool) -> Answer:

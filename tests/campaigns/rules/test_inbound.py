@@ -112,7 +112,7 @@ candidates = st.builds(
 )
 
 
-@given(st.lists(candidates, max_size=8), st.randoms())
+@given(st.lists(candidates, max_size=8, unique_by=lambda c: c.campaign_id), st.randoms())
 def test_the_match_is_recognised_the_latest_and_independent_of_order(found, random) -> None:
     chosen = match(found, NOW)
     shuffled = list(found)
