@@ -36,6 +36,7 @@ from campaigns.models import ProviderAccount
 from campaigns.services.inputs import CallEvent
 from config.celery import app as celery_app
 from dialer.models import WebhookEvent
+from dialer.providers import simulated
 from dialer.providers.base import InboundCall, Provider, WebhookRejected, provider_for
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,10 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
 
 def _record(row: WebhookEvent) -> object:
     payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)  # inbox: text
-    return services.record_call_event(account=row.account, event=CallEvent.from_json(payload))
+    event = CallEvent.from_json(payload)
+    if event.kind == simulated.CALLBACK:  # the simulated provider's callee calling back
+        return simulated.simulated_callback(row.account, event)
+    return services.record_call_event(account=row.account, event=event)
 
 
 def _event(row: WebhookEvent) -> tuple[ProviderAccount, CallEvent] | None:

@@ -4,16 +4,20 @@ customer's, never an attempt, never counted; unknown and do-not-call callers."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import orjson
 import pytest
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from campaigns import services
 from campaigns.models import Call, Campaign, DoNotCall, ProviderAccount
 from campaigns.rules.inbound import DO_NOT_CALL, REJECTED, UNKNOWN_MESSAGE
 from campaigns.services.inputs import CallEvent
+from dialer import placement
 from dialer.webhooks import record_received_events
 from tests.fakes.dialdeck_side import (
     FIXTURE_ASSISTANT_ID,
@@ -286,3 +290,38 @@ def test_twilio_reject_says_the_message_then_hangs_up_or_rejects_at_once(org, cl
     unknown = post_twilio(client, settings, account, incoming(STRANGER, sid="CA3")).content.decode()
     assert f"<Say>{UNKNOWN_MESSAGE}</Say><Hangup />" in unknown
     assert [c.ended_reason for c in inbound_calls(campaign)] == [REJECTED, REJECTED]
+
+
+# -- the simulated provider ------------------------------------------------------------------------
+
+
+def test_the_simulated_provider_makes_callees_call_back_answered_like_real_ones(
+    org, owner, caller_id
+) -> None:
+    account = caller_id.provider_account
+    account.settings = {"seed": 3, "mix": {"noAnswer": 100}, "callbacks": 100}
+    account.save()
+    people = [services.CustomerInput(number=f"+1415555{i:04d}", name=f"C{i}") for i in range(3)]
+    campaign = vapi_campaign(
+        caller_id,
+        people,
+        strategy={"max_attempts": 1},
+        outcomes={"inbound_mode": "route"},
+        assistant_id="a-1",
+    )
+    queued = queue_calls(campaign)
+    assert placement.place_many([str(c.pk) for c in queued]) == [(str(c.pk), None) for c in queued]
+
+    later = timezone.now() + timedelta(hours=1)
+    deadline = time.monotonic() + 60
+    while Call.objects.filter(campaign=campaign, direction="inbound", status="ended").count() < 3:
+        assert time.monotonic() < deadline, list(Call.objects.values_list("direction", "status"))
+        placement.deliver_simulated_events(now=later)
+
+    inbound = Call.objects.filter(campaign=campaign, direction="inbound")
+    assert {c.ended_reason for c in inbound} == {"customer-ended-call"}
+    assert sorted(c.customer.attempts for c in inbound) == [1, 1, 1]
+    assert counters(campaign) == recount(campaign)
+    campaign.refresh_from_db()
+    assert campaign.calls_ended == 3
+    assert services.campaign_is_exhausted(campaign)  # nothing left to dial: it can finish
