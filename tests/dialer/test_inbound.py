@@ -325,3 +325,14 @@ def test_the_simulated_provider_makes_callees_call_back_answered_like_real_ones(
     campaign.refresh_from_db()
     assert campaign.calls_ended == 3
     assert services.campaign_is_exhausted(campaign)  # nothing left to dial: it can finish
+
+
+def test_a_callback_in_progress_never_keeps_the_campaign_from_finishing(org, client) -> None:
+    account = account_of(org, "vapi")
+    campaign = called_back_campaign(account, strategy={"max_attempts": 1}, outcomes={"inbound_mode": "route"})
+    assert campaign.customers.get().state == "failed"  # nobody left to call
+
+    post_vapi(client, account, assistant_request())
+
+    assert [c.status for c in inbound_calls(campaign)] == ["ringing"]
+    assert services.campaign_is_exhausted(campaign)
