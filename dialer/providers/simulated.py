@@ -64,7 +64,9 @@ class SimulatedProvider(Provider):
         ring = min(rng.uniform(ring_low, ring_high), call.campaign.max_ring_seconds)
         reason = ENDED_REASONS[outcome]
         ringing = (0.5, CallEvent(kind="status-update", status="ringing", call_id=str(call.pk)))
-        calls_back = rng.uniform(0, 100) < float(config.get("callbacks") or 0)
+        # Drawn apart, so the outcomes, durations and results of a seed stay what they were.
+        again = random.Random(f"{config.get('seed', 1)}:{call.customer_id}:{call.attempt}:callback")
+        calls_back = again.uniform(0, 100) < float(config.get("callbacks") or 0)
         callback = CallEvent(kind=CALLBACK, status="ringing", call_id=str(call.pk))
         if outcome in ("noAnswer", "busy", "failed"):
             end_at = call.campaign.max_ring_seconds if outcome == "noAnswer" else rng.uniform(1, 4)
