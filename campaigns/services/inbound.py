@@ -18,7 +18,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from campaigns import clock, phone
-from campaigns.models import Call, CallDirection, CallLogKind, CallStatus, Campaign, Customer, ProviderAccount
+from campaigns.models import (
+    Call,
+    CallDirection,
+    CallLogKind,
+    CallStatus,
+    Campaign,
+    Customer,
+    PhoneNumber,
+    ProviderAccount,
+)
 from campaigns.rules import inbound as rules
 from campaigns.selectors.inbound import caller_id_for, inbound_candidates, is_do_not_call
 from campaigns.services.calls import call_log
@@ -91,7 +100,15 @@ def inbound_call_receive(
     return _result(answer, call, campaign, customer)
 
 
-def _store(account, campaign, customer, caller_id, answer, provider_call_id, now) -> Call:  # noqa: ANN001
+def _store(
+    account: ProviderAccount,
+    campaign: Campaign,
+    customer: Customer,
+    caller_id: PhoneNumber,
+    answer: rules.Answer,
+    provider_call_id: str,
+    now: datetime,
+) -> Call:
     """The inbound call, numbered after the customer's earlier inbound calls (its row is locked)."""
     earlier = Call.objects.filter(customer=customer, direction=CallDirection.INBOUND).aggregate(
         n=Max("attempt")
