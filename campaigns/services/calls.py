@@ -345,12 +345,14 @@ _CALL_FIELDS = [field for field in Call._meta.concrete_fields if not field.prima
 
 def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
     """Steps 3 to 5 of one event on its (locked) call."""
-    campaign = call.campaign
-    customer = batch.customer(call) if event.status == CallStatus.ENDED else None
     if event.provider_call_id and not call.provider_call_id:
         call.provider_call_id = event.provider_call_id  # the webhook beat our own bookkeeping
     if call.direction == CallDirection.INBOUND:
-        return _record_inbound(call, event, now)
+        _record_inbound(call, event, now)
+        batch.dirty[call.pk] = call
+        return
+    campaign = call.campaign
+    customer = batch.customer(call) if event.status == CallStatus.ENDED else None
     spent = (_money(call), call.duration_seconds or 0.0)
     _enrich(call, event)
     batch.dirty[call.pk] = call
@@ -377,7 +379,7 @@ def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
         batch.forget_customers()
 
 
-def _record_inbound(call: Call, event: CallEvent, now: datetime) -> Call:
+def _record_inbound(call: Call, event: CallEvent, now: datetime) -> None:
     """An inbound call's event (services.inbound): the call is enriched and moves forward, and
     nothing else does: it is no attempt, so the campaign's counters, cost and automatic pause,
     and the customer's state, are the outbound calls' alone."""
@@ -389,8 +391,6 @@ def _record_inbound(call: Call, event: CallEvent, now: datetime) -> Call:
             call.ended_at = call.ended_at or event.ended_at or event.at or now
             if call.started_at:
                 call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
-    call.save()
-    return call
 
 
 def _money(call: Call) -> Decimal | int:
