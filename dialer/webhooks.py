@@ -8,6 +8,10 @@
 2. `record_received_events` (a worker, every half second): hand the stored events, in arrival
    order, to `services.record_call_events`, the only writer of outcomes, a batch per transaction.
 
+An inbound call (Vapi's `assistant-request`, Twilio's incoming-call webhook) is answered in
+the request, as services.inbound_call_receive decides (the provider waits for the answer): the
+same address, authenticated the same way.
+
 Answers: 200 `{"received": n}` (also for events about calls we do not know, so providers stop
 retrying); the provider's refusal status (401, 413, 400) with a short error; 404 for an unknown
 token, or a kind that is not the account's; 405 for anything but POST. Never logs secrets, phone
@@ -32,7 +36,8 @@ from campaigns.models import ProviderAccount
 from campaigns.services.inputs import CallEvent
 from config.celery import app as celery_app
 from dialer.models import WebhookEvent
-from dialer.providers.base import WebhookRejected, provider_for
+from dialer.providers import simulated
+from dialer.providers.base import InboundCall, Provider, WebhookRejected, provider_for
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,8 @@ def _unknown() -> JsonResponse:
 def _receive(request: HttpRequest, account: ProviderAccount) -> HttpResponse:
     provider = provider_for(account)
     try:
+        if (inbound := provider.parse_inbound(request)) is not None:
+            return _answer_inbound(provider, account, inbound)
         events = provider.parse_webhook(request)
     except WebhookRejected as exc:
         log.warning("webhook refused for provider account %s: %s (%s)", account.pk, exc, exc.status)
@@ -95,6 +102,22 @@ def _receive(request: HttpRequest, account: ProviderAccount) -> HttpResponse:
         # app of its own): a worker makes the request, never this web process.
         celery_app.send_task(FOLLOW_UP_TASK, args=[str(account.pk), job])
     return HttpResponse(b'{"received": %d}' % len(events), content_type="application/json")
+
+
+def _answer_inbound(provider: Provider, account: ProviderAccount, inbound: InboundCall) -> HttpResponse:
+    """An inbound call, answered in the request (the provider waits for the answer): recognised,
+    decided and stored by services.inbound_call_receive, answered in the provider's terms."""
+    result = services.inbound_call_receive(
+        account=account,
+        caller=inbound.caller,
+        called=inbound.called,
+        called_id=inbound.called_id,
+        provider_call_id=inbound.provider_call_id,
+        raw=inbound.raw,
+    )
+    log.info("inbound call on provider account %s: %s", account.pk, result.answer.reason)
+    body, content_type = provider.inbound_answer(result)
+    return HttpResponse(body, content_type=content_type)
 
 
 def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
@@ -164,7 +187,11 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
             events = [_event(row) for row in batch]
             if None in events:
                 raise ValueError("a stored row is not a provider event")
-            unknown = services.record_call_events(events).count(None)
+            # The simulated provider's callees calling back are inbound calls, not call events.
+            callbacks = [e for e in events if e[1].kind == simulated.CALLBACK]
+            events = [e for e in events if e[1].kind != simulated.CALLBACK]
+            unknown = services.record_call_events(events).count(None) if events else 0
+            unknown += sum(simulated.simulated_callback(*e) is None for e in callbacks)
         for row in batch if one_by_one else ():
             try:
                 with transaction.atomic():
@@ -182,7 +209,10 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
 
 def _record(row: WebhookEvent) -> object:
     payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)  # inbox: text
-    return services.record_call_event(account=row.account, event=CallEvent.from_json(payload))
+    event = CallEvent.from_json(payload)
+    if event.kind == simulated.CALLBACK:  # the simulated provider's callee calling back
+        return simulated.simulated_callback(row.account, event)
+    return services.record_call_event(account=row.account, event=event)
 
 
 def _event(row: WebhookEvent) -> tuple[ProviderAccount, CallEvent] | None:

@@ -1,7 +1,8 @@
 """The dashboard's form of a campaign's outcome settings: objective, analysis schema (JSON),
 outcome rules (JSON, as stored: snake_case keys), opt-out on hang-up, callbacks, the voicemail
-plan and the automatic pause. It reads; services.outcome_settings decides, and each of its
-errors comes back next to the field it names (`attach_outcome_errors`)."""
+plan, the automatic pause and callbacks from callees (inbound calls). It reads;
+services.outcome_settings decides, and each of its errors comes back next to the field it names
+(`attach_outcome_errors`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django import forms
 from campaigns.forms.base import DashboardForm
 from campaigns.models import Campaign
 from campaigns.rules.analysis import OBJECTIVE_LENGTH
+from campaigns.rules.inbound import DEFAULT_MODE as INBOUND_DEFAULT_MODE
+from campaigns.rules.inbound import MESSAGE_LENGTH as INBOUND_MESSAGE_LENGTH
 from campaigns.rules.outcome_plan import VOICEMAIL_ACTIONS, VOICEMAIL_THEN
 from campaigns.services import FieldError
 from campaigns.services.outcome_settings import OUTCOME_FIELDS
@@ -85,6 +88,25 @@ class OutcomeSettingsForm(DashboardForm):
     auto_pause_consecutive = forms.IntegerField(label="Failures in a row")
     auto_pause_window = forms.IntegerField(label="Over the last (calls)")
     auto_pause_error_rate = forms.IntegerField(label="Failure rate (%)")
+    inbound_mode = forms.ChoiceField(
+        label="When a callee calls back",
+        required=False,  # a form without it (an older page) keeps the default: reject
+        choices=[("reject", "Reject, saying the message below"), ("route", "Route to the campaign's agent")],
+        help_text="Recognised by number: the latest campaign that called them from this caller ID "
+        "within 30 days. The agent is given their name, variables and last outcome.",
+    )
+    inbound_rejection_message = forms.CharField(
+        label="Rejection message",
+        required=False,
+        max_length=INBOUND_MESSAGE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Said before hanging up. Empty: the call is rejected at once (busy).",
+    )
+    inbound_route_do_not_call = forms.BooleanField(
+        label="Route callers on the do-not-call list too",
+        required=False,
+        help_text="Off: they are rejected with the message, even when calls are routed.",
+    )
 
     VOICEMAIL = {
         "action": "voicemail_action",
@@ -104,9 +126,10 @@ class OutcomeSettingsForm(DashboardForm):
         """The settings by model field name, as services.campaign_update takes them."""
         data = self.cleaned_data
         values = {f: data.get(f) for f in OUTCOME_FIELDS if f in self.fields}
-        for text in ("objective", "objective_field", "callback_field"):
+        for text in ("objective", "objective_field", "callback_field", "inbound_rejection_message"):
             values[text] = (values[text] or "").strip()
         values["outcome_rules"] = values["outcome_rules"] or []
+        values["inbound_mode"] = values["inbound_mode"] or INBOUND_DEFAULT_MODE
         plan = None
         if data.get("voicemail_action"):
             plan = {"action": data["voicemail_action"], "then": data.get("voicemail_then") or "done"}

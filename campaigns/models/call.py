@@ -36,6 +36,14 @@ STATUS_COUNTER = {
 }
 
 
+class CallDirection(models.TextChoices):
+    """Outbound: placed by the dialer (an attempt). Inbound: a callee calling a caller ID back
+    (rules.inbound): never an attempt, never in the campaign's counters."""
+
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
 class Call(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
@@ -43,7 +51,12 @@ class Call(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="calls")
     phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="+")
     provider_account = models.ForeignKey(ProviderAccount, on_delete=models.PROTECT, related_name="+")
+    # The attempt (outbound); for an inbound call, which of the customer's inbound calls it is
+    # (1, 2, ...): it spends no attempt.
     attempt = models.PositiveIntegerField()
+    direction = models.CharField(
+        max_length=8, choices=CallDirection.choices, default=CallDirection.OUTBOUND, db_default="outbound"
+    )
 
     status = models.CharField(max_length=20, choices=CallStatus.choices, default=CallStatus.QUEUED)
     ended_reason = models.CharField(max_length=200, blank=True)
@@ -87,6 +100,10 @@ class Call(models.Model):
             models.Index(fields=["campaign", "-created_at"], name="call_campaign_created"),
             # Usage per billing period: an organization's calls created within a period.
             models.Index(fields=["organization", "created_at"], name="call_org_created"),
+            # A customer's inbound calls (the customer page, the campaign's inbound count).
+            models.Index(
+                fields=["campaign", "customer"], name="call_inbound", condition=Q(direction="inbound")
+            ),
             models.Index(
                 fields=["organization", "status"], name="call_org_live", condition=~Q(status="ended")
             ),
@@ -102,10 +119,13 @@ class Call(models.Model):
         ]
         constraints = [
             # A customer is never in two live calls.
+            # (Inbound calls are the callee's doing: they hold no attempt and no dialing slot.)
             models.UniqueConstraint(
-                fields=["customer"], condition=~Q(status="ended"), name="call_one_live_per_customer"
+                fields=["customer"],
+                condition=~Q(status="ended") & Q(direction="outbound"),
+                name="call_one_live_per_customer",
             ),
-            models.UniqueConstraint(fields=["customer", "attempt"], name="call_attempt_unique"),
+            models.UniqueConstraint(fields=["customer", "attempt", "direction"], name="call_attempt_unique"),
             models.UniqueConstraint(
                 fields=["provider_account", "provider_call_id"],
                 condition=~Q(provider_call_id=""),

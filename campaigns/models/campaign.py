@@ -12,6 +12,9 @@ from campaigns.models.org import Organization
 from campaigns.models.telephony import PhoneNumber
 from campaigns.rules.autopause import DEFAULTS as AUTO_PAUSE
 from campaigns.rules.contacts import BUCKETS
+from campaigns.rules.inbound import DEFAULT_MODE as INBOUND_DEFAULT_MODE
+from campaigns.rules.inbound import MESSAGE_LENGTH as INBOUND_MESSAGE_LENGTH
+from campaigns.rules.inbound import MODES as INBOUND_MODES
 from campaigns.rules.outcome_plan import HANG_UP_SECONDS, MAX_CALLBACKS
 from campaigns.rules.reasons import CHOICES as REASON_CHOICES
 from campaigns.rules.strategy import BOUNDS, DEFAULT_RETRY_DELAYS, DEFAULTS
@@ -186,6 +189,19 @@ class Campaign(models.Model):
         default=AUTO_PAUSE["consecutive"], db_default=AUTO_PAUSE["consecutive"]
     )
     auto_paused_reason = models.CharField(max_length=200, blank=True, db_default="", default="")
+    # Callbacks from callees (rules.inbound, Cobbery's InboundMode): reject with the message said
+    # (empty: at once), or route to the campaign's agent with the customer's context; a caller on
+    # the do-not-call list is routed only when `inbound_route_do_not_call` says so.
+    inbound_mode = models.CharField(
+        max_length=10,
+        choices=[(m, m.capitalize()) for m in INBOUND_MODES],
+        default=INBOUND_DEFAULT_MODE,
+        db_default=INBOUND_DEFAULT_MODE,
+    )
+    inbound_rejection_message = models.CharField(
+        max_length=INBOUND_MESSAGE_LENGTH, blank=True, default="", db_default=""
+    )
+    inbound_route_do_not_call = models.BooleanField(default=False, db_default=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     # What an unarchive restores (the status the campaign had when it was archived).
     status_before_archive = models.CharField(max_length=20, blank=True)

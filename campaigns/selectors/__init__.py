@@ -13,6 +13,7 @@ dashboard's chart and waiting figures, cached for seconds in ``caches["pages"]``
 - dashboard: what only live monitoring needs (polling, fingerprints, waiting, charts);
 - wallboard: what a campaign does now, its rates and trends, live calls, the organization overview;
 - audiences: contact lists, their contacts and segments, what campaigns target;
+- inbound: who is calling back (the campaigns that called a number), a campaign's inbound calls;
 - common: ids from outside (as_uuid) and keyset pages (Page, newest_first).
 """
 
@@ -75,6 +76,7 @@ from campaigns.selectors.directory import (
     provider_webhook_url,
 )
 from campaigns.selectors.documents import DOCUMENT_LIMIT, Document, campaign_documents
+from campaigns.selectors.inbound import inbound_calls_count
 from campaigns.selectors.outcomes import (
     OutcomeSummary,
     campaign_outcome_summary,
@@ -109,6 +111,7 @@ from campaigns.selectors.wallboard import (
 )
 
 __all__ = [
+    "inbound_calls_count",
     "OverviewRow",
     "Rates",
     "TrendPoint",

@@ -70,7 +70,7 @@ def campaign_contacts(
     shows, each with its latest call's id, creation and endedReason (correlated reads through the
     (customer, attempt) index: one query for a page). In upload order (`position`, which is dial
     order), or by status in contacts.STATUSES' order, then position; `contact_of` reads a row."""
-    latest = Call.objects.filter(customer=OuterRef("pk")).order_by("-attempt")
+    latest = Call.objects.filter(customer=OuterRef("pk"), direction="outbound").order_by("-attempt")
     rows = Customer.objects.filter(campaign=campaign)
     if statuses:
         rows = rows.filter(reduce(or_, map(_status_q, statuses)))

@@ -111,9 +111,11 @@ def customer_for(campaign: Campaign, pk: object) -> Customer | None:
     return Customer.objects.filter(campaign=campaign, pk=pk).first() if pk else None
 
 
-def customer_calls(customer: Customer) -> list:
-    """Every attempt to reach the customer, newest first (bounded by the campaign's attempts)."""
-    return list(customer.calls.select_related("phone_number").order_by("-created_at")[:100])
+def customer_calls(customer: Customer, *, direction: str = "outbound") -> list:
+    """Every attempt to reach the customer (`direction` outbound), or every call the customer
+    made to the campaign's caller ID (inbound), newest first, at most 100."""
+    calls = customer.calls.filter(direction=direction).select_related("phone_number")
+    return list(calls.order_by("-created_at")[:100])
 
 
 def _position(value: int | None) -> int | None:

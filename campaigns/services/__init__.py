@@ -66,6 +66,7 @@ from campaigns.services.events import (
     events_emit,
     events_take,
 )
+from campaigns.services.inbound import InboundResult, inbound_call_receive
 from campaigns.services.inputs import (
     CallEvent,
     CampaignChanges,
@@ -94,6 +95,8 @@ from campaigns.services.series import series_create, series_run_due, series_runs
 from campaigns.services.wallboard import campaign_snapshots_take
 
 __all__ = [
+    "InboundResult",
+    "inbound_call_receive",
     "ContactImportResult",
     "ContactInput",
     "audiences_snapshot",

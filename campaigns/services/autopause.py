@@ -27,7 +27,7 @@ def auto_pause_values(campaign: Campaign, call: Call, now: datetime) -> dict[str
     if not is_provider_failure(call.ended_reason):
         return None
     latest = list(
-        Call.objects.filter(campaign_id=campaign.pk, status=CallStatus.ENDED)
+        Call.objects.filter(campaign_id=campaign.pk, status=CallStatus.ENDED, direction="outbound")
         .order_by("-created_at")
         .values_list("ended_reason", flat=True)[: plan.looks_at]
     )

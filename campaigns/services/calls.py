@@ -35,6 +35,7 @@ from campaigns.models import (
     STATUS_COUNTER,
     STATUS_RANK,
     Call,
+    CallDirection,
     CallLog,
     CallLogKind,
     CallStatus,
@@ -345,10 +346,14 @@ _CALL_FIELDS = [field for field in Call._meta.concrete_fields if not field.prima
 
 def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
     """Steps 3 to 5 of one event on its (locked) call."""
-    campaign = call.campaign
-    customer = batch.customer(call) if event.status == CallStatus.ENDED else None
     if event.provider_call_id and not call.provider_call_id:
         call.provider_call_id = event.provider_call_id  # the webhook beat our own bookkeeping
+    if call.direction == CallDirection.INBOUND:
+        _record_inbound(call, event, now)
+        batch.dirty[call.pk] = call
+        return
+    campaign = call.campaign
+    customer = batch.customer(call) if event.status == CallStatus.ENDED else None
     spent = (_money(call), call.duration_seconds or 0.0)
     _enrich(call, event)
     batch.dirty[call.pk] = call
@@ -373,6 +378,20 @@ def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
         auto_pause_report(campaign, paused["auto_paused_reason"], now)
     if customer is not None and customer.reason == Reason.DO_NOT_CALL:
         batch.forget_customers()
+
+
+def _record_inbound(call: Call, event: CallEvent, now: datetime) -> None:
+    """An inbound call's event (services.inbound): the call is enriched and moves forward, and
+    nothing else does: it is no attempt, so the campaign's counters, cost and automatic pause,
+    and the customer's state, are the outbound calls' alone."""
+    _enrich(call, event)
+    if STATUS_RANK.get(event.status, -1) > STATUS_RANK[call.status]:
+        call.status = event.status
+        if event.status == CallStatus.ENDED:
+            call.ended_reason = event.ended_reason or "unknown-error"
+            call.ended_at = call.ended_at or event.ended_at or event.at or now
+            if call.started_at:
+                call.duration_seconds = max(0.0, (call.ended_at - call.started_at).total_seconds())
 
 
 def _money(call: Call) -> Decimal | int:

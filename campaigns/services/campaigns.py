@@ -459,7 +459,10 @@ def campaign_is_exhausted(campaign: Campaign) -> bool:
     open_states = (CustomerState.PENDING, CustomerState.QUEUED, CustomerState.DIALING)
     return not (
         Customer.objects.filter(campaign=campaign, state__in=open_states).exists()
-        or Call.objects.filter(campaign=campaign).exclude(status=CallStatus.ENDED).exists()
+        # An inbound call (a callee calling back) never holds its campaign open.
+        or Call.objects.filter(campaign=campaign, direction="outbound")
+        .exclude(status=CallStatus.ENDED)
+        .exists()
     )
 
 

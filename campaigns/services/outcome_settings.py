@@ -1,6 +1,6 @@
 """A campaign's outcome settings (objective, analysis schema, outcome rules, opt-out, callbacks,
-voicemail, automatic pause): the one check of the values given, by model field name, errors
-naming each field."""
+voicemail, automatic pause, callbacks from callees): the one check of the values given, by model
+field name, errors naming each field."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from campaigns import jsonlimits
 from campaigns.rules.analysis import FIELD_MESSAGE, OBJECTIVE_LENGTH, field_schema, is_field, schema_problems
 from campaigns.rules.autopause import settings_problems as auto_pause_problems
+from campaigns.rules.inbound import settings_problems as inbound_problems
 from campaigns.rules.outcome_plan import (
     CALLBACK_BOUNDS,
     HANG_UP_BOUNDS,
@@ -33,6 +34,10 @@ OUTCOME_FIELDS: tuple[str, ...] = (
     "auto_pause_window",
     "auto_pause_error_rate",
     "auto_pause_consecutive",
+    # Callbacks from callees (rules.inbound).
+    "inbound_mode",
+    "inbound_rejection_message",
+    "inbound_route_do_not_call",
 )
 
 
@@ -83,6 +88,7 @@ def validate_outcomes(values: dict[str, Any], current: dict[str, Any] | None = N
     if voicemail is not None:
         errors += [FieldError(_join("voicemail_plan", w), why) for w, why in voicemail_problems(voicemail)]
     errors += [FieldError(f, why) for f, why in auto_pause_problems(merged)]
+    errors += [FieldError(f, why) for f, why in inbound_problems(merged)]
     # Report each problem once, whichever of the given values brought it.
     seen: set[tuple[str, str]] = set()
     return [e for e in errors if (e.field, e.message) not in seen and not seen.add((e.field, e.message))]

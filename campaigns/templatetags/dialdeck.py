@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from campaigns.models import TERMINAL_STATUSES, Campaign, CampaignEndedReason, CampaignStatus, CustomerState
 from campaigns.rules import activity
 from campaigns.rules.activity import Activity
+from campaigns.rules.inbound import LABELS as INBOUND_LABELS
 from campaigns.rules.outcomes import OutcomeClass, classify
 from campaigns.rules.policy import recipient_window
 from campaigns.rules.reasons import ALL_LINES_BUSY, LABELS, PACING, Reason
@@ -111,6 +112,8 @@ def outcome_label(ended_reason: str) -> str:
     """A provider endedReason as the outcome class people think in ("No answer", "Busy")."""
     if not ended_reason:
         return ""
+    if ended_reason in INBOUND_LABELS:  # an inbound call the campaign's setting rejected
+        return INBOUND_LABELS[ended_reason]
     return OUTCOME_LABELS.get(classify(ended_reason), OUTCOME_LABELS[OutcomeClass.FAILED])
 
 

@@ -204,6 +204,8 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         # Re-runs and series (views.campaign_series): counts once the campaign can be re-run.
         "series": selectors.series_of(campaign),
         "rerun_counts": selectors.rerun_counts(campaign) if campaign.status in RERUNNABLE else None,
+        # Callbacks from callees: counted apart, never in the counters above.
+        "inbound_calls": selectors.inbound_calls_count(campaign.pk),
     }
     return render(request, "campaigns/detail.html", context)
 

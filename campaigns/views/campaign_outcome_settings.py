@@ -1,5 +1,6 @@
 """The campaign's outcome settings page (objective, analysis schema, rules, opt-out, callbacks,
-voicemail, automatic pause): editable until the campaign ends, errors next to their fields."""
+voicemail, automatic pause, callbacks from callees): editable until the campaign ends, errors
+next to their fields."""
 
 from __future__ import annotations
 

@@ -45,6 +45,7 @@ def customer_detail(request: HtmxHttpRequest, pk: object, customer_pk: object) -
         "campaign": campaign,
         "customer": customer,
         "calls": selectors.customer_calls(customer),
+        "inbound_calls": selectors.customer_calls(customer, direction="inbound"),
         "overrides": json.dumps(customer.assistant_overrides, indent=2, ensure_ascii=False)
         if customer.assistant_overrides
         else "",

@@ -8,6 +8,9 @@ bottom loads them lazily by `ProviderAccount.kind`.
   backoff, others end the call with `ProviderError.ended_reason`.
 - `parse_webhook(request)` authenticates a callback and turns it into
   `CallEvent`s; it raises `WebhookRejected` for anything not from the provider.
+- `parse_inbound(request)` recognises a request asking how to answer an inbound call (Vapi's
+  `assistant-request`, Twilio's incoming-call webhook) and `inbound_answer(result)` answers it,
+  in the request: the provider waits (dialer.webhooks, services.inbound_call_receive).
 - `fetch_status(call)` asks about a call we have not heard from in too long
   (the reaper uses it) and returns what the provider knows, as events.
 - `find_call(call, created_from=, created_to=)` looks for a call whose request was cut
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from campaigns.models import Call, ProviderAccount
+    from campaigns.services.inbound import InboundResult
 
 
 class ProviderError(Exception):
@@ -81,6 +85,19 @@ class WebhookRejected(Exception):
 Recorder = Callable[..., None]
 
 
+@dataclass(frozen=True)
+class InboundCall:
+    """An inbound call the provider asks us how to answer (a callee calling a caller ID back):
+    the caller's and the called number as the provider wrote them, the provider's id of the
+    number called (Vapi's phoneNumberId) and of the call, and the request as logged (redacted)."""
+
+    caller: str
+    called: str
+    provider_call_id: str
+    called_id: str = ""
+    raw: str = ""
+
+
 @dataclass
 class Provider(ABC):
     account: ProviderAccount
@@ -95,6 +112,16 @@ class Provider(ABC):
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
         return []
+
+    def parse_inbound(self, request: HttpRequest) -> InboundCall | None:
+        """The inbound call this request asks about, authenticated; None when it is no such request
+        (then parse_webhook reads it). Raises WebhookRejected like parse_webhook. A provider whose
+        numbers cannot take calls keeps the default."""
+        return None
+
+    def inbound_answer(self, result: InboundResult) -> tuple[bytes, str]:
+        """The body and content type that answer an inbound call as `result` decided."""
+        raise NotImplementedError(f"{type(self).__name__} answers no inbound calls")
 
     def follow_ups(self, events: list[CallEvent]) -> list[dict[str, str]]:
         """Requests to make to the provider because of callbacks just received (a voicemail drop

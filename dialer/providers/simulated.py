@@ -8,7 +8,12 @@ Account settings (all optional):
     {"seed": 1,
      "mix": {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "failed": 5, "optOut": 3},
      "ringSeconds": [3, 20], "talkSeconds": [20, 120],
-     "analysisMix": {"objectiveMet": 50, "objectiveNotMet": 30, "callback": 12, "optOut": 8}}
+     "analysisMix": {"objectiveMet": 50, "objectiveNotMet": 30, "callback": 12, "optOut": 8},
+     "callbacks": 0}
+
+`callbacks` (percent, default 0): a callee whose call went unanswered (no answer, busy, a
+machine) calls the caller ID back a minute later (`simulated_callback`), answered like any
+inbound call by services.inbound_call_receive; one routed to the agent talks, then hangs up.
 
 A call answered in a campaign with an analysis schema ends with a structured result that
 follows the schema (simulated.structured_result), its objective field, `callbackAt` (the
@@ -25,7 +30,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns.models import Call
+from campaigns import clock, services
+from campaigns.models import Call, ProviderAccount
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 from campaigns.rules.analysis import OBJECTIVE_FIELD
 from campaigns.rules.outcome_plan import CALLBACK_FIELD
@@ -33,6 +39,9 @@ from campaigns.services.inputs import CallEvent
 from dialer.models import SimulatedEvent
 from dialer.providers.base import Provider
 
+# The marker event of a simulated callback (simulated_callback), and how long after the call.
+CALLBACK = "simulated-callback"
+CALLBACK_AFTER = 60.0
 ENDED_REASONS = {
     "answered": "customer-ended-call",
     "noAnswer": "customer-did-not-answer",
@@ -55,9 +64,16 @@ class SimulatedProvider(Provider):
         ring = min(rng.uniform(ring_low, ring_high), call.campaign.max_ring_seconds)
         reason = ENDED_REASONS[outcome]
         ringing = (0.5, CallEvent(kind="status-update", status="ringing", call_id=str(call.pk)))
+        # Drawn apart, so the outcomes, durations and results of a seed stay what they were.
+        again = random.Random(f"{config.get('seed', 1)}:{call.customer_id}:{call.attempt}:callback")
+        calls_back = again.uniform(0, 100) < float(config.get("callbacks") or 0)
+        callback = CallEvent(kind=CALLBACK, status="ringing", call_id=str(call.pk))
         if outcome in ("noAnswer", "busy", "failed"):
             end_at = call.campaign.max_ring_seconds if outcome == "noAnswer" else rng.uniform(1, 4)
-            return [ringing, (end_at, self._ended(call, reason, None))]
+            plan = [ringing, (end_at, self._ended(call, reason, None))]
+            return plan + (
+                [(end_at + CALLBACK_AFTER, callback)] if calls_back and outcome != "failed" else []
+            )
         talk = rng.uniform(5, 25) if outcome == "voicemail" else rng.uniform(talk_low, talk_high)
         machine = voicemail_left(call) if outcome == "voicemail" else None
         if machine is not None:  # the campaign's voicemail plan: hang up at once, or say the message
@@ -81,12 +97,15 @@ class SimulatedProvider(Provider):
             },
             structured_data=structured_result(call, rng, config) if outcome == "answered" else None,
         )
-        return [
+        plan = [
             ringing,
             (ring, answered),
             (ring + talk, self._ended(call, reason, cost)),
             (ring + talk + 1, report),
         ]
+        return plan + (
+            [(ring + talk + CALLBACK_AFTER, callback)] if calls_back and outcome == "voicemail" else []
+        )
 
     @staticmethod
     def _ended(call: Call, reason: str, cost: Decimal | None) -> CallEvent:
@@ -116,11 +135,52 @@ class SimulatedProvider(Provider):
         return provider_call_id
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
-        """Whatever is still scheduled for this call, delivered now."""
+        """Whatever is still scheduled for this call, delivered now (a callee's callback stays
+        scheduled: it is a call of its own)."""
         pending = SimulatedEvent.objects.filter(account=self.account, payload__call_id=str(call.pk))
+        pending = pending.exclude(payload__kind=CALLBACK)
         events = [CallEvent.from_json(e.payload) for e in pending]
         pending.delete()
         return events
+
+
+def simulated_callback(account: ProviderAccount, event: CallEvent) -> Call | None:
+    """The callee of `event`'s call calls its caller ID back: answered as services.inbound_call_receive
+    decides; a call routed to the agent is in progress at once and ends 20 to 90 (scaled) seconds
+    later, by the same sweep. Returns the inbound call stored, or None."""
+    call = Call.objects.filter(pk=event.call_id, provider_account=account).select_related(
+        "customer", "phone_number"
+    )
+    call = call.first()
+    if call is None or not call.customer.number:
+        return None
+    result = services.inbound_call_receive(
+        account=account,
+        caller=call.customer.number,
+        called=call.phone_number.number,
+        provider_call_id=f"sim-in-{call.pk}",
+    )
+    inbound = result.call
+    if inbound is None or not result.answer.routed or inbound.status == "ended":
+        return inbound
+    now, scale = clock.now(), settings.SIMULATED_TIME_SCALE
+    talk = random.Random(str(inbound.pk)).uniform(20, 90)
+    ids = {"call_id": str(inbound.pk), "provider_call_id": inbound.provider_call_id}
+    answered = CallEvent(kind="status-update", status="in-progress", at=now, started_at=now, **ids)
+    end = now + timedelta(seconds=talk * scale)
+    ended = CallEvent(
+        kind="end-of-call-report",
+        status="ended",
+        ended_reason="customer-ended-call",
+        at=end,
+        ended_at=end,
+        summary="Simulated callback: the callee called back and spoke with the agent.",
+        **ids,
+    )
+    SimulatedEvent.objects.bulk_create(
+        [SimulatedEvent(account=account, due_at=e.at, payload=e.to_json()) for e in (answered, ended)]
+    )
+    return inbound
 
 
 def voicemail_left(call: Call) -> str | None:

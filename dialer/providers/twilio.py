@@ -36,8 +36,9 @@ from twilio.twiml.voice_response import VoiceResponse
 from campaigns import clock
 from campaigns.models import Call
 from campaigns.rules import provider_outcomes as rules
+from campaigns.services.inbound import InboundResult
 from campaigns.services.inputs import CallEvent
-from dialer.providers.base import ProviderError, WebhookRejected
+from dialer.providers.base import InboundCall, ProviderError, WebhookRejected
 from dialer.providers.rest import RestProvider, text
 
 EVENTS = ("initiated", "ringing", "answered", "completed")
@@ -113,12 +114,7 @@ class TwilioProvider(RestProvider):
 
         Raises WebhookRejected: 413 too large, 403 missing or wrong signature, 400 not a callback.
         """
-        body = self.read_body(request)
-        params = dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
-        url = settings.SITE_URL + request.get_full_path()
-        signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
-        if not signature or not RequestValidator(self.account.api_key).validate(url, params, signature):
-            raise WebhookRejected("missing or wrong X-Twilio-Signature", status=403)
+        body, params = self._verified(request)
         sid, call_id, cb = params.get("CallSid", ""), request.GET.get("callId", ""), request.GET.get("cb")
         if not sid or cb not in ("status", "amd"):
             raise WebhookRejected("not a Twilio call callback", status=400)
@@ -146,6 +142,59 @@ class TwilioProvider(RestProvider):
                 **ids,
             )
         ]
+
+    def _verified(self, request: HttpRequest) -> tuple[bytes, dict[str, str]]:
+        """The body and its form, once X-Twilio-Signature is checked over our URL and the form
+        (read once per request: parse_inbound and parse_webhook both ask). Raises WebhookRejected:
+        413 too large, 403 missing or wrong signature."""
+        if (cached := getattr(request, "_dialdeck_form", None)) is not None:
+            return cached
+        body = self.read_body(request)
+        params = dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
+        url = settings.SITE_URL + request.get_full_path()
+        signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
+        if not signature or not RequestValidator(self.account.api_key).validate(url, params, signature):
+            raise WebhookRejected("missing or wrong X-Twilio-Signature", status=403)
+        request._dialdeck_form = (body, params)  # type: ignore[attr-defined]
+        return body, params
+
+    def parse_inbound(self, request: HttpRequest) -> InboundCall | None:
+        """Twilio's incoming-call webhook (the number's "A call comes in" URL: this account's
+        address, optionally with `?cb=inbound`): signed like every callback; None for the status
+        and AMD callbacks (`cb=status|amd`), which parse_webhook reads."""
+        body, params = self._verified(request)
+        cb = request.GET.get("cb")
+        if cb != "inbound" and (cb is not None or params.get("Direction") != "inbound"):
+            return None
+        if not params.get("CallSid"):
+            raise WebhookRejected("not a Twilio incoming call", status=400)
+        return InboundCall(
+            caller=params.get("From", "")[:40],
+            called=params.get("To", "")[:40],
+            provider_call_id=params["CallSid"][:64],
+            raw=self.redact_text(body.decode(errors="replace")),
+        )
+
+    def inbound_answer(self, result: InboundResult) -> tuple[bytes, str]:
+        """TwiML: the rejection message said, then <Hangup/> (no message: <Reject reason="busy"/>);
+        or the campaign's agent: the account's own `twiml` as is, or <Connect><Stream> to its
+        `stream_url` with the campaign's agent and the caller's context as <Parameter>s (without
+        either, the call is declined with the message)."""
+        response = VoiceResponse()
+        own, stream_url = self.account.settings.get("twiml"), self.account.settings.get("stream_url")
+        if result.answer.routed and result.target is not None and own:
+            return str(own).encode(), "text/xml"
+        if result.answer.routed and result.target is not None and stream_url:
+            stream = response.connect().stream(url=str(stream_url))
+            target_key, target = result.target
+            for name, value in {target_key: target, **result.context}.items():
+                stream.parameter(name=str(name)[:64], value=str(value)[:500])
+        elif message := result.answer.message or (result.answer.routed and "This call was declined."):
+            response.say(str(message))
+            response.hangup()
+        else:
+            response.reject(reason="busy")
+        return str(response).encode(), "text/xml"
 
     def follow_ups(self, events: list[CallEvent]) -> list[dict[str, str]]:
         """A machine answered: drop the voicemail message (or hang up), from a worker."""

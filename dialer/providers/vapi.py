@@ -45,8 +45,9 @@ from django.urls import reverse
 
 from campaigns import egress
 from campaigns.models import Call, CallStatus, Campaign, Customer
+from campaigns.services.inbound import InboundResult
 from campaigns.services.inputs import CallEvent
-from dialer.providers.base import Exchange, HttpProvider, ProviderError, WebhookRejected
+from dialer.providers.base import Exchange, HttpProvider, InboundCall, ProviderError, WebhookRejected
 
 FAILED = "call.start.error-provider-request-failed"
 REJECTED = "call.start.error-provider-rejected-request"
@@ -100,11 +101,11 @@ os.register_at_fork(after_in_child=lambda: globals().update(_pools=_new_pools())
 class VapiProvider(HttpProvider):
     check_path = "/assistant?limit=1"  # one assistant of the account: read only
 
-    def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
-        """Authenticate first, then bound and parse one server message; [] for what we do not act on.
-
-        Raises WebhookRejected: 401 missing or wrong secret, 413 over WEBHOOK_MAX_BYTES, 400 not JSON.
-        """
+    def _body_of(self, request: HttpRequest) -> bytes:
+        """The authenticated body, at most WEBHOOK_MAX_BYTES, read once per request (parse_inbound
+        and parse_webhook both read it). Raises WebhookRejected: 401 missing or wrong secret, 413."""
+        if (cached := getattr(request, "_dialdeck_body", None)) is not None:
+            return cached
         meta, secret = request.META, self.account.webhook_secret.encode()  # not .headers: a copy per call
         auth = meta.get("HTTP_AUTHORIZATION", "")
         given = (meta.get("HTTP_X_VAPI_SECRET", ""), auth[7:] if auth[:7].lower() == "bearer " else "")
@@ -113,6 +114,65 @@ class VapiProvider(HttpProvider):
         limit, declared = settings.WEBHOOK_MAX_BYTES, str(request.META.get("CONTENT_LENGTH", ""))
         if (declared.isdigit() and int(declared) > limit) or len(body := request.read(limit + 1)) > limit:
             raise WebhookRejected(f"body over {limit} bytes", status=413)
+        request._dialdeck_body = body  # type: ignore[attr-defined]
+        return body
+
+    def parse_inbound(self, request: HttpRequest) -> InboundCall | None:
+        """Vapi's `assistant-request` (an inbound call to a number whose server is ours): the
+        caller, the number called (and its Vapi id) and Vapi's call id; None for other messages.
+        Raises WebhookRejected like parse_webhook."""
+        body = self._body_of(request)
+        if b'"assistant-request"' not in body:  # the cheap test first: most messages are not
+            return None
+        try:
+            message = orjson.loads(body)["message"]
+            if message.get("type") != "assistant-request":
+                return None
+            call, number = _obj(message.get("call")), _obj(message.get("phoneNumber"))
+        except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
+            raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
+        customer = _obj(call.get("customer")) or _obj(message.get("customer"))
+        return InboundCall(
+            caller=_text(customer.get("number"), 40),
+            called=_text(number.get("number"), 40),
+            called_id=_text(number.get("id") or call.get("phoneNumberId"), 100),
+            provider_call_id=_text(call.get("id"), 100),
+            raw=self._redact_text(body.decode(errors="replace")),
+        )
+
+    def inbound_answer(self, result: InboundResult) -> tuple[bytes, str]:
+        """The assistant-request's answer: `{"error": message}` (Vapi says it, then hangs up) to
+        reject; to route, the campaign's agent (`assistantId`, `squadId` or `workflowId`) with
+        the caller's context as variableValues and, but for workflows, our server and ids in
+        metadata, so the call's status updates and report come back to this account."""
+        answer = result.answer
+        if not answer.routed or result.target is None or result.call is None:
+            return orjson.dumps({"error": answer.message or "This call was declined."}), "application/json"
+        target_key, target = result.target
+        campaign = result.call.campaign
+        campaign_level, _ = _overrides_of(campaign, result.call.customer, target_key)
+        overrides: dict[str, Any] = merge_overrides(
+            merge_overrides(_outcome_overrides(campaign), campaign_level), {"variableValues": result.context}
+        )
+        if target_key == "workflowId":
+            overrides = {"variableValues": overrides["variableValues"]}
+        else:
+            webhook = reverse(
+                "provider-webhook", kwargs={"kind": self.account.kind, "token": self.account.webhook_token}
+            )
+            server = {"url": f"{settings.SITE_URL}{webhook}", "timeoutSeconds": 20}
+            server["headers"] = {"X-Vapi-Secret": self.account.webhook_secret}
+            metadata = {k: result.context[k] for k in ("callId", "campaignId", "customerId")}
+            overrides |= {"server": server, "serverMessages": _messages(overrides.get("serverMessages"))}
+            overrides["metadata"] = metadata | {"direction": "inbound"}
+        return orjson.dumps({target_key: target, OVERRIDES[target_key]: overrides}), "application/json"
+
+    def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
+        """Authenticate first, then bound and parse one server message; [] for what we do not act on.
+
+        Raises WebhookRejected: 401 missing or wrong secret, 413 over WEBHOOK_MAX_BYTES, 400 not JSON.
+        """
+        body = self._body_of(request)
         try:
             payload = orjson.loads(body)
             message = payload["message"]

@@ -51,6 +51,9 @@ OUTCOME_EXTENSIONS = {
     "autoPauseWindow",
     "autoPauseErrorRate",
     "autoPauseConsecutive",
+    "inboundMode",
+    "inboundRejectionMessage",
+    "inboundRouteDoNotCall",
 }
 # Links to a re-run's source and a series, and why a campaign paused itself (api.serializers.series).
 LINK_EXTENSIONS = {"rerunOfCampaignId", "rerunWho", "seriesId", "seriesRunOn", "pausedReason"}

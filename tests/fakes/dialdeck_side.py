@@ -61,14 +61,18 @@ def queue_calls(campaign: Campaign) -> list[Call]:
 
 def recount(campaign: Campaign) -> dict[str, int]:
     """The counters as the Call and Customer rows say they should be."""
-    by_status = dict(Call.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")))
+    by_status = dict(
+        Call.objects.filter(campaign=campaign, direction="outbound")
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
     return {
         "calls_scheduled": by_status.get("scheduled", 0),
         "calls_queued": by_status.get("queued", 0),
         "calls_in_progress": sum(by_status.get(s, 0) for s in ("ringing", "in-progress", "forwarding")),
         "calls_ended": by_status.get("ended", 0),
         "calls_ended_voicemail": Call.objects.filter(
-            campaign=campaign, status="ended", ended_reason="voicemail"
+            campaign=campaign, direction="outbound", status="ended", ended_reason="voicemail"
         ).count(),
         "customers_final": campaign.customers.filter(state__in=FINAL_STATES).count(),
     }

@@ -9,7 +9,10 @@ from rest_framework import serializers
 
 from campaigns.api.serializers.common import OpaqueObjectField, iso
 from campaigns.api.serializers.customer import CustomerSerializer
-from campaigns.models import Call, CallLogKind, CallStatus
+from campaigns.models import Call, CallDirection, CallLogKind, CallStatus
+
+# Vapi's Call.type for each direction.
+CALL_TYPES = {CallDirection.OUTBOUND: "outboundPhoneCall", CallDirection.INBOUND: "inboundPhoneCall"}
 
 
 @extend_schema_field(
@@ -22,11 +25,28 @@ class CallStatusField(serializers.ChoiceField):
         super().__init__(choices=CallStatus.values, **kwargs)
 
 
+@extend_schema_field(
+    # Inline, like the status: other components have fields named "type" with other values.
+    {
+        "allOf": [{"type": "string", "enum": ["outboundPhoneCall", "inboundPhoneCall"]}],
+        "description": "Vapi's Call.type.",
+    }
+)
+class CallTypeField(serializers.ChoiceField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=list(CALL_TYPES.values()), **kwargs)
+
+
 @extend_schema_serializer(component_name="CampaignCall")
 class CampaignCallSerializer(serializers.Serializer):
     """One entry of Campaign.calls, keyed by its id (a subset of Vapi's Call; unset keys absent)."""
 
     id = serializers.UUIDField()
+    type = CallTypeField(
+        required=False,
+        help_text="Vapi's Call.type: `inboundPhoneCall` for a callee calling the caller ID back; "
+        "absent for the campaign's own (outbound) calls.",
+    )
     customer = CustomerSerializer()
     status = CallStatusField()
     endedReason = serializers.CharField(required=False, help_text="Vapi's Call.endedReason, once ended.")
@@ -38,6 +58,8 @@ class CampaignCallSerializer(serializers.Serializer):
 def call_entry(call: Call, echo: dict[str, Any]) -> dict[str, Any]:
     """One entry of the campaign's `calls` map; `echo` is the customer as submitted (customer_echo)."""
     entry: dict[str, Any] = {"id": str(call.id), "customer": echo, "status": call.status}
+    if call.direction == CallDirection.INBOUND:
+        entry["type"] = CALL_TYPES[call.direction]
     if call.ended_reason:
         entry["endedReason"] = call.ended_reason
     if call.started_at:
@@ -67,7 +89,15 @@ class CallRecordSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     customerId = serializers.UUIDField()
     number = serializers.CharField(required=False)
-    attempt = serializers.IntegerField()
+    attempt = serializers.IntegerField(
+        help_text="The attempt; for an inbound call, which of the customer's inbound calls it is."
+    )
+    direction = serializers.ChoiceField(
+        choices=CallDirection.values,
+        help_text="outbound: placed by the campaign; inbound: the callee called the caller ID back "
+        "(never an attempt, in none of the campaign's counters).",
+    )
+    type = CallTypeField()
     status = CallStatusField()
     endedReason = serializers.CharField(required=False)
     providerCallId = serializers.CharField(required=False)
@@ -98,6 +128,7 @@ class CallRecordSerializer(serializers.Serializer):
         if instance.customer.number:
             data["number"] = instance.customer.number
         data["attempt"] = instance.attempt
+        data["direction"], data["type"] = instance.direction, CALL_TYPES[instance.direction]
         data["status"] = instance.status
         optional = (
             ("endedReason", instance.ended_reason or None),

@@ -1,6 +1,7 @@
 """Dialdeck's outcome settings on a campaign (all optional, a Vapi client never sends them):
 `objective`, `analysisSchema`, `objectiveField`, `outcomeRules`, `hangUpIsOptOut`,
-`hangUpOptOutSeconds`, `callbackField`, `maxCallbacks`, `voicemailPlan`.
+`hangUpOptOutSeconds`, `callbackField`, `maxCallbacks`, `voicemailPlan`, the automatic pause's,
+and callbacks from callees: `inboundMode`, `inboundRejectionMessage`, `inboundRouteDoNotCall`.
 
 Each field checks its JSON type here; the rules (a JSON Schema 2020-12 of an object, rules and
 their fields against it, bounds) are the service's (services.outcome_settings), whose errors
@@ -16,12 +17,15 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.api.serializers.fields import Boolean, Integer, Object, Text
+from campaigns.api.serializers.fields import Boolean, Choice, Integer, Object, Text
 from campaigns.api.serializers.request import MISSING, Problems, RequestSerializer
 from campaigns.models import Campaign
 from campaigns.rules.analysis import OBJECTIVE_FIELD, OBJECTIVE_LENGTH
 from campaigns.rules.autopause import BOUNDS as AUTO_PAUSE_BOUNDS
 from campaigns.rules.autopause import DEFAULTS as AUTO_PAUSE
+from campaigns.rules.inbound import DEFAULT_MODE as INBOUND_DEFAULT_MODE
+from campaigns.rules.inbound import MESSAGE_LENGTH as INBOUND_MESSAGE_LENGTH
+from campaigns.rules.inbound import MODES as INBOUND_MODES
 from campaigns.rules.outcome_plan import (
     ACTIONS,
     CALLBACK_BOUNDS,
@@ -51,6 +55,9 @@ OUTCOME_KEYS = {
     "autoPauseWindow": "auto_pause_window",
     "autoPauseErrorRate": "auto_pause_error_rate",
     "autoPauseConsecutive": "auto_pause_consecutive",
+    "inboundMode": "inbound_mode",
+    "inboundRejectionMessage": "inbound_rejection_message",
+    "inboundRouteDoNotCall": "inbound_route_do_not_call",
 }
 # Keys inside a rule and a voicemail plan: API -> stored.
 INNER_KEYS = {
@@ -195,6 +202,27 @@ class OutcomeSettings(RequestSerializer):
         max_value=AUTO_PAUSE_BOUNDS["consecutive"][1],
         help_text=f"Provider failures in a row that pause (default {AUTO_PAUSE['consecutive']}).",
     )
+    inboundMode = Choice(
+        list(INBOUND_MODES),
+        required=False,
+        help_text="A callee who calls the campaign's caller ID back (recognised by number: the most "
+        "recent campaign that called them from it within 30 days, running, paused or ended within 30 "
+        "days): `reject` (default: inboundRejectionMessage is said, then the call hangs up) or `route` "
+        "(to the campaign's agent, with the customer's name, variables and last outcome as variables). "
+        "The call is stored as the customer's, `direction: inbound`; it spends no attempt and is in "
+        "none of the campaign's counters.",
+    )
+    inboundRejectionMessage = Text(
+        required=False,
+        allow_blank=True,
+        max_length=INBOUND_MESSAGE_LENGTH,
+        help_text="Said to a callee whose call is rejected; empty: rejected at once (busy).",
+    )
+    inboundRouteDoNotCall = Boolean(
+        required=False,
+        help_text="Route callers on the do-not-call list too (default false: they are rejected with "
+        "inboundRejectionMessage, even when inboundMode is route).",
+    )
 
 
 # Settings a PATCH clears with an explicit null (elsewhere null is absent, as Vapi reads it).
@@ -228,6 +256,8 @@ UNSHOWN = {
     "autoPauseWindow": AUTO_PAUSE["window"],
     "autoPauseErrorRate": AUTO_PAUSE["error_rate"],
     "autoPauseConsecutive": AUTO_PAUSE["consecutive"],
+    "inboundMode": INBOUND_DEFAULT_MODE,
+    "inboundRouteDoNotCall": False,
 }
 
 

@@ -94,7 +94,8 @@ class Command(BaseCommand):
             organization=org,
             name="Simulated calls",
             kind="simulated",
-            defaults={"settings": {"seed": 7}},
+            # Some callees call back (dialer.providers.simulated): the demo campaign routes them.
+            defaults={"settings": {"seed": 7, "callbacks": 10}},
         )
         numbers = []
         for number, name in [("+14155550100", "Main line (US)"), ("+442071838750", "London office")]:
@@ -135,6 +136,7 @@ class Command(BaseCommand):
                     "time_zone": "Europe/Paris",
                     "retry_delays": {"busy": 120, "noAnswer": 300, "voicemail": 600, "failed": 180},
                 },
+                outcomes={"inbound_mode": "route", "inbound_rejection_message": "We will call you back."},
             ),
         )
         self.stdout.write(
