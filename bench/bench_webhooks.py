@@ -360,15 +360,17 @@ def main() -> None:
         "events/s",
         (rate_before + rate_after) / 2,
         note=f"{seconds:.1f}s, {args.clients} clients, baseline {rate_before:,.0f} before, "
-        f"{rate_after:,.0f} after; counters = recount; target ratio >= 0.5",
+        f"{rate_after:,.0f} after; counters = recount; target ratio >= 0.7",
     )
     if drained:
         recorded, spent = drained
         report(
-            "webhook events recorded from the inbox (1 process)",
+            "webhook events recorded from the inbox (1 process, batches)",
             recorded / spent,
             "events/s",
-            note=f"{recorded:,} events (with the warm-up's) in {spent:.1f}s, after the ingestion above",
+            events / seconds,
+            note=f"{recorded:,} events (with the warm-up's) in {spent:.1f}s, after the ingestion above;"
+            " baseline: the ingestion rate above; target ratio >= 1.0",
         )
 
 

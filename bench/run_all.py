@@ -35,7 +35,8 @@ BUDGET_SECONDS = 300
 TARGETS = [
     ("import", "≥ 0.5×", lambda r: r["ratio"] >= 0.5),
     ("calls placed", "≥ 1.0×", lambda r: r["ratio"] >= 1.0),
-    ("webhook events ingested", "≥ 0.5×", lambda r: r["ratio"] >= 0.5),
+    ("webhook events ingested", "≥ 0.7×", lambda r: r["ratio"] >= 0.7),
+    ("webhook events recorded", "≥ 1.0× ingest", lambda r: r["ratio"] >= 1.0),
     ("counters fragment", "p95 < 10 ms", lambda r: r["value"] < 10),
     ("GET /campaign/{id} with", "p95 < 150 ms", lambda r: r["value"] < 150),
     ("campaign list page", "p95 < 100 ms", lambda r: r["value"] < 100),
