@@ -1,5 +1,8 @@
 """A campaign pauses itself when its provider misbehaves (rules.autopause decides): read where
 calls end (services.calls.record_call_event, which holds the campaign row), in its transaction.
+A provider account that misbehaves across campaigns (its latest calls, whichever campaign made
+them, cross the default thresholds) pauses every running campaign that dials through it and has
+the automatic pause on.
 
 The pause is the same state as a user's (the last gate lets no new call leave; calls in flight
 finish and are recorded), with the reason kept on the campaign until someone resumes it.
@@ -7,14 +10,15 @@ finish and are recorded), with the reason kept on the campaign until someone res
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from campaigns.models import Call, CallStatus, Campaign, CampaignStatus
-from campaigns.rules.autopause import is_provider_failure, pause_reason
+from campaigns.rules.autopause import AutoPause, is_provider_failure, pause_reason
 from campaigns.rules.policy import auto_pause_plan
 from campaigns.services.audit import audit_record
 from campaigns.services.events import event_emit
+from campaigns.services.tx import lock_campaigns
 
 
 def auto_pause_values(campaign: Campaign, call: Call, now: datetime) -> dict[str, Any] | None:
@@ -35,6 +39,46 @@ def auto_pause_values(campaign: Campaign, call: Call, now: datetime) -> dict[str
     if reason is None:
         return None
     return {"status": CampaignStatus.PAUSED, "paused_at": now, "auto_paused_reason": reason}
+
+
+# The latest calls an account's pause reads, and the campaigns it reaches: those that placed a
+# call through the account within this long.
+ACCOUNT_PLAN = AutoPause()
+ACCOUNT_REACH = timedelta(hours=24)
+
+
+def account_auto_pause(call: Call, now: datetime) -> dict[object, str]:
+    """When the call that just ended (a provider failure) tips its provider account's latest calls,
+    across campaigns, over ACCOUNT_PLAN's thresholds: pause every running campaign with the
+    automatic pause on that dialed through the account lately (their rows locked in the house
+    order: tx.lock_campaigns, which never waits for one before a row the caller holds). Returns
+    {campaign id: reason} of the campaigns paused here (each reported: event and audit)."""
+    account = call.provider_account
+    latest = list(
+        Call.objects.filter(provider_account=account, status=CallStatus.ENDED)
+        .order_by("-created_at")
+        .values_list("ended_reason", flat=True)[: ACCOUNT_PLAN.looks_at]
+    )
+    why = pause_reason(latest, ACCOUNT_PLAN)
+    if why is None:
+        return {}
+    reason = f"provider account {account.name}: {why}"[:200]
+    reached = Call.objects.filter(provider_account=account, created_at__gte=now - ACCOUNT_REACH)
+    running = Campaign.objects.filter(
+        pk__in=reached.values("campaign_id"), status=CampaignStatus.IN_PROGRESS, auto_pause_enabled=True
+    )
+    ids = list(running.values_list("pk", flat=True))
+    lock_campaigns(ids, "no_key_update")
+    paused = {}
+    for campaign in Campaign.objects.select_related("organization").filter(
+        pk__in=ids, status=CampaignStatus.IN_PROGRESS
+    ):
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=CampaignStatus.PAUSED, paused_at=now, auto_paused_reason=reason
+        )
+        auto_pause_report(campaign, reason, now)
+        paused[campaign.pk] = reason
+    return paused
 
 
 def auto_pause_report(campaign: Campaign, reason: str, now: datetime) -> None:

@@ -40,6 +40,7 @@ from campaigns.models import (
     CallLogKind,
     CallStatus,
     Campaign,
+    CampaignStatus,
     Customer,
     CustomerState,
     ProviderAccount,
@@ -50,7 +51,7 @@ from campaigns.rules.autopause import is_provider_failure
 from campaigns.rules.engine import Decision
 from campaigns.rules.outcomes import OutcomeClass, classify, outcome_counter
 from campaigns.rules.reasons import Reason
-from campaigns.services.autopause import auto_pause_report, auto_pause_values
+from campaigns.services.autopause import account_auto_pause, auto_pause_report, auto_pause_values
 from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import CallEvent
 from campaigns.services.outcomes import CUSTOMER_OUTCOME_FIELDS, outcome_apply
@@ -371,11 +372,15 @@ def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
     # 5. A provider failure may pause the campaign (rules.autopause), in the same UPDATE.
     paused = None
     if ended_now and is_provider_failure(call.ended_reason):
-        batch.save_calls()  # the automatic pause reads the campaign's latest ended calls
+        batch.save_calls()  # the automatic pause reads the latest ended calls
         paused = auto_pause_values(campaign, call, now)
     batch.move(campaign, deltas, paused)
     if paused:
         auto_pause_report(campaign, paused["auto_paused_reason"], now)
+    elif ended_now and is_provider_failure(call.ended_reason):
+        for campaign_id, reason in account_auto_pause(call, now).items():  # its account's, across campaigns
+            if (held := batch.campaigns.get(campaign_id)) is not None:  # paused above: seen as paused
+                held.status, held.paused_at, held.auto_paused_reason = CampaignStatus.PAUSED, now, reason
     if customer is not None and customer.reason == Reason.DO_NOT_CALL:
         batch.forget_customers()
 

@@ -116,3 +116,30 @@ def test_settings_out_of_bounds_are_refused_naming_the_field(make_campaign, valu
         make_campaign(2, outcomes=values)
     assert [e.field for e in caught.value.errors] == [field]
     assert not Campaign.objects.exists()
+
+
+def test_a_provider_account_failing_across_campaigns_pauses_every_campaign_it_dials_for(
+    running, make_campaign
+):
+    """Failures spread over two campaigns (never enough in one to pause it by itself) are a run at
+    their shared provider account: both pause, each told why; a campaign with the automatic pause
+    off keeps calling."""
+    first, second = running(), running()
+    opted_out = running(auto_pause_enabled=False)
+    for _ in range(2):
+        end_calls(first, [FAILED])
+        end_calls(second, [FAILED])
+    for campaign in (first, second):
+        campaign.refresh_from_db()
+        assert campaign.status == "in-progress"  # 2 failures each; 4 in a row at the account
+    end_calls(first, [FAILED])  # the fifth in a row at the account (the default run)
+    for campaign in (first, second):
+        campaign.refresh_from_db()
+        assert campaign.status == "paused"
+        assert campaign.auto_paused_reason.startswith("provider account ")
+        assert "5 calls in a row failed at the provider" in campaign.auto_paused_reason
+        assert CampaignEvent.objects.filter(campaign=campaign, event_type="campaign.auto-paused").count() == 1
+        assert counters(campaign) == recount(campaign)
+    opted_out.refresh_from_db()
+    assert opted_out.status == "in-progress"
+    assert AuditEvent.objects.filter(action="campaign.auto_pause").count() == 2
