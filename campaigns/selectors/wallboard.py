@@ -11,7 +11,7 @@ at most. Nothing here writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Min
@@ -26,7 +26,8 @@ from campaigns.models import (
     CustomerState,
     Organization,
 )
-from campaigns.rules import activity, engine, pacing
+from campaigns.rules import activity, engine, forecast, hours, pacing
+from campaigns.rules.engine import CampaignPolicy
 from campaigns.rules.policy import campaign_policy
 
 LIVE_CALLS = 50
@@ -94,6 +95,7 @@ class Rates:
     cost_per_completed: Decimal | None  # cost / customers reached
     penetration: float | None  # customers called at least once / customers
     attempts_per_customer: float | None  # calls placed / customers called at least once
+    objective_rate: float | None  # customers whose objective was met / customers with a result
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -117,6 +119,7 @@ def campaign_rates(campaign: Campaign) -> Rates:
         ),
         penetration=_share(campaign.customers_dialed, campaign.customers_total),
         attempts_per_customer=_share(placed, campaign.customers_dialed),
+        objective_rate=_share(campaign.customers_objective_met, campaign.customers_analysed),
     )
 
 
@@ -252,3 +255,45 @@ def campaign_tallies(campaign: Campaign) -> Tallies:
         calls_live=campaign.calls_scheduled + campaign.calls_in_progress,
         calls_ended=campaign.calls_ended,
     )
+
+
+# The pace of a forecast is read over this much of the campaign's recent life.
+PACE_WINDOW = timedelta(minutes=30)
+
+
+def campaign_forecast(campaign: Campaign, now: datetime) -> forecast.Forecast:
+    """When the campaign will finish at its recent pace (rules.forecast): the calls ended since
+    the snapshot PACE_WINDOW ago (one row through the (campaign, at) index), over the calling
+    time that window held, and the calling time ahead within the campaign's hours and end date."""
+    policy = campaign_policy(campaign)
+    past = (
+        CampaignSnapshot.objects.filter(campaign=campaign, at__lte=now - PACE_WINDOW)
+        .order_by("-at")
+        .values_list("at", "calls_ended")
+        .first()
+    )
+    since, ended_then = past if past else (campaign.started_at or now, 0)
+    low = max(since, campaign.started_at or since)
+    horizon = now + forecast.HORIZON
+    if policy.latest_at is not None:
+        horizon = min(horizon, policy.latest_at)
+    return forecast.forecast(
+        now=now,
+        customers_left=campaign.customers_total - campaign.customers_final,
+        customers_final=campaign.customers_final,
+        calls_ended=campaign.calls_ended,
+        recent_calls=campaign.calls_ended - ended_then,
+        recent_open_minutes=_open_minutes(policy, low, now),
+        open_ahead=_open(policy, now, horizon) if horizon > now else [],
+    )
+
+
+def _open(policy: CampaignPolicy, low: datetime, high: datetime) -> list[tuple[datetime, datetime]]:
+    if not policy.calling_hours:
+        return [(low, high)]
+    return hours.intervals(policy.calling_hours, policy.time_zone, low, high)
+
+
+def _open_minutes(policy: CampaignPolicy, low: datetime, high: datetime) -> float:
+    spans = _open(policy, low, high) if high > low else []
+    return sum((min(e, high) - max(s, low)).total_seconds() for s, e in spans if e > low and s < high) / 60

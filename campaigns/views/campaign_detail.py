@@ -167,6 +167,7 @@ def _waiting(campaign: Campaign) -> dict[str, Any]:
 def _wallboard(campaign: Campaign) -> dict[str, Any]:
     return {
         "rates": selectors.campaign_rates(campaign),
+        "forecast": selectors.campaign_forecast(campaign, clock.now()),
         "trend": selectors.campaign_trend(campaign, clock.now()),
         "calls_under_way": selectors.campaign_live_calls(campaign),
     }

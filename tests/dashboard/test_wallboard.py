@@ -79,3 +79,24 @@ def test_the_overview_reads_a_bounded_number_of_queries(
         services.campaign_start(campaign=make_campaign(3, name=f"C{i}", customers=None), by=owner)
     with django_assert_max_num_queries(6 + 5 * 5):  # session, user, memberships + per campaign: 3 probes
         assert as_viewer.get(reverse("campaigns:overview")).status_code == 200
+
+
+def test_the_wallboard_estimates_the_finish_from_the_recent_pace_and_says_how_sure(
+    as_viewer, running
+) -> None:
+    now = timezone.now()
+    Campaign.objects.filter(pk=running.pk).update(
+        calls_ended=0, customers_final=0, started_at=now - timedelta(hours=1)
+    )
+    services.campaign_snapshots_take(now=now - timedelta(minutes=40))
+    Campaign.objects.filter(pk=running.pk).update(
+        calls_ended=40, customers_final=3, customers_objective_met=1, customers_analysed=2
+    )
+    running.refresh_from_db()
+    found = selectors.campaign_forecast(running, now)
+    assert found.calls_per_minute and found.calls_per_minute > 0  # 40 calls over the last 40 minutes
+    assert found.finish_at is not None and found.finish_at > now
+    assert found.confidence == "low"  # 3 finished customers: said, not hidden
+    page = as_viewer.get(reverse("campaigns:wallboard", args=[running.pk]), **HTMX).content.decode()
+    assert "Estimated finish:" in page and "low confidence" in page
+    assert 'data-rate="objective">50%' in page  # 1 of 2 customers with a result met the objective
