@@ -158,6 +158,9 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
 # scheduled or paused (where the campaign's events go).
 SCHEDULED_SETTINGS = {"assistant_overrides", "squad_overrides", "predial_plan"}
 PAUSED_SETTINGS = {"server", "server_messages"}
+# What of the dialing strategy changes while the campaign runs (applied from the dispatcher's
+# next pass; the last gate reads the hours again when each call leaves).
+RUNNING_STRATEGY = {"calling_hours", "time_zone", "max_concurrent_calls", "calls_per_minute", "priority"}
 
 # What a duplicate copies when the request does not give it (Vapi: every field present in the
 # request overrides the source's value).
@@ -246,7 +249,8 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
 
     The target, caller ID, dial plan, schedule, overrides and pre-dial check change only while
     scheduled; the dialing strategy and where campaign events go (server, server_messages) while
-    scheduled or paused; the name in any state but deleted. `changes.end` ends the campaign
+    scheduled or paused, and the strategy's RUNNING_STRATEGY part while running too; the name in
+    any state but deleted. `changes.end` ends the campaign
     (Vapi's PATCH status "ended"). Raises ValidationFailed (field named) or InvalidTransition.
     """
     campaign = _locked(campaign)
@@ -266,10 +270,16 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
             ]
         )
     if status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
-        held = sorted(({"strategy"} & changes.fields) | (PAUSED_SETTINGS & set(changes.settings)))
+        held = PAUSED_SETTINGS & set(changes.settings)
+        if "strategy" in changes.fields and not (
+            status == CampaignStatus.IN_PROGRESS and set(changes.strategy or {}) <= RUNNING_STRATEGY
+        ):
+            held.add("strategy")
         if held:
             reason = f"can only be updated while the campaign is scheduled or paused (it is {status})"
-            raise ValidationFailed([FieldError(f, reason) for f in held])
+            running = "; while it runs, only its calling hours, concurrency, pacing and priority"
+            suffix = {"strategy": running} if status == CampaignStatus.IN_PROGRESS else {}
+            raise ValidationFailed([FieldError(f, reason + suffix.get(f, "")) for f in sorted(held)])
     if changes.end and status in TERMINAL_STATUSES:
         raise InvalidTransition(action="end", current=status)
 

@@ -116,11 +116,16 @@ def test_the_dialing_strategy_is_editable_while_scheduled_or_paused(api, create,
     assert scheduled.json()["dialingStrategy"]["maxAttempts"] == 4
 
     campaign = services.campaign_start(campaign=Campaign.objects.get(pk=body["id"]), by=owner)
-    running = api.patch(f"/campaign/{body['id']}", {"maxConcurrency": 3}, format="json")
+    running = api.patch(f"/campaign/{body['id']}", {"dialingStrategy": {"maxAttempts": 5}}, format="json")
     assert running.status_code == 400
     assert messages(running) == [
-        "dialingStrategy can only be updated while the campaign is scheduled or paused (it is in-progress)"
+        "dialingStrategy can only be updated while the campaign is scheduled or paused (it is in-progress);"
+        " while it runs, only its calling hours, concurrency, pacing and priority"
     ]
+    # Its hours, concurrency and pacing change while it runs (the dispatcher's next pass uses them).
+    running = api.patch(f"/campaign/{body['id']}", {"maxConcurrency": 2}, format="json")
+    assert running.status_code == 200 and running.json()["maxConcurrency"] == 2
+    assert running.json()["dialingStrategy"]["maxAttempts"] == 4  # what the PATCH did not name stays
 
     services.campaign_pause(campaign=campaign, by=owner)
     paused = api.patch(f"/campaign/{body['id']}", {"maxConcurrency": 3}, format="json")

@@ -38,7 +38,11 @@ def test_a_running_campaign_refuses_changes_naming_each_input(make_campaign, own
     assert fields == ["schedule", "phone_number_id", "target"]
     strategy = services.CampaignChanges(fields={"strategy"}, strategy={"max_attempts": 2})
     assert refused(lambda: services.campaign_update(campaign=campaign, by=owner, changes=strategy)) == [
-        ("strategy", "can only be updated while the campaign is scheduled or paused (it is in-progress)")
+        (
+            "strategy",
+            "can only be updated while the campaign is scheduled or paused (it is in-progress);"
+            " while it runs, only its calling hours, concurrency, pacing and priority",
+        )
     ]
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Call, Campaign, Customer, DoNotCall
+from campaigns.rules.strategy import WEEKDAYS
 from dialer.dispatch import dispatch_campaign, tick
 from tests.conftest import customers
 
@@ -288,3 +289,29 @@ def test_a_campaign_with_live_calls_gets_fewer_new_lines_than_one_without(make_c
     busy.refresh_from_db()
     idle.refresh_from_db()
     assert (busy.calls_queued, idle.calls_queued) == (6, 4)  # water-filled: the idle one catches up
+
+
+def test_hours_and_concurrency_changed_while_running_apply_from_the_next_pass(make_campaign, owner) -> None:
+    """Issue 17: a supervisor narrows a running campaign's hours and concurrency; the dispatcher's
+    next pass follows them (nothing is queued outside the new hours), and the change is audited."""
+    from campaigns.models import AuditEvent
+
+    campaign = started(make_campaign(10, strategy=ANY_TIME), owner)
+    now = timezone.now()
+    closed = (now + timedelta(hours=3)).astimezone(UTC)  # a window that starts hours from now
+    window = {"day": WEEKDAYS[closed.weekday()], "start": f"{closed:%H}:00", "end": f"{closed:%H}:30"}
+    changes = services.CampaignChanges(
+        fields={"strategy"},
+        strategy={"calling_hours": [window], "time_zone": "UTC", "max_concurrent_calls": 2},
+    )
+    services.campaign_update(campaign=campaign, by=owner, changes=changes)
+    campaign.refresh_from_db()
+    assert campaign.status == "in-progress" and campaign.max_concurrent_calls == 2
+    assert dispatch_campaign(campaign, enqueue=lambda ids: None, now=now) == 0  # outside the new hours
+    assert campaign.calls.count() == 0
+    later = closed.replace(minute=10, second=0, microsecond=0)
+    assert dispatch_campaign(Campaign.objects.get(pk=campaign.pk), enqueue=lambda ids: None, now=later) == 2
+    audit = AuditEvent.objects.filter(action="campaign.update", target_id=str(campaign.pk)).latest(
+        "created_at"
+    )
+    assert audit.after["max_concurrent_calls"] == 2

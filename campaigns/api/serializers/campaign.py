@@ -300,7 +300,7 @@ class CampaignUpdateSerializer(CampaignBody):
         changes.end = status is not MISSING
         if status is not MISSING:
             changes.end_status = status  # "cancelled" reads cancelled; "ended" stays v1's ended
-        strategy = self.strategy(data, problems)
+        strategy = self.strategy(data, problems, defaults=False)  # a PATCH changes what it names only
         if strategy is not None:
             changes.fields.add("strategy")
             changes.strategy = strategy
