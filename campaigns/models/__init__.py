@@ -31,7 +31,7 @@ from campaigns.models.events import (
     CampaignEventAttempt,
     EventState,
 )
-from campaigns.models.notifications import Notification, NotificationKind
+from campaigns.models.notifications import Alert, Notification, NotificationKind
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
 from campaigns.models.series import CampaignSeries, Frequency
 from campaigns.models.stats import CampaignSnapshot
@@ -77,6 +77,7 @@ __all__ = [
     "EventState",
     "ListContact",
     "Membership",
+    "Alert",
     "Notification",
     "NotificationKind",
     "Organization",

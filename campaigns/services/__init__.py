@@ -6,6 +6,7 @@ import from here: ``from campaigns import services``.
 
 from __future__ import annotations
 
+from campaigns.services.alerts import alerts_sweep
 from campaigns.services.audiences import (
     ContactImportResult,
     audiences_snapshot,
@@ -142,6 +143,7 @@ __all__ = [
     "customers_cancel",
     "membership_set_email_notifications",
     "notifications_read",
+    "alerts_sweep",
     "notify_campaign_finished",
     "customers_retry_now",
     "campaign_start",
