@@ -14,7 +14,15 @@ from campaigns.models import Call, CallStatus, Campaign
 from campaigns.models.call import COST_SORT, DURATION_SORT
 from campaigns.rules.outcomes import OutcomeClass, reasons_of
 from campaigns.selectors.common import Page, as_uuid
-from campaigns.selectors.sorting import Sort, SortField, choose, read_datetime, read_decimal, read_float, sorted_page
+from campaigns.selectors.sorting import (
+    Sort,
+    SortField,
+    choose,
+    read_datetime,
+    read_decimal,
+    read_float,
+    sorted_page,
+)
 
 # Sortable columns of the calls list. The nullable ones sort through a Coalesce to -1 (below any
 # duration or cost), the very expression their index holds (models.call: call_campaign_duration,

@@ -150,7 +150,9 @@ def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) 
         before=request.GET.get("newer", ""),
         **form.filters(),
     )
-    given = {name: request.GET[name] for name in form.fields if request.GET.get(name) and name not in form.errors}
+    given = {
+        name: request.GET[name] for name in form.fields if request.GET.get(name) and name not in form.errors
+    }
     query = urlencode({k: v for k, v in given.items() if k != "call_sort"})
     return {
         "calls": page,
