@@ -38,6 +38,7 @@ from campaigns.selectors.calls import (
 )
 from campaigns.selectors.campaigns import (
     DOCUMENT_CUSTOMER_LIMIT,
+    MOVE_INTO,
     CallRow,
     CampaignDocuments,
     CampaignFilters,
@@ -45,6 +46,7 @@ from campaigns.selectors.campaigns import (
     campaign_for,
     campaigns_for,
     campaigns_listed,
+    campaigns_to_move_into,
     with_documents,
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
@@ -165,6 +167,8 @@ __all__ = [
     "as_uuid",
     "call_for",
     "calls_page",
+    "MOVE_INTO",
+    "campaigns_to_move_into",
     "CALL_SORTS",
     "OUTCOME_FILTERS",
     "call_sort",

@@ -72,6 +72,7 @@ from campaigns.services.inputs import (
     CampaignChanges,
     CampaignInput,
     ContactInput,
+    CustomerFilter,
     CustomerInput,
     DialPlanInput,
 )
@@ -80,7 +81,14 @@ from campaigns.services.notifications import (
     notifications_read,
     notify_campaign_finished,
 )
-from campaigns.services.operations import customers_cancel, customers_retry_now
+from campaigns.services.operations import (
+    MOVE_INTO,
+    customers_cancel,
+    customers_move,
+    customers_retry_now,
+    filter_refusal,
+    movable,
+)
 from campaigns.services.organization import (
     OrganizationChanges,
     organization_pause,
@@ -114,6 +122,7 @@ __all__ = [
     "CallEvent",
     "CampaignChanges",
     "CampaignInput",
+    "CustomerFilter",
     "CustomerInput",
     "DialPlanInput",
     "DomainError",
@@ -141,6 +150,10 @@ __all__ = [
     "campaign_resume",
     "campaign_snapshots_take",
     "customers_cancel",
+    "customers_move",
+    "MOVE_INTO",
+    "filter_refusal",
+    "movable",
     "membership_set_email_notifications",
     "notifications_read",
     "alerts_sweep",

@@ -387,6 +387,9 @@ def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
         "customer_states": CustomerState.choices,
         "reasons": REASONS,
         "selectable": selectable,
+        "move_targets": selectors.campaigns_to_move_into(campaign)
+        if selectable and not wants_fragment(request)
+        else [],
     }
     return page_or_fragment(
         request, "campaigns/customers.html", "campaigns/partials/_customer_rows.html", context
