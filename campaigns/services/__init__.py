@@ -20,7 +20,11 @@ from campaigns.services.audiences import (
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.calendar import (
     campaign_calendar_set,
+    organization_blackout_add,
+    organization_blackout_remove,
     organization_blackout_set,
+    organization_region_rule_add,
+    organization_region_rule_remove,
     organization_region_rules_set,
 )
 from campaigns.services.calls import (
@@ -110,6 +114,10 @@ __all__ = [
     "campaign_schema_set",
     "campaign_calendar_set",
     "organization_blackout_set",
+    "organization_blackout_add",
+    "organization_blackout_remove",
+    "organization_region_rule_add",
+    "organization_region_rule_remove",
     "organization_region_rules_set",
     "contact_list_create",
     "contact_list_delete",
