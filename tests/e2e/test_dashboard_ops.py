@@ -112,6 +112,7 @@ def test_a_supervisor_cancels_everyone_a_search_finds_then_moves_the_rest(
     expect(question).to_have_text(
         "Cancel all 11 customers matching search “Customer 1”? Those still waiting are never called."
     )
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'bulk-question'")
     assert Campaign.objects.get(pk=campaign.pk).customers_cancelled == 0  # nothing before the answer
     shoot(page, "customers-all-filtered-confirm")
     page.get_by_role("button", name="Yes, do it").click()
