@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from campaigns import selectors
+from campaigns import selectors, services
 from campaigns.models import Call, Campaign, Customer, ProviderAccount
 from tests.dashboard.conftest import HTMX
 
@@ -221,3 +221,18 @@ def test_postgresql_reads_a_sorted_page_from_an_index(sort, make_campaign) -> No
         "-started": "call_campaign_created",
     }[sort]
     assert index in plan and "Seq Scan on campaigns_call" not in plan, plan
+
+
+def test_on_the_campaign_page_a_sorted_first_page_keeps_refreshing(as_viewer, make_campaign, owner) -> None:
+    campaign = services.campaign_start(campaign=make_campaign(5, strategy={"auto_start": False}), by=owner)
+    with_calls(campaign)
+    page = as_viewer.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert re.search(r'hx-get="[^"]*call_sort=-duration&amp;live=1" hx-target="#call-rows"', page)
+    rows = as_viewer.get(
+        reverse("campaigns:calls", args=[campaign.pk]),
+        {"call_sort": "-duration", "live": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="call-rows",
+    ).content.decode()
+    assert re.search(r'<div id="call-rows" hx-get="[^"]*call_sort=-duration&amp;live=1"', rows)
+    assert "every 5s" in rows  # a running campaign's rows poll
