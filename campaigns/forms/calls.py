@@ -59,12 +59,17 @@ class CallFilterForm(DashboardForm):
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        accounts = ProviderAccount.objects.filter(
-            organization_id=campaign.organization_id, deleted_at__isnull=True
-        )
-        self.fields["provider"].choices = [("", "Any provider")] + [
-            (str(pk), name) for pk, name in accounts.order_by("name").values_list("pk", "name")
-        ]
+        organization_id = campaign.organization_id
+
+        def accounts() -> list[tuple[str, str]]:
+            rows = ProviderAccount.objects.filter(organization_id=organization_id, deleted_at__isnull=True)
+            return [("", "Any provider")] + [
+                (str(pk), name) for pk, name in rows.order_by("name").values_list("pk", "name")
+            ]
+
+        # Read only when shown or when a provider is asked for: the campaign page's live rows,
+        # which build this form on every refresh, cost no query for it.
+        self.fields["provider"].choices = accounts
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
