@@ -8,6 +8,7 @@ from campaigns.views import (
     admin_pages,
     audiences,
     audit,
+    calendar,
     campaign_builder,
     campaign_detail,
     campaign_list,
@@ -78,6 +79,17 @@ urlpatterns = [
     path("organization", campaign_list.organization_switch, name="switch-organization"),
     path("organization/settings", organization.organization_settings, name="organization-settings"),
     path("organization/pause", organization.organization_pause, name="organization-pause"),
+    path("organization/calendar", calendar.organization_calendar, name="organization-calendar"),
+    path("organization/calendar/blackout", calendar.blackout_add, name="organization-blackout-add"),
+    path(
+        "organization/calendar/blackout/remove", calendar.blackout_remove, name="organization-blackout-remove"
+    ),
+    path("organization/calendar/regions", calendar.region_rule_add, name="organization-region-rule-add"),
+    path(
+        "organization/calendar/regions/remove",
+        calendar.region_rule_remove,
+        name="organization-region-rule-remove",
+    ),
     path("organization/resume", organization.organization_resume, name="organization-resume"),
     path(
         "organization/signing-secret",

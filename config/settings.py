@@ -464,6 +464,7 @@ CELERY_BEAT_SCHEDULE = {
     "dialer-flush-events": {"task": "dialer.tasks.sweep_simulated", "schedule": 1.0},
     "dialer-webhooks": {"task": "dialer.tasks.record_webhooks", "schedule": 0.5},
     "dialer-series-runs": {"task": "dialer.tasks.make_series_runs", "schedule": 5.0},
+    "dialer-alerts": {"task": "dialer.tasks.sweep_alerts", "schedule": 30.0, "options": {"expires": 30.0}},
     # A run drains a backlog for up to 5 s; one that waited 10 s for a worker is dropped (the
     # next beat's run takes the same events: they wait in the database).
     "dialer-campaign-events": {

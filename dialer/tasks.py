@@ -8,7 +8,7 @@ import time
 from celery import shared_task
 from django.core.cache import cache
 
-from campaigns import services
+from campaigns import clock, services
 from dialer import dispatch, outbound, placement, webhooks
 
 log = logging.getLogger(__name__)
@@ -107,3 +107,13 @@ def make_series_runs() -> None:
     UPDATE and the (series, run day) constraint refuses a second one; a lost sweep is the next's.
     """
     services.series_runs_due()
+
+
+@shared_task(ignore_result=True)
+def sweep_alerts() -> None:
+    """Beat, every 30 s: open, announce and close alerts (services.alerts).
+
+    Not acks_late, and safe to run twice at once: one open alert per key (a constraint) and a
+    conditional announcement; a lost sweep is the next one's.
+    """
+    services.alerts_sweep(now=clock.now())

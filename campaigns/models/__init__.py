@@ -32,7 +32,7 @@ from campaigns.models.events import (
     CampaignEventAttempt,
     EventState,
 )
-from campaigns.models.notifications import Notification, NotificationKind
+from campaigns.models.notifications import Alert, Notification, NotificationKind
 from campaigns.models.org import ApiKey, Membership, Organization, Role, hash_api_key
 from campaigns.models.series import CampaignSeries, Frequency
 from campaigns.models.stats import CampaignSnapshot
@@ -79,6 +79,7 @@ __all__ = [
     "EventState",
     "ListContact",
     "Membership",
+    "Alert",
     "Notification",
     "NotificationKind",
     "Organization",

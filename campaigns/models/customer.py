@@ -96,6 +96,10 @@ class Customer(models.Model):
             models.Index(
                 fields=["number"], name="customer_dialed_number", condition=Q(dialed_at__isnull=False)
             ),
+            # The customers list's other sortable columns (selectors.customers.CUSTOMER_SORTS).
+            models.Index(fields=["campaign", "name", "id"], name="customer_campaign_name"),
+            models.Index(fields=["campaign", "attempts", "id"], name="customer_campaign_attempts"),
+            models.Index(fields=["campaign", "next_attempt_at", "id"], name="customer_campaign_next"),
             models.Index(fields=["campaign", "state", "reason"], name="customer_campaign_state"),
             models.Index(
                 fields=["campaign", "objective_met"],

@@ -282,3 +282,12 @@ OUTCOME_COUNTERS = {
 def outcome_counter(ended_reason: str) -> str:
     """The counter column an ended call with `ended_reason` moves (OUTCOME_COUNTERS)."""
     return OUTCOME_COUNTERS[classify(ended_reason)]
+
+
+def reasons_of(outcome: OutcomeClass) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The endedReasons `classify` puts in `outcome`: exact values and prefixes. FAILED is every
+    ended call in no other class (anything unknown is FAILED), so it has no list of its own: ask
+    for the others and exclude them."""
+    exact = frozenset(reason for reason, found in _OUTCOME_BY_REASON.items() if found is outcome)
+    prefixes = tuple(prefix for prefix, found in _OUTCOME_BY_PREFIX if found is outcome)
+    return exact, prefixes

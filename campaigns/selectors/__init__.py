@@ -29,9 +29,17 @@ from campaigns.selectors.audiences import (
     segment_q,
     segment_size,
 )
-from campaigns.selectors.calls import call_for, calls_page, campaign_calls
+from campaigns.selectors.calls import (
+    CALL_SORTS,
+    OUTCOME_FILTERS,
+    call_for,
+    call_sort,
+    calls_page,
+    campaign_calls,
+)
 from campaigns.selectors.campaigns import (
     DOCUMENT_CUSTOMER_LIMIT,
+    MOVE_INTO,
     CallRow,
     CampaignDocuments,
     CampaignFilters,
@@ -39,15 +47,18 @@ from campaigns.selectors.campaigns import (
     campaign_for,
     campaigns_for,
     campaigns_listed,
+    campaigns_to_move_into,
     with_documents,
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
 from campaigns.selectors.contacts import Contact, campaign_contacts, contact_of, contacts_total
 from campaigns.selectors.customers import (
+    CUSTOMER_SORTS,
     OBJECTIVE_FILTERS,
     campaign_customers,
     customer_calls,
     customer_for,
+    customer_sort,
     customers_page,
 )
 from campaigns.selectors.dashboard import (
@@ -85,6 +96,7 @@ from campaigns.selectors.outcomes import (
     series_of,
     series_runs,
 )
+from campaigns.selectors.sorting import Sort, SortField
 from campaigns.selectors.usage import (
     Cost,
     OrganizationUsage,
@@ -160,6 +172,15 @@ __all__ = [
     "as_uuid",
     "call_for",
     "calls_page",
+    "MOVE_INTO",
+    "campaigns_to_move_into",
+    "CALL_SORTS",
+    "OUTCOME_FILTERS",
+    "call_sort",
+    "CUSTOMER_SORTS",
+    "customer_sort",
+    "Sort",
+    "SortField",
     "calls_per_minute",
     "campaign_calls",
     "campaign_contacts",

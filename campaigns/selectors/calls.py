@@ -6,10 +6,64 @@ Nothing here writes. Transcripts are never loaded with a list.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime
 
-from campaigns.models import Call, Campaign
-from campaigns.selectors.common import Page, as_uuid, newest_first
+from django.db.models import F, Q, QuerySet
+
+from campaigns.models import Call, CallStatus, Campaign
+from campaigns.models.call import COST_SORT, DURATION_SORT
+from campaigns.rules.outcomes import OutcomeClass, reasons_of
+from campaigns.selectors.common import Page, as_uuid
+from campaigns.selectors.sorting import (
+    Sort,
+    SortField,
+    choose,
+    read_datetime,
+    read_decimal,
+    read_float,
+    sorted_page,
+)
+
+# Sortable columns of the calls list. The nullable ones sort through a Coalesce to -1 (below any
+# duration or cost), the very expression their index holds (models.call: call_campaign_duration,
+# call_campaign_cost), so PostgreSQL reads a page from the index.
+CALL_SORTS = {
+    "started": SortField("started", F("created_at"), read_datetime, descending_first=True),
+    "duration": SortField("duration", DURATION_SORT, read_float, descending_first=True),
+    "cost": SortField("cost", COST_SORT, read_decimal, descending_first=True),
+}
+CALL_SORT_DEFAULT = "-started"
+# The outcome filter: its classes, in the order a supervisor reads them.
+OUTCOME_FILTERS = (
+    OutcomeClass.ANSWERED,
+    OutcomeClass.VOICEMAIL,
+    OutcomeClass.NO_ANSWER,
+    OutcomeClass.BUSY,
+    OutcomeClass.OPT_OUT,
+    OutcomeClass.CANCELLED,
+    OutcomeClass.FAILED,
+)
+
+
+def call_sort(param: str) -> Sort:
+    """The calls list's sort from a URL's ?sort= (anything not whitelisted: newest first)."""
+    return choose(CALL_SORTS, param, CALL_SORT_DEFAULT)
+
+
+def outcome_q(outcome: str) -> Q:
+    """Ended calls whose endedReason rules.outcomes.classify puts in `outcome`, as a filter."""
+    outcome = OutcomeClass(outcome)
+    if outcome is OutcomeClass.FAILED:
+        others = Q()
+        for known in OUTCOME_FILTERS:
+            if known is not OutcomeClass.FAILED:
+                others |= outcome_q(known)
+        return Q(status=CallStatus.ENDED) & ~others
+    exact, prefixes = reasons_of(outcome)
+    found = Q(ended_reason__in=sorted(exact))
+    for prefix in prefixes:
+        found |= Q(ended_reason__startswith=prefix)
+    return Q(status=CallStatus.ENDED) & found
 
 
 def campaign_calls(
@@ -17,12 +71,20 @@ def campaign_calls(
     *,
     status: str | None = None,
     ended_reason: str | None = None,
+    outcome: str | None = None,
+    objective: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    provider_account_id: object = None,
     include_log: bool = False,
     descending: bool = True,
 ) -> QuerySet[Call]:
     """A campaign's calls, newest first by default (ties by id), with the customer's number
-    (one join), optionally by status and endedReason ("" or None: any) and with each call's
-    log (one more query)."""
+    (one join), optionally by status, endedReason, outcome class (OUTCOME_FILTERS), objective
+    ("met", "not-met", "unknown"), creation time (since inclusive, until exclusive) and provider
+    account ("" or None: any), and with each call's log (one more query).
+
+    Raises ValueError for an outcome or objective it does not know."""
     calls = (
         Call.objects.filter(campaign=campaign)
         .select_related("customer")
@@ -32,19 +94,52 @@ def campaign_calls(
         calls = calls.filter(status=status)
     if ended_reason:
         calls = calls.filter(ended_reason=ended_reason)
+    if outcome:
+        calls = calls.filter(outcome_q(outcome))
+    if objective:
+        met = {"met": True, "not-met": False, "unknown": None}
+        if objective not in met:
+            raise ValueError(f"objective must be one of {tuple(met)}")
+        calls = (
+            calls.filter(objective_met__isnull=True)
+            if met[objective] is None
+            else calls.filter(objective_met=met[objective])
+        )
+    if since is not None:
+        calls = calls.filter(created_at__gte=since)
+    if until is not None:
+        calls = calls.filter(created_at__lt=until)
+    if provider_account_id:
+        calls = calls.filter(provider_account_id=provider_account_id)
     if include_log:
         calls = calls.prefetch_related("log")
     return calls.order_by(*(("-created_at", "-id") if descending else ("created_at", "id")))
 
 
-def calls_page(campaign: Campaign, *, status: str = "", older_than: str = "", newer_than: str = "") -> Page:
-    """25 of campaign_calls(campaign, status), newest first, through the (campaign, -created_at)
-    index; page keys as common.newest_first writes them. Each call comes with its customer and
-    caller ID, without its summary and analysis."""
+def calls_page(
+    campaign: Campaign,
+    *,
+    sort: Sort | None = None,
+    after: str = "",
+    before: str = "",
+    size: int = 25,
+    **filters: object,
+) -> Page:
+    """`size` of campaign_calls(campaign, **filters) in `sort`'s order (newest first by default),
+    keyset-paged through the index of the sorted column (selectors.sorting). Each call comes with
+    its customer, caller ID and provider account, without its summary and analysis."""
     calls = (
-        campaign_calls(campaign, status=status).select_related("phone_number").defer("summary", "analysis")
+        campaign_calls(campaign, **filters)  # type: ignore[arg-type]
+        .select_related("phone_number", "provider_account")
+        .defer(
+            "summary",
+            "analysis",
+            "structured_data",
+            "provider_account__api_key",
+            "provider_account__webhook_secret",
+        )
     )
-    return newest_first(calls, older_than=older_than, newer_than=newer_than)
+    return sorted_page(calls, sort or call_sort(CALL_SORT_DEFAULT), after=after, before=before, size=size)
 
 
 def call_for(campaign: Campaign, pk: object) -> Call | None:

@@ -212,3 +212,22 @@ def with_documents(campaigns: list[Campaign]) -> list[Campaign]:
         key = str(campaign.pk)
         campaign.documents = CampaignDocuments(customers[key], calls[key], entries[campaign.pk])
     return campaigns
+
+
+# Campaigns customers may be moved into (services.customers_move): not dialing yet, or paused.
+MOVE_INTO = (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
+
+
+def campaigns_to_move_into(campaign: Campaign, *, limit: int = 200) -> list[Campaign]:
+    """The campaigns `campaign`'s customers may move into: same organization, scheduled or paused,
+    one caller ID (no dial plan), not deleted; by name."""
+    return list(
+        Campaign.objects.filter(
+            organization_id=campaign.organization_id,
+            status__in=MOVE_INTO,
+            deleted_at__isnull=True,
+            uses_dial_plan=False,
+        )
+        .exclude(pk=campaign.pk)
+        .order_by("name")[:limit]
+    )

@@ -29,6 +29,7 @@ class Page:
     rows: list
     newer: str | None = None  # customers: the previous page; calls: newer calls
     older: str | None = None  # customers: the next page; calls: older calls
+    here: str | None = None  # sorted lists: the first row's key (`at=` shows this page again)
 
 
 def _key(row: Call | DoNotCall) -> str:

@@ -6,14 +6,38 @@ Nothing here writes.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from campaigns import phone
 from campaigns.models import Campaign, Customer
 from campaigns.selectors.common import Page, as_uuid
+from campaigns.selectors.sorting import Sort, SortField, choose, read_datetime, read_int, sorted_page
 
 # Customer.position is a BigIntegerField (signed 64-bit); positions start at 0.
 POSITION_MAX = 2**63 - 1
+
+
+def _position_key(text: str) -> int:
+    value = read_int(text)
+    if not 0 <= value <= POSITION_MAX:
+        raise ValueError("a position outside the column's range")
+    return value
+
+
+# Sortable columns of the customers list, each with its index (models.Customer): position
+# (customer_campaign_position), name, attempts and next attempt (customer_campaign_<column>).
+CUSTOMER_SORTS = {
+    "position": SortField("position", F("position"), _position_key, unique=True),
+    "name": SortField("name", F("name"), str),
+    "attempts": SortField("attempts", F("attempts"), read_int, descending_first=True),
+    "next": SortField("next", F("next_attempt_at"), read_datetime),
+}
+CUSTOMER_SORT_DEFAULT = "position"
+
+
+def customer_sort(param: str) -> Sort:
+    """The customers list's sort from a URL's ?sort= (anything not whitelisted: submission order)."""
+    return choose(CUSTOMER_SORTS, param, CUSTOMER_SORT_DEFAULT)
 
 
 def customer_search(campaign: Campaign, text: str) -> Q:
@@ -69,39 +93,22 @@ def customers_page(
     reason: str = "",
     q: str = "",
     objective: str = "",
-    after: int | None = None,
-    before: int | None = None,
+    sort: Sort | None = None,
+    after: str = "",
+    before: str = "",
+    at: str = "",
     size: int = 25,
 ) -> Page:
-    """`size` of campaign_customers(campaign, state, reason), by the (campaign, position) index.
-
-    `after=p` is the page following position p, `before=p` the one preceding it; the keys of
-    the returned page are positions. One query, no COUNT: the page knows whether a neighbour
-    exists by reading one row more. A position outside the column's range (a link edited by
-    hand) reads as no position: the first page. Customers come without assistant_overrides.
-    """
-    after, before = _position(after), _position(before)
+    """`size` of campaign_customers(campaign, state, reason, objective, q) in `sort`'s order
+    (submission order by default), keyset-paged through the sorted column's index
+    (selectors.sorting): `after=key` is the page following that key, `before=key` the one
+    preceding it. One query, no COUNT. A key that does not parse (a link edited by hand) reads as
+    the first page. Customers come without assistant_overrides."""
     rows = campaign_customers(campaign, state=state, reason=reason, objective=objective, q=q).defer(
         "assistant_overrides"
     )
-    if before is not None:
-        found = list(rows.filter(position__lt=before).order_by("-position")[: size + 1])
-        more = len(found) > size
-        found = list(reversed(found[:size]))
-        return Page(
-            found,
-            newer=str(found[0].position) if more and found else None,
-            older=str(found[-1].position) if found else None,
-        )
-    if after is not None:
-        rows = rows.filter(position__gt=after)
-    found = list(rows.order_by("position")[: size + 1])
-    more = len(found) > size
-    found = found[:size]
-    return Page(
-        found,
-        newer=str(found[0].position) if after is not None and found else None,
-        older=str(found[-1].position) if more else None,
+    return sorted_page(
+        rows, sort or customer_sort(CUSTOMER_SORT_DEFAULT), after=after, before=before, at=at, size=size
     )
 
 
@@ -117,6 +124,3 @@ def customer_calls(customer: Customer, *, direction: str = "outbound") -> list:
     calls = customer.calls.filter(direction=direction).select_related("phone_number")
     return list(calls.order_by("-created_at")[:100])
 
-
-def _position(value: int | None) -> int | None:
-    return value if value is not None and 0 <= value <= POSITION_MAX else None

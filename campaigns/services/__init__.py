@@ -6,6 +6,7 @@ import from here: ``from campaigns import services``.
 
 from __future__ import annotations
 
+from campaigns.services.alerts import alerts_sweep
 from campaigns.services.audiences import (
     ContactImportResult,
     audiences_snapshot,
@@ -19,7 +20,11 @@ from campaigns.services.audiences import (
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.calendar import (
     campaign_calendar_set,
+    organization_blackout_add,
+    organization_blackout_remove,
     organization_blackout_set,
+    organization_region_rule_add,
+    organization_region_rule_remove,
     organization_region_rules_set,
 )
 from campaigns.services.calls import (
@@ -72,6 +77,7 @@ from campaigns.services.inputs import (
     CampaignChanges,
     CampaignInput,
     ContactInput,
+    CustomerFilter,
     CustomerInput,
     DialPlanInput,
 )
@@ -80,7 +86,14 @@ from campaigns.services.notifications import (
     notifications_read,
     notify_campaign_finished,
 )
-from campaigns.services.operations import customers_cancel, customers_retry_now
+from campaigns.services.operations import (
+    MOVE_INTO,
+    customers_cancel,
+    customers_move,
+    customers_retry_now,
+    filter_refusal,
+    movable,
+)
 from campaigns.services.organization import (
     OrganizationChanges,
     organization_pause,
@@ -104,6 +117,10 @@ __all__ = [
     "campaign_schema_set",
     "campaign_calendar_set",
     "organization_blackout_set",
+    "organization_blackout_add",
+    "organization_blackout_remove",
+    "organization_region_rule_add",
+    "organization_region_rule_remove",
     "organization_region_rules_set",
     "contact_list_create",
     "contact_list_delete",
@@ -116,6 +133,7 @@ __all__ = [
     "CallEvent",
     "CampaignChanges",
     "CampaignInput",
+    "CustomerFilter",
     "CustomerInput",
     "DialPlanInput",
     "DomainError",
@@ -143,8 +161,13 @@ __all__ = [
     "campaign_resume",
     "campaign_snapshots_take",
     "customers_cancel",
+    "customers_move",
+    "MOVE_INTO",
+    "filter_refusal",
+    "movable",
     "membership_set_email_notifications",
     "notifications_read",
+    "alerts_sweep",
     "notify_campaign_finished",
     "customers_retry_now",
     "campaign_start",

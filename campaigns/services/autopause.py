@@ -16,6 +16,7 @@ from typing import Any
 from campaigns.models import Call, CallStatus, Campaign, CampaignStatus
 from campaigns.rules.autopause import AutoPause, is_provider_failure, pause_reason
 from campaigns.rules.policy import auto_pause_plan
+from campaigns.services.alerts import notify_auto_paused
 from campaigns.services.audit import audit_record
 from campaigns.services.events import event_emit
 from campaigns.services.tx import lock_campaigns
@@ -83,7 +84,8 @@ def account_auto_pause(call: Call, now: datetime) -> dict[object, str]:
 
 def auto_pause_report(campaign: Campaign, reason: str, now: datetime) -> None:
     """The event (campaign.auto-paused, sent to the campaign's server whenever it has one: Dialdeck's
-    own, models.events.ALWAYS_SENT) and the audit of a pause the campaign made itself."""
+    own, models.events.ALWAYS_SENT), the audit of a pause the campaign made itself, and the notice
+    to the organization's members."""
     event_emit(campaign=campaign, event_type="campaign.auto-paused", data={"reason": reason}, at=now)
     audit_record(
         organization=campaign.organization,
@@ -93,3 +95,4 @@ def auto_pause_report(campaign: Campaign, reason: str, now: datetime) -> None:
         before={"status": CampaignStatus.IN_PROGRESS},
         after={"status": CampaignStatus.PAUSED, "reason": reason},
     )
+    notify_auto_paused(campaign=campaign, reason=reason)

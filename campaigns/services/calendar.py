@@ -177,3 +177,64 @@ def organization_region_rules_set(
         after={"region_rules": stored},
     )
     return organization
+
+
+# -- one date or one rule at a time (the dashboard's calendar page) ---------------------------------
+
+
+@retry_on_conflict
+def organization_blackout_add(*, organization: Organization, by: Actor, day: str) -> Organization:
+    """Add one blackout date (YYYY-MM-DD) to the organization's; one already there is left as is.
+    Raises ValidationFailed (field `day`) for a bad date or a full calendar (MAX_DATES)."""
+    lock_organization(organization.pk, "update")
+    current = Organization.objects.get(pk=organization.pk).blackout_dates or []
+    days, errors = _dates([day], "day")
+    if errors:
+        raise ValidationFailed([FieldError("day", "must be a date written YYYY-MM-DD")])
+    if days[0] in current:
+        return Organization.objects.get(pk=organization.pk)
+    if len(current) >= MAX_DATES:
+        raise ValidationFailed.one(
+            "day", f"the calendar holds {MAX_DATES} dates at most: remove past ones first"
+        )
+    return organization_blackout_set(organization=organization, by=by, blackout_dates=[*current, *days])
+
+
+@retry_on_conflict
+def organization_blackout_remove(*, organization: Organization, by: Actor, day: str) -> Organization:
+    """Remove one blackout date; raises ValidationFailed (field `day`) for a date not in the list."""
+    lock_organization(organization.pk, "update")
+    current = Organization.objects.get(pk=organization.pk).blackout_dates or []
+    if day not in current:
+        raise ValidationFailed.one("day", f"{day[:20]} is not one of the organization's blackout dates")
+    return organization_blackout_set(
+        organization=organization, by=by, blackout_dates=[d for d in current if d != day]
+    )
+
+
+@retry_on_conflict
+def organization_region_rule_add(*, organization: Organization, by: Actor, rule: dict) -> Organization:
+    """Add one region rule {region, windows, note} after the others. Raises ValidationFailed naming
+    the rule's fields as `region`, `windows.N.start`, `note` (no list index)."""
+    lock_organization(organization.pk, "update")
+    current = Organization.objects.get(pk=organization.pk).region_rules or []
+    errors = [FieldError(e.field.removeprefix("rule."), e.message) for e in _rule_errors(rule, "rule")]
+    if errors:
+        raise ValidationFailed(errors)
+    if len(current) >= MAX_RULES:
+        raise ValidationFailed.one("region", f"the table holds {MAX_RULES} rules at most")
+    return organization_region_rules_set(organization=organization, by=by, rules=[*current, rule])
+
+
+@retry_on_conflict
+def organization_region_rule_remove(
+    *, organization: Organization, by: Actor, index: int, region: str
+) -> Organization:
+    """Remove the rule at `index`, which must still be for `region` (a page shown before another
+    change must not remove the wrong one). Raises ValidationFailed (field `region`) otherwise."""
+    lock_organization(organization.pk, "update")
+    current = list(Organization.objects.get(pk=organization.pk).region_rules or [])
+    if not 0 <= index < len(current) or current[index].get("region") != region:
+        raise ValidationFailed.one("region", "that rule is no longer in the table: reload the page")
+    del current[index]
+    return organization_region_rules_set(organization=organization, by=by, rules=current)

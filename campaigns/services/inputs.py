@@ -147,3 +147,17 @@ class ContactInput:
     consent_at: datetime | None = None
     time_zone: str = ""
     source: str = ""  # "contacts.3", "line 7": how errors name the row
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """The customers list's filter, for an action on every customer it matches (not only a page):
+    the same values as selectors.campaign_customers takes ("" for any)."""
+
+    state: str = ""
+    reason: str = ""
+    objective: str = ""
+    q: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"state": self.state, "reason": self.reason, "objective": self.objective, "q": self.q}

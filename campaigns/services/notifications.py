@@ -27,22 +27,42 @@ def notify_campaign_finished(*, campaign: Campaign) -> int:
         f"{campaign.customers_failed + campaign.customers_skipped + campaign.customers_predial_failed:,} "
         f"not reached, {campaign.customers_cancelled:,} cancelled, of {campaign.customers_total:,}"
     )
-    text = f"“{campaign.name}” finished: {tallies}."
-    members = list(Membership.objects.filter(organization_id=campaign.organization_id).select_related("user"))
+    return notify_members(
+        organization_id=campaign.organization_id,
+        kind=NotificationKind.FINISHED,
+        text=f"“{campaign.name}” finished: {tallies}.",
+        subject=f"Dialdeck: {campaign.name} finished",
+        campaign=campaign,
+    )
+
+
+def notify_members(
+    *,
+    organization_id: object,
+    kind: str,
+    text: str,
+    subject: str,
+    campaign: Campaign | None = None,
+    target_id: str = "",
+) -> int:
+    """A notice for every member of the organization (in the app), emailed on commit to those who
+    want email; returns how many members were told. Runs in the caller's transaction."""
+    members = list(Membership.objects.filter(organization_id=organization_id).select_related("user"))
     Notification.objects.bulk_create(
         [
             Notification(
-                organization_id=campaign.organization_id,
+                organization_id=organization_id,
                 user=m.user,
                 campaign=campaign,
-                kind=NotificationKind.FINISHED,
+                kind=kind,
                 text=text[:300],
+                target_id=target_id,
             )
             for m in members
         ]
     )
     mails = [
-        (f"Dialdeck: {campaign.name} finished", text, settings.DEFAULT_FROM_EMAIL, [m.user.email])
+        (subject, text, settings.DEFAULT_FROM_EMAIL, [m.user.email])
         for m in members
         if m.email_notifications and m.user.email
     ]

@@ -11,10 +11,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from campaigns.models import TERMINAL_STATUSES, Campaign, CampaignEndedReason, CampaignStatus, CustomerState
+from campaigns.models import (
+    TERMINAL_STATUSES,
+    Campaign,
+    CampaignEndedReason,
+    CampaignStatus,
+    CustomerState,
+    Notification,
+    NotificationKind,
+)
 from campaigns.rules import activity
 from campaigns.rules.activity import Activity
 from campaigns.rules.inbound import LABELS as INBOUND_LABELS
@@ -449,3 +458,15 @@ def trend_chart(points: list) -> dict:
         "width": TREND_W,
         "height": TREND_H,
     }
+
+
+@register.filter
+def notice_url(notice: Notification) -> str:
+    """Where a notice sends its reader: its campaign, the provider account, or the usage page."""
+    if notice.campaign_id:
+        return reverse("campaigns:detail", args=[notice.campaign_id])
+    if notice.kind == NotificationKind.PROVIDER_FAILING and notice.target_id:
+        return reverse("campaigns:provider", args=[notice.target_id])
+    if notice.kind == NotificationKind.QUOTA_SPENT:
+        return reverse("campaigns:organization-settings")
+    return ""

@@ -29,6 +29,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from campaigns import clock, selectors, services
 from campaigns.export import customers_csv_response
+from campaigns.forms.calls import CallFilterForm
 from campaigns.models import CallStatus, Campaign, CampaignStatus, CustomerState, EventState
 from campaigns.permissions import Action
 from campaigns.rules.reasons import Reason
@@ -56,14 +57,6 @@ def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
     return campaign
 
 
-def _int(value: str | None) -> int | None:
-    """A position key as the pager writes it (ASCII digits, 64-bit), else None: a key cut short,
-    edited or forged shows the first page (selectors.customers_page checks the range)."""
-    if value and len(value) <= 19 and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
 def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
     state = request.GET.get("state", "")
     reason = request.GET.get("reason", "")
@@ -78,16 +71,55 @@ def _customer_filters(request: HtmxHttpRequest) -> dict[str, str]:
 
 def _customers(request: HtmxHttpRequest, campaign: Campaign) -> dict[str, Any]:
     filters = _customer_filters(request)
+    sort = selectors.customer_sort(request.GET.get("sort", ""))
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
     page = selectors.customers_page(
-        campaign, **filters, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
+        campaign, **filters, sort=sort, after=after, before=before, at=request.GET.get("at", "")
     )
     query = urlencode({k: v for k, v in filters.items() if v})
+    sorted_query = "&".join(filter(None, [query, f"sort={sort.param}" if request.GET.get("sort") else ""]))
     return {
         "customers": page,
         "customer_filters": filters,
-        "customer_query": query,
+        "customer_query": sorted_query,
+        "customer_unsorted_query": query,
+        "customer_sort": sort,
+        "customer_columns": _columns(sort, CUSTOMER_COLUMNS),
+        "customer_sort_choices": CUSTOMER_SORT_CHOICES,
         "objective_filters": OBJECTIVE_CHOICES,
     }
+
+
+# The customers' sorts in words, for the Sort by filter (narrow screens hide the headers).
+CUSTOMER_SORT_CHOICES = [
+    ("position", "Submission order"),
+    ("-position", "Last submitted first"),
+    ("name", "Name A–Z"),
+    ("-name", "Name Z–A"),
+    ("-attempts", "Most attempts first"),
+    ("attempts", "Fewest attempts first"),
+    ("next", "Next attempt, soonest first"),
+    ("-next", "Next attempt, latest first"),
+]
+# Sortable headers: (sort name, label). The others are plain headers.
+CUSTOMER_COLUMNS = {"position": "#", "name": "Name", "attempts": "Attempts", "next": "Next attempt"}
+CALL_COLUMNS = {"started": "Started", "duration": "Duration", "cost": "Cost"}
+
+
+def _columns(sort: selectors.Sort, columns: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each sortable header: its label, its aria-sort, and the sort a click on it asks for (the
+    other direction when it is the current sort, else the column's first direction)."""
+    shown = {}
+    for name, label in columns.items():
+        current = sort.field.name == name
+        field = (selectors.CUSTOMER_SORTS | selectors.CALL_SORTS)[name]
+        descending = not sort.descending if current else field.descending_first
+        shown[name] = {
+            "label": label,
+            "aria": ("descending" if sort.descending else "ascending") if current else "none",
+            "next": f"{'-' if descending else ''}{name}",
+        }
+    return shown
 
 
 # The customers' objective filter, in words (selectors.OBJECTIVE_FILTERS).
@@ -105,19 +137,32 @@ def _outcomes(campaign: Campaign) -> dict[str, Any]:
 
 
 def _calls(request: HtmxHttpRequest, campaign: Campaign, *, live: bool = False) -> dict[str, Any]:
-    """A page of the calls log; `live` (the campaign's own page) keeps its newest page refreshing."""
-    status = request.GET.get("call_status", "")
-    status = status if status in CallStatus.values else ""
+    """A page of the calls log, filtered (CallFilterForm: a wrong value is shown beside its field
+    and the others still apply) and sorted by a whitelisted column; `live` (the campaign's own
+    page) keeps its first page refreshing."""
+    form = CallFilterForm(request.GET, campaign=campaign)
+    form.is_valid()
+    sort = selectors.call_sort("" if "call_sort" in form.errors else request.GET.get("call_sort", ""))
     page = selectors.calls_page(
         campaign,
-        status=status,
-        older_than=request.GET.get("older", ""),
-        newer_than=request.GET.get("newer", ""),
+        sort=sort,
+        after=request.GET.get("older", ""),
+        before=request.GET.get("newer", ""),
+        **form.filters(),
     )
+    given = {
+        name: request.GET[name] for name in form.fields if request.GET.get(name) and name not in form.errors
+    }
+    query = urlencode({k: v for k, v in given.items() if k != "call_sort"})
     return {
         "calls": page,
-        "call_status": status,
-        "call_query": f"call_status={status}" if status else "",
+        "call_form": form,
+        "call_status": form.filters()["status"] or "",
+        "call_query": "&".join(
+            filter(None, [query, f"call_sort={sort.param}" if request.GET.get("call_sort") else ""])
+        ),
+        "call_unsorted_query": query,
+        "call_columns": _columns(sort, CALL_COLUMNS),
         "live_calls": live or request.GET.get("live") == "1",
     }
 
@@ -345,6 +390,9 @@ def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
         "customer_states": CustomerState.choices,
         "reasons": REASONS,
         "selectable": selectable,
+        "move_targets": selectors.campaigns_to_move_into(campaign)
+        if selectable and not wants_fragment(request)
+        else [],
     }
     return page_or_fragment(
         request, "campaigns/customers.html", "campaigns/partials/_customer_rows.html", context
@@ -355,8 +403,15 @@ def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 @dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_calls(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
-    context = {**_live(request, campaign), **_calls(request, campaign), "call_statuses": CallStatus.choices}
-    return page_or_fragment(request, "campaigns/calls.html", "campaigns/partials/_call_rows.html", context)
+    calls = _calls(request, campaign)
+    context = {**_live(request, campaign), **calls, "call_statuses": CallStatus.choices}
+    refused = 422 if calls["call_form"].errors else 200
+    # The filter form asks for itself and the rows (so errors show beside their fields); the
+    # pager and the sortable headers ask for the rows alone.
+    fragment = "campaigns/partials/_calls_list.html"
+    if request.headers.get("HX-Target") == "call-rows":
+        fragment = "campaigns/partials/_call_rows.html"
+    return page_or_fragment(request, "campaigns/calls.html", fragment, context, status=refused)
 
 
 @require_GET

@@ -80,3 +80,15 @@
     });
   });
 })();
+
+// The counted question of a bulk action (or why it cannot be done) comes back under the bulk form:
+// move focus to it, so keyboard and screen-reader users land on the question they must answer.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "bulk-confirm") return;
+    var question = target.querySelector("#bulk-question, [role='alert']");
+    if (question) question.focus();
+  });
+})();

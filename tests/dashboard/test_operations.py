@@ -51,7 +51,7 @@ def test_a_bulk_cancel_asks_with_the_count_then_cancels_and_counts(as_manager, r
     assert "Cancelled 3 of 3." in done.content.decode()
     assert counters(running) == (2, 3, 3)
     event = AuditEvent.objects.get(action="customers.cancel")
-    assert event.after == {"chosen": 3, "cancelled": 3}
+    assert event.after == {"chosen": 3, "confirmed": 3, "cancelled": 3}
 
 
 def test_retry_now_makes_waiting_customers_due_and_dnc_skips_them(as_manager, running) -> None:

@@ -428,6 +428,16 @@ DASHBOARD = [
     Row("campaigns:organization-settings", "get",    (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:organization-settings", "post",   (LOGIN,   403,   403,    302,  302),
         data=ORGANIZATION_SETTINGS),
+    # The calendar (blackout dates, region rules) is the admins', like the settings.
+    Row("campaigns:organization-calendar", "get",    (LOGIN,   403,   403,    200,  200)),
+    Row("campaigns:organization-blackout-add", "post", (LOGIN, 403,   403,    302,  302),
+        data={"day": "2026-12-25"}),
+    Row("campaigns:organization-blackout-remove", "post", (LOGIN, 403, 403,   302,  302),
+        data={"day": "2026-12-25"}),
+    Row("campaigns:organization-region-rule-add", "post", (LOGIN, 403, 403,   302,  302),
+        data={"region": "US-FL", "days": ["mon", "tue"], "start": "08:00", "end": "20:00"}),
+    Row("campaigns:organization-region-rule-remove", "post", (LOGIN, 403, 403, 302, 302),
+        data={"index": "0", "region": "US-FL"}),
     # A manager may pull the organization-wide stop (this page is theirs to do it), not lift it.
     Row("campaigns:organization-pause", "get",       (LOGIN,   403,   200,    200,  200)),
     Row("campaigns:organization-pause", "post",      (LOGIN,   403,   302,    302,  302),

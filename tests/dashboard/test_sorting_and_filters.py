@@ -1,0 +1,238 @@
+"""The calls and customers lists: filters a supervisor narrows them with (a wrong one is named beside
+its field), columns sorted by a click (aria-sort says how), and keyset pages that neither skip nor
+repeat a row, whatever the sort, ties and missing values included."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from campaigns import selectors, services
+from campaigns.models import Call, Campaign, Customer, ProviderAccount
+from tests.dashboard.conftest import HTMX
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAY = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+REASONS = [
+    "customer-ended-call",
+    "customer-busy",
+    "voicemail",
+    "customer-did-not-answer",
+    "pipeline-error-openai-llm-failed",
+]
+
+
+def with_calls(campaign: Campaign, *, seed: int = 7) -> list[Call]:
+    """One ended call per customer, with durations and costs that tie and are sometimes missing,
+    over four days, and one in three on a second provider account."""
+    rng = random.Random(seed)
+    second = ProviderAccount.objects.create(
+        organization=campaign.organization, name="Backup", kind="simulated"
+    )
+    calls = []
+    for i, customer in enumerate(Customer.objects.filter(campaign=campaign).order_by("position")):
+        calls.append(
+            Call(
+                organization=campaign.organization,
+                campaign=campaign,
+                customer=customer,
+                phone_number=campaign.phone_number,
+                provider_account=second if i % 3 == 2 else campaign.phone_number.provider_account,
+                attempt=1,
+                status="ended",
+                ended_reason=REASONS[i % len(REASONS)],
+                duration_seconds=rng.choice([None, 10.0, 20.0, 20.0, 35.5]),
+                cost=rng.choice([None, Decimal("0.1000"), Decimal("0.2500")]),
+                objective_met=rng.choice([None, True, False]),
+            )
+        )
+    Call.objects.bulk_create(calls)
+    for i, call in enumerate(calls):  # auto_now_add: set the times afterwards
+        Call.objects.filter(pk=call.pk).update(created_at=DAY + timedelta(days=i % 4, minutes=i))
+    return list(Call.objects.filter(campaign=campaign))
+
+
+def rows_of(content: str) -> list[str]:
+    return re.findall(r'/calls/([0-9a-f-]{36})"', content)
+
+
+def walk(client, url: str, params: dict) -> list[str]:
+    """Every call id through the Next links, in the order shown."""
+    seen, key = [], None
+    for _ in range(50):
+        content = client.get(
+            url,
+            {**params, **({"older": key} if key else {})},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="call-rows",
+        ).content.decode()
+        seen += list(dict.fromkeys(rows_of(content)))
+        found = re.search(r'older=([^"&]+)"', content)
+        if not found:
+            return seen
+        key = found.group(1).replace("%7E", "~").replace("%3A", ":").replace("%2B", "+")
+    raise AssertionError("the pager never ended")
+
+
+@pytest.mark.parametrize("sort", ["-started", "started", "-duration", "duration", "-cost", "cost"])
+def test_every_sort_pages_through_every_call_once_in_order(sort, as_viewer, make_campaign) -> None:
+    campaign = make_campaign(60, strategy={"auto_start": False})
+    calls = with_calls(campaign)
+    url = reverse("campaigns:calls", args=[campaign.pk])
+    shown = walk(as_viewer, url, {"call_sort": sort})
+    assert len(shown) == 60 and set(shown) == {str(c.pk) for c in calls}  # none skipped, none twice
+    column = {"started": "created_at", "duration": "duration_seconds", "cost": "cost"}[sort.lstrip("-")]
+    low = {"duration_seconds": -1.0, "cost": Decimal(-1)}.get(column)
+    by_id = {str(c.pk): c for c in calls}
+    values = [getattr(by_id[pk], column) if getattr(by_id[pk], column) is not None else low for pk in shown]
+    assert values == sorted(values, reverse=sort.startswith("-"))  # a missing value sorts lowest
+
+
+def test_a_header_click_sorts_and_says_so(as_viewer, make_campaign) -> None:
+    campaign = make_campaign(5, strategy={"auto_start": False})
+    with_calls(campaign)
+    url = reverse("campaigns:calls", args=[campaign.pk])
+    page = as_viewer.get(url).content.decode()
+    assert re.search(
+        r'role="columnheader" aria-sort="descending"><a class="sort-link" href="[^"]*call_sort=started"', page
+    )
+    assert re.search(r'aria-sort="none"><a class="sort-link" href="[^"]*call_sort=-duration"', page)
+    page = as_viewer.get(url, {"call_sort": "-duration"}).content.decode()
+    assert re.search(
+        r'aria-sort="descending"><a class="sort-link" href="[^"]*call_sort=duration"[^>]*>Duration', page
+    )
+    # A column not on the list is refused beside the Sort by field, and the default order shown.
+    response = as_viewer.get(url, {"call_sort": "transcript"})
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert (
+        re.search(r'<select[^>]*aria-invalid="true"[^>]*id="id_call_sort"', content)
+        and "Select a valid choice" in content
+    )
+    assert re.search(r'aria-sort="descending"><a class="sort-link" href="[^"]*call_sort=started"', content)
+
+
+def test_filters_narrow_the_calls(as_viewer, make_campaign) -> None:
+    campaign = make_campaign(30, strategy={"auto_start": False})
+    calls = with_calls(campaign)
+    url = reverse("campaigns:calls", args=[campaign.pk])
+
+    def shown(**params: str) -> set[str]:
+        return set(walk(as_viewer, url, params))
+
+    assert shown(outcome="busy") == {str(c.pk) for c in calls if c.ended_reason == "customer-busy"}
+    assert shown(outcome="failed") == {
+        str(c.pk) for c in calls if c.ended_reason.startswith("pipeline-error")
+    }
+    assert shown(ended_reason="voicemail") == {str(c.pk) for c in calls if c.ended_reason == "voicemail"}
+    assert shown(call_objective="met") == {str(c.pk) for c in calls if c.objective_met is True}
+    assert shown(call_objective="unknown") == {str(c.pk) for c in calls if c.objective_met is None}
+    backup = ProviderAccount.objects.get(name="Backup")
+    assert shown(provider=str(backup.pk)) == {str(c.pk) for c in calls if c.provider_account_id == backup.pk}
+    second_day = {str(c.pk) for c in calls if c.created_at.date() == (DAY + timedelta(days=1)).date()}
+    assert second_day and shown(call_from="2026-03-11", call_to="2026-03-11") == second_day
+    assert shown(call_status="queued") == set()
+
+
+def test_a_wrong_filter_is_named_beside_its_field_and_the_others_still_apply(
+    as_viewer, make_campaign
+) -> None:
+    campaign = make_campaign(10, strategy={"auto_start": False})
+    calls = with_calls(campaign)
+    url = reverse("campaigns:calls", args=[campaign.pk])
+    response = as_viewer.get(
+        url, {"call_from": "2026-03-11", "call_to": "2026-03-10", "outcome": "busy"}, **HTMX
+    )
+    assert response.status_code == 200 and response["HX-Refused"] == "422"  # htmx: no console error
+    content = response.content.decode()
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="id_call_to"', content)
+    assert "The last day comes on or after the first day." in content
+    busy = {str(c.pk) for c in calls if c.ended_reason == "customer-busy" and c.created_at.day >= 11}
+    assert busy and set(rows_of(content)) == busy
+    response = as_viewer.get(url, {"call_from": "10/03/2026x"})
+    assert response.status_code == 422 and "Enter a valid date." in response.content.decode()
+
+
+def test_customers_sort_by_name_attempts_and_next_attempt_with_pages(as_viewer, make_campaign) -> None:
+    campaign = make_campaign(60, strategy={"auto_start": False})
+    rng = random.Random(3)
+    for customer in Customer.objects.filter(campaign=campaign):
+        Customer.objects.filter(pk=customer.pk).update(
+            name=rng.choice(["Ana", "Bo", "Cy"]), attempts=rng.randint(0, 3)
+        )
+    url = reverse("campaigns:customers", args=[campaign.pk])
+    for sort, column in (("name", "name"), ("-attempts", "attempts"), ("next", "next_attempt_at")):
+        seen, key = [], None
+        while True:
+            content = as_viewer.get(
+                url, {"sort": sort, **({"after": key} if key else {})}, **HTMX
+            ).content.decode()
+            seen += re.findall(r'data-customer="([0-9a-f-]{36})"', content)
+            found = re.search(r'after=([^"&]+)" hx-target="#customer-rows" hx-swap="outerHTML">Next', content)
+            if not found:
+                break
+            key = found.group(1).replace("%7E", "~").replace("%3A", ":").replace("%2B", "+")
+        assert len(seen) == len(set(seen)) == 60, sort
+        values = [getattr(Customer.objects.get(pk=pk), column) for pk in seen]
+        assert values == sorted(values, reverse=sort.startswith("-")), sort
+    page = as_viewer.get(url, {"sort": "name"}).content.decode()
+    assert re.search(r'aria-sort="ascending"><a class="sort-link" href="[^"]*sort=-name"', page)
+    assert re.search(r'<option value="name" selected>Name A–Z</option>', page)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.parametrize("sort", ["-duration", "cost", "-started"])
+def test_postgresql_reads_a_sorted_page_from_an_index(sort, make_campaign) -> None:
+    """A campaign with many calls: the sorted page is an index scan, not a sort of every call."""
+    campaign = make_campaign(1, strategy={"auto_start": False})
+    customer = campaign.customers.get()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO campaigns_call (id, organization_id, campaign_id, customer_id, phone_number_id,
+                   provider_account_id, attempt, status, ended_reason, provider_call_id, created_at,
+                   duration_seconds, cost, cost_unit, summary, transcript, recording_url,
+                   stereo_recording_url, structured_data_error, report_received)
+               SELECT gen_random_uuid(), %s, %s, %s, %s, %s, g, 'ended', 'customer-busy', '',
+                   now() - g * interval '1 second', (g %% 600)::float, (g %% 97) / 100.0, 'USD', '', '', '',
+                   '', '', false
+               FROM generate_series(1, 50000) g""",
+            [
+                campaign.organization_id,
+                campaign.pk,
+                customer.pk,
+                campaign.phone_number_id,
+                campaign.phone_number.provider_account_id,
+            ],
+        )
+        cursor.execute("ANALYZE campaigns_call")
+    rows = selectors.campaign_calls(campaign).annotate(_sort=selectors.call_sort(sort).field.expression)
+    ordered = rows.order_by(*(("-_sort", "-pk") if sort.startswith("-") else ("_sort", "pk")))[:26]
+    plan = ordered.explain()
+    index = {
+        "-duration": "call_campaign_duration",
+        "cost": "call_campaign_cost",
+        "-started": "call_campaign_created",
+    }[sort]
+    assert index in plan and "Seq Scan on campaigns_call" not in plan, plan
+
+
+def test_on_the_campaign_page_a_sorted_first_page_keeps_refreshing(as_viewer, make_campaign, owner) -> None:
+    campaign = services.campaign_start(campaign=make_campaign(5, strategy={"auto_start": False}), by=owner)
+    with_calls(campaign)
+    page = as_viewer.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert re.search(r'hx-get="[^"]*call_sort=-duration&amp;live=1" hx-target="#call-rows"', page)
+    rows = as_viewer.get(
+        reverse("campaigns:calls", args=[campaign.pk]),
+        {"call_sort": "-duration", "live": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="call-rows",
+    ).content.decode()
+    assert re.search(r'<div id="call-rows" hx-get="[^"]*call_sort=-duration&amp;live=1"', rows)
+    assert "every 5s" in rows  # a running campaign's rows poll
