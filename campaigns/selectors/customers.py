@@ -123,4 +123,3 @@ def customer_calls(customer: Customer, *, direction: str = "outbound") -> list:
     made to the campaign's caller ID (inbound), newest first, at most 100."""
     calls = customer.calls.filter(direction=direction).select_related("phone_number")
     return list(calls.order_by("-created_at")[:100])
-
