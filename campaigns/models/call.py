@@ -44,6 +44,8 @@ class Call(models.Model):
     phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="+")
     provider_account = models.ForeignKey(ProviderAccount, on_delete=models.PROTECT, related_name="+")
     attempt = models.PositiveIntegerField()
+    # Why this caller ID, when the campaign has a pool ("area code 415", "split B · default").
+    caller_id_choice = models.CharField(max_length=100, blank=True, db_default="", default="")
 
     status = models.CharField(max_length=20, choices=CallStatus.choices, default=CallStatus.QUEUED)
     ended_reason = models.CharField(max_length=200, blank=True)

@@ -22,6 +22,7 @@ from campaigns.services.calendar import (
     organization_blackout_set,
     organization_region_rules_set,
 )
+from campaigns.services.caller_ids import caller_ids_rest, caller_pool_set, phone_number_update
 from campaigns.services.calls import (
     call_fail,
     call_log,
@@ -67,6 +68,7 @@ from campaigns.services.events import (
     events_take,
 )
 from campaigns.services.inputs import (
+    CallerPoolInput,
     CallEvent,
     CampaignChanges,
     CampaignInput,
@@ -94,6 +96,10 @@ from campaigns.services.series import series_create, series_run_due, series_runs
 from campaigns.services.wallboard import campaign_snapshots_take
 
 __all__ = [
+    "CallerPoolInput",
+    "caller_ids_rest",
+    "caller_pool_set",
+    "phone_number_update",
     "ContactImportResult",
     "ContactInput",
     "audiences_snapshot",
