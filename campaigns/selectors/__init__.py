@@ -28,6 +28,17 @@ from campaigns.selectors.audiences import (
     segment_q,
     segment_size,
 )
+from campaigns.selectors.caller_ids import (
+    ComparisonRow,
+    Health,
+    caller_id_answers,
+    caller_id_facts,
+    caller_id_health,
+    caller_id_usage,
+    caller_pool,
+    campaign_comparison,
+    pool_numbers,
+)
 from campaigns.selectors.calls import call_for, calls_page, campaign_calls
 from campaigns.selectors.campaigns import (
     DOCUMENT_CUSTOMER_LIMIT,
@@ -109,6 +120,15 @@ from campaigns.selectors.wallboard import (
 )
 
 __all__ = [
+    "ComparisonRow",
+    "Health",
+    "caller_id_answers",
+    "caller_id_facts",
+    "caller_id_health",
+    "caller_id_usage",
+    "caller_pool",
+    "campaign_comparison",
+    "pool_numbers",
     "OverviewRow",
     "Rates",
     "TrendPoint",
