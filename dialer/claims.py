@@ -151,7 +151,7 @@ def confirm_at_gate(
                 engine.Action.WAIT,
                 engine.Reason.NO_CALLER_ID,
                 until=now + timedelta(seconds=caller_ids.WAIT_SECONDS),
-                detail=f"its caller ID {unusable[call.phone_number_id]} was disabled or rested before the call left",
+                detail=f"caller ID {unusable[call.phone_number_id]} was disabled or rested before it left",
             )
         if decision.action is engine.Action.DIAL and call.pk in refused_before:
             decision = refused_before[call.pk]
