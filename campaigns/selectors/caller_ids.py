@@ -54,14 +54,20 @@ def caller_pool(campaign: Campaign) -> rules.Pool | None:
     )
 
 
-def caller_id_usage(ids: Iterable[object], now: datetime) -> tuple[dict[str, int], dict[str, int]]:
-    """Per caller ID (by id as text): its live calls (not ended, any campaign), and its calls
-    created since midnight UTC of `now`: what its concurrency and daily caps count."""
+def caller_id_usage(
+    ids: Iterable[object], now: datetime, *, daily: bool = True
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per caller ID (by id as text): its live calls (not ended, any campaign), and (with `daily`)
+    its calls created since midnight UTC of `now`: what its concurrency and daily caps count.
+    Without `daily` only live calls are read: few rows, whatever the campaign's size."""
     ids = list(ids)
     midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    counted = ~Q(status=CallStatus.ENDED)
+    if daily:
+        counted |= Q(created_at__gte=midnight)
     rows = (
         Call.objects.filter(phone_number_id__in=ids)
-        .filter(Q(created_at__gte=midnight) | ~Q(status=CallStatus.ENDED))
+        .filter(counted)
         .values("phone_number_id")
         .annotate(
             live=Count("id", filter=~Q(status=CallStatus.ENDED)),
