@@ -142,6 +142,7 @@ _CALL_FIELDS = (
     "started_at",
     "ended_at",
     "analysis",
+    "caller_id_choice",
 )
 # Plain rows, not model instances: a 10,000-customer document reads 20,000 rows, and model
 # instantiation would cost more than the queries.

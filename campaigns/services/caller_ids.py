@@ -61,7 +61,7 @@ def caller_pool_errors(
         if pk not in by_id:
             errors.append(FieldError(field, "does not name a phone number of this organization"))
         elif pk in seen:
-            errors.append(FieldError(field, f"duplicates caller_id_pool.phone_number_ids.{seen[pk]}"))
+            errors.append(FieldError(field, f"is given twice (first at index {seen[pk]})"))
         elif pk != str(campaign.phone_number_id):
             numbers.append(by_id[pk])
         seen.setdefault(pk, i)
