@@ -59,6 +59,7 @@ DOCUMENT_EXTENSIONS = {
     "paused",
     "pausedAt",
     "truncated",
+    "callerIdPool",
     *OUTCOME_EXTENSIONS,
     *LINK_EXTENSIONS,
 }

@@ -567,6 +567,8 @@ API = [
         data=_phone_body),
     Row("api-phone-number", "get",         (401,     401,    200, 404,      200,   200,    200,  404),
         on="spare_caller_id"),
+    Row("api-phone-number", "patch",       (401,     401,    200, 404,      403,   403,    200,  404),
+        on="spare_caller_id", data={"disabled": True}),
     Row("api-phone-number", "delete",      (401,     401,    200, 404,      403,   403,    200,  404),
         on="spare_caller_id"),
     Row("api-dnc", "get",                  (401,     401,    200, 200,      200,   200,    200,  200)),
