@@ -408,6 +408,8 @@ DASHBOARD = [
     Row("campaigns:caller-id-add", "post",           (LOGIN,   403,   403,    302,  422), data=_caller_id),
     Row("campaigns:caller-id-remove", "post",        (LOGIN,   403,   403,    302,  404),
         on="spare_caller_id"),
+    Row("campaigns:caller-id-update", "post",        (LOGIN,   403,   403,    302,  404),
+        on="spare_caller_id", data={"do": "disable"}),
     # Secrets are shown once, in the answer to the POST that made them: 201, not a redirect.
     Row("campaigns:providers", "get",                (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:provider-add", "post",            (LOGIN,   403,   403,    201,  201), data=PROVIDER),
