@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
@@ -53,6 +54,8 @@ log = logging.getLogger(__name__)
 ORPHAN_AFTER = timedelta(seconds=30)
 # Customers examined per claim round; a round repeats while deferrals leave headroom unused.
 MAX_ROUNDS = 4
+# How often a pool campaign's caller IDs are checked for a collapsed answer rate (and rested).
+REST_CHECK_SECONDS = 60
 
 
 class ClaimConflict(Exception):
@@ -264,8 +267,9 @@ def _entries(campaign: Campaign) -> dict:
 
 def _rest_unhealthy(campaign: Campaign, now: datetime) -> None:
     """Rest the pool's numbers whose answer rate collapsed (rules.caller_ids.should_rest) before
-    claiming, in a transaction of its own (it locks no campaign)."""
-    if not campaign.caller_id_mode:
+    claiming, in a transaction of its own (it locks no campaign). At most once a minute per
+    campaign: reading the numbers' last calls is not worth doing every beat."""
+    if not campaign.caller_id_mode or not cache.add(f"caller-id-rest:{campaign.pk}", 1, REST_CHECK_SECONDS):
         return
     numbers = [n for n in selectors.pool_numbers(campaign) if n.rested_at is None]
     with transaction.atomic():

@@ -34,8 +34,8 @@ def caller_id_facts(number: PhoneNumber) -> rules.CallerId:
 
 
 def pool_numbers(campaign: Campaign) -> list[PhoneNumber]:
-    """The campaign's caller IDs in pool order: its own number (the default) first."""
-    numbers = [] if campaign.phone_number_id is None else [campaign.phone_number]
+    """The campaign's caller IDs in pool order, read now: its own number (the default) first."""
+    numbers = list(PhoneNumber.objects.filter(pk=campaign.phone_number_id).select_related("provider_account"))
     entries = campaign.caller_pool.select_related("phone_number", "phone_number__provider_account")
     return numbers + [entry.phone_number for entry in entries.order_by("position")]
 
@@ -44,10 +44,8 @@ def caller_pool(campaign: Campaign) -> rules.Pool | None:
     """The campaign's pool as rules.caller_ids takes it, read fresh; None without a pool."""
     if not campaign.caller_id_mode or campaign.phone_number_id is None:
         return None
-    numbers = PhoneNumber.objects.in_bulk([n.pk for n in pool_numbers(campaign)])
-    ordered = [numbers[n.pk] for n in pool_numbers(campaign) if n.pk in numbers]
     return rules.Pool(
-        numbers=tuple(caller_id_facts(n) for n in ordered),
+        numbers=tuple(caller_id_facts(n) for n in pool_numbers(campaign)),
         default=str(campaign.phone_number_id),
         mode=rules.Mode(campaign.caller_id_mode),
         weights=tuple((str(p), int(w)) for p, w in campaign.caller_id_weights),

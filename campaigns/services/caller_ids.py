@@ -121,10 +121,15 @@ def caller_pool_set(*, campaign: Campaign, pool: CallerPoolInput | None) -> None
 
 
 def caller_pool_of(campaign: Campaign) -> CallerPoolInput | None:
-    """The campaign's stored pool as an input (to copy it, or check it again after a change)."""
+    """The campaign's stored pool as an input (to copy it, or check it again after a change),
+    without the caller IDs retired since."""
     if not campaign.caller_id_mode:
         return None
-    entries = campaign.caller_pool.order_by("position").values_list("phone_number_id", flat=True)
+    entries = (
+        campaign.caller_pool.filter(phone_number__deleted_at__isnull=True)
+        .order_by("position")
+        .values_list("phone_number_id", flat=True)
+    )
     split = campaign.caller_id_mode == rules.Mode.SPLIT
     weights = {p: w for p, w in campaign.caller_id_weights} if split else None
     ids = [str(pk) for pk in entries]
