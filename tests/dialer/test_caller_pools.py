@@ -18,7 +18,8 @@ from tests.conftest import customers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ANY_TIME = {"respect_recipient_time_zone": False, "max_concurrent_calls": 20}
-RETRY_AT_ONCE = {**ANY_TIME, "max_attempts": 3, "retry_delays": {"busy": 0, "noAnswer": 0, "voicemail": 0, "failed": 0}}
+AT_ONCE = {"busy": 0, "noAnswer": 0, "voicemail": 0, "failed": 0}
+RETRY_AT_ONCE = {**ANY_TIME, "max_attempts": 3, "retry_delays": AT_ONCE}
 
 
 @pytest.fixture
