@@ -11,7 +11,7 @@ from rest_framework import serializers
 from campaigns.api.serializers.fields import Array, Choice, Object, Text
 from campaigns.api.serializers.request import MISSING, RequestSerializer
 from campaigns.models import Campaign
-from campaigns.rules.caller_ids import Mode
+from campaigns.rules.caller_ids import HEALTH_WINDOW, REST_BELOW, Mode
 from campaigns.services import CallerPoolInput
 from campaigns.services.caller_ids import MAX_POOL, MAX_WEIGHT
 
@@ -81,10 +81,13 @@ class PhoneNumberCallerIdFields(serializers.Serializer):
     maxConcurrentCalls = serializers.IntegerField(required=False, help_text="Live calls at most.")
     maxDailyCalls = serializers.IntegerField(required=False, help_text="Calls per UTC day at most.")
     health = serializers.FloatField(
-        required=False, help_text="Answer rate over its last 50 ended calls (since a rest was lifted)."
+        required=False,
+        help_text=f"Answer rate over its last {HEALTH_WINDOW} ended calls (since a rest was lifted).",
     )
     healthCalls = serializers.IntegerField(help_text="How many calls `health` is measured on.")
     restedAt = serializers.DateTimeField(
-        required=False, help_text="Rested automatically when its answer rate fell below 10% over 50 calls."
+        required=False,
+        help_text=f"Rested automatically when its answer rate fell below {REST_BELOW:.0%} over "
+        f"{HEALTH_WINDOW} calls; never used until the rest is lifted.",
     )
     restedReason = serializers.CharField(required=False)
