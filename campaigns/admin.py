@@ -13,6 +13,7 @@ from campaigns.models import (
     ApiKey,
     AuditEvent,
     Call,
+    CallerIdPoolEntry,
     CallLog,
     Campaign,
     CampaignAudience,
@@ -150,11 +151,39 @@ class PhoneNumberAdmin(admin.ModelAdmin):
         "name",
         "organization",
         "provider_account",
-        "provider_phone_number_id",
+        "country",
+        "region",
+        "area_code",
+        "disabled",
+        "max_concurrent_calls",
+        "max_daily_calls",
+        "rested_at",
         "deleted_at",
     ]
-    list_filter = ["organization", "provider_account"]
-    search_fields = ["number", "name", "provider_phone_number_id"]
+    list_filter = ["organization", "provider_account", "disabled", ("rested_at", admin.EmptyFieldListFilter)]
+    search_fields = ["number", "name", "provider_phone_number_id", "area_code"]
+    # Derived from the number, or set by the dialer (a rest) and lifted with the action below.
+    readonly_fields = ["country", "region", "area_code", "rested_at", "rested_reason", "health_since"]
+    actions = ["disable", "enable", "lift_rest"]
+
+    def _switch(
+        self, request: HttpRequest, queryset: QuerySet[PhoneNumber], verb: str, **kwargs: object
+    ) -> None:
+        for number in queryset:
+            services.phone_number_update(phone_number=number, by=request.user, **kwargs)
+        self.message_user(request, f"{verb} {queryset.count()} caller ID(s).")
+
+    @admin.action(description="Disable selected caller IDs (never used, not even by queued calls)")
+    def disable(self, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> None:
+        self._switch(request, queryset, "Disabled", changes={"disabled": True})
+
+    @admin.action(description="Enable selected caller IDs")
+    def enable(self, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> None:
+        self._switch(request, queryset, "Enabled", changes={"disabled": False})
+
+    @admin.action(description="Lift the rest of selected caller IDs")
+    def lift_rest(self, request: HttpRequest, queryset: QuerySet[PhoneNumber]) -> None:
+        self._switch(request, queryset, "Lifted the rest of", changes={}, lift_rest=True)
 
 
 class DialPlanEntryInline(admin.TabularInline):
@@ -162,6 +191,17 @@ class DialPlanEntryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["phone_number", "position"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class CallerIdPoolEntryInline(admin.TabularInline):
+    model = CallerIdPoolEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["phone_number", "position"]
+    verbose_name_plural = "caller-ID pool (besides the campaign's own caller ID, its default)"
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -184,7 +224,7 @@ class CampaignAdmin(ReadOnlyAdmin):
     list_filter = ["status", "organization", "ended_reason", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "id"]
     date_hierarchy = "created_at"
-    inlines = [DialPlanEntryInline]
+    inlines = [DialPlanEntryInline, CallerIdPoolEntryInline]
     actions = ["start", "pause", "resume", "end"]
 
     def _apply(self, request: HttpRequest, queryset: QuerySet[Campaign], service, verb: str) -> None:
@@ -259,13 +299,15 @@ class CallAdmin(ReadOnlyAdmin):
         "attempt",
         "status",
         "ended_reason",
+        "phone_number",
+        "caller_id_choice",
         "duration_seconds",
         "cost",
         "created_at",
     ]
     list_filter = ["status", "campaign__organization"]
     search_fields = ["id", "provider_call_id", "customer__number", "ended_reason"]
-    list_select_related = ["campaign", "customer"]
+    list_select_related = ["campaign", "customer", "phone_number"]
     inlines = [CallLogInline]
     show_full_result_count = False
 

@@ -426,3 +426,18 @@ def _regions(prefix: str) -> tuple[str, ...]:
     place = geocoder.description_for_number(parsed, "en")
     code = names.get(place) or (place.rpartition(", ")[2] if ", " in place else "")
     return (country, f"{country}-{code}") if code in names.values() else (country,)
+
+
+def area_code_for(number: str) -> str:
+    """The area code of a canonical E.164 number, without its country code ("415" for
+    +14155550100, "20" for +442079460000); "" when the number has none (most mobile ranges
+    outside North America) or phonenumbers cannot tell. What local presence matches on, together
+    with the country (regions_for)."""
+    if number[:1] != "+":
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    length = phonenumbers.length_of_geographical_area_code(parsed)
+    return phonenumbers.national_significant_number(parsed)[:length] if length else ""

@@ -122,6 +122,7 @@ urlpatterns = [
     path("caller-ids", directory.caller_ids, name="caller-ids"),
     path("caller-ids/add", directory.caller_id_add, name="caller-id-add"),
     path("caller-ids/<uuid:pk>/remove", directory.caller_id_remove, name="caller-id-remove"),
+    path("caller-ids/<uuid:pk>/update", directory.caller_id_update, name="caller-id-update"),
     path("providers", providers.providers, name="providers"),
     path("providers/add", providers.provider_add, name="provider-add"),
     path("providers/<uuid:pk>", providers.provider_detail, name="provider"),

@@ -11,7 +11,9 @@ A batch of queued calls goes to the provider in three steps (dialer.placement ru
    is seen; one that comes later waits for this gate), then the clock is read and every call
    is decided again by the engine at that real instant, on fresh data: campaign status and
    schedule, the organization-wide stop, the do-not-call list (canonical numbers), the
-   attempt budget, the calling hours and every callee zone's window; a call the gate lets
+   attempt budget, the calling hours and every callee zone's window, and its caller ID (read
+   FOR SHARE: still enabled and not rested; a disable or a rest waits for the gate in progress
+   and every later gate sees it); a call the gate lets
    through is still refused when its pre-dial check refused it (dialer.predial). Refused calls
    are withdrawn with the right reason (services.calls_withdraw). The others are stamped
    `confirmed_at` and their requests logged, provided this worker still owns them (a stalled
@@ -29,7 +31,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
@@ -46,7 +48,7 @@ from campaigns.models import (
     PhoneNumber,
     ProviderAccount,
 )
-from campaigns.rules import engine
+from campaigns.rules import caller_ids, engine
 from campaigns.rules.policy import campaign_policy, customer_facts
 from campaigns.services.tx import lock_campaigns, lock_customers, retry_on_conflict
 
@@ -133,6 +135,7 @@ def confirm_at_gate(
         for pk, campaign in campaigns.items()
     }
     blocked = _on_do_not_call(calls)
+    unusable = _unusable_caller_ids(calls)
     allowed, refused = [], []
     for call in calls:
         call.campaign = campaigns[call.campaign_id]
@@ -143,6 +146,13 @@ def confirm_at_gate(
         # leave room; a retry delay does not hold back a call already queued.
         facts = replace(facts, attempts=call.attempt - 1, next_attempt_at=None)
         decision = engine.eligibility(facts, policies[call.campaign_id], now)
+        if decision.action is engine.Action.DIAL and call.phone_number_id in unusable:
+            decision = engine.Decision(
+                engine.Action.WAIT,
+                engine.Reason.NO_CALLER_ID,
+                until=now + timedelta(seconds=caller_ids.WAIT_SECONDS),
+                detail=f"caller ID {unusable[call.phone_number_id]} was disabled or rested before it left",
+            )
         if decision.action is engine.Action.DIAL and call.pk in refused_before:
             decision = refused_before[call.pk]
         if decision.action is engine.Action.DIAL:
@@ -175,6 +185,27 @@ def _lock_organizations(organization_ids: set) -> None:
             "SELECT 1 FROM campaigns_organization WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
             [sorted(organization_ids, key=str)],
         )
+
+
+def _unusable_caller_ids(calls: list[Call]) -> dict[object, str]:
+    """The calls' caller IDs that are disabled, rested or retired now (id -> number), read under
+    FOR SHARE on PostgreSQL: a disable or rest that has committed is seen, one in progress waits
+    for this gate (the UPDATE's row lock conflicts with the share lock)."""
+    ids = sorted({call.phone_number_id for call in calls}, key=str)
+    rows = PhoneNumber.objects.filter(pk__in=ids).order_by("pk")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {PhoneNumber._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
+                [ids],
+            )
+    return {
+        pk: number
+        for pk, number, disabled, rested_at, deleted_at in rows.values_list(
+            "pk", "number", "disabled", "rested_at", "deleted_at"
+        )
+        if disabled or rested_at is not None or deleted_at is not None
+    }
 
 
 def _on_do_not_call(calls: list[Call]) -> dict[object, set[str]]:

@@ -28,10 +28,11 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from campaigns import clock, selectors, services
+from campaigns import clock, phone, selectors, services
 from campaigns.models import (
     Call,
     CallStatus,
@@ -41,8 +42,9 @@ from campaigns.models import (
     CustomerState,
     DoNotCall,
     Organization,
+    PhoneNumber,
 )
-from campaigns.rules import contacts, engine, pacing
+from campaigns.rules import caller_ids, contacts, engine, pacing
 from campaigns.rules.policy import campaign_policy, customer_facts
 from campaigns.rules.reasons import ALL_LINES_BUSY, ORGANIZATION_LINES_BUSY, PACING
 
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 ORPHAN_AFTER = timedelta(seconds=15)
 # Customers examined per claim round; a round repeats while deferrals leave headroom unused.
 MAX_ROUNDS = 4
+# How often a pool campaign's caller IDs are checked for a collapsed answer rate (and rested).
+REST_CHECK_SECONDS = 60
 
 
 class ClaimConflict(Exception):
@@ -145,6 +149,15 @@ def _claim_round(
                 reason=decision.reason or "",
                 reason_detail=decision.detail[:200],
             )
+    choices = _caller_choices(campaign, dial, now, entries)
+    if dial:  # those without a usable caller ID wait for one
+        for customer in [c for c in dial if choices[c.pk][0].caller_id is None]:
+            Customer.objects.filter(pk=customer.pk, state=CustomerState.PENDING).update(
+                next_attempt_at=now + timedelta(seconds=caller_ids.WAIT_SECONDS),
+                reason=engine.Reason.NO_CALLER_ID,
+                reason_detail=choices[customer.pk][0].reason[:200],
+            )
+        dial = [c for c in dial if choices[c.pk][0].caller_id is not None]
     # The conditional UPDATE proceeds only for rows still pending. Under our row locks
     # (PostgreSQL) or the write lock (SQLite IMMEDIATE) all of them are; if not, someone
     # else moved a row and the whole claim rolls back rather than guess which.
@@ -165,10 +178,81 @@ def _claim_round(
         )
         for customer in dial
     ]
+    _apply_choices(calls, choices, pooled=bool(campaign.caller_id_mode))
     Call.objects.bulk_create(calls)
     moves.update(contacts.moved(CustomerState.PENDING, "", CustomerState.QUEUED, "", won))
     services.move_counters(campaign.pk, calls_queued=len(calls), customers_final=finals, **moves)
     return [str(c.pk) for c in calls], len(customers)
+
+
+def _caller_choices(campaign: Campaign, dial: list[Customer], now: datetime, entries: dict) -> dict:
+    """The caller ID of each customer to dial and its provider account, as (choice, account id)
+    by customer id: with a pool, chosen by rules.caller_ids; without, the campaign's (or its dial
+    plan entry's) number, provided it is enabled, not rested and under its caps. The numbers'
+    calls are counted under the organization's lock, which every dispatch takes: caps hold across
+    the organization's campaigns."""
+    if not dial:
+        return {}
+    pool = selectors.caller_pool(campaign) if campaign.caller_id_mode else None
+    if pool is None:
+        return _fixed_choices(campaign, dial, now, entries)
+    daily = any(n.max_daily is not None for n in pool.numbers)
+    live, today = selectors.caller_id_usage([n.id for n in pool.numbers], now, daily=daily)
+    callees = []
+    for customer in dial:
+        regions = phone.regions_for(customer.number)
+        callees.append(
+            caller_ids.Callee(
+                id=str(customer.pk),
+                country=regions[0] if regions else "",
+                region=regions[1] if len(regions) > 1 else "",
+                area_code=phone.area_code_for(customer.number),
+                kept=str(customer.caller_id_id) if customer.caller_id_id else None,
+            )
+        )
+    choices = caller_ids.assign(pool, callees, live, today)
+    account = {n.id: n.provider for n in pool.numbers}
+    return {
+        customer.pk: (choice, account.get(choice.caller_id or ""))
+        for customer, choice in zip(dial, choices, strict=True)
+    }
+
+
+def _fixed_choices(campaign: Campaign, dial: list[Customer], now: datetime, entries: dict) -> dict:
+    """`_caller_choices` without a pool: each customer's one caller ID, if it is usable."""
+    wanted = {_caller_id(campaign, customer, entries) for customer in dial}
+    numbers = PhoneNumber.objects.in_bulk(wanted)
+    live, today = {}, {}
+    if any(n.max_concurrent_calls or n.max_daily_calls for n in numbers.values()):  # counted only for caps
+        daily = any(n.max_daily_calls for n in numbers.values())
+        live, today = selectors.caller_id_usage(wanted, now, daily=daily)
+    choices = {}
+    for customer in dial:
+        pk = _caller_id(campaign, customer, entries)
+        facts = selectors.caller_id_facts(numbers[pk])
+        if caller_ids.available(facts, live.get(facts.id, 0), today.get(facts.id, 0)):
+            live[facts.id], today[facts.id] = live.get(facts.id, 0) + 1, today.get(facts.id, 0) + 1
+            choice = caller_ids.Choice(facts.id, "")
+        else:
+            choice = caller_ids.Choice(
+                None, f"its caller ID {numbers[pk].number} is disabled, rested or at a cap"
+            )
+        choices[customer.pk] = (choice, numbers[pk].provider_account_id)
+    return choices
+
+
+def _apply_choices(calls: list[Call], choices: dict, *, pooled: bool) -> None:
+    """Put each choice on its call (caller ID, its provider account, and with a pool why) and,
+    with a pool, remember it on the customer, so a retry keeps it."""
+    kept: dict[str, list] = {}
+    for call in calls:
+        choice, account_id = choices[call.customer.pk]
+        call.phone_number_id, call.provider_account_id = choice.caller_id, account_id
+        call.caller_id_choice = choice.reason[:100]
+        if pooled and str(call.customer.caller_id_id) != choice.caller_id:
+            kept.setdefault(choice.caller_id, []).append(call.customer.pk)
+    for caller_id, customer_ids in kept.items():
+        Customer.objects.filter(pk__in=customer_ids).update(caller_id_id=caller_id)
 
 
 def _entries(campaign: Campaign) -> dict:
@@ -180,6 +264,19 @@ def _entries(campaign: Campaign) -> dict:
         entries[entry.pk] = entry.phone_number_id
         entries["provider", entry.pk] = entry.phone_number.provider_account_id
     return entries
+
+
+def _rest_unhealthy(campaign: Campaign, now: datetime) -> None:
+    """Rest the pool's numbers whose answer rate collapsed (rules.caller_ids.should_rest) before
+    claiming, in a transaction of its own (it locks no campaign). At most once a minute per
+    campaign: reading the numbers' last calls is not worth doing every beat."""
+    if not campaign.caller_id_mode or not cache.add(f"caller-id-rest:{campaign.pk}", 1, REST_CHECK_SECONDS):
+        return
+    numbers = [n for n in selectors.pool_numbers(campaign) if n.rested_at is None]
+    with transaction.atomic():
+        rested = services.caller_ids_rest(answered=selectors.caller_id_answers(numbers), now=now)
+    if rested:
+        log.warning("rested caller IDs %s: their answer rate collapsed", ", ".join(map(str, rested)))
 
 
 def dispatch_campaign(
@@ -202,6 +299,7 @@ def dispatch_campaign(
     if gate.action != engine.Action.DIAL:
         _set_campaign_waiting(campaign, gate.reason or "", gate.until, gate.detail)
         return 0
+    _rest_unhealthy(campaign, now)
     entries = _entries(campaign)
     queued = 0
     for _ in range(MAX_ROUNDS):

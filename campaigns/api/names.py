@@ -104,6 +104,13 @@ API_NAMES: dict[str, str] = {
     "action": "action",
     "message": "message",
     "recording_url": "recordingUrl",
+    # Caller-ID pools and a caller ID's switches.
+    "caller_id_pool": "callerIdPool",
+    "phone_number_ids": "phoneNumberIds",
+    "mode": "mode",
+    "weights": "weights",
+    "disabled": "disabled",
+    "max_daily_calls": "maxDailyCalls",
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 
-from campaigns import selectors
+from campaigns import selectors, services
 from campaigns.forms.base import DashboardForm, MomentField
 from campaigns.models import Campaign, CampaignStatus, DialingOrder, Organization, PhoneNumber
 from campaigns.rules.strategy import (
@@ -112,6 +112,27 @@ class CampaignForm(DashboardForm):
         label="Caller ID to call from",
         empty_label="Choose…",
     )
+    pool_mode = forms.ChoiceField(
+        label="Caller-ID pool",
+        choices=[
+            ("", "No pool: every call from the caller ID above"),
+            (
+                "local-presence",
+                "Local presence: per call, a number of the callee's area code, region or country",
+            ),
+            ("split", "Split across providers: customers divided between provider accounts by weight (A/B)"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="",
+    )
+    pool_numbers = forms.ModelMultipleChoiceField(
+        queryset=PhoneNumber.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="More caller IDs in the pool",
+        help_text="The caller ID above is the pool's default. Disabled and rested numbers are skipped.",
+    )
     customers_file = forms.FileField(required=False, label="Upload a CSV file")
     customers_text = forms.CharField(
         required=False,
@@ -163,6 +184,23 @@ class CampaignForm(DashboardForm):
             kwargs.setdefault("initial", initial_for(campaign))
         super().__init__(*args, **kwargs)
         self.fields["phone_number"].queryset = selectors.phone_numbers_for(organization)
+        self.fields["pool_numbers"].queryset = selectors.phone_numbers_for(organization).select_related(
+            "provider_account"
+        )
+        self.fields["pool_numbers"].label_from_instance = lambda n: f"{n.number} ({n.provider_account.name})"
+        # Split weights, one per provider account (only the accounts of the pool's numbers count).
+        self.weight_accounts = []
+        stored = dict(campaign.caller_id_weights) if campaign is not None else {}
+        for i, account in enumerate(selectors.provider_accounts_for(organization)):
+            name = f"weight_{i}"
+            self.fields[name] = forms.IntegerField(
+                required=False,
+                min_value=0,
+                max_value=1000,
+                initial=stored.get(str(account.pk), 1),
+                label=f"Weight of {account.name}",
+            )
+            self.weight_accounts.append((name, account))
         zone = organization.time_zone
         self.fields["time_zone"].initial = zone if is_time_zone(zone) else DEFAULTS["time_zone"]
         for day in WEEKDAYS:
@@ -184,6 +222,38 @@ class CampaignForm(DashboardForm):
             (WEEKDAY_NAMES[d], self[f"hours_{d}_on"], self[f"hours_{d}_start"], self[f"hours_{d}_end"])
             for d in WEEKDAYS
         ]
+
+    @property
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name, _ in self.weight_accounts]
+
+    def caller_pool(self) -> services.CallerPoolInput | None:
+        """The pool chosen (None: no pool), as the services take it."""
+        data = self.cleaned_data
+        mode = data.get("pool_mode") or ""
+        if not mode:
+            return None
+        numbers = list(data.get("pool_numbers") or [])
+        weights = None
+        if mode == "split":
+            used = {str(n.provider_account_id) for n in numbers}
+            if data.get("phone_number") is not None:
+                used.add(str(data["phone_number"].provider_account_id))
+            elif self.campaign is not None and self.campaign.phone_number is not None:
+                used.add(str(self.campaign.phone_number.provider_account_id))
+            weights = {
+                str(account.pk): 1 if data.get(name) is None else data[name]
+                for name, account in self.weight_accounts
+                if str(account.pk) in used
+            }
+        return services.CallerPoolInput(
+            phone_number_ids=[str(n.pk) for n in numbers], mode=mode, weights=weights
+        )
+
+    @property
+    def pool_changed(self) -> bool:
+        names = {"pool_mode", "pool_numbers", *(name for name, _ in self.weight_accounts)}
+        return bool(names & set(self.changed_data))
 
     @property
     def retry_fields(self) -> list[forms.BoundField]:
@@ -271,6 +341,8 @@ def field_for(path: str) -> str | None:
     """The builder field a service's FieldError path belongs to: a strategy setting's is named
     like it ("strategy.max_attempts": max_attempts), a retry delay's by its outcome."""
     parts = path.split(".")
+    if parts[0] == "caller_id_pool":
+        return "pool_numbers" if parts[1:2] == ["phone_number_ids"] else "pool_mode"
     if parts[0] == "strategy" and len(parts) > 1:
         if parts[1] == "retry_delays":
             return RETRIES.get(parts[2]) if len(parts) > 2 else None
@@ -289,6 +361,8 @@ def initial_for(campaign: Campaign) -> dict[str, Any]:
         "agent_id": value,
         "caller_mode": "dial_plan" if campaign.uses_dial_plan else "single",
         "phone_number": campaign.phone_number_id,
+        "pool_mode": campaign.caller_id_mode,
+        "pool_numbers": list(campaign.caller_pool.values_list("phone_number_id", flat=True)),
         "earliest_at": campaign.earliest_at,
         "latest_at": campaign.latest_at,
         "calls_per_minute": campaign.calls_per_minute,

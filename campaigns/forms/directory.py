@@ -56,6 +56,16 @@ class CallerIdForm(DashboardForm):
         return _compact(self.cleaned_data["number"])
 
 
+class CallerIdCapsForm(DashboardForm):
+    """A caller ID's caps (empty: no cap); its service checks them and names the field."""
+
+    max_concurrent_calls = forms.IntegerField(required=False, label="Live calls at most")
+    max_daily_calls = forms.IntegerField(required=False, label="Calls per day (UTC) at most")
+
+    def __init__(self, *args: Any, prefix_pk: object = "", **kwargs: Any) -> None:
+        super().__init__(*args, auto_id=f"id_caps_{prefix_pk}_%s", **kwargs)
+
+
 MIX_LABELS = {
     "answered": "Answered",
     "noAnswer": "No answer",

@@ -66,6 +66,8 @@ class Call(models.Model):
     direction = models.CharField(
         max_length=8, choices=CallDirection.choices, default=CallDirection.OUTBOUND, db_default="outbound"
     )
+    # Why this caller ID, when the campaign has a pool ("area code 415", "split B · default").
+    caller_id_choice = models.CharField(max_length=100, blank=True, db_default="", default="")
 
     status = models.CharField(max_length=20, choices=CallStatus.choices, default=CallStatus.QUEUED)
     ended_reason = models.CharField(max_length=200, blank=True)

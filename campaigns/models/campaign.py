@@ -86,6 +86,18 @@ class Campaign(models.Model):
         PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
     uses_dial_plan = models.BooleanField(default=False)
+    # Our extension callerIdPool: with a mode, the dialer picks each call's caller ID among the
+    # pool's numbers (CallerIdPoolEntry) and `phone_number`, the pool's default
+    # (campaigns.rules.caller_ids); split mode draws each customer's provider from the weights
+    # ([provider account id, weight] pairs, in the order the split groups are lettered A, B, ...).
+    caller_id_mode = models.CharField(
+        max_length=20,
+        blank=True,
+        db_default="",
+        default="",
+        choices=[("local-presence", "Local presence"), ("split", "Split across providers")],
+    )
+    caller_id_weights = models.JSONField(default=list, blank=True, db_default=[])
 
     # Vapi schedulePlan: absolute UTC instants.
     earliest_at = models.DateTimeField(null=True, blank=True)
@@ -374,6 +386,25 @@ class DialPlanEntry(models.Model):
         verbose_name_plural = "dial plan entries"
         constraints = [
             models.UniqueConstraint(fields=["campaign", "position"], name="dial_plan_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.phone_number}"
+
+
+class CallerIdPoolEntry(models.Model):
+    """One caller ID of a campaign's pool (besides the campaign's own phone number, its default)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="caller_pool")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        verbose_name = "caller ID of a pool"
+        verbose_name_plural = "caller IDs of pools"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "phone_number"], name="caller_pool_unique_number"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from campaigns.models.campaign import Campaign, DialPlanEntry
+from campaigns.models.telephony import PhoneNumber
 from campaigns.rules.reasons import CHOICES as REASON_CHOICES
 
 
@@ -78,6 +79,10 @@ class Customer(models.Model):
     objective_met = models.BooleanField(null=True, blank=True)
     callback_at = models.DateTimeField(null=True, blank=True)
     callbacks = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # A pool's choice for this customer (rules.caller_ids): kept across retries while usable.
+    caller_id = models.ForeignKey(
+        PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

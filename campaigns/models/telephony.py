@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from campaigns.credentials import EncryptedTextField
 from campaigns.models.org import Organization
+from campaigns.phone import area_code_for, regions_for
 
 
 def _webhook_token() -> str:
@@ -70,6 +71,25 @@ class PhoneNumber(models.Model):
     name = models.CharField(max_length=100, blank=True)
     # The provider's own id for this number (Vapi's phoneNumberId), sent on POST /call.
     provider_phone_number_id = models.CharField(max_length=100, blank=True)
+    # Where the number is, derived from it when saved (campaigns.phone): what local presence
+    # matches the callee's number on (rules.caller_ids).
+    country = models.CharField(max_length=2, blank=True, editable=False)
+    region = models.CharField(max_length=10, blank=True, editable=False, help_text="e.g. US-CA")
+    area_code = models.CharField(max_length=8, blank=True, editable=False)
+    # A disabled number is never used by a pool, and a queued call on it never leaves (the gate).
+    disabled = models.BooleanField(default=False, db_default=False)
+    max_concurrent_calls = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Live calls on this caller ID at most (empty: no cap)."
+    )
+    max_daily_calls = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Calls per day (UTC) on this caller ID at most (empty: no cap)."
+    )
+    # Rested automatically when its answer rate collapsed (rules.caller_ids.should_rest), until a
+    # user lifts the rest; a rested number is used like a disabled one.
+    rested_at = models.DateTimeField(null=True, blank=True)
+    rested_reason = models.CharField(max_length=200, blank=True, db_default="", default="")
+    # When a user last lifted a rest: its health counts the calls created after it only.
+    health_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -81,10 +101,30 @@ class PhoneNumber(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="phone_number_unique_live",
             ),
+            models.CheckConstraint(
+                name="phone_number_caps_positive",
+                condition=(Q(max_concurrent_calls__isnull=True) | Q(max_concurrent_calls__gte=1))
+                & (Q(max_daily_calls__isnull=True) | Q(max_daily_calls__gte=1)),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}".strip()
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Derives country, region and area code from the number on every save."""
+        regions = regions_for(self.number)
+        self.country = regions[0] if regions else ""
+        self.region = regions[1] if len(regions) > 1 else ""
+        self.area_code = area_code_for(self.number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "country", "region", "area_code"}
+        super().save(*args, **kwargs)
+
+    @property
+    def usable(self) -> bool:
+        return not self.disabled and self.rested_at is None
 
 
 class DoNotCallSource(models.TextChoices):

@@ -35,6 +35,9 @@ class Reason(StrEnum):
     PREDIAL_INELIGIBLE = "predial_ineligible"  # the campaign's server answered eligible: false
     PREDIAL_FAILED = "predial_failed"  # the campaign's server did not answer the pre-dial check
     CALLBACK = "callback"  # the callee asked to be called back then (rules.outcomes)
+    # Every caller ID of the campaign's pool that could call this customer is disabled, rested or
+    # at a cap (rules.caller_ids); also a queued call whose caller ID was disabled or rested since.
+    NO_CALLER_ID = "no_caller_id"
 
     @property
     def label(self) -> str:
@@ -70,6 +73,7 @@ LABELS: dict[str, str] = {
     Reason.PREDIAL_INELIGIBLE: "The campaign's server said not to call (pre-dial check)",
     Reason.PREDIAL_FAILED: "The pre-dial check failed: the campaign's server did not answer eligible",
     Reason.CALLBACK: "Calling back at the time the callee asked for",
+    Reason.NO_CALLER_ID: "No caller ID of the pool is usable now (disabled, rested or at its caps)",
     ALL_LINES_BUSY: "Every line of the campaign is in use",
     ORGANIZATION_LINES_BUSY: "Every line of the organization is in use (shared by its campaigns)",
     PACING: "Pacing: the next call leaves at the pace set",

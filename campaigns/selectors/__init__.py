@@ -29,6 +29,17 @@ from campaigns.selectors.audiences import (
     segment_q,
     segment_size,
 )
+from campaigns.selectors.caller_ids import (
+    ComparisonRow,
+    Health,
+    caller_id_answers,
+    caller_id_facts,
+    caller_id_health,
+    caller_id_usage,
+    caller_pool,
+    campaign_comparison,
+    pool_numbers,
+)
 from campaigns.selectors.calls import (
     CALL_SORTS,
     OUTCOME_FILTERS,
@@ -125,6 +136,15 @@ from campaigns.selectors.wallboard import (
 
 __all__ = [
     "inbound_calls_count",
+    "ComparisonRow",
+    "Health",
+    "caller_id_answers",
+    "caller_id_facts",
+    "caller_id_health",
+    "caller_id_usage",
+    "caller_pool",
+    "campaign_comparison",
+    "pool_numbers",
     "OverviewRow",
     "Rates",
     "TrendPoint",

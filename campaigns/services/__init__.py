@@ -27,6 +27,7 @@ from campaigns.services.calendar import (
     organization_region_rule_remove,
     organization_region_rules_set,
 )
+from campaigns.services.caller_ids import caller_ids_rest, caller_pool_set, phone_number_update
 from campaigns.services.calls import (
     call_fail,
     call_log,
@@ -73,6 +74,7 @@ from campaigns.services.events import (
 )
 from campaigns.services.inbound import InboundResult, inbound_call_receive
 from campaigns.services.inputs import (
+    CallerPoolInput,
     CallEvent,
     CampaignChanges,
     CampaignInput,
@@ -110,6 +112,10 @@ from campaigns.services.wallboard import campaign_snapshots_take
 __all__ = [
     "InboundResult",
     "inbound_call_receive",
+    "CallerPoolInput",
+    "caller_ids_rest",
+    "caller_pool_set",
+    "phone_number_update",
     "ContactImportResult",
     "ContactInput",
     "audiences_snapshot",

@@ -38,11 +38,17 @@ from campaigns.rules.strategy import FIELDS as STRATEGY_FIELDS
 from campaigns.rules.strategy import VAPI_DEFAULTS
 from campaigns.services.audiences import audiences_snapshot
 from campaigns.services.audit import Actor, audit_record
+from campaigns.services.caller_ids import caller_pool_of, caller_pool_set
 from campaigns.services.calls import move_counters
 from campaigns.services.customers import customers_insert, sort_key_for
 from campaigns.services.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from campaigns.services.events import event_emit
-from campaigns.services.inputs import CampaignChanges, CampaignInput, CustomerInput, DialPlanInput
+from campaigns.services.inputs import (
+    CampaignChanges,
+    CampaignInput,
+    CustomerInput,
+    DialPlanInput,
+)
 from campaigns.services.notifications import notify_campaign_finished
 from campaigns.services.outcome_settings import OUTCOME_FIELDS, validate_outcomes
 from campaigns.services.strategy import validate_strategy
@@ -143,6 +149,8 @@ def campaign_create(*, organization: Organization, by: Actor, data: CampaignInpu
         **strategy,
         **data.outcomes,
     )
+    if data.caller_id_pool is not None:
+        caller_pool_set(campaign=campaign, pool=data.caller_id_pool)
     if data.dial_plan is not None:
         _insert_dial_plan(campaign, data.dial_plan)
     else:
@@ -196,6 +204,8 @@ def _copied(organization: Organization, data: CampaignInput) -> CampaignInput:
             setattr(copy, field, getattr(data, field))
     if "phone_number_id" not in data.given and source.phone_number_id:
         copy.phone_number_id = str(source.phone_number_id)
+    if "caller_id_pool" not in data.given and "phone_number_id" not in data.given:
+        copy.caller_id_pool = caller_pool_of(source)
     if "strategy" not in data.given:
         copy.strategy = {field: getattr(source, field) for field in STRATEGY_FIELDS}
     copy.outcomes = {field: getattr(source, field) for field in OUTCOME_FIELDS} | data.outcomes
@@ -275,6 +285,7 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
             status == CampaignStatus.IN_PROGRESS and set(changes.strategy or {}) <= RUNNING_STRATEGY
         ):
             held.add("strategy")
+        held |= {"caller_id_pool"} & changes.fields
         if held:
             reason = f"can only be updated while the campaign is scheduled or paused (it is {status})"
             running = "; while it runs, only its calling hours, concurrency, pacing and priority"
@@ -336,6 +347,13 @@ def campaign_update(*, campaign: Campaign, by: Actor, changes: CampaignChanges) 
         campaign.save()
         _insert_dial_plan(campaign, changes.dial_plan or [])
         campaign.refresh_from_db()
+    if "caller_id_pool" in changes.fields or "dial_plan" in changes.fields:
+        pool = changes.caller_id_pool if "caller_id_pool" in changes.fields else None
+        campaign.save()  # the caller ID set above is the pool's default
+        caller_pool_set(campaign=campaign, pool=pool)
+    elif "phone_number_id" in changes.fields and campaign.caller_id_mode:
+        campaign.save()  # a new default: the stored pool is checked again against it
+        caller_pool_set(campaign=campaign, pool=caller_pool_of(campaign))
     if campaign.earliest_at and ("earliest_at" in changes.fields):
         Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING, attempts=0).update(
             next_attempt_at=campaign.earliest_at

@@ -115,6 +115,7 @@ def phone_number_delete(*, phone_number: PhoneNumber, by: Actor) -> PhoneNumber:
     if (
         in_use.filter(phone_number=phone_number).exists()
         or in_use.filter(dial_plan__phone_number=phone_number).exists()
+        or in_use.filter(caller_pool__phone_number=phone_number).exists()
     ):
         raise InvalidTransition(
             action="delete",

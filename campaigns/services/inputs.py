@@ -34,6 +34,15 @@ class DialPlanInput:
 
 
 @dataclass
+class CallerPoolInput:
+    """Our callerIdPool: caller IDs besides the campaign's own (its default), and how to choose."""
+
+    phone_number_ids: list[str]
+    mode: str = "local-presence"  # rules.caller_ids.Mode
+    weights: dict[str, Any] | None = None  # split mode: provider account id -> weight
+
+
+@dataclass
 class CampaignInput:
     name: str
     assistant_id: str | None = None
@@ -57,6 +66,7 @@ class CampaignInput:
     duplicate_from_id: str | None = None
     # Outcome settings given (services.outcome_settings.OUTCOME_FIELDS, model field names).
     outcomes: dict[str, Any] = field(default_factory=dict)
+    caller_id_pool: CallerPoolInput | None = None
     api_version: int = 1
     given: set[str] = field(default_factory=set)
 
@@ -77,6 +87,7 @@ class CampaignChanges:
     # squad_overrides, server, server_messages, predial_plan.
     settings: dict[str, Any] = field(default_factory=dict)
     outcomes: dict[str, Any] = field(default_factory=dict)  # with "outcomes" in fields
+    caller_id_pool: CallerPoolInput | None = None  # with "caller_id_pool" in fields; None removes it
     end: bool = False
     end_status: str = "ended"  # or "cancelled": Vapi's PATCH status says which
 

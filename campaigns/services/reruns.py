@@ -17,6 +17,7 @@ from campaigns.models import Campaign, CampaignStatus, Customer
 from campaigns.rules.rerun import chosen, who_problems
 from campaigns.rules.strategy import FIELDS as STRATEGY_FIELDS
 from campaigns.services.audit import Actor, audit_record
+from campaigns.services.caller_ids import caller_pool_of
 from campaigns.services.campaigns import campaign_create
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import CampaignInput, CustomerInput, DialPlanInput
@@ -65,6 +66,7 @@ def copy_input(
     )
     if not source.uses_dial_plan:
         data.phone_number_id = str(source.phone_number_id)
+        data.caller_id_pool = caller_pool_of(source)
         data.customers = [_customer_input(c, i) for i, c in enumerate(customers)]
         return data
     entries = {e.pk: DialPlanInput(str(e.phone_number_id), []) for e in source.dial_plan.order_by("position")}

@@ -10,6 +10,10 @@ several rows of one kind in id order:
 4. customer rows;
 5. call rows (then their logs).
 
+Caller IDs (phone number rows) sit outside this order: the last gate reads its calls' caller IDs
+FOR SHARE after the campaign rows, and what changes a caller ID (a disable, a rest) locks that
+row alone, so it waits for the gates in progress and takes no lock any gate waits for.
+
 Every transaction that changes customers or calls of a campaign locks the campaign row first
 (`lock_campaigns`), so within a campaign they queue on that one row and cannot deadlock; the
 only exceptions are single statements that take no other lock (the placement take, which

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django import template
 from django.urls import reverse
@@ -339,6 +340,12 @@ def cost(value: object) -> str:
     text = f"{amount:.4f}"
     text = text[:-2] if text.endswith("00") else text  # $0.25, but $0.0125
     return f"${text}" if unit == "USD" else f"{text} {unit}".strip()
+
+
+@register.simple_tag
+def cost_of(amount: Decimal | None, unit: str) -> str:
+    """`cost` of an amount and its unit given apart (a comparison row's cost per completed call)."""
+    return cost(SimpleNamespace(amount=amount, unit=unit))
 
 
 @register.filter

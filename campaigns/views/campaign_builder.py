@@ -210,6 +210,7 @@ def _create(request: HtmxHttpRequest, form: CampaignForm, plan: Any, sheets: lis
         earliest_at=form.cleaned_data.get("earliest_at"),
         latest_at=form.cleaned_data.get("latest_at"),
         strategy=form.strategy(),
+        caller_id_pool=form.caller_pool() if plan is None else None,
     )
     return services.campaign_create(organization=request.organization, by=request.user, data=data)
 
@@ -233,6 +234,9 @@ def _update(
     if strategy:
         changes.fields.add("strategy")
         changes.strategy = strategy
+    if form.pool_changed and not campaign.uses_dial_plan:
+        changes.fields.add("caller_id_pool")
+        changes.caller_id_pool = form.caller_pool()
     note = ""
     with transaction.atomic():
         campaign = services.campaign_update(campaign=campaign, by=request.user, changes=changes)

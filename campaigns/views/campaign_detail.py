@@ -246,6 +246,8 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "call_statuses": CallStatus.choices,
         "editable": campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED),
         "provider_costs": selectors.campaign_costs_by_provider(campaign),
+        "comparison": selectors.campaign_comparison(campaign),
+        "pool_numbers": selectors.pool_numbers(campaign) if campaign.caller_id_mode else [],
         "costs": selectors.campaign_costs(campaign),
         # Re-runs and series (views.campaign_series): counts once the campaign can be re-run.
         "series": selectors.series_of(campaign),

@@ -14,11 +14,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import selectors, services
-from campaigns.forms.directory import CallerIdForm, DoNotCallAddForm, DoNotCallImportForm
+from campaigns.forms.directory import CallerIdCapsForm, CallerIdForm, DoNotCallAddForm, DoNotCallImportForm
 from campaigns.forms.errors import attach, simple
 from campaigns.importers import parse_numbers_csv
 from campaigns.models import DoNotCallSource
 from campaigns.permissions import Action
+from campaigns.rules import caller_ids as caller_id_rules
 from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment
 
 # -- do-not-call ---------------------------------------------------------------------------------
@@ -116,11 +117,33 @@ def do_not_call_remove(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 
 
 def _caller_ids_page(
-    request: HtmxHttpRequest, form: CallerIdForm | None = None, *, status: int = 200
+    request: HtmxHttpRequest,
+    form: CallerIdForm | None = None,
+    *,
+    caps: CallerIdCapsForm | None = None,
+    caps_for: object = None,
+    status: int = 200,
 ) -> HttpResponse:
+    numbers = list(selectors.phone_numbers_for(request.organization).select_related("provider_account"))
+    health = selectors.caller_id_health(numbers)
+    for number in numbers:
+        number.health = health.get(number.pk)
+        number.caps_form = (
+            caps
+            if caps is not None and number.pk == caps_for
+            else CallerIdCapsForm(
+                prefix_pk=number.pk,
+                initial={
+                    "max_concurrent_calls": number.max_concurrent_calls,
+                    "max_daily_calls": number.max_daily_calls,
+                },
+            )
+        )
     context = {
-        "numbers": selectors.phone_numbers_for(request.organization).select_related("provider_account"),
+        "numbers": numbers,
         "form": form or CallerIdForm(organization=request.organization),
+        "health_window": caller_id_rules.HEALTH_WINDOW,
+        "rest_below": f"{caller_id_rules.REST_BELOW:.0%}",
     }
     return render(request, "campaigns/caller_ids.html", context, status=status)
 
@@ -170,4 +193,43 @@ def caller_id_remove(request: HtmxHttpRequest, pk: object) -> HttpResponse:
         messages.error(request, f"Could not remove {number.number}: {exc}.")
     else:
         messages.success(request, f"Removed the caller ID {number.number}.")
+    return redirect("campaigns:caller-ids")
+
+
+@require_POST
+@dashboard_view(Action.CALLER_IDS_WRITE)
+def caller_id_update(request: HtmxHttpRequest, pk: object) -> HttpResponse:
+    """One caller ID's switch (`do`: disable, enable, lift-rest) or its caps (`do`: caps)."""
+    number = selectors.phone_number_for(request.organization, pk)
+    if number is None:
+        raise Http404("No such caller ID")
+    action = request.POST.get("do", "")
+    caps = None
+    if action == "caps":
+        caps = CallerIdCapsForm(request.POST, prefix_pk=number.pk)
+        if not caps.is_valid():
+            return _caller_ids_page(request, caps=caps, caps_for=number.pk, status=422)
+        changes: dict[str, Any] = dict(caps.cleaned_data)
+    elif action in ("disable", "enable"):
+        changes = {"disabled": action == "disable"}
+    elif action == "lift-rest":
+        changes = {}
+    else:
+        raise Http404("No such action")
+    try:
+        services.phone_number_update(
+            phone_number=number, by=request.user, changes=changes, lift_rest=action == "lift-rest"
+        )
+    except services.ValidationFailed as exc:
+        caps = caps or CallerIdCapsForm(prefix_pk=number.pk)
+        for message in attach(caps, exc.errors):
+            messages.error(request, message)
+        return _caller_ids_page(request, caps=caps, caps_for=number.pk, status=422)
+    done = {
+        "caps": "Saved the caps of",
+        "disable": "Disabled",
+        "enable": "Enabled",
+        "lift-rest": "Lifted the rest of",
+    }[action]
+    messages.success(request, f"{done} {number.number}.")
     return redirect("campaigns:caller-ids")

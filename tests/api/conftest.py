@@ -62,6 +62,7 @@ DOCUMENT_EXTENSIONS = {
     "paused",
     "pausedAt",
     "truncated",
+    "callerIdPool",
     *OUTCOME_EXTENSIONS,
     *LINK_EXTENSIONS,
 }

@@ -25,6 +25,7 @@ VAPI_PHONE_OPERATIONS = {
     "PhoneNumberController_findOne",
     "PhoneNumberController_create",
     "PhoneNumberController_remove",
+    "PhoneNumberController_update",
 }
 # Vapi's optional keys we never send, by Vapi component, and why.
 NEVER_SENT = {

@@ -137,3 +137,25 @@ def test_the_admin_shows_compliance_settings_but_leaves_their_changes_to_the_aud
         },
     )
     assert "must be an IANA time zone" in response.content.decode()
+
+
+def test_the_admin_shows_caller_id_fields_and_its_switches_go_through_the_service(
+    admin_client, caller_id
+) -> None:
+    from campaigns.models import PhoneNumber
+
+    PhoneNumber.objects.filter(pk=caller_id.pk).update(
+        rested_at="2026-12-01T00:00:00Z", rested_reason="answer rate 3%"
+    )
+    page = admin_client.get(
+        reverse("admin:campaigns_phonenumber_change", args=[caller_id.pk])
+    ).content.decode()
+    assert "US-CA" in page and "415" in page and "answer rate 3%" in page
+
+    url = reverse("admin:campaigns_phonenumber_changelist")
+    admin_client.post(url, {"action": "disable", "_selected_action": [str(caller_id.pk)]})
+    admin_client.post(url, {"action": "lift_rest", "_selected_action": [str(caller_id.pk)]})
+
+    caller_id.refresh_from_db()
+    assert caller_id.disabled and caller_id.rested_at is None
+    assert AuditEvent.objects.filter(action="phone_number.update").count() == 2

@@ -122,3 +122,24 @@ def test_a_campaign_that_may_still_call_them_is_not_rerun(make_campaign, owner, 
     with pytest.raises(InvalidTransition) as caught:
         services.campaign_rerun(campaign=campaign, by=owner, who=["failed"])
     assert caught.value.current == status
+
+
+def test_a_rerun_keeps_the_caller_id_pool_without_the_numbers_retired_since(
+    make_campaign, owner, org, caller_id, second_caller_id, provider
+) -> None:
+    from campaigns.models import PhoneNumber
+
+    retired = PhoneNumber.objects.create(organization=org, provider_account=provider, number="+12125550177")
+    pool = services.CallerPoolInput(phone_number_ids=[str(second_caller_id.pk), str(retired.pk)])
+    campaign = make_campaign(2, strategy=STRATEGY, caller_id_pool=pool)
+    campaign = services.campaign_start(campaign=campaign, by=owner)
+    dispatch_campaign(campaign, enqueue=lambda ids: None)
+    for call in Call.objects.filter(campaign=campaign):
+        _end(accept(call, f"prov-{call.pk}"), "no-answer")
+    campaign = services.campaign_end(campaign=campaign, by=owner)
+    services.phone_number_delete(phone_number=retired, by=owner)
+
+    again = services.campaign_rerun(campaign=campaign, by=owner, who=["not-answered"])
+
+    assert again.caller_id_mode == "local-presence"
+    assert list(again.caller_pool.values_list("phone_number_id", flat=True)) == [second_caller_id.pk]

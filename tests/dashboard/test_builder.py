@@ -315,3 +315,45 @@ def test_an_ended_campaign_cannot_be_edited(as_manager, campaign, owner) -> None
     services.campaign_end(campaign=campaign, by=owner)
     response = as_manager.get(reverse("campaigns:edit", args=[campaign.pk]), follow=True)
     assert "can be edited while scheduled or paused" in response.content.decode()
+
+
+# -- caller-ID pools ------------------------------------------------------------------------------
+
+
+def test_a_campaign_is_created_with_a_local_presence_pool(as_manager, caller_id, second_caller_id) -> None:
+    data = form_data(
+        caller_id,
+        customers_text=GOOD_CSV,
+        pool_mode="local-presence",
+        pool_numbers=[str(second_caller_id.pk)],
+    )
+    response = as_manager.post(reverse("campaigns:create"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    campaign = Campaign.objects.get()
+    assert campaign.caller_id_mode == "local-presence"
+    assert list(campaign.caller_pool.values_list("phone_number_id", flat=True)) == [second_caller_id.pk]
+
+
+def test_a_split_pool_on_one_provider_is_refused_next_to_the_mode(
+    as_manager, caller_id, second_caller_id
+) -> None:
+    data = form_data(
+        caller_id, customers_text=GOOD_CSV, pool_mode="split", pool_numbers=[str(second_caller_id.pk)]
+    )
+    response = as_manager.post(reverse("campaigns:create"), data)
+    assert response.status_code == 422
+    assert "split needs caller IDs of at least two provider accounts" in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_the_pool_is_changed_on_the_edit_page(as_manager, caller_id, second_caller_id, campaign) -> None:
+    edit = reverse("campaigns:edit", args=[campaign.pk])
+    assert 'name="pool_mode"' in as_manager.get(edit).content.decode()
+    data = form_data(
+        caller_id, name=campaign.name, pool_mode="local-presence", pool_numbers=[str(second_caller_id.pk)]
+    )
+    data.pop("caller_mode")
+    response = as_manager.post(edit, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    campaign.refresh_from_db()
+    assert campaign.caller_id_mode == "local-presence"

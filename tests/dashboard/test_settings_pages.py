@@ -91,6 +91,49 @@ def test_viewers_see_caller_ids_without_the_add_form(as_viewer, caller_id) -> No
     assert caller_id.number in content and reverse("campaigns:caller-id-add") not in content
 
 
+def test_the_caller_ids_page_shows_where_each_number_is_and_its_state(as_viewer, caller_id) -> None:
+    PhoneNumber.objects.filter(pk=caller_id.pk).update(
+        rested_at="2026-12-01T00:00:00Z", rested_reason="answer rate 4%"
+    )
+    content = as_viewer.get(reverse("campaigns:caller-ids")).content.decode()
+    assert "US · US-CA · 415" in content
+    assert "Rested" in content and "answer rate 4%" in content
+    assert "no calls yet" in content
+    assert "Lift rest" not in content  # viewers read, admins act
+
+
+def test_an_admin_disables_enables_and_lifts_a_rest(as_owner, caller_id) -> None:
+    update = reverse("campaigns:caller-id-update", args=[caller_id.pk])
+    response = as_owner.post(update, {"do": "disable"}, follow=True)
+    assert "Disabled +14155550100." in response.content.decode()
+    caller_id.refresh_from_db()
+    assert caller_id.disabled
+    as_owner.post(update, {"do": "enable"})
+    PhoneNumber.objects.filter(pk=caller_id.pk).update(rested_at="2026-12-01T00:00:00Z")
+    response = as_owner.post(update, {"do": "lift-rest"}, follow=True)
+    assert "Lifted the rest of +14155550100." in response.content.decode()
+    caller_id.refresh_from_db()
+    assert not caller_id.disabled and caller_id.rested_at is None and caller_id.health_since is not None
+
+
+def test_caps_are_saved_and_a_bad_cap_is_refused_next_to_its_field(as_owner, caller_id) -> None:
+    update = reverse("campaigns:caller-id-update", args=[caller_id.pk])
+    as_owner.post(update, {"do": "caps", "max_concurrent_calls": "3", "max_daily_calls": ""})
+    caller_id.refresh_from_db()
+    assert (caller_id.max_concurrent_calls, caller_id.max_daily_calls) == (3, None)
+
+    response = as_owner.post(update, {"do": "caps", "max_concurrent_calls": "0", "max_daily_calls": "5"})
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert (
+        "must not be less than 1" in content
+        and f'id="id_caps_{caller_id.pk}_max_concurrent_calls"' in content
+    )
+    caller_id.refresh_from_db()
+    assert (caller_id.max_concurrent_calls, caller_id.max_daily_calls) == (3, None)  # nothing half-saved
+
+
 # -- provider accounts -----------------------------------------------------------------------------
 
 

@@ -410,6 +410,8 @@ DASHBOARD = [
     Row("campaigns:caller-id-add", "post",           (LOGIN,   403,   403,    302,  422), data=_caller_id),
     Row("campaigns:caller-id-remove", "post",        (LOGIN,   403,   403,    302,  404),
         on="spare_caller_id"),
+    Row("campaigns:caller-id-update", "post",        (LOGIN,   403,   403,    302,  404),
+        on="spare_caller_id", data={"do": "disable"}),
     # Secrets are shown once, in the answer to the POST that made them: 201, not a redirect.
     Row("campaigns:providers", "get",                (LOGIN,   403,   403,    200,  200)),
     Row("campaigns:provider-add", "post",            (LOGIN,   403,   403,    201,  201), data=PROVIDER),
@@ -579,6 +581,8 @@ API = [
         data=_phone_body),
     Row("api-phone-number", "get",         (401,     401,    200, 404,      200,   200,    200,  404),
         on="spare_caller_id"),
+    Row("api-phone-number", "patch",       (401,     401,    200, 404,      403,   403,    200,  404),
+        on="spare_caller_id", data={"disabled": True}),
     Row("api-phone-number", "delete",      (401,     401,    200, 404,      403,   403,    200,  404),
         on="spare_caller_id"),
     Row("api-dnc", "get",                  (401,     401,    200, 200,      200,   200,    200,  200)),

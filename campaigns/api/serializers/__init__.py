@@ -25,6 +25,7 @@ from campaigns.api.serializers.directory import (
     DoNotCallUploadSerializer,
     PhoneNumberCreateSerializer,
     PhoneNumberSerializer,
+    PhoneNumberUpdateSerializer,
 )
 from campaigns.api.serializers.document import CampaignPageSerializer, CampaignSerializer
 from campaigns.api.serializers.query import (
@@ -63,6 +64,7 @@ __all__ = [
     "PageQuery",
     "PhoneNumberCreateSerializer",
     "PhoneNumberSerializer",
+    "PhoneNumberUpdateSerializer",
     "customer_rows",
     "iso",
     "paginated",

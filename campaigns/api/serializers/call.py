@@ -53,6 +53,10 @@ class CampaignCallSerializer(serializers.Serializer):
     startedAt = serializers.DateTimeField(required=False)
     endedAt = serializers.DateTimeField(required=False)
     analysis = OpaqueObjectField(required=False, help_text="summary, structuredData, successEvaluation…")
+    callerIdChoice = serializers.CharField(
+        required=False,
+        help_text="Dialdeck, with a callerIdPool: why this call's caller ID (see CampaignCallRecord).",
+    )
 
 
 def call_entry(call: Call, echo: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +72,8 @@ def call_entry(call: Call, echo: dict[str, Any]) -> dict[str, Any]:
         entry["endedAt"] = iso(call.ended_at)
     if call.analysis:
         entry["analysis"] = call.analysis
+    if call.caller_id_choice:
+        entry["callerIdChoice"] = call.caller_id_choice
     return entry
 
 
@@ -121,6 +127,13 @@ class CallRecordSerializer(serializers.Serializer):
     objectiveMet = serializers.BooleanField(
         required=False, help_text="What a valid result said of the objective."
     )
+    phoneNumberId = serializers.UUIDField(help_text="The caller ID the call was placed from.")
+    providerAccountId = serializers.UUIDField(help_text="The provider account that placed it.")
+    callerIdChoice = serializers.CharField(
+        required=False,
+        help_text='Campaigns with a callerIdPool: why this caller ID ("area code 415", "region US-CA", '
+        '"country US", "default", "pool", "same as the last call"; "split B · ..." in split mode).',
+    )
     log = CallLogSerializer(many=True, required=False)
 
     def to_representation(self, instance: Call) -> dict[str, Any]:
@@ -145,6 +158,9 @@ class CallRecordSerializer(serializers.Serializer):
             ("structuredDataValid", instance.structured_data_valid),
             ("structuredDataError", instance.structured_data_error or None),
             ("objectiveMet", instance.objective_met),
+            ("phoneNumberId", str(instance.phone_number_id)),
+            ("providerAccountId", str(instance.provider_account_id)),
+            ("callerIdChoice", instance.caller_id_choice or None),
         )
         data.update((key, value) for key, value in optional if value is not None)
         if self.context.get("include_log"):

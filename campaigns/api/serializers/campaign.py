@@ -15,6 +15,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 
+from campaigns.api.serializers.caller_ids import POOL_DOC, CallerIdPoolSerializer
 from campaigns.api.serializers.customer import MAX_CUSTOMERS, CustomerSerializer, named
 from campaigns.api.serializers.fields import Choice, Instant, Integer, Text, as_integer
 from campaigns.api.serializers.outcomes import outcome_values, with_outcome_settings
@@ -173,6 +174,7 @@ class CampaignCreateSerializer(CampaignBody):
         "customers, for what the request does not give. Unknown: 404.",
     )
     dialingStrategy = DialingStrategySerializer(required=False)
+    callerIdPool = CallerIdPoolSerializer(required=False, help_text=POOL_DOC)
 
     def to_internal_value(self, data: Any) -> CampaignInput:
         problems, data = self.begin(data)
@@ -214,6 +216,9 @@ class CampaignCreateSerializer(CampaignBody):
             if value is not MISSING:
                 settings[field] = value
         source = self.take(data, "duplicateFromCampaignId", problems)
+        pool = self.take(data, "callerIdPool", problems)
+        if pool is not MISSING and self.given(data, "dialPlan"):
+            problems.add("callerIdPool", "must not be set together with dialPlan")
         outcomes = outcome_values(self, data, problems)
         problems.raise_any()
         # A dial plan given sets the caller IDs: a duplicate copies no phoneNumberId beside it.
@@ -221,6 +226,7 @@ class CampaignCreateSerializer(CampaignBody):
         given |= set(settings) | ({"phone_number_id"} if caller_given else set())
         given |= {"earliest_at", "latest_at"} if schedule is not MISSING else set()
         given |= {"strategy"} if strategy is not None else set()
+        given |= {"caller_id_pool"} if pool is not MISSING else set()
         schedule = {} if schedule is MISSING else schedule
         return CampaignInput(
             name=name,
@@ -231,6 +237,7 @@ class CampaignCreateSerializer(CampaignBody):
             latest_at=schedule.get("latestAt"),
             strategy=strategy,
             duplicate_from_id=None if source is MISSING else source,
+            caller_id_pool=None if pool is MISSING else pool,
             api_version=version,
             outcomes=outcomes,
             given=given,
@@ -269,6 +276,7 @@ class CampaignUpdateSerializer(CampaignBody):
     server = ServerSerializer(required=False, help_text="Dialdeck: while scheduled or paused; null clears.")
     serverMessages = server_messages(required=False, help_text="Dialdeck: while scheduled or paused.")
     predialPlan = PredialPlanSerializer(required=False, help_text="Dialdeck: while scheduled; null clears.")
+    callerIdPool = CallerIdPoolSerializer(required=False, help_text=POOL_DOC)
 
     def to_internal_value(self, data: Any) -> CampaignChanges:
         problems, data = self.begin(data)
@@ -308,6 +316,11 @@ class CampaignUpdateSerializer(CampaignBody):
             value = None if key in data and data[key] is None else self.take(data, key, problems)
             if value is not MISSING and key in data:
                 changes.settings[field] = value
+        if "callerIdPool" in data:  # null removes the pool
+            pool = None if data["callerIdPool"] is None else self.take(data, "callerIdPool", problems)
+            if pool is not MISSING:
+                changes.fields.add("caller_id_pool")
+                changes.caller_id_pool = pool
         changes.outcomes = outcome_values(self, data, problems, clearable=True)
         if changes.outcomes:
             changes.fields.add("outcomes")

@@ -9,8 +9,9 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from campaigns.api.serializers.caller_ids import PhoneNumberCallerIdFields
 from campaigns.api.serializers.common import iso
-from campaigns.api.serializers.fields import InlineChoice, Text
+from campaigns.api.serializers.fields import Boolean, InlineChoice, Integer, Text
 from campaigns.api.serializers.request import MISSING, RequestSerializer
 from campaigns.models import DoNotCall, DoNotCallSource, PhoneNumber
 from campaigns.services.errors import WORDING
@@ -80,9 +81,10 @@ NUMBER_STATUS = "active"
 class PhoneNumberSerializer(serializers.Serializer):
     """A caller ID, as Vapi's PhoneNumber of a number you bring (`provider: byo-phone-number`):
     the number is the organization's own, and `credentialId` names the provider account that
-    places its calls. Its id is what campaigns call phoneNumberId. A caller ID is never updated:
-    updatedAt is createdAt. Dialdeck's extensions: providerAccountId (= credentialId) and
-    providerPhoneNumberId."""
+    places its calls. Its id is what campaigns call phoneNumberId. updatedAt is createdAt (the
+    number itself never changes; its switches' changes are in the audit log). Dialdeck's
+    extensions: providerAccountId (= credentialId), providerPhoneNumberId, and what caller-ID
+    pools use: country, region and area code (derived), disabled, caps, health and rest."""
 
     provider = InlineChoice((BYO,), help_text="Always byo-phone-number: the number is yours.")
     id = serializers.UUIDField()
@@ -99,6 +101,7 @@ class PhoneNumberSerializer(serializers.Serializer):
     )
 
     def to_representation(self, instance: PhoneNumber) -> dict[str, Any]:
+        """`context["health"]`: selectors.caller_id_health of the numbers shown (else unmeasured)."""
         created = iso(instance.created_at)
         data: dict[str, Any] = {
             "provider": BYO,
@@ -113,7 +116,66 @@ class PhoneNumberSerializer(serializers.Serializer):
         data["providerAccountId"] = account
         if instance.provider_phone_number_id:
             data["providerPhoneNumberId"] = instance.provider_phone_number_id
-        return data
+        return data | caller_id_out(instance, self.context.get("health", {}).get(instance.pk))
+
+
+def caller_id_out(number: PhoneNumber, health: Any) -> dict[str, Any]:
+    """The caller-ID fields (PhoneNumberCallerIdFields), unset ones absent."""
+    optional = (
+        ("country", number.country or None),
+        ("region", number.region or None),
+        ("areaCode", number.area_code or None),
+        ("disabled", number.disabled),
+        ("maxConcurrentCalls", number.max_concurrent_calls),
+        ("maxDailyCalls", number.max_daily_calls),
+        ("health", None if health is None or health.rate is None else round(health.rate, 4)),
+        ("healthCalls", 0 if health is None else health.calls),
+        ("restedAt", iso(number.rested_at)),
+        ("restedReason", number.rested_reason or None),
+    )
+    return {key: value for key, value in optional if value is not None}
+
+
+for _name, _field in PhoneNumberCallerIdFields().fields.items():
+    PhoneNumberSerializer._declared_fields[_name] = _field
+
+
+@extend_schema_serializer(component_name="UpdatePhoneNumberDTO")
+class PhoneNumberUpdateSerializer(RequestSerializer):
+    """Dialdeck: a caller ID's switches. null clears a cap; `rested: false` lifts a rest."""
+
+    null_is_absent = False
+    disabled = Boolean(
+        required=False, help_text="A disabled caller ID is never used, not even by calls queued."
+    )
+    maxConcurrentCalls = Integer(required=False, allow_null=True, min_value=1, help_text="null: no cap.")
+    maxDailyCalls = Integer(
+        required=False, allow_null=True, min_value=1, help_text="Per UTC day; null: no cap."
+    )
+    rested = Boolean(required=False, help_text="Only false: lift a rest (its health is measured afresh).")
+
+    def to_internal_value(self, data: Any) -> tuple[dict[str, Any], bool]:
+        problems, data = self.begin(data)
+        changes: dict[str, Any] = {}
+        for key, field in (
+            ("disabled", "disabled"),
+            ("maxConcurrentCalls", "max_concurrent_calls"),
+            ("maxDailyCalls", "max_daily_calls"),
+        ):
+            if key in data and data[key] is None and key != "disabled":
+                changes[field] = None
+            elif key in data:
+                value = self.take(data, key, problems)
+                if value is not MISSING:
+                    changes[field] = value
+        lift = False
+        if "rested" in data:
+            rested = self.take(data, "rested", problems)
+            if rested is True:
+                problems.add("rested", "can only be set to false (a rest is lifted, never imposed)")
+            lift = rested is False
+        problems.raise_any()
+        return changes, lift
 
 
 class NumberList(serializers.ListField):

@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from campaigns.api.serializers.call import CampaignCallSerializer, call_entry
+from campaigns.api.serializers.caller_ids import POOL_DOC, CallerIdPoolSerializer, pool_out
 from campaigns.api.serializers.campaign import DialPlanEntrySerializer, SchedulePlanSerializer
 from campaigns.api.serializers.common import iso, paginated
 from campaigns.api.serializers.customer import CustomerSerializer, customer_echo
@@ -160,6 +161,7 @@ class CampaignSerializer(serializers.Serializer):
     paused = serializers.BooleanField(required=False, help_text=PAUSED_DOC)
     pausedAt = serializers.DateTimeField(required=False, help_text="Dialdeck extension: when it was paused.")
     truncated = TruncationSerializer(required=False)
+    callerIdPool = CallerIdPoolSerializer(required=False, help_text=POOL_DOC)
 
     def to_representation(self, campaign: Campaign) -> dict[str, Any]:
         """Expects the campaign to come through selectors.campaign_documents."""
@@ -203,6 +205,7 @@ class CampaignSerializer(serializers.Serializer):
             updatedAt=iso(campaign.updated_at),
             dialingStrategy=strategy_out(campaign),
         )
+        data.update(pool_out(campaign))
         data.update(outcomes_out(campaign))
         data.update(links_out(campaign))
         marker = truncation(campaign)

@@ -19,6 +19,7 @@ from campaigns.api.serializers import (
     DoNotCallUploadSerializer,
     PhoneNumberCreateSerializer,
     PhoneNumberSerializer,
+    PhoneNumberUpdateSerializer,
     paginated,
     read_query,
 )
@@ -56,7 +57,7 @@ class PhoneNumberListApi(ApiView):
         """The organization's caller IDs as a bare array (Vapi's `phoneNumbers.list()`)."""
         query = read_query(PhoneNumberListQuery, request.query_params)
         numbers = selectors.phone_numbers_listed(request.organization, bounds=_bounds(query))
-        return Response(PhoneNumberSerializer(numbers[: query["limit"]], many=True).data)
+        return Response(_numbers_out(list(numbers[: query["limit"]])))
 
     @extend_schema(
         operation_id="PhoneNumberController_create",
@@ -85,7 +86,7 @@ class PhoneNumberListApi(ApiView):
             name=data.name,
             provider_phone_number_id=data.provider_phone_number_id,
         )
-        return Response(PhoneNumberSerializer(number).data, status=201)
+        return Response(_number_out(number), status=201)
 
 
 class PhoneNumberPageApi(ApiView):
@@ -114,10 +115,21 @@ class PhoneNumberPageApi(ApiView):
                 numbers,
                 page=query["page"],
                 limit=query["limit"],
-                render=lambda items: PhoneNumberSerializer(items, many=True).data,
+                render=lambda items: _numbers_out(list(items)),
                 echo=list_echo(query),
             )
         )
+
+
+def _numbers_out(numbers: list) -> list:
+    """Caller IDs with their health (one query for all)."""
+    return PhoneNumberSerializer(
+        numbers, many=True, context={"health": selectors.caller_id_health(numbers)}
+    ).data
+
+
+def _number_out(number) -> dict:
+    return PhoneNumberSerializer(number, context={"health": selectors.caller_id_health([number])}).data
 
 
 def _bounds(query: dict) -> dict:
@@ -126,7 +138,11 @@ def _bounds(query: dict) -> dict:
 
 
 class PhoneNumberApi(ApiView):
-    needs = {"get": Action.CALLER_IDS_READ, "delete": Action.CALLER_IDS_WRITE}
+    needs = {
+        "get": Action.CALLER_IDS_READ,
+        "patch": Action.CALLER_IDS_WRITE,
+        "delete": Action.CALLER_IDS_WRITE,
+    }
 
     def get_number(self, request, phone_number_id):
         number = selectors.phone_number_for(request.organization, phone_number_id)
@@ -143,7 +159,28 @@ class PhoneNumberApi(ApiView):
     )
     def get(self, request, id):
         """One caller ID; 404 for another organization's or a retired one."""
-        return Response(PhoneNumberSerializer(self.get_number(request, id)).data)
+        return Response(_number_out(self.get_number(request, id)))
+
+    @extend_schema(
+        operation_id="PhoneNumberController_update",
+        summary="Update Phone Number",
+        description="Dialdeck: disable or enable the caller ID, set or clear its caps, lift its rest "
+        "(`rested: false`). A caller ID disabled here is never used, not even by calls already queued.",
+        tags=PHONE_TAG,
+        parameters=[ID],
+        request=PhoneNumberUpdateSerializer,
+        responses={200: PhoneNumberSerializer, **INVALID, **MISSING, **UNAUTHORIZED},
+    )
+    def patch(self, request, id):
+        """Change the caller ID's switches (200 with it)."""
+        number = self.get_number(request, id)
+        serializer = PhoneNumberUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes, lift = serializer.validated_data
+        number = services.phone_number_update(
+            phone_number=number, by=request.actor, changes=changes, lift_rest=lift
+        )
+        return Response(_number_out(number))
 
     @extend_schema(
         operation_id="PhoneNumberController_remove",
