@@ -610,8 +610,9 @@ REASON_SCENARIOS = {
 }
 
 
-# Reasons no pure decision gives: the pre-dial check's, given by placement from the campaign server's answer.
-NOT_THE_ENGINES = {Reason.PREDIAL_INELIGIBLE, Reason.PREDIAL_FAILED}
+# Reasons the engine does not give: the pre-dial check's, given by placement from the campaign server's
+# answer; no usable caller ID, given by the pool's choice (rules.caller_ids, tested there).
+NOT_THE_ENGINES = {Reason.PREDIAL_INELIGIBLE, Reason.PREDIAL_FAILED, Reason.NO_CALLER_ID}
 
 
 def test_every_reason_has_a_scenario():

@@ -20,7 +20,7 @@ def derive_locations(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0017_merged_choices'),
+        ('campaigns', '0019_dashboard_ops'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0017_merged_choices'),
+        ('campaigns', '0018_inbound'),
     ]
 
     operations = [
