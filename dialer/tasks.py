@@ -58,14 +58,18 @@ def provider_follow_up(account_id: str, job: dict[str, str]) -> None:
 @shared_task(ignore_result=True)
 def reap_stale_calls() -> None:
     """Beat, every few seconds: close calls the provider never finished telling us about, so
-    concurrency is never leaked; runs at most once per REAP_EVERY_SECONDS across all workers.
+    concurrency is never leaked; runs unless a run completed within REAP_EVERY_SECONDS.
 
-    Asked often and run when due, rather than asked when due: a run asked once per period is lost
-    with the worker that had taken it (restarts, crashes), and the calls it would have closed
-    keep their lines for another period.
+    Asked often and run when due, rather than asked when due: a run is lost with the worker that
+    had taken it (restarts, crashes), and the calls it would have closed would keep their lines
+    for another period. Only a completed run counts, so a killed one is taken up again at the
+    next beat; two runs at once are harmless (each call is read again and closed conditionally).
     """
-    if cache.add("dialer:reap-due", 1, timeout=REAP_EVERY_SECONDS):
-        placement.reap_stale_calls()
+    last = cache.get("dialer:reaped-at")
+    if last is not None and time.time() - last < REAP_EVERY_SECONDS:
+        return
+    placement.reap_stale_calls()
+    cache.set("dialer:reaped-at", time.time(), timeout=REAP_EVERY_SECONDS * 10)
 
 
 @shared_task(ignore_result=True)
