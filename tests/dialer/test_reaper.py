@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -105,3 +106,29 @@ def test_a_call_that_never_left_us_is_never_closed_as_an_attempt(make_campaign, 
     assert place_many([call_ids[0]])[0][1] is None  # the tick's re-send places it
     call = Call.objects.get(pk=call_ids[0])
     assert call.provider_call_id.startswith("sim-") and call.attempt == 1
+
+
+def test_beat_asks_often_and_a_completed_run_holds_the_next_back_but_a_killed_one_does_not(placed) -> None:
+    """dialer.tasks.reap_stale_calls: asked every few seconds; after a completed run the next ones
+    skip until REAP_EVERY_SECONDS have passed; a run that never completed (its worker was killed)
+    holds nothing back."""
+    from django.core.cache import cache
+
+    from dialer import tasks
+
+    cache.delete("dialer:reaped-at")
+    SimulatedEvent.objects.filter(payload__call_id=str(placed.pk)).delete()
+    age(placed, 30 + 600 + 121)
+    tasks.reap_stale_calls()  # a completed run: the lost call is closed
+    placed.refresh_from_db()
+    assert placed.status == "ended"
+    second = Call.objects.filter(campaign_id=placed.campaign_id, status="queued").first()
+    SimulatedEvent.objects.filter(payload__call_id=str(second.pk)).delete()
+    age(second, 30 + 600 + 121)
+    tasks.reap_stale_calls()  # asked again at once: skipped
+    second.refresh_from_db()
+    assert second.status == "queued"
+    cache.set("dialer:reaped-at", time.time() - tasks.REAP_EVERY_SECONDS - 1)  # the period is over
+    tasks.reap_stale_calls()
+    second.refresh_from_db()
+    assert second.status == "ended"
