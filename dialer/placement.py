@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Max, Min
 
 from campaigns import clock, services
 from campaigns.models import Call, CallLog, CallLogKind, CallStatus
@@ -199,15 +200,52 @@ def reap_stale_calls(*, now: datetime | None = None) -> int:
     # In no set order: a run cut short (its worker killed) leaves a different remainder each time,
     # so repeated short runs still get through calls that each take a provider round trip or ten.
     random.shuffle(overdue)
+    found = _find_lost(overdue)
     for call in overdue:
         try:
-            closed += _reap(call, now - grace)
+            closed += _reap(call, now - grace, found)
         except Exception:  # noqa: BLE001 - one call must never stop the reaping of the others
             log.exception("could not reap call %s; it is left for the next run", call.pk)
     return closed
 
 
-def _reap(call: Call, cutoff: datetime) -> int:
+def _find_lost(calls: list[Call]) -> dict[str, list]:
+    """The provider's answer for every overdue call that passed the gate but never learned its
+    provider id, by call id, asked once per provider account for all of them (find_calls: one
+    listing, not one per call); an account that fails to answer is left to the per-call path."""
+    lost = [c for c in calls if c.status == CallStatus.QUEUED and not c.provider_call_id and c.confirmed_at]
+    by_account: dict[object, list[Call]] = {}
+    for call in lost:
+        by_account.setdefault(call.provider_account_id, []).append(call)
+    found: dict[str, list] = {}
+    for group in by_account.values():
+        sent = CallLog.objects.filter(call__in=group, kind=CallLogKind.REQUEST).aggregate(
+            first=Min("created_at"), last=Max("created_at")
+        )
+        if sent["first"] is None:
+            continue
+        timeout = timedelta(seconds=settings.PROVIDER_HTTP_TIMEOUT)
+        provider = provider_for(group[0].provider_account, record=recorder_many(group))
+        try:
+            found |= provider.find_calls(
+                group, created_from=sent["first"] - CLOCK_SKEW, created_to=sent["last"] + timeout + CLOCK_SKEW
+            )
+        except ProviderError as exc:
+            log.warning("could not list calls at provider account %s: %s", group[0].provider_account_id, exc)
+    return found
+
+
+def recorder_many(calls: list[Call]):
+    """Stores a provider exchange made for several calls (one listing) on each call's log."""
+
+    def record(kind: str, summary: str, *, http_status: int | None = None, body: str | bytes = "") -> None:
+        for call in calls:
+            services.call_log(call, kind, summary, http_status=http_status, body=body)
+
+    return record
+
+
+def _reap(call: Call, cutoff: datetime, found: dict[str, list] | None = None) -> int:
     """Reconcile one overdue call with its provider; 1 if it had to be closed here, else 0."""
     call.refresh_from_db()  # a worker may have taken, placed or ended it since the query
     if not _overdue(call, cutoff):
@@ -221,7 +259,12 @@ def _reap(call: Call, cutoff: datetime) -> int:
         return 0
     provider = provider_for(call.provider_account, record=recorder(call))
     try:
-        events = provider.fetch_status(call) if call.provider_call_id else _find(provider, call)
+        if call.provider_call_id:
+            events = provider.fetch_status(call)
+        elif found is not None and str(call.pk) in found:
+            events = found[str(call.pk)]  # asked with the run's other lost calls
+        else:
+            events = _find(provider, call)
     except ProviderError as exc:
         services.call_log(
             call, CallLogKind.POLL, f"status poll failed: {exc}"[:200], http_status=exc.http_status

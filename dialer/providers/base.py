@@ -143,6 +143,17 @@ class Provider(ABC):
         Raises ProviderError when the provider fails to answer."""
         return []
 
+    def find_calls(
+        self, calls: list[Call], *, created_from: datetime, created_to: datetime
+    ) -> dict[str, list[CallEvent]]:
+        """find_call for several calls of this account at once, by our call id ([] for those not
+        found). A provider that can list its calls answers them all from one listing; this one asks
+        for each. Raises ProviderError when the provider fails to answer."""
+        return {
+            str(call.pk): self.find_call(call, created_from=created_from, created_to=created_to)
+            for call in calls
+        }
+
 
 @dataclass
 class Exchange:

@@ -200,7 +200,15 @@ class VapiProvider(HttpProvider):
 
     def find_call(self, call: Call, *, created_from: datetime, created_to: datetime) -> list[CallEvent]:
         """The call Vapi created for `call` between the two times, found by our call id in its
-        overrides' metadata (see `_body`), as events like fetch_status, Vapi's id set; [] if none.
+        overrides' metadata (see `_body`), as events like fetch_status, Vapi's id set; [] if none
+        (find_calls for one call)."""
+        return self.find_calls([call], created_from=created_from, created_to=created_to)[str(call.pk)]
+
+    def find_calls(
+        self, calls: list[Call], *, created_from: datetime, created_to: datetime
+    ) -> dict[str, list[CallEvent]]:
+        """The calls Vapi created for `calls` between the two times, by our call id, from one
+        listing per caller ID and assistant (a reaper's run asks once for all its lost calls).
 
         Vapi's List Calls, GET /call (operationId CallController_findAll in its OpenAPI document,
         VapiAI/docs fern/apis/api/openapi.json; `calls.list` in VapiAI/server-sdk-python), filters
@@ -208,31 +216,47 @@ class VapiProvider(HttpProvider):
         and takes `limit` (0 to 1000, default 100). It answers 200 with a bare JSON array of Call
         objects: no pagination, no documented order. So a full page means the window may hold
         more, and the parts it may hide in are asked next (`_unlisted`), FIND_REQUESTS requests at
-        most. The earliest of several calls carrying our id wins. Raises ProviderError when Vapi
-        does not answer 2xx.
+        most per listing. The earliest of several calls carrying one of our ids wins. Raises
+        ProviderError when Vapi does not answer 2xx.
         """
-        target_key, target = call.campaign.target
-        phone = call.phone_number
-        query = {"phoneNumberId": phone.provider_phone_number_id or str(phone.pk)}  # as _body sent it
-        if target_key == "assistantId":
-            query["assistantId"] = target
-        windows, asked, listed = [(_ms(created_from), _ms(created_to))], 0, set()
-        while windows and asked < FIND_REQUESTS:
-            start, end = windows.pop()
-            window = {"createdAtGe": _stamp(start), "createdAtLe": _stamp(end), "limit": FIND_PAGE}
-            page = [_obj(found) for found in self._get(f"/call?{urlencode(query | window)}").listed]
-            asked += 1
-            listed |= {str(found.get("id")) for found in page}
-            if mine := [found for found in page if _ids(found)["call_id"] == str(call.pk)]:
-                found = min(mine, key=lambda found: str(found.get("createdAt")))
-                return self._events(
-                    found, call_id=str(call.pk), provider_call_id=_ids(found)["provider_call_id"]
+        groups: dict[tuple[tuple[str, str], ...], list[Call]] = {}
+        for call in calls:
+            target_key, target = call.campaign.target
+            phone = call.phone_number
+            query = {"phoneNumberId": phone.provider_phone_number_id or str(phone.pk)}  # as _body sent it
+            if target_key == "assistantId":
+                query["assistantId"] = target
+            groups.setdefault(tuple(sorted(query.items())), []).append(call)
+        found_events: dict[str, list[CallEvent]] = {str(call.pk): [] for call in calls}
+        for query, group in groups.items():
+            wanted = {str(call.pk) for call in group}
+            windows, asked, listed = [(_ms(created_from), _ms(created_to))], 0, set()
+            mine: dict[str, dict] = {}
+            while windows and asked < FIND_REQUESTS and wanted - mine.keys():
+                start, end = windows.pop()
+                window = {"createdAtGe": _stamp(start), "createdAtLe": _stamp(end), "limit": FIND_PAGE}
+                page = [_obj(found) for found in self._get(f"/call?{urlencode(dict(query) | window)}").listed]
+                asked += 1
+                listed |= {str(found.get("id")) for found in page}
+                for found in page:
+                    ours = _ids(found)["call_id"]
+                    if ours in wanted and str(found.get("createdAt")) < str(
+                        mine.get(ours, {}).get("createdAt", "~")
+                    ):
+                        mine[ours] = found
+                if len(page) >= FIND_PAGE:
+                    windows += _unlisted(page, start, end)
+            for ours, found in mine.items():
+                found_events[ours] = self._events(
+                    found, call_id=ours, provider_call_id=_ids(found)["provider_call_id"]
                 )
-            if len(page) >= FIND_PAGE:
-                windows += _unlisted(page, start, end)
-        gave_up = f"; stopped after {asked} requests, part of the window unasked" if windows else ""
-        self.record("poll", f"GET /call: none of {len(listed)} calls listed carries our call id{gave_up}")
-        return []
+            if missing := wanted - mine.keys():
+                gave_up = f"; stopped after {asked} requests, part of the window unasked" if windows else ""
+                of = f" ({len(missing)} of {len(wanted)} asked for)" if len(wanted) > 1 else ""
+                self.record(
+                    "poll", f"GET /call: none of {len(listed)} calls listed carries our call id{of}{gave_up}"
+                )
+        return found_events
 
     def _events(self, found: dict, **ids: str) -> list[CallEvent]:
         """A Call object (GET /call/{id} or GET /call) as events: its status, its report once ended."""
