@@ -165,6 +165,13 @@ def _overdue(call: Call, cutoff: datetime) -> bool:
     return call.status != CallStatus.ENDED and began + limit < cutoff
 
 
+def _each_request_refused(call: Call) -> bool:
+    """Every request of the call was answered with a refusal (4xx/5xx): none was taken."""
+    requests = call.log.filter(kind=CallLogKind.REQUEST).count()
+    refused = call.log.filter(kind=CallLogKind.RESPONSE, http_status__gte=400).count()
+    return requests > 0 and refused >= requests
+
+
 def _never_left(call: Call) -> bool:
     """No provider id, and never confirmed at the gate (so no request of it may have reached the
     provider: refused requests hand the call back unconfirmed, services.call_release)."""
@@ -225,7 +232,8 @@ def _find_lost(calls: list[Call]) -> dict[str, list]:
         if sent["first"] is None:
             continue
         timeout = timedelta(seconds=settings.PROVIDER_HTTP_TIMEOUT)
-        provider = provider_for(group[0].provider_account, record=recorder_many(group))
+        # The listing's exchanges go on the first call's log (each call's own end says the rest).
+        provider = provider_for(group[0].provider_account, record=recorder(group[0]))
         try:
             found |= provider.find_calls(
                 group, created_from=sent["first"] - CLOCK_SKEW, created_to=sent["last"] + timeout + CLOCK_SKEW
@@ -233,16 +241,6 @@ def _find_lost(calls: list[Call]) -> dict[str, list]:
         except ProviderError as exc:
             log.warning("could not list calls at provider account %s: %s", group[0].provider_account_id, exc)
     return found
-
-
-def recorder_many(calls: list[Call]):
-    """Stores a provider exchange made for several calls (one listing) on each call's log."""
-
-    def record(kind: str, summary: str, *, http_status: int | None = None, body: str | bytes = "") -> None:
-        for call in calls:
-            services.call_log(call, kind, summary, http_status=http_status, body=body)
-
-    return record
 
 
 def _reap(call: Call, cutoff: datetime, found: dict[str, list] | None = None) -> int:
@@ -258,6 +256,7 @@ def _reap(call: Call, cutoff: datetime, found: dict[str, list] | None = None) ->
         ).update(placing_at=None)
         return 0
     provider = provider_for(call.provider_account, record=recorder(call))
+    answered = False  # whether the provider answered our question about this call
     try:
         if call.provider_call_id:
             events = provider.fetch_status(call)
@@ -265,6 +264,7 @@ def _reap(call: Call, cutoff: datetime, found: dict[str, list] | None = None) ->
             events = found[str(call.pk)]  # asked with the run's other lost calls
         else:
             events = _find(provider, call)
+        answered = True
     except ProviderError as exc:
         services.call_log(
             call, CallLogKind.POLL, f"status poll failed: {exc}"[:200], http_status=exc.http_status
@@ -274,6 +274,13 @@ def _reap(call: Call, cutoff: datetime, found: dict[str, list] | None = None) ->
         services.record_call_event(account=call.provider_account, event=event)
     call.refresh_from_db()
     if call.status == CallStatus.ENDED:
+        return 0
+    if answered and not events and call.status == CallStatus.QUEUED and _each_request_refused(call):
+        # The provider refused every request and says it has no such call: it never left (its
+        # worker died before handing it back). Sent again, not closed as an attempt.
+        Call.objects.filter(pk=call.pk, status=CallStatus.QUEUED, provider_call_id="").update(
+            placing_at=None, confirmed_at=None
+        )
         return 0
     services.call_fail(
         call=call,

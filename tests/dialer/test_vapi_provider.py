@@ -781,3 +781,20 @@ def test_the_analysis_plan_and_voicemail_plan_are_sent_and_the_structured_result
     assert (ann_call.customer.state, ann_call.customer.reason) == ("skipped", "do_not_call")
     assert caller.organization.do_not_call.get(number="+14155550101").call_id == ann_call.pk
     assert (bob_call.customer.state, bob_call.customer.objective_met) == ("completed", False)
+
+
+def test_a_call_every_request_of_which_was_refused_is_sent_again_not_closed(caller, vapi) -> None:
+    """Its worker stored Vapi's refusal, then died before handing the call back: the reaper finds
+    no such call at Vapi, so the call never left and is queued again, its attempt not spent (the
+    chaos run's invariant "a call that never left us is never closed as an attempt")."""
+    [call] = queue_calls(vapi_campaign(caller, people(1)))
+    vapi.fail_next(1, status=500, body={"message": "upstream trouble"})
+    placement.place_many([str(call.pk)])
+    then = timezone.now() - timedelta(hours=1)  # as its dead worker left it, long ago
+    Call.objects.filter(pk=call.pk).update(placing_at=then, confirmed_at=then, created_at=then)
+
+    assert placement.reap_stale_calls() == 0
+
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason, call.confirmed_at, call.placing_at) == ("queued", "", None, None)
+    assert [r.method for r in vapi.requests if r.method == "GET"]  # Vapi was asked first
