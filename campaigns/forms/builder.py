@@ -82,7 +82,57 @@ class PhoneNumberChoice(forms.ModelChoiceField):
         return f"{obj.number} · {obj.name}" if obj.name else obj.number
 
 
-class CampaignForm(DashboardForm):
+class CallingHoursMixin:
+    """The calling-hours grid (one window per weekday) of the builder and the dialing settings:
+    its fields, its rows for the template, its check, and the services' windows back to fields."""
+
+    def add_hour_fields(self) -> None:
+        for day in WEEKDAYS:
+            self.fields[f"hours_{day}_on"] = forms.BooleanField(required=False, label=WEEKDAY_NAMES[day])
+            self.fields[f"hours_{day}_start"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} from")
+            self.fields[f"hours_{day}_end"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} to")
+
+    @property
+    def hour_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (WEEKDAY_NAMES[d], self[f"hours_{d}_on"], self[f"hours_{d}_start"], self[f"hours_{d}_end"])
+            for d in WEEKDAYS
+        ]
+
+    def check_hours(self, data: dict[str, Any]) -> None:
+        for day in WEEKDAYS:
+            if data.get(f"hours_{day}_on"):
+                for end in ("start", "end"):
+                    if data.get(f"hours_{day}_{end}") is None and f"hours_{day}_{end}" not in self.errors:
+                        self.add_error(f"hours_{day}_{end}", "Give a time, or untick the day.")
+
+    def calling_hours(self) -> list[dict[str, str]]:
+        data = self.cleaned_data
+        return [
+            {"day": d, "start": f"{data[f'hours_{d}_start']:%H:%M}", "end": f"{data[f'hours_{d}_end']:%H:%M}"}
+            for d in WEEKDAYS
+            if data.get(f"hours_{d}_on")
+        ]
+
+    def window_field(self, index: int) -> str | None:
+        """The form field of the index-th calling-hours window (as `calling_hours()` lists them)."""
+        days = [d for d in WEEKDAYS if self.cleaned_data.get(f"hours_{d}_on")]
+        return f"hours_{days[index]}_start" if index < len(days) else None
+
+
+def hours_initial(campaign: Campaign) -> dict[str, Any]:
+    """The grid's initial values from a campaign's stored windows (one per day; the first wins)."""
+    initial: dict[str, Any] = {}
+    for window in campaign.calling_hours or []:
+        day = window["day"]
+        if f"hours_{day}_on" not in initial:
+            initial[f"hours_{day}_on"] = True
+            initial[f"hours_{day}_start"] = time.fromisoformat(window["start"])
+            initial[f"hours_{day}_end"] = time.fromisoformat(window["end"])
+    return initial
+
+
+class CampaignForm(CallingHoursMixin, DashboardForm):
     """One campaign, created or edited. Customers are read separately (forms.customers)."""
 
     name = forms.CharField(max_length=255)
@@ -203,10 +253,7 @@ class CampaignForm(DashboardForm):
             self.weight_accounts.append((name, account))
         zone = organization.time_zone
         self.fields["time_zone"].initial = zone if is_time_zone(zone) else DEFAULTS["time_zone"]
-        for day in WEEKDAYS:
-            self.fields[f"hours_{day}_on"] = forms.BooleanField(required=False, label=WEEKDAY_NAMES[day])
-            self.fields[f"hours_{day}_start"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} from")
-            self.fields[f"hours_{day}_end"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} to")
+        self.add_hour_fields()
         for key, seconds in DEFAULT_RETRY_DELAYS.items():
             self.fields[RETRIES[key]] = _minutes(f"After {RETRY_LABELS[key].lower()} (minutes)", seconds)
         if campaign is not None:
@@ -267,11 +314,7 @@ class CampaignForm(DashboardForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        for day in WEEKDAYS:
-            if data.get(f"hours_{day}_on"):
-                for end in ("start", "end"):
-                    if data.get(f"hours_{day}_{end}") is None and f"hours_{day}_{end}" not in self.errors:
-                        self.add_error(f"hours_{day}_{end}", "Give a time, or untick the day.")
+        self.check_hours(data)
         needs_number = not self.uses_dial_plan and not self.fields["phone_number"].disabled
         if needs_number and data.get("phone_number") is None and "phone_number" not in self.errors:
             self.add_error("phone_number", "Choose the caller ID to call from.")
@@ -281,14 +324,6 @@ class CampaignForm(DashboardForm):
 
     def target(self) -> tuple[str, str]:
         return AGENTS[self.cleaned_data["agent_kind"]], self.cleaned_data["agent_id"].strip()
-
-    def calling_hours(self) -> list[dict[str, str]]:
-        data = self.cleaned_data
-        return [
-            {"day": d, "start": f"{data[f'hours_{d}_start']:%H:%M}", "end": f"{data[f'hours_{d}_end']:%H:%M}"}
-            for d in WEEKDAYS
-            if data.get(f"hours_{d}_on")
-        ]
 
     def strategy(self, *, changed_only: bool = False) -> dict[str, Any]:
         """The dialing strategy in model field names; with `changed_only`, what the person changed."""
@@ -330,11 +365,6 @@ class CampaignForm(DashboardForm):
         if parts[:2] == ["strategy", "calling_hours"] and len(parts) > 2 and parts[2].isdigit():
             return self.window_field(int(parts[2]))
         return field_for(path)
-
-    def window_field(self, index: int) -> str | None:
-        """The form field of the index-th calling-hours window (as `calling_hours()` lists them)."""
-        days = [d for d in WEEKDAYS if self.cleaned_data.get(f"hours_{d}_on")]
-        return f"hours_{days[index]}_start" if index < len(days) else None
 
 
 def field_for(path: str) -> str | None:
@@ -379,13 +409,7 @@ def initial_for(campaign: Campaign) -> dict[str, Any]:
     delays = {**DEFAULT_RETRY_DELAYS, **(campaign.retry_delays or {})}
     for key, name in RETRIES.items():
         initial[name] = as_minutes(delays[key])
-    for window in campaign.calling_hours or []:
-        day = window["day"]
-        if f"hours_{day}_on" not in initial:  # one window per day in this grid; the first one wins
-            initial[f"hours_{day}_on"] = True
-            initial[f"hours_{day}_start"] = time.fromisoformat(window["start"])
-            initial[f"hours_{day}_end"] = time.fromisoformat(window["end"])
-    return initial
+    return initial | hours_initial(campaign)
 
 
 def split_days(campaign: Campaign) -> bool:

@@ -3,18 +3,16 @@ pacing and priority (services.RUNNING_STRATEGY); applied from the dispatcher's n
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any
 
 from django import forms
 
 from campaigns.forms.base import DashboardForm
-from campaigns.forms.builder import ZONES, _bounded, _clock
+from campaigns.forms.builder import ZONES, CallingHoursMixin, _bounded, hours_initial
 from campaigns.models import Campaign
-from campaigns.rules.strategy import WEEKDAY_NAMES, WEEKDAYS
 
 
-class DialingSettingsForm(DashboardForm):
+class DialingSettingsForm(CallingHoursMixin, DashboardForm):
     time_zone = forms.ChoiceField(label="Time zone of the calling hours", choices=[(z, z) for z in ZONES])
     max_concurrent_calls = _bounded("max_concurrent_calls", label="Calls at the same time")
     calls_per_minute = _bounded("calls_per_minute", required=False, label="New calls per minute at most")
@@ -26,33 +24,13 @@ class DialingSettingsForm(DashboardForm):
             "max_concurrent_calls": campaign.max_concurrent_calls,
             "calls_per_minute": campaign.calls_per_minute,
             "priority": campaign.priority,
-        }
-        for window in campaign.calling_hours or []:
-            day = window["day"]
-            if f"hours_{day}_on" not in initial:  # one window per day in this grid, as the builder's
-                initial[f"hours_{day}_on"] = True
-                initial[f"hours_{day}_start"] = time.fromisoformat(window["start"])
-                initial[f"hours_{day}_end"] = time.fromisoformat(window["end"])
+        } | hours_initial(campaign)
         super().__init__(*args, initial=initial, **kwargs)
-        for day in WEEKDAYS:
-            self.fields[f"hours_{day}_on"] = forms.BooleanField(required=False, label=WEEKDAY_NAMES[day])
-            self.fields[f"hours_{day}_start"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} from")
-            self.fields[f"hours_{day}_end"] = _clock(required=False, label=f"{WEEKDAY_NAMES[day]} to")
-
-    @property
-    def hour_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
-        return [
-            (WEEKDAY_NAMES[d], self[f"hours_{d}_on"], self[f"hours_{d}_start"], self[f"hours_{d}_end"])
-            for d in WEEKDAYS
-        ]
+        self.add_hour_fields()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        for day in WEEKDAYS:
-            if data.get(f"hours_{day}_on"):
-                for end in ("start", "end"):
-                    if data.get(f"hours_{day}_{end}") is None and f"hours_{day}_{end}" not in self.errors:
-                        self.add_error(f"hours_{day}_{end}", "Give a time, or untick the day.")
+        self.check_hours(data)
         return data
 
     def strategy(self) -> dict[str, Any]:
@@ -63,15 +41,7 @@ class DialingSettingsForm(DashboardForm):
             "max_concurrent_calls": data["max_concurrent_calls"],
             "calls_per_minute": data.get("calls_per_minute") or None,
             "priority": data["priority"],
-            "calling_hours": [
-                {
-                    "day": d,
-                    "start": f"{data[f'hours_{d}_start']:%H:%M}",
-                    "end": f"{data[f'hours_{d}_end']:%H:%M}",
-                }
-                for d in WEEKDAYS
-                if data.get(f"hours_{d}_on")
-            ],
+            "calling_hours": self.calling_hours(),
         }
         changed = set(self.changed_data)
         hours = {n for n in self.fields if n.startswith("hours_")}
@@ -81,8 +51,6 @@ class DialingSettingsForm(DashboardForm):
         """The field a service's FieldError path belongs to ("strategy.max_concurrent_calls")."""
         parts = path.split(".")
         if parts[:2] == ["strategy", "calling_hours"] and len(parts) > 2 and parts[2].isdigit():
-            days = [d for d in WEEKDAYS if self.cleaned_data.get(f"hours_{d}_on")]
-            index = int(parts[2])
-            return f"hours_{days[index]}_start" if index < len(days) else None
+            return self.window_field(int(parts[2]))
         name = parts[1] if parts[0] == "strategy" and len(parts) > 1 else path
         return name if name in self.fields else None

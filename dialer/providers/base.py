@@ -120,8 +120,10 @@ class Provider(ABC):
         return None
 
     def inbound_answer(self, result: InboundResult) -> tuple[bytes, str]:
-        """The body and content type that answer an inbound call as `result` decided."""
-        raise NotImplementedError(f"{type(self).__name__} answers no inbound calls")
+        """The body and content type that answer an inbound call as `result` decided. Only asked
+        after parse_inbound found one: a provider whose numbers take no calls refuses, as
+        parse_webhook does."""
+        raise WebhookRejected("this provider takes no inbound calls", status=404)
 
     def follow_ups(self, events: list[CallEvent]) -> list[dict[str, str]]:
         """Requests to make to the provider because of callbacks just received (a voicemail drop
