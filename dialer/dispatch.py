@@ -197,7 +197,8 @@ def _caller_choices(campaign: Campaign, dial: list[Customer], now: datetime, ent
     if pool is None:
         return _fixed_choices(campaign, dial, now, entries)
     daily = any(n.max_daily is not None for n in pool.numbers)
-    live, today = selectors.caller_id_usage([n.id for n in pool.numbers], now, daily=daily)
+    zone = campaign.organization.time_zone  # a daily cap counts the organization's day
+    live, today = selectors.caller_id_usage([n.id for n in pool.numbers], now, daily=daily, tz=zone)
     callees = []
     for customer in dial:
         regions = phone.regions_for(customer.number)
@@ -225,7 +226,8 @@ def _fixed_choices(campaign: Campaign, dial: list[Customer], now: datetime, entr
     live, today = {}, {}
     if any(n.max_concurrent_calls or n.max_daily_calls for n in numbers.values()):  # counted only for caps
         daily = any(n.max_daily_calls for n in numbers.values())
-        live, today = selectors.caller_id_usage(wanted, now, daily=daily)
+        zone = campaign.organization.time_zone
+        live, today = selectors.caller_id_usage(wanted, now, daily=daily, tz=zone)
     choices = {}
     for customer in dial:
         pk = _caller_id(campaign, customer, entries)

@@ -60,7 +60,9 @@ class CallerIdCapsForm(DashboardForm):
     """A caller ID's caps (empty: no cap); its service checks them and names the field."""
 
     max_concurrent_calls = forms.IntegerField(required=False, label="Live calls at most")
-    max_daily_calls = forms.IntegerField(required=False, label="Calls per day (UTC) at most")
+    max_daily_calls = forms.IntegerField(
+        required=False, label="Calls per day at most (organization's time zone)"
+    )
 
     def __init__(self, *args: Any, prefix_pk: object = "", **kwargs: Any) -> None:
         super().__init__(*args, auto_id=f"id_caps_{prefix_pk}_%s", **kwargs)

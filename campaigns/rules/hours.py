@@ -105,6 +105,13 @@ def intervals(windows: Sequence[Window], tz: str, low: datetime, high: datetime)
     return _merge(found)
 
 
+def day_start(at: datetime, tz: str) -> datetime:
+    """The first instant (UTC) of the local day in `tz` that holds `at`: where a "per day" cap
+    starts counting. A midnight skipped by a DST jump starts the day when the clock passes it."""
+    zone = ZoneInfo(tz)
+    return _first_reading(aware_utc(at).astimezone(zone).date(), time(), zone)
+
+
 def days_except(blackout: frozenset[date], tz: str, low: datetime, high: datetime) -> list[Interval]:
     """Whole local days of `tz` overlapping [low, high), in UTC, except the `blackout` dates."""
     zone = ZoneInfo(tz)

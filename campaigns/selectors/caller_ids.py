@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Q, Sum, Window
@@ -13,6 +13,7 @@ from django.db.models.functions import RowNumber
 
 from campaigns.models import Call, CallDirection, CallStatus, Campaign, PhoneNumber
 from campaigns.rules import caller_ids as rules
+from campaigns.rules import hours
 from campaigns.rules.outcomes import OutcomeClass, classify
 
 ANSWERED = (OutcomeClass.ANSWERED, OutcomeClass.OPT_OUT)  # a person picked up
@@ -53,13 +54,14 @@ def caller_pool(campaign: Campaign) -> rules.Pool | None:
 
 
 def caller_id_usage(
-    ids: Iterable[object], now: datetime, *, daily: bool = True
+    ids: Iterable[object], now: datetime, *, daily: bool = True, tz: str = "UTC"
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Per caller ID (by id as text): its live calls (not ended, any campaign), and (with `daily`)
-    its calls created since midnight UTC of `now`: what its concurrency and daily caps count.
-    Without `daily` only live calls are read: few rows, whatever the campaign's size."""
+    its calls created since the start of `now`'s day in `tz` (the organization's zone): what its
+    concurrency and daily caps count. Without `daily` only live calls are read: few rows,
+    whatever the campaign's size."""
     ids = list(ids)
-    midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    midnight = hours.day_start(now, tz)
     counted = ~Q(status=CallStatus.ENDED)
     if daily:
         counted |= Q(created_at__gte=midnight)

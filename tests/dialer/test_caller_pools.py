@@ -10,6 +10,7 @@ import pytest
 
 from campaigns import clock, services
 from campaigns.models import Call, Campaign, Customer, PhoneNumber, ProviderAccount
+from campaigns.rules import hours
 from campaigns.rules.caller_ids import HEALTH_WINDOW, WAIT_SECONDS
 from dialer import claims
 from dialer.dispatch import dispatch_campaign
@@ -214,3 +215,35 @@ def test_split_mode_divides_customers_between_providers_by_weight(
     # A customer's group is its provider, every time.
     for call in calls.filter(provider_account=second_provider)[:20]:
         assert call.phone_number_id == theirs.pk
+
+
+def test_a_daily_cap_counts_the_organizations_day_not_utcs(org, owner, caller_id) -> None:
+    """Los Angeles: a caller ID capped at 2 calls a day that made them at 22:30 may call again
+    after local midnight (08:00 UTC), though the UTC day has not turned."""
+    org.time_zone = "America/Los_Angeles"
+    org.save(update_fields=["time_zone"])
+    services.phone_number_update(phone_number=caller_id, by=owner, changes={"max_daily_calls": 2})
+    campaign = services.campaign_start(
+        campaign=services.campaign_create(
+            organization=org,
+            by=owner,
+            data=services.CampaignInput(
+                name="Daily cap",
+                assistant_id="asst-1",
+                phone_number_id=str(caller_id.pk),
+                customers=customers(6),
+                strategy=ANY_TIME,
+            ),
+        ),
+        by=owner,
+    )
+    midnight = hours.day_start(clock.now() + timedelta(days=2), "America/Los_Angeles")
+    assert midnight.hour == 8  # PST: one UTC day holds both sides of it
+    first = Call.objects.filter(pk__in=dispatched(campaign))
+    assert first.count() == 2
+    first.update(created_at=midnight - timedelta(minutes=90))  # 22:30 the evening before
+    for call in first:
+        end(call)
+
+    assert dispatched(campaign, now=midnight - timedelta(minutes=30)) == []  # 23:30: cap spent
+    assert len(dispatched(campaign, now=midnight + timedelta(minutes=30))) == 2  # 00:30: a new day

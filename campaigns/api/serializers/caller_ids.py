@@ -79,7 +79,9 @@ class PhoneNumberCallerIdFields(serializers.Serializer):
     areaCode = serializers.CharField(required=False, help_text="Derived from the number (415).")
     disabled = serializers.BooleanField(help_text="A disabled caller ID is never used, even by calls queued.")
     maxConcurrentCalls = serializers.IntegerField(required=False, help_text="Live calls at most.")
-    maxDailyCalls = serializers.IntegerField(required=False, help_text="Calls per UTC day at most.")
+    maxDailyCalls = serializers.IntegerField(
+        required=False, help_text="Calls per day at most (the organization's day, from its local midnight)."
+    )
     health = serializers.FloatField(
         required=False,
         help_text=f"Answer rate over its last {HEALTH_WINDOW} ended calls (since a rest was lifted).",

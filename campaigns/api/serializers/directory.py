@@ -150,7 +150,10 @@ class PhoneNumberUpdateSerializer(RequestSerializer):
     )
     maxConcurrentCalls = Integer(required=False, allow_null=True, min_value=1, help_text="null: no cap.")
     maxDailyCalls = Integer(
-        required=False, allow_null=True, min_value=1, help_text="Per UTC day; null: no cap."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Per day of the organization's time zone; null: no cap.",
     )
     rested = Boolean(required=False, help_text="Only false: lift a rest (its health is measured afresh).")
 

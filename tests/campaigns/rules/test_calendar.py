@@ -22,7 +22,7 @@ from campaigns.rules.engine import (
     Window,
     eligibility,
 )
-from campaigns.rules.hours import every_day
+from campaigns.rules.hours import day_start, every_day
 from tests.campaigns.rules.test_engine_properties import (
     ZONES,
     instants,
@@ -252,3 +252,40 @@ def test_a_region_wait_ends_exactly_when_a_call_may_leave(situation) -> None:
         return
     assert eligibility(customer, policy, decision.until).action is Action.DIAL
     assert eligibility(customer, policy, decision.until - timedelta(microseconds=1)).action is not Action.DIAL
+
+
+@pytest.mark.parametrize(
+    "at, tz, expected",
+    [
+        # Paris, 23:30 on 2 December: the day began at 23:00 UTC on the 1st.
+        (datetime(2026, 12, 2, 22, 30, tzinfo=UTC), "Europe/Paris", datetime(2026, 12, 1, 23, 0, tzinfo=UTC)),
+        # Kiritimati (UTC+14): already the 3rd there.
+        (
+            datetime(2026, 12, 2, 11, 0, tzinfo=UTC),
+            "Pacific/Kiritimati",
+            datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
+        ),
+        # Sao Paulo skipped midnight on 4 November 2018 (00:00 -> 01:00): the day began at 01:00.
+        (
+            datetime(2018, 11, 4, 12, 0, tzinfo=UTC),
+            "America/Sao_Paulo",
+            datetime(2018, 11, 4, 3, 0, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_day_starts_at_the_zones_own_midnight(at, tz, expected) -> None:
+    assert day_start(at, tz) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
+    tz=st.sampled_from(["UTC", "America/Los_Angeles", "Europe/Paris", "Asia/Kolkata", "America/Sao_Paulo"]),
+)
+def test_the_day_start_holds_the_instant_and_reads_that_days_date(at, tz) -> None:
+    start = day_start(at, tz)
+    assert start <= at
+    assert start.astimezone(ZoneInfo(tz)).date() == at.astimezone(ZoneInfo(tz)).date()
+    assert (start - timedelta(microseconds=1)).astimezone(ZoneInfo(tz)).date() < at.astimezone(
+        ZoneInfo(tz)
+    ).date()
