@@ -1,15 +1,19 @@
-"""The chaos run: a Vapi campaign dialed through faults, then checked for anything lost or doubled.
+"""The chaos run: a campaign dialed through faults, then checked for anything lost or doubled.
 
-    make chaos                                   # 5,000 customers
+    make chaos                                   # 5,000 customers on Vapi
     make chaos CHAOS_ARGS="--customers 600 --small"
+    make chaos CHAOS_ARGS="--small --provider twilio"    # or retell, bland, elevenlabs
 
 Setup (numbered as it happens):
 1. a fresh database (dialdeck_chaos on DATABASE_URL's server: dropped, created, migrated) and a
    Celery queue of its own on CELERY_BROKER_URL's Redis (default redis://127.0.0.1:6379/6);
-2. a fake Vapi (bench/chaos_fake.py: latencies, an endedReason mix, webhooks duplicated, late,
-   reordered and partly dropped) and a campaign on it: caps of 100 calls, 3 attempts, retries
-   after 1-3 s, any hour, ring 15 s + max duration 10 s + DIALER_REAP_GRACE_SECONDS=20, so the
-   reaper reconciles lost webhooks within the run;
+2. a fake provider (Vapi: bench/chaos_fake.py; Twilio, Retell, Bland, ElevenLabs:
+   bench/chaos_providers.py; each with latencies, refusals, an outcome mix, callbacks signed as the
+   real one signs them, duplicated, late, reordered and partly dropped) and a campaign on it, its
+   account set up as a user would (credentials, webhook URL and secret; machine detection on for
+   the REST providers): caps of 100 calls, 3 attempts, retries after 1-3 s, any hour, ring 15 s +
+   max duration 10 s + DIALER_REAP_GRACE_SECONDS=20, so the reaper reconciles lost webhooks
+   through the provider's GET within the run;
 3. gunicorn (SITE_URL points at it: webhooks come back over HTTP), Celery beat, 2 Celery workers.
 Chaos while it runs: every few seconds one worker is SIGKILLed (with its pool) and started again;
 Redis is restarted once (no persistence: its queues are lost) at ~30% progress; the web server is
@@ -44,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.chaos_fake import ChaosVapi  # noqa: E402
 from bench.chaos_procs import Fleet, Proc, Redis, free_port, http_answers, port_open  # noqa: E402
+from bench.chaos_providers import PROVIDERS, ChaosRest  # noqa: E402
 from bench.chaos_watch import Watcher  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -56,6 +61,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=None, help="default 5000 (600 with --small)")
     parser.add_argument("--small", action="store_true", help="CI size: fewer customers, shorter calls")
+    parser.add_argument("--provider", choices=["vapi", *PROVIDERS], default="vapi", help="default vapi")
     parser.add_argument("--seed", type=int, default=20250601)
     parser.add_argument("--kill-every", type=float, default=None, help="seconds between worker kills")
     parser.add_argument("--timeout", type=float, default=None, help="seconds for the campaign to end")
@@ -121,10 +127,16 @@ class Run:
 
     # -- 2. the campaign -----------------------------------------------------------------------
 
-    def campaign(self, fake: ChaosVapi):
+    def campaign(self, fake: ChaosVapi | ChaosRest, site: str):
         from campaigns import services
         from campaigns.models import Organization
-        from tests.fakes.dialdeck_side import vapi_account, vapi_caller_id, vapi_campaign
+        from tests.fakes.dialdeck_side import (
+            caller_on,
+            provider_account,
+            vapi_account,
+            vapi_caller_id,
+            vapi_campaign,
+        )
 
         org = Organization.objects.create(
             name="Chaos",
@@ -132,7 +144,12 @@ class Run:
             max_concurrent_calls=CAP,
             allow_ignoring_recipient_time=True,
         )
-        caller = vapi_caller_id(vapi_account(org, fake))
+        if isinstance(fake, ChaosRest):
+            account = provider_account(org, fake.kind, fake)
+            fake.point_webhooks(f"{site}/webhooks/{account.kind}/{account.webhook_token}")
+            caller = caller_on(account, provider_id="phnum_chaos" if fake.kind == "elevenlabs" else "")
+        else:
+            caller = vapi_caller_id(vapi_account(org, fake))
         people = [
             services.CustomerInput(
                 number=f"+1{AREA_CODES[i % len(AREA_CODES)]}{2000000 + i // len(AREA_CODES):07d}",
@@ -148,6 +165,7 @@ class Run:
             "max_ring_seconds": 15,
             "max_duration_seconds": 10,
             "auto_start": False,
+            "machine_detection": isinstance(fake, ChaosRest),
         }
         return vapi_campaign(caller, people, name=f"Chaos {self.id}", strategy=strategy)
 
@@ -220,11 +238,14 @@ class Run:
 
     def run(self) -> int:
         args = self.args
-        with ChaosVapi(seed=args.seed, talk=args.talk) as fake:
+        make = PROVIDERS.get(args.provider, ChaosVapi)
+        with make(seed=args.seed, talk=args.talk) as fake:
             self.fresh_database()  # 1.
-            campaign = self.campaign(fake)  # 2.
-            self.note(f"campaign {campaign.pk}: {args.customers} customers on fake Vapi {fake.url}")
             port = free_port()
+            campaign = self.campaign(fake, f"http://127.0.0.1:{port}")  # 2.
+            self.note(
+                f"campaign {campaign.pk}: {args.customers} customers on fake {args.provider} {fake.url}"
+            )
             web, workers = self.start_processes(port)  # 3.
             watcher = Watcher(self.dsn, org_id=str(campaign.organization_id), campaign_id=str(campaign.pk))
             watcher.start()
@@ -270,7 +291,7 @@ class Run:
         return found
 
     def chaos_loop(
-        self, fake: ChaosVapi, web: Proc, workers: list[Proc], watcher: Watcher, started: float
+        self, fake: ChaosVapi | ChaosRest, web: Proc, workers: list[Proc], watcher: Watcher, started: float
     ) -> bool:
         """Kill and restart until the campaign ends. Returns whether it ended within the timeout."""
         rng = random.Random(self.args.seed)
@@ -314,7 +335,9 @@ class Run:
             time.sleep(0.2)
         return False
 
-    def report(self, v, campaign, fake: ChaosVapi, watcher: Watcher, duration: float, calls: int) -> int:
+    def report(
+        self, v, campaign, fake: ChaosVapi | ChaosRest, watcher: Watcher, duration: float, calls: int
+    ) -> int:
         from bench import chaos_checks as checks
 
         polls = sum(1 for r in fake.requests if r.method == "GET")
@@ -333,7 +356,8 @@ class Run:
                 "ours_queued_not_taken_by_a_worker": watcher.max_untaken,
             },
             "samples": watcher.samples,
-            "provider_requests": {"post_call": len(fake.posts_to_create_calls()), "get_call": polls},
+            "provider": self.args.provider,
+            "provider_requests": {"create_call": len(fake.posts_to_create_calls()), "get_call": polls},
             "outcomes": checks.outcomes(campaign),
             **v.figures,
             "connections_reset_at_provider": fake.resets,
@@ -343,7 +367,8 @@ class Run:
             "small": self.args.small,
         }
         OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / "chaos.json").write_text(json.dumps(figures, indent=2, default=str))
+        name = "chaos.json" if self.args.provider == "vapi" else f"chaos-{self.args.provider}.json"
+        (OUT / name).write_text(json.dumps(figures, indent=2, default=str))
         shown = {k: val for k, val in figures.items() if k not in ("violations", "findings")}
         print(json.dumps(shown, indent=2, default=str))
         bar = "!" * 78

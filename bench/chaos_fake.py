@@ -162,16 +162,30 @@ class ChaosVapi(FakeVapi):
         with self._lock:
             return Counter(str(d.answer) for d in self.webhooks)
 
+    def provider_view(self) -> list[dict]:
+        """Each call the provider made: {id, ours, number, ended, ended_reason, start, end} (as
+        bench/chaos_providers.ChaosRest.provider_view)."""
+        return [
+            {
+                "id": call["id"],
+                "ours": call.get("assistantOverrides", {}).get("metadata", {}).get("callId"),
+                "number": call.get("customer", {}).get("number", "?"),
+                "ended": call["status"] == "ended",
+                "ended_reason": call.get("endedReason"),
+                "start": _epoch(call["createdAt"]),
+                "end": _epoch(call["endedAt"]) if call.get("endedAt") else float("inf"),
+            }
+            for call in self.snapshot_calls()
+        ]
+
 
 def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def provider_intervals(calls: list[dict]) -> list[tuple[float, float, dict]]:
-    """(created, ended, call) for each call the provider made; a live call ends at +infinity."""
-    return [
-        (_epoch(c["createdAt"]), _epoch(c["endedAt"]) if c.get("endedAt") else float("inf"), c) for c in calls
-    ]
+    """(created, ended, call) for each call of a fake's provider_view(); a live call ends at +infinity."""
+    return [(c["start"], c["end"], c) for c in calls]
 
 
 def max_overlap(intervals: list[tuple[float, float, Any]]) -> int:
@@ -188,7 +202,7 @@ def people_rung_twice_at_once(intervals: list[tuple[float, float, dict]]) -> lis
     """Numbers with two provider calls overlapping in time."""
     by_number: dict[str, list[tuple[float, float]]] = {}
     for start, end, call in intervals:
-        by_number.setdefault(call.get("customer", {}).get("number", "?"), []).append((start, end))
+        by_number.setdefault(call["number"], []).append((start, end))
     twice = []
     for number, spans in by_number.items():
         spans.sort()
