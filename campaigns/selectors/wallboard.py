@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Min
+from django.db.models import Min, Q
 
 from campaigns.models import (
     Call,
+    CallerIdPoolEntry,
     CallStatus,
     Campaign,
     CampaignSnapshot,
@@ -25,6 +26,7 @@ from campaigns.models import (
     Customer,
     CustomerState,
     Organization,
+    PhoneNumber,
 )
 from campaigns.rules import activity, engine, forecast, hours, pacing
 from campaigns.rules.engine import CampaignPolicy
@@ -184,11 +186,52 @@ def campaign_live_calls(campaign: Campaign) -> list[Call]:
 
 
 @dataclass(frozen=True)
+class OverviewAlert:
+    """One alert of an overview row; `caller_id`: the caller ID it is about (the page links to it)."""
+
+    text: str
+    caller_id: object | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class OverviewRow:
     campaign: Campaign
     rates: Rates
     doing: activity.Activity
-    alerts: list[str]
+    alerts: list[OverviewAlert]
+
+
+def _unusable_caller_ids(organization: Organization, campaigns: list[Campaign]) -> dict[object, list]:
+    """Per campaign id, the caller IDs it dials from (its own, and its pool's) that are rested or
+    disabled: two queries, whatever the number of campaigns."""
+    unusable = {
+        n.pk: n
+        for n in PhoneNumber.objects.filter(organization=organization, deleted_at__isnull=True).filter(
+            Q(rested_at__isnull=False) | Q(disabled=True)
+        )
+    }
+    found: dict[object, list] = {}
+    if not unusable:
+        return found
+    for campaign in campaigns:
+        if campaign.phone_number_id in unusable:
+            found.setdefault(campaign.pk, []).append(unusable[campaign.phone_number_id])
+    pooled = CallerIdPoolEntry.objects.filter(
+        campaign__in=[c.pk for c in campaigns], phone_number_id__in=list(unusable)
+    ).values_list("campaign_id", "phone_number_id")
+    for campaign_id, number_id in pooled:
+        found.setdefault(campaign_id, []).append(unusable[number_id])
+    return found
+
+
+def _caller_id_alert(number: PhoneNumber) -> OverviewAlert:
+    if number.rested_at is not None:
+        why = f": {number.rested_reason}" if number.rested_reason else ""
+        return OverviewAlert(f"Caller ID {number.number} rested{why}", number.pk)
+    return OverviewAlert(f"Caller ID {number.number} disabled", number.pk)
 
 
 def organization_overview(organization: Organization, now: datetime) -> list[OverviewRow]:
@@ -203,20 +246,25 @@ def organization_overview(organization: Organization, now: datetime) -> list[Ove
         .select_related("organization")
         .order_by("-priority", "-created_at")[:200]
     )
+    campaigns = list(campaigns)
     rows = []
     org_live = live_calls_count(organization.pk)  # once for every campaign of the page
+    callers = _unusable_caller_ids(organization, campaigns)
     for campaign in campaigns:
         rates = campaign_rates(campaign)
         doing = campaign_activity(campaign, now, org_live=org_live)
         alerts = []
         if doing.code == engine.Reason.ORGANIZATION_PAUSED:
-            alerts.append("All dialing is paused")
+            alerts.append(OverviewAlert("All dialing is paused"))
         elif campaign.status == CampaignStatus.PAUSED:
-            alerts.append("Paused")
+            alerts.append(OverviewAlert("Paused"))
         if doing.code == activity.NOBODY_DUE and campaign.customers_pending == 0:
-            alerts.append("Nobody left to call")
+            alerts.append(OverviewAlert("Nobody left to call"))
         if rates.failed_rate is not None and rates.calls_ended >= 10 and rates.failed_rate >= 0.5:
-            alerts.append(f"{round(rates.failed_rate * 100)}% of calls failed: check the provider")
+            alerts.append(
+                OverviewAlert(f"{round(rates.failed_rate * 100)}% of calls failed: check the provider")
+            )
+        alerts += [_caller_id_alert(number) for number in callers.get(campaign.pk, [])]
         rows.append(OverviewRow(campaign, rates, doing, alerts))
     return rows
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import selectors, services
-from campaigns.models import Campaign, CampaignSnapshot
+from campaigns.models import CallerIdPoolEntry, Campaign, CampaignSnapshot, PhoneNumber
 from tests.dashboard.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -72,12 +72,41 @@ def test_the_overview_shows_running_campaigns_with_rates_and_alerts(
     assert fragment.lstrip().startswith("<section") and 'hx-trigger="every 5s"' in fragment
 
 
+def test_the_overview_names_rested_and_disabled_caller_ids_of_each_campaign_with_a_link(
+    as_viewer, running, org
+) -> None:
+    own = running.phone_number
+    pooled = PhoneNumber.objects.create(
+        organization=org, provider_account=own.provider_account, number="+12125550199", disabled=True
+    )
+    CallerIdPoolEntry.objects.create(campaign=running, phone_number=pooled, position=0)
+    PhoneNumber.objects.create(  # rested, but no campaign of the page dials from it
+        organization=org,
+        provider_account=own.provider_account,
+        number="+13125550123",
+        rested_at=timezone.now(),
+    )
+    PhoneNumber.objects.filter(pk=own.pk).update(
+        rested_at=timezone.now(), rested_reason="4% of its last 50 calls answered"
+    )
+
+    content = as_viewer.get(reverse("campaigns:overview")).content.decode()
+
+    caller_ids = reverse("campaigns:caller-ids")
+    rested = f"Caller ID {own.number} rested: 4% of its last 50 calls answered"
+    assert f'href="{caller_ids}#caller-{own.pk}">{rested}</a>' in content
+    assert f'href="{caller_ids}#caller-{pooled.pk}">Caller ID +12125550199 disabled</a>' in content
+    assert "+13125550123" not in content
+    assert f'id="caller-{own.pk}"' in as_viewer.get(caller_ids).content.decode()  # where the link lands
+
+
 def test_the_overview_reads_a_bounded_number_of_queries(
     as_viewer, make_campaign, owner, django_assert_max_num_queries
 ) -> None:
     for i in range(5):
         services.campaign_start(campaign=make_campaign(3, name=f"C{i}", customers=None), by=owner)
-    with django_assert_max_num_queries(6 + 5 * 5):  # session, user, memberships + per campaign: 3 probes
+    # session, user, memberships, unusable caller IDs + per campaign: 3 probes
+    with django_assert_max_num_queries(7 + 5 * 5):
         assert as_viewer.get(reverse("campaigns:overview")).status_code == 200
 
 

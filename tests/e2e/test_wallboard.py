@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from campaigns import services
-from campaigns.models import Call, Campaign
+from campaigns.models import Call, Campaign, PhoneNumber
 from campaigns.services.inputs import CallEvent
 from dialer import claims
 from dialer.dispatch import dispatch_campaign
@@ -158,4 +159,26 @@ def test_the_overview_shows_every_running_campaign_and_the_global_pause_live(
     )
     expect(page.locator("#overview-rows")).to_contain_text("All dialing is paused")
     shoot(page, "overview-paused")
+    assert problems == []
+
+
+def test_a_rested_caller_id_shows_on_the_overview_and_leads_to_its_row(
+    live_server, page: Page, owner, make_campaign
+) -> None:
+    campaign = services.campaign_start(
+        campaign=make_campaign(3, name="Renewals", strategy=ANY_TIME), by=owner
+    )
+    number = campaign.phone_number
+    PhoneNumber.objects.filter(pk=number.pk).update(
+        rested_at=timezone.now(), rested_reason="4% of its last 50 calls answered"
+    )
+    problems = watch(page)
+    log_in(page, live_server.url, "olivia")
+    page.get_by_role("link", name="Overview").click()
+    alert = page.locator("#overview-rows").get_by_role("link", name=f"Caller ID {number.number} rested")
+    expect(alert).to_contain_text("4% of its last 50 calls answered")
+    shoot(page, "overview-caller-id-rested")
+    alert.click()
+    expect(page).to_have_url(re.compile(rf"/caller-ids#caller-{number.pk}$"))
+    expect(page.locator(f"#caller-{number.pk}")).to_be_visible()
     assert problems == []
