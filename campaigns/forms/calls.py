@@ -13,7 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from campaigns.forms.base import DashboardForm
-from campaigns.models import CallStatus, Campaign, ProviderAccount
+from campaigns.models import CallStatus, Campaign, PhoneNumber, ProviderAccount
 from campaigns.selectors.calls import OUTCOME_FILTERS
 from campaigns.selectors.dashboard import OUTCOME_LABELS
 
@@ -55,6 +55,7 @@ class CallFilterForm(DashboardForm):
         label="To (day, included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     provider = forms.ChoiceField(label="Provider", required=False)
+    caller_id = forms.ChoiceField(label="Caller ID", required=False)
     call_sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
@@ -70,6 +71,16 @@ class CallFilterForm(DashboardForm):
         # Read only when shown or when a provider is asked for: the campaign page's live rows,
         # which build this form on every refresh, cost no query for it.
         self.fields["provider"].choices = accounts
+
+        def caller_ids() -> list[tuple[str, str]]:
+            # Every caller ID of the organization, retired ones too: old calls were made from them.
+            rows = PhoneNumber.objects.filter(organization_id=organization_id).order_by("number", "pk")
+            return [("", "Any caller ID")] + [
+                (str(pk), f"{number} (retired)" if deleted else number)
+                for pk, number, deleted in rows.values_list("pk", "number", "deleted_at")
+            ]
+
+        self.fields["caller_id"].choices = caller_ids
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -95,4 +106,5 @@ class CallFilterForm(DashboardForm):
             "since": midnight(valid["call_from"]) if valid.get("call_from") else None,
             "until": midnight(valid["call_to"] + timedelta(days=1)) if valid.get("call_to") else None,
             "provider_account_id": valid.get("provider") or None,
+            "phone_number_id": valid.get("caller_id") or None,
         }

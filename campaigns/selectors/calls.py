@@ -76,13 +76,14 @@ def campaign_calls(
     since: datetime | None = None,
     until: datetime | None = None,
     provider_account_id: object = None,
+    phone_number_id: object = None,
     include_log: bool = False,
     descending: bool = True,
 ) -> QuerySet[Call]:
     """A campaign's calls, newest first by default (ties by id), with the customer's number
     (one join), optionally by status, endedReason, outcome class (OUTCOME_FILTERS), objective
-    ("met", "not-met", "unknown"), creation time (since inclusive, until exclusive) and provider
-    account ("" or None: any), and with each call's log (one more query).
+    ("met", "not-met", "unknown"), creation time (since inclusive, until exclusive), provider
+    account and caller ID ("" or None: any), and with each call's log (one more query).
 
     Raises ValueError for an outcome or objective it does not know."""
     calls = (
@@ -111,6 +112,8 @@ def campaign_calls(
         calls = calls.filter(created_at__lt=until)
     if provider_account_id:
         calls = calls.filter(provider_account_id=provider_account_id)
+    if phone_number_id:
+        calls = calls.filter(phone_number_id=phone_number_id)
     if include_log:
         calls = calls.prefetch_related("log")
     return calls.order_by(*(("-created_at", "-id") if descending else ("created_at", "id")))

@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 
 from campaigns import selectors, services
-from campaigns.models import Call, Campaign, Customer, ProviderAccount
+from campaigns.models import Call, Campaign, Customer, PhoneNumber, ProviderAccount
 from tests.dashboard.conftest import HTMX
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,6 +139,31 @@ def test_filters_narrow_the_calls(as_viewer, make_campaign) -> None:
     second_day = {str(c.pk) for c in calls if c.created_at.date() == (DAY + timedelta(days=1)).date()}
     assert second_day and shown(call_from="2026-03-11", call_to="2026-03-11") == second_day
     assert shown(call_status="queued") == set()
+
+
+def test_calls_are_filtered_by_caller_id_and_another_organizations_is_refused_beside_the_field(
+    as_viewer, make_campaign, other_caller_id
+) -> None:
+    campaign = make_campaign(12, strategy={"auto_start": False})
+    calls = with_calls(campaign)
+    local = PhoneNumber.objects.create(
+        organization=campaign.organization,
+        provider_account=campaign.phone_number.provider_account,
+        number="+12125550177",
+    )
+    from_local = {str(c.pk) for c in calls[::4]}
+    Call.objects.filter(pk__in=from_local).update(phone_number=local)
+    url = reverse("campaigns:calls", args=[campaign.pk])
+
+    assert set(walk(as_viewer, url, {"caller_id": str(local.pk)})) == from_local
+    others = set(walk(as_viewer, url, {"caller_id": str(campaign.phone_number.pk)}))
+    assert others == {str(c.pk) for c in calls} - from_local
+    page = as_viewer.get(url).content.decode()
+    assert f'<option value="{local.pk}">+12125550177</option>' in page  # offered by number
+    response = as_viewer.get(url, {"caller_id": str(other_caller_id.pk)})
+    assert response.status_code == 422
+    assert re.search(r'<select[^>]*aria-invalid="true"[^>]*id="id_caller_id"', response.content.decode())
+    assert len(set(rows_of(response.content.decode()))) == len(calls)  # the rest still apply
 
 
 def test_a_wrong_filter_is_named_beside_its_field_and_the_others_still_apply(

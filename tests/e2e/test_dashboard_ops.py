@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campaigns import clock, services
-from campaigns.models import Campaign, Customer
+from campaigns.models import Call, Campaign, Customer, PhoneNumber
 from tests.dashboard.test_sorting_and_filters import with_calls
 from tests.dashboard.test_usage_and_costs import split as split  # noqa: F401 - the fixture
 from tests.e2e.browser import log_in, shoot
@@ -51,6 +51,12 @@ def test_a_supervisor_filters_and_sorts_the_calls_and_the_customers(
 ) -> None:
     campaign = make_campaign(40, strategy=ANY_TIME)
     calls = with_calls(campaign)
+    local = PhoneNumber.objects.create(
+        organization=campaign.organization,
+        provider_account=campaign.phone_number.provider_account,
+        number="+12125550177",
+    )
+    Call.objects.filter(pk__in=[c.pk for c in calls[::3]]).update(phone_number=local)
     problems = watch(page)
     log_in(page, live_server.url, "olivia")
     page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}/calls")
@@ -58,6 +64,13 @@ def test_a_supervisor_filters_and_sorts_the_calls_and_the_customers(
     expect(rows).to_have_count(25)
     page.get_by_label("Outcome").select_option("busy")
     busy = sum(1 for c in calls if c.ended_reason == "customer-busy")
+    expect(rows).to_have_count(busy)
+    # ... and by the caller ID they were made from.
+    busy_local = sum(1 for c in calls[::3] if c.ended_reason == "customer-busy")
+    assert 0 < busy_local < busy
+    page.get_by_label("Caller ID").select_option(label="+12125550177")
+    expect(rows).to_have_count(busy_local)
+    page.get_by_label("Caller ID").select_option("")
     expect(rows).to_have_count(busy)
 
     # A click on a header sorts by it, and says so to assistive technology.
