@@ -198,3 +198,18 @@ def test_calls_say_why_their_caller_id(api, lines, owner, dial) -> None:
     assert {r["phoneNumberId"] for r in records} == {str(lines[0].pk)}
     document = api.get(f"/campaign/{campaign.pk}").json()
     assert {c["callerIdChoice"] for c in document["calls"].values()} == {"area code 415"}
+
+
+def test_v2_creates_with_a_pool_and_its_summaries_carry_it(api, lines) -> None:
+    pool = {"phoneNumberIds": [str(lines[1].pk)], "mode": "local-presence"}
+    plain = api.post("/campaign", body(lines, None), format="json").json()
+
+    created = api.post("/v2/campaign", body(lines, pool), format="json")
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["callerIdPool"] == pool
+    campaign_id = created.json()["id"]
+    assert api.get(f"/v2/campaign/{campaign_id}").json()["callerIdPool"] == pool
+    listed = {c["id"]: c for c in api.get("/v2/campaign").json()["results"]}
+    assert listed[campaign_id]["callerIdPool"] == pool
+    assert "callerIdPool" not in listed[plain["id"]]  # a campaign without a pool reads as before

@@ -10,6 +10,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from campaigns.api.serializers.caller_ids import POOL_DOC, CallerIdPoolSerializer, pool_out
 from campaigns.api.serializers.campaign import END_STATUSES, DialPlanEntrySerializer, SchedulePlanSerializer
 from campaigns.api.serializers.common import iso, paginated
 from campaigns.api.serializers.document import (
@@ -109,7 +110,8 @@ def counters(campaign: Campaign) -> dict[str, Any]:
 class CampaignSummarySerializer(serializers.Serializer):
     """Vapi's CampaignSummary: the campaign without its customers and calls. `contactCounters` and
     `callMetrics` only with includeCounters=true (context {"counters": True}). Dialdeck's
-    `paused`/`pausedAt` as in the Campaign document; `workflowId` for v1 campaigns that have one."""
+    `paused`/`pausedAt` as in the Campaign document; `workflowId` for v1 campaigns that have one;
+    `callerIdPool` (Dialdeck) for a campaign dialing from a pool, as the document has it."""
 
     id = serializers.UUIDField()
     orgId = serializers.UUIDField()
@@ -120,6 +122,7 @@ class CampaignSummarySerializer(serializers.Serializer):
     squadId = serializers.CharField(required=False)
     workflowId = serializers.CharField(required=False, help_text="v1 campaigns only (Dialdeck: kept).")
     phoneNumberId = serializers.CharField(required=False, help_text="Absent for v1 dial-plan campaigns.")
+    callerIdPool = CallerIdPoolSerializer(required=False, help_text=POOL_DOC)
     schedulePlan = SchedulePlanSerializer(required=False)
     maxConcurrency = serializers.IntegerField()
     assistantOverrides = Overrides(required=False, help_text=OVERRIDES_DOC)
@@ -147,6 +150,7 @@ class CampaignSummarySerializer(serializers.Serializer):
         data[key] = value
         if campaign.phone_number_id:
             data["phoneNumberId"] = str(campaign.phone_number_id)
+        data.update(pool_out(campaign))
         data.update(schedule_fields(campaign), **settings_fields(campaign))
         if self.context.get("counters"):
             data.update(counters(campaign))
