@@ -72,6 +72,7 @@ urlpatterns = [
     ),
     path("campaign/<str:id>/schema", views.CampaignSchemaApi.as_view(), name="api-campaign-schema"),
     path("campaign/<str:id>/audiences", views.CampaignAudiencesApi.as_view(), name="api-campaign-audiences"),
+    path("campaign/<str:id>/preflight", views.CampaignPreflightApi.as_view(), name="api-campaign-preflight"),
     path("api/schema", views.SchemaView.as_view(), name="api-schema"),
     path("api/docs", views.DocsView.as_view(), name="api-docs"),
 ]

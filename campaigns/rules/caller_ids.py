@@ -203,3 +203,17 @@ def should_rest(answered: Sequence[bool], window: int = HEALTH_WINDOW, threshold
 def rest_reason(answered: Sequence[bool], window: int = HEALTH_WINDOW) -> str:
     rate = answer_rate(answered, window) or 0.0
     return f"answer rate {rate:.0%} over its last {min(len(answered), window)} calls (below {REST_BELOW:.0%})"
+
+
+def has_local(pool: Pool, callee: Callee) -> bool:
+    """Whether a caller ID of the pool that may be used (not disabled, not rested; caps aside, they
+    free up) matches the callee by area code or region: local presence is possible for them."""
+    return any(
+        not n.disabled
+        and not n.rested
+        and (
+            (bool(callee.area_code) and n.area_code == callee.area_code and n.country == callee.country)
+            or (bool(callee.region) and n.region == callee.region)
+        )
+        for n in pool.numbers
+    )

@@ -51,7 +51,7 @@ def forecast(
         return Forecast(None, calls_left, None, NONE, why)
     pace = recent_calls / recent_open_minutes
     needed = calls_left / pace  # minutes of calling time
-    finish = _after_open_minutes(open_ahead, needed)
+    finish = after_open_minutes(open_ahead, needed)
     confidence = _confidence(recent_calls, customers_final)
     why = (
         f"about {calls_left:,} calls left ({per_customer:.1f} per customer so far) at "
@@ -62,7 +62,8 @@ def forecast(
     return Forecast(finish, calls_left, pace, confidence, why)
 
 
-def _after_open_minutes(open_ahead: Sequence[Interval], minutes: float) -> datetime | None:
+def after_open_minutes(open_ahead: Sequence[Interval], minutes: float) -> datetime | None:
+    """The instant `minutes` of open time (`open_ahead`: sorted, merged, UTC) are used up; None past it."""
     left = timedelta(minutes=minutes)
     for start, end in open_ahead:
         if end - start >= left:

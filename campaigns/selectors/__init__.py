@@ -107,6 +107,7 @@ from campaigns.selectors.outcomes import (
     series_of,
     series_runs,
 )
+from campaigns.selectors.preflight import campaign_preflight
 from campaigns.selectors.sorting import Sort, SortField
 from campaigns.selectors.usage import (
     Cost,
@@ -135,6 +136,7 @@ from campaigns.selectors.wallboard import (
 )
 
 __all__ = [
+    "campaign_preflight",
     "inbound_calls_count",
     "ComparisonRow",
     "Health",

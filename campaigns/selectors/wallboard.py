@@ -332,16 +332,16 @@ def campaign_forecast(campaign: Campaign, now: datetime) -> forecast.Forecast:
         calls_ended=campaign.calls_ended,
         recent_calls=campaign.calls_ended - ended_then,
         recent_open_minutes=_open_minutes(policy, low, now),
-        open_ahead=_open(policy, now, horizon) if horizon > now else [],
+        open_ahead=calling_time(policy, now, horizon) if horizon > now else [],
     )
 
 
-def _open(policy: CampaignPolicy, low: datetime, high: datetime) -> list[tuple[datetime, datetime]]:
+def calling_time(policy: CampaignPolicy, low: datetime, high: datetime) -> list[tuple[datetime, datetime]]:
     if not policy.calling_hours:
         return [(low, high)]
     return hours.intervals(policy.calling_hours, policy.time_zone, low, high)
 
 
 def _open_minutes(policy: CampaignPolicy, low: datetime, high: datetime) -> float:
-    spans = _open(policy, low, high) if high > low else []
+    spans = calling_time(policy, low, high) if high > low else []
     return sum((min(e, high) - max(s, low)).total_seconds() for s, e in spans if e > low and s < high) / 60

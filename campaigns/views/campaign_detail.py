@@ -254,6 +254,10 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "rerun_counts": selectors.rerun_counts(campaign) if campaign.status in RERUNNABLE else None,
         # Callbacks from callees: counted apart, never in the counters above.
         "inbound_calls": selectors.inbound_calls_count(campaign.pk),
+        # Before a start or a resume: who the settings let it call (grouped counts, bounded).
+        "preflight": selectors.campaign_preflight(campaign, clock.now())
+        if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
+        else None,
     }
     return render(request, "campaigns/detail.html", context)
 

@@ -269,6 +269,36 @@ def test_the_page_stays_within_a_fixed_number_of_queries_at_the_demo_size(
         for customer in campaign.customers.all()[:100]
     ]
     Call.objects.bulk_create(calls)
-    with django_assert_max_num_queries(18):  # 16, the estimated finish (one snapshot), the providers compared
+    # 16, the estimated finish (one snapshot), the providers compared, the pre-flight (3: grouped
+    # customers, skipped ones, the recent average call)
+    with django_assert_max_num_queries(21):
         response = as_viewer.get(url("detail", campaign))
     assert response.status_code == 200
+
+
+def test_a_scheduled_campaign_shows_who_it_could_call_and_who_never(as_viewer, owner, org, caller_id) -> None:
+    office = [
+        {"day": d, "start": "09:00", "end": "17:00"}
+        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+    campaign = services.campaign_create(
+        organization=org,
+        by=owner,
+        data=services.CampaignInput(
+            name="Office hours",
+            assistant_id="a",
+            phone_number_id=str(caller_id.pk),
+            customers=[services.CustomerInput(number=f"+1212555000{i}") for i in range(3)]
+            + [services.CustomerInput(number="+81312345670")],
+            strategy={"time_zone": "America/New_York", "calling_hours": office, "auto_start": False},
+        ),
+    )
+    page = as_viewer.get(url("detail", campaign)).content.decode()
+    assert "Before you start: who can be called" in page
+    assert '<dd data-preflight="pending">4</dd>' in page
+    assert '<dd data-preflight="held">1</dd>' in page
+    assert "1 of 4 customers can never be called under these settings" in page
+    assert 'data-reason="no_common_hours"' in page
+
+    services.campaign_start(campaign=campaign, by=owner)
+    assert "Before you start" not in as_viewer.get(url("detail", campaign)).content.decode()

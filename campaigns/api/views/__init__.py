@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from campaigns.api.views.audiences import (
     CampaignAudiencesApi,
+    CampaignPreflightApi,
     CampaignSchemaApi,
     ContactListApi,
     ContactListContactsApi,
@@ -46,6 +47,7 @@ from campaigns.api.views.series import CampaignRecurrenceApi, CampaignRerunApi, 
 
 __all__ = [
     "CampaignAudiencesApi",
+    "CampaignPreflightApi",
     "CampaignCalendarApi",
     "OrganizationBlackoutApi",
     "OrganizationRegionRulesApi",

@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from campaigns import selectors, services
+from campaigns import clock, selectors, services
 from campaigns.api.pagination import paginate
 from campaigns.api.parsers import VapiJSONParser
 from campaigns.api.serializers import PageQuery, paginated, read_query
@@ -28,6 +28,7 @@ from campaigns.api.serializers.audience import (
     SegmentCreateSerializer,
     SegmentSerializer,
 )
+from campaigns.api.serializers.preflight import PreflightSerializer
 from campaigns.api.views.base import CONFLICT, ID, INVALID, MISSING, UNAUTHORIZED, ApiView
 from campaigns.importers.contacts import parse_contacts_csv
 from campaigns.models import ContactList, Segment
@@ -336,3 +337,23 @@ class CampaignSchemaApi(ApiView):
             campaign=campaign, by=request.actor, data_schema=serializer.validated_data.get("dataSchema")
         )
         return Response(CampaignSchemaSerializer(changed).data)
+
+
+class CampaignPreflightApi(ApiView):
+    needs = {"get": Action.CAMPAIGNS_READ}
+
+    @extend_schema(
+        operation_id="CampaignPreflightController_findOne",
+        summary="Campaign Pre-flight",
+        description="Before a start (or any time): how many customers the campaign could call now and "
+        "later under its hours, zones, holidays, region rules and caller IDs; how many never, and why; "
+        "how many were skipped at import; how many have no local caller ID; and an estimated finish. "
+        "Read from grouped counts: its cost grows with the distinct zones and number prefixes, not "
+        "with the customers.",
+        tags=TAG,
+        parameters=[ID],
+        responses={200: PreflightSerializer, **MISSING, **UNAUTHORIZED},
+    )
+    def get(self, request, id):
+        campaign = self.get_campaign(request, id)
+        return Response(PreflightSerializer(selectors.campaign_preflight(campaign, clock.now())).data)
