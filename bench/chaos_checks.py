@@ -139,7 +139,7 @@ def check_provider(v: Verdict, campaign: Campaign, fake: Fake, cap: int) -> None
             continue
         if not pcall["ended"]:
             still_live.append(pcall["id"])
-        elif ours.status != "ended" or ours.ended_reason != pcall["ended_reason"]:
+        elif ours.status != "ended" or ours.ended_reason not in pcall["accepted"]:
             row = (str(ours.pk), ours.status, ours.ended_reason, pcall["ended_reason"])
             # A double fault: the worker died between the provider's answer and storing its id, and
             # every webhook of the call was lost, so nothing told us the provider's id to ask about.

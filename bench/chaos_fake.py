@@ -163,7 +163,7 @@ class ChaosVapi(FakeVapi):
             return Counter(str(d.answer) for d in self.webhooks)
 
     def provider_view(self) -> list[dict]:
-        """Each call the provider made: {id, ours, number, ended, ended_reason, start, end} (as
+        """Each call the provider made: {id, ours, number, ended, ended_reason, accepted, start, end} (as
         bench/chaos_providers.ChaosRest.provider_view)."""
         return [
             {
@@ -172,6 +172,7 @@ class ChaosVapi(FakeVapi):
                 "number": call.get("customer", {}).get("number", "?"),
                 "ended": call["status"] == "ended",
                 "ended_reason": call.get("endedReason"),
+                "accepted": {call.get("endedReason")},
                 "start": _epoch(call["createdAt"]),
                 "end": _epoch(call["endedAt"]) if call.get("endedAt") else float("inf"),
             }

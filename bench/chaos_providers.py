@@ -110,6 +110,10 @@ class ChaosRest:
         """The endedReason the provider's final record of `call` means (docs/providers/<kind>.md)."""
         raise NotImplementedError
 
+    def accepted_reasons(self, call: dict) -> set[str]:
+        """Our outcomes that reflect the provider's final record of `call`: its endedReason."""
+        return {self.ended_reason(call)}
+
     def point_webhooks(self, url: str) -> None:
         """What the user pastes in the provider's console (Twilio and Bland take it on each call)."""
         for attribute in self.webhook_attributes:
@@ -235,7 +239,7 @@ class ChaosRest:
             return Counter(str(d.answer) for d in self.webhooks)
 
     def provider_view(self) -> list[dict]:
-        """Each call the provider made: {id, ours, number, ended, ended_reason, start, end}."""
+        """Each call the provider made: {id, ours, number, ended, ended_reason, accepted, start, end}."""
         with self._lock:
             calls = {pid: dict(call) for pid, call in self.calls.items()}
             started, ended, ours = dict(self.started), dict(self.ended), dict(self.ours)
@@ -246,6 +250,7 @@ class ChaosRest:
                 "number": self.number_of_call(call),
                 "ended": self.is_ended(call),
                 "ended_reason": self.ended_reason(call) if self.is_ended(call) else None,
+                "accepted": self.accepted_reasons(call) if self.is_ended(call) else set(),
                 "start": started.get(pid, 0.0),
                 "end": ended.get(pid, float("inf")),
             }
@@ -340,7 +345,8 @@ class ChaosElevenLabs(ChaosRest, FakeElevenLabs):
 
     def route(self, request: Received):
         status, answer, headers = super().route(request)
-        if 200 <= status < 300 and isinstance(answer, dict) and "conversation_id" in answer:
+        creating = request.method == "POST" and self._creating(request.path)
+        if creating and 200 <= status < 300:
             self._numbers[answer["conversation_id"]] = json.loads(request.raw).get("to_number", "")
         return status, answer, headers
 
@@ -358,13 +364,20 @@ class ChaosElevenLabs(ChaosRest, FakeElevenLabs):
         return call["status"] in ("done", "failed")
 
     def ended_reason(self, call: dict) -> str:
-        # A failed initiation's reason (busy, no answer) is in its callback only: the record says
-        # "failed". The played outcome is kept per call for that (see _play).
+        # A failed initiation's reason (busy, no answer) is in its callback only (kept per call
+        # by _play): the conversation's record says "failed", no more.
         if call["status"] == "failed":
             return outcomes.ELEVENLABS_FAILURE.get(self._failures.get(call["conversation_id"], ""), "")
         return outcomes.elevenlabs_status(
             call["status"], termination=(call.get("metadata") or {}).get("termination_reason", "")
         )[1]
+
+    def accepted_reasons(self, call: dict) -> set[str]:
+        """With its callback lost, a failed initiation can only be reconciled as the record says."""
+        found = super().accepted_reasons(call)
+        if call["status"] == "failed":
+            found.add(outcomes.elevenlabs_status("failed")[1])
+        return found
 
     def _play(self, conversation_id: str, outcome: str) -> None:
         if not hasattr(self, "_failures"):
