@@ -76,8 +76,8 @@ def baseline(path: Path) -> float:
             cur.copy(
                 "COPY bench_raw_customer (id, campaign_id, position, sort_key, number, number_submitted,"
                 " number_e164_check_enabled, sip_uri, extension, name, email, external_id, time_zones,"
-                " state, attempts, next_attempt_at, last_outcome, reason, reason_detail, updated_at)"
-                " FROM STDIN"
+                " state, attempts, next_attempt_at, last_outcome, reason, reason_detail, updated_at,"
+                " time_zone) FROM STDIN"
             ) as copy,
             path.open(newline="") as handle,
         ):
@@ -109,6 +109,7 @@ def baseline(path: Path) -> float:
                         "",
                         "",
                         now,
+                        "",
                     )
                 )
         elapsed = time.perf_counter() - start

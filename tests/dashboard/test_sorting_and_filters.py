@@ -261,3 +261,20 @@ def test_on_the_campaign_page_a_sorted_first_page_keeps_refreshing(as_viewer, ma
     ).content.decode()
     assert re.search(r'<div id="call-rows" hx-get="[^"]*call_sort=-duration&amp;live=1"', rows)
     assert "every 5s" in rows  # a running campaign's rows poll
+
+
+def test_the_search_finds_a_part_of_the_name_an_external_id_exactly_and_a_number_in_any_spelling(
+    make_campaign,
+) -> None:
+    campaign = make_campaign(5, strategy={"auto_start": False})
+    first, second, *_ = campaign.customers.order_by("position")
+    Customer.objects.filter(pk=first.pk).update(name="Ana Lopez-García", external_id="crm-77")
+    Customer.objects.filter(pk=second.pk).update(name="Bob Analyst")
+
+    def found(text: str) -> set:
+        return set(selectors.campaign_customers(campaign, q=text).values_list("pk", flat=True))
+
+    assert found("lopez") == {first.pk}
+    assert found("ANA") == {first.pk, second.pk}  # a part of the name, any case
+    assert found("crm-77") == {first.pk} and found("crm-7") == set()  # the external id exactly
+    assert found(first.number[2:]) == {first.pk} or found(first.number) == {first.pk}
