@@ -19,12 +19,15 @@ from django.core.files.uploadedfile import UploadedFile
 from campaigns import phone
 from campaigns.importers import E164_MESSAGE, parse_customers_csv
 from campaigns.models import DoNotCall, Organization
+from campaigns.rules.schemas import Checker
 from campaigns.services import CustomerInput
+from campaigns.services.customers import variable_errors
 
 # The builder is for lists people handle by hand; bigger ones go through the API's bulk import.
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 BAD_ROWS_SHOWN = 500
+SAMPLE_ROWS = 10  # good rows shown under a data schema's columns
 BIG_LIST_HINT = "use the API's bulk import (POST /campaign/{id}/customers) for lists this large"
 _LINE = re.compile(r"^line (\d+)(?:\.(.+))?$")
 
@@ -84,6 +87,17 @@ class CustomerSheet:
     do_not_call: int = 0
     impossible: int = 0
     skipped: list[SkippedRow] = field(default_factory=list)  # by line, do-not-call and impossible
+    columns: list[str] = field(default_factory=list)  # the campaign's data schema's fields
+
+    @property
+    def sample(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """The first good rows as the agent will get them: (line, number, (column, value) each)."""
+        found = []
+        for row in self.good[:SAMPLE_ROWS]:
+            variables = (row.assistant_overrides or {}).get("variableValues") or {}
+            cells = [(c, "" if variables.get(c) is None else str(variables[c])) for c in self.columns]
+            found.append((row.source.removeprefix("line "), row.number or row.sip_uri, cells))
+        return found
 
     @property
     def empty(self) -> bool:
@@ -129,10 +143,20 @@ def _headerless(text: str) -> bool:
 
 
 def read_sheet(
-    text: str, *, label: str, seen: dict[str, str], problems: list[str] | None = None
+    text: str,
+    *,
+    label: str,
+    seen: dict[str, str],
+    problems: list[str] | None = None,
+    schema: dict | None = None,
 ) -> CustomerSheet:
-    """Parse one sheet. `seen` maps numbers already read (in this campaign) to where; it is updated."""
-    sheet = CustomerSheet(label=label, text=text, problems=list(problems or []))
+    """Parse one sheet. `seen` maps numbers already read (in this campaign) to where; it is updated.
+    With the campaign's data `schema`, each row's variables must meet it (a row that does not is a
+    bad row, each failure named by field), and its fields are the preview's columns."""
+    checker = Checker(schema) if schema else None
+    sheet = CustomerSheet(
+        label=label, text=text, problems=list(problems or []), columns=checker.fields() if checker else []
+    )
     if sheet.problems or sheet.empty:
         return sheet
     offset = 1 if _headerless(text) else 0
@@ -151,6 +175,12 @@ def read_sheet(
         row.source = f"line {line}"
         if row.number and row.number in seen:
             bad(line, f"number {row.number} is already on {seen[row.number]}")
+            continue
+        failures = variable_errors(checker, row) if checker is not None else []
+        for failure in failures:  # "line 3.assistantOverrides.variableValues.plan" -> "plan"
+            where = failure.field.split("variableValues", 1)[1].lstrip(".")
+            bad(line, f"{where or 'The data'}: {failure.message}")
+        if failures:
             continue
         if row.number:
             seen[row.number] = f"line {line}" + (f" of {label}" if label != "Customers" else "")

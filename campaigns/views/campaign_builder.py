@@ -98,8 +98,11 @@ def _render(
     return render(request, "campaigns/builder.html", context, status=status)
 
 
-def _read_sheets(request: HtmxHttpRequest, data: Any, *, plan_lines: int | None) -> list[CustomerSheet]:
-    """Step 1: every sheet of the submission, read and checked; uploads move into their paste boxes."""
+def _read_sheets(
+    request: HtmxHttpRequest, data: Any, *, plan_lines: int | None, schema: dict | None = None
+) -> list[CustomerSheet]:
+    """Step 1: every sheet of the submission, read and checked (against the campaign's data
+    `schema`, when it has one); uploads move into their paste boxes."""
     seen: dict[str, str] = {}
     prefixes = [""] if plan_lines is None else [f"plan-{i}-" for i in range(plan_lines)]
     sheets = []
@@ -109,7 +112,7 @@ def _read_sheets(request: HtmxHttpRequest, data: Any, *, plan_lines: int | None)
         )
         data[f"{prefix}customers_text"] = text
         label = "Customers" if plan_lines is None else f"caller ID {i + 1}"
-        sheets.append(read_sheet(text, label=label, seen=seen, problems=problems))
+        sheets.append(read_sheet(text, label=label, seen=seen, problems=problems, schema=schema))
     count_skips(request.organization, sheets)
     return sheets
 
@@ -128,7 +131,7 @@ def _submit(request: HtmxHttpRequest, campaign: Campaign | None) -> HttpResponse
     sheets = (
         []
         if campaign is not None and campaign.uses_dial_plan
-        else _read_sheets(request, data, plan_lines=lines)
+        else _read_sheets(request, data, plan_lines=lines, schema=campaign.data_schema if campaign else None)
     )
     if intent == "add_line" and lines is not None and lines < MAX_PLAN_LINES:
         data["plan-TOTAL_FORMS"] = str(lines + 1)

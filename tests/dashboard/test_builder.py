@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -357,3 +358,27 @@ def test_the_pool_is_changed_on_the_edit_page(as_manager, caller_id, second_call
     assert response.status_code == 302, response.content.decode()[:3000]
     campaign.refresh_from_db()
     assert campaign.caller_id_mode == "local-presence"
+
+
+def test_a_typed_campaigns_preview_shows_its_data_fields_and_names_rows_that_break_them(
+    as_manager, campaign, owner, caller_id
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"plan": {"enum": ["basic", "premium"]}, "renewal": {"type": "string"}},
+    }
+    services.campaign_schema_set(campaign=campaign, by=owner, data_schema=schema)
+    text = "number,plan,renewal\n+14155550101,premium,2026-12-31\n+14155550102,gold,\n+14155550103,basic,\n"
+    data = form_data(caller_id, name="Renewals", customers_text=text, intent="preview")
+    data.pop("caller_mode")
+
+    page = as_manager.post(reverse("campaigns:edit", args=[campaign.pk]), data).content.decode()
+
+    assert '<th scope="col">plan</th><th scope="col">renewal</th>' in page
+    assert re.search(
+        r'data-sample-line="2">.*?<td data-label="plan">premium</td><td data-label="renewal">2026-12-31', page
+    )
+    assert 'data-sample-line="4"' in page and 'data-sample-line="3"' not in page
+    bad = re.search(r'<tr data-line="3">.*?</tr>', page, re.S).group(0)
+    assert "plan: &#x27;gold&#x27; is not one of [&#x27;basic&#x27;, &#x27;premium&#x27;]" in bad
+    assert campaign.customers.count() == 5  # a preview saves nothing

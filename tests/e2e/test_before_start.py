@@ -1,0 +1,69 @@
+"""Before a start, in Chromium at 1280 and 390 px: the pre-flight on a scheduled campaign's page
+(who it could call under its hours, who never and why), and a typed campaign's CSV check (its data
+fields as the preview's columns, rows that break its schema named by line)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from campaigns import services
+from tests.e2e.browser import log_in, shoot
+
+OFFICE = [
+    {"day": d, "start": "09:00", "end": "17:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+]
+
+
+def test_a_manager_sees_who_can_never_be_called_before_starting(
+    live_server, page: Page, org, owner, caller_id
+) -> None:
+    campaign = services.campaign_create(
+        organization=org,
+        by=owner,
+        data=services.CampaignInput(
+            name="Office hours",
+            assistant_id="a",
+            phone_number_id=str(caller_id.pk),
+            customers=[services.CustomerInput(number=f"+1212555000{i}") for i in range(3)]
+            + [services.CustomerInput(number=f"+8131234567{i}") for i in range(2)],
+            strategy={"time_zone": "America/New_York", "calling_hours": OFFICE, "auto_start": False},
+        ),
+    )
+    log_in(page, live_server.url, "olivia")
+    page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}")
+    panel = page.get_by_role("region", name="Before you start: who can be called")
+    expect(panel).to_contain_text("2 of 5 customers can never be called under these settings")
+    expect(panel.locator('[data-preflight="held"]')).to_have_text("2")
+    expect(
+        panel.get_by_role("row", name="No time suits both the campaign's hours and the callee's")
+    ).to_contain_text("Never, as set")
+    shoot(page, "campaign-preflight")
+
+
+def test_a_typed_campaigns_csv_check_shows_its_data_fields_as_columns(
+    live_server, page: Page, org, owner, caller_id
+) -> None:
+    campaign = services.campaign_create(
+        organization=org,
+        by=owner,
+        data=services.CampaignInput(
+            name="Typed",
+            assistant_id="a",
+            phone_number_id=str(caller_id.pk),
+            customers=[services.CustomerInput(number="+12125550001")],
+            strategy={"auto_start": False},
+        ),
+    )
+    schema = {"type": "object", "properties": {"plan": {"enum": ["basic", "premium"]}, "renewal": {}}}
+    services.campaign_schema_set(campaign=campaign, by=owner, data_schema=schema)
+    log_in(page, live_server.url, "olivia")
+    page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}/edit")
+    page.get_by_label("…or paste CSV rows", exact=True).fill(
+        "number,plan,renewal\n+14155550101,premium,2026-12-31\n+14155550102,gold,\n"
+    )
+    page.get_by_role("button", name="Check the customers").first.click()
+    sample = page.get_by_role("region", name="First rows of Customers with the campaign's data fields")
+    expect(sample.get_by_role("columnheader", name="renewal")).to_be_visible()
+    expect(sample.locator('[data-sample-line="2"]')).to_contain_text("premium")
+    expect(page.locator('tr[data-line="3"]')).to_contain_text("plan: 'gold' is not one of")
+    shoot(page, "builder-typed-preview")
