@@ -31,8 +31,9 @@ NUMBER_LENGTH = (3, 40)
 MAX_LENGTHS = {"name": 40, "email": 40, "externalId": 40, "extension": 10, "sipUri": 255}
 CUSTOMER_KEYS = frozenset(
     {"number", "numberE164CheckEnabled", "sipUri", "extension", "name", "email", "externalId"}
-    | {"assistantOverrides", "timeZone"}  # timeZone: ours, the callee's own IANA zone
+    | {"assistantOverrides", "timeZone", "metadata"}  # ours: the callee's IANA zone; data kept with us
 )
+METADATA_PREFIX = "metadata."  # CSV columns named metadata.<name> go to the customer's metadata
 E164_MESSAGE = "must be a valid phone number in E.164 format"
 ZONE_WORDS = "is not an IANA time zone (e.g. America/Chicago)"
 
@@ -95,6 +96,11 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
         errors.append(FieldError(_join(where, "assistantOverrides"), WORDING["object"]))
     elif overrides is not None:  # stored and sent on as is: depth, size and numbers bounded
         errors += jsonlimits.problems(overrides, _join(where, "assistantOverrides"))
+    metadata = values.get("metadata")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        errors.append(FieldError(_join(where, "metadata"), WORDING["object"]))
+    elif metadata is not None:
+        errors += jsonlimits.problems(metadata, _join(where, "metadata"))
     if errors:
         return None, errors
     return CustomerInput(
@@ -107,6 +113,7 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
         number_e164_check_enabled=check,
         assistant_overrides=dict(overrides) if overrides is not None else None,
         time_zone=zone or "",
+        metadata=dict(metadata) if metadata else None,
         source=where,
     ), []
 
@@ -265,6 +272,7 @@ class CustomerRows(CsvSource):
     def build(self, record: list[str], line: int) -> CustomerInput | None:
         values: dict[str, Any] = {}
         variables: dict[str, str] = {}
+        metadata: dict[str, str] = {}
         width = len(record)
         for index, key, known in self.columns:
             value = record[index].strip() if index < width else ""
@@ -272,8 +280,12 @@ class CustomerRows(CsvSource):
                 continue
             if known:
                 values[key] = value
+            elif key.startswith(METADATA_PREFIX) and len(key) > len(METADATA_PREFIX):
+                metadata[key[len(METADATA_PREFIX) :]] = value
             else:
                 variables[key] = value
+        if metadata:
+            values["metadata"] = metadata
         where = f"line {line}"
         if _plain(values):  # the common case, checked without building error paths
             return CustomerInput(
@@ -316,9 +328,10 @@ def parse_customers_csv(fileobj: IO) -> CustomerRows:
     """Customers from a CSV file, streamed: iterate once; read `.errors` after.
 
     Columns (any order, case-insensitive): number, name, email, externalId,
-    extension, sipUri, numberE164CheckEnabled. Any other column becomes
-    ``assistantOverrides.variableValues[<column>]`` for that row (empty cells
-    are left out). Rows are checked like JSON customers (`check_customer`).
+    extension, sipUri, numberE164CheckEnabled, timeZone; ``metadata.<name>``
+    columns go to the customer's metadata (kept with us, never sent to the
+    agent). Any other column becomes ``assistantOverrides.variableValues[<column>]``
+    for that row (empty cells are left out). Rows are checked like JSON customers (`check_customer`).
     """
     return CustomerRows(fileobj)
 

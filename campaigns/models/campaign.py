@@ -162,6 +162,9 @@ class Campaign(models.Model):
     # variables sent to the agent, assistantOverrides.variableValues) must meet; its version
     # counts each change (services.campaign_schema_set).
     data_schema = models.JSONField(null=True, blank=True)
+    # Customers' metadata (kept with us for reporting, never sent to the agent); the version
+    # counts changes of either schema.
+    metadata_schema = models.JSONField(null=True, blank=True)
     data_schema_version = models.PositiveIntegerField(default=0)
     # The callee's own calendar (campaigns.rules.engine): the campaign's holidays (ISO dates, on
     # top of the organization's), and where a number that may be in several zones is taken to be:

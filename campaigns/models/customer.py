@@ -60,6 +60,9 @@ class Customer(models.Model):
     # The callee's own zone when one was given (our `timeZone`, or a list contact's): then it is
     # the only one in `time_zones`, whatever the number's zones are.
     time_zone = models.CharField(max_length=64, blank=True)
+    # Ours: data kept with us for reporting, never sent to the provider (the campaign's
+    # metadata_schema checks it); None when the customer has none.
+    metadata = models.JSONField(null=True, blank=True)
 
     # Dialing state.
     state = models.CharField(max_length=10, choices=CustomerState.choices, default=CustomerState.PENDING)

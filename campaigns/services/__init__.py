@@ -105,6 +105,7 @@ from campaigns.services.organization import (
 )
 from campaigns.services.providers import provider_account_update, provider_credentials_reencrypt
 from campaigns.services.reruns import campaign_rerun
+from campaigns.services.schemas import KEEP as KEEP_SCHEMA
 from campaigns.services.schemas import campaign_schema_set
 from campaigns.services.series import series_create, series_run_due, series_runs_due, series_stop
 from campaigns.services.wallboard import campaign_snapshots_take
@@ -121,6 +122,7 @@ __all__ = [
     "audiences_snapshot",
     "campaign_audiences_set",
     "campaign_schema_set",
+    "KEEP_SCHEMA",
     "campaign_calendar_set",
     "organization_blackout_set",
     "organization_blackout_add",

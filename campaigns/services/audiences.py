@@ -422,7 +422,17 @@ def _contacts(audience: CampaignAudience) -> Iterator[list[tuple]]:
     rows = ListContact.objects.filter(contact_list_id=audience.contact_list_id)
     if audience.segment_name:  # the filter as it was when the campaign chose the segment
         rows = rows.filter(segment_q(segments.parse(audience.filter)))
-    columns = ("position", "number", "name", "email", "external_id", "attributes", "time_zone", "time_zones")
+    columns = (
+        "position",
+        "number",
+        "name",
+        "email",
+        "external_id",
+        "attributes",
+        "time_zone",
+        "time_zones",
+        "metadata",
+    )
     after = -1
     while True:
         chunk = list(rows.filter(position__gt=after).order_by("position").values_list(*columns)[:CHUNK])
@@ -458,13 +468,14 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
     seen = _keys(Customer.objects.filter(campaign=campaign).exclude(number=""))
     blocked = _keys(DoNotCall.objects.filter(organization_id=campaign.organization_id))
     typed = Checker(campaign.data_schema) if campaign.data_schema else None
+    described = Checker(campaign.metadata_schema) if campaign.metadata_schema else None
     errors: list[FieldError] = []
     total = 0
     for audience in audiences:
         before_dnc = prepared.do_not_call
         for chunk in _contacts(audience):
             with _Writer() as writer:  # opened per chunk: the next chunk is read between them
-                for _, number, name, email, external_id, attributes, time_zone, zones in chunk:
+                for _, number, name, email, external_id, attributes, time_zone, zones, metadata in chunk:
                     key = _number_key(number)
                     if key in seen:
                         audience.duplicates += 1
@@ -475,6 +486,12 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
                         errors += [
                             FieldError(f"{where}.{p}" if p else where, r) for p, r in typed.errors(attributes)
                         ]
+                    if described is not None and len(errors) < MAX_SNAPSHOT_ERRORS:
+                        where = f"audiences.{audience.label}.{number}.metadata"
+                        errors += [
+                            FieldError(f"{where}.{p}" if p else where, r)
+                            for p, r in described.errors(metadata or {})
+                        ]
                     item = CustomerInput(
                         number=number,
                         name=name,
@@ -482,6 +499,7 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
                         external_id=external_id,
                         assistant_overrides={"variableValues": attributes} if attributes else None,
                         time_zone=time_zone,
+                        metadata=metadata or None,
                     )
                     zone_list = tuple(z for z in zones.split(",") if z)
                     writer.write(prepared.row(item, number, zone_list, key in blocked))

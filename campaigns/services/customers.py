@@ -95,6 +95,7 @@ _COLUMNS = (
     "reason",
     "reason_detail",
     "updated_at",
+    "metadata",
 )
 
 
@@ -214,6 +215,7 @@ class _Prepared:
             reason,
             detail,
             self.now,
+            orjson.dumps(item.metadata).decode() if item.metadata is not None else None,
         )
 
 
@@ -234,6 +236,15 @@ def variable_errors(checker: Checker, item: CustomerInput) -> list[FieldError]:
     where = f"{item.source}.assistantOverrides.variableValues"
     return [
         FieldError(f"{where}.{path}" if path else where, reason) for path, reason in checker.errors(variables)
+    ]
+
+
+def metadata_errors(checker: Checker, item: CustomerInput) -> list[FieldError]:
+    """A customer's metadata against the campaign's metadata schema, by row, path and reason."""
+    where = f"{item.source}.metadata"
+    return [
+        FieldError(f"{where}.{path}" if path else where, reason)
+        for path, reason in checker.errors(item.metadata or {})
     ]
 
 
@@ -265,10 +276,13 @@ def customers_insert(
     blocked = _keys(DoNotCall.objects.filter(organization_id=campaign.organization_id))
     source_errors = getattr(rows, "errors", None)  # a parser reporting bad lines as it streams
     typed = Checker(campaign.data_schema) if campaign.data_schema else None
+    described = Checker(campaign.metadata_schema) if campaign.metadata_schema else None
     with _Writer() as writer:
         for item in rows:
             if typed is not None:
                 result.errors += variable_errors(typed, item)
+            if described is not None:
+                result.errors += metadata_errors(described, item)
             canonical, zones = prepared.facts(item)
             key = _number_key(canonical or item.number) if item.number else None
             if key is not None:

@@ -22,6 +22,7 @@ class CustomerInput:
     assistant_overrides: dict | None = None
     squad_overrides: dict | None = None  # Vapi 2026, for squad campaigns
     time_zone: str = ""  # ours: the callee's IANA zone, which wins over the number's zones
+    metadata: dict | None = None  # ours: kept for reporting, never sent to the provider
     # Where the row came from, in the words of whoever read it, for error messages
     # ("customers.3", "line 7"): a duplicate is reported as "<source>.number duplicates <source>".
     source: str = ""

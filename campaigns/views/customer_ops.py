@@ -92,6 +92,7 @@ def customer_detail(request: HtmxHttpRequest, pk: object, customer_pk: object) -
         "overrides": json.dumps(customer.assistant_overrides, indent=2, ensure_ascii=False)
         if customer.assistant_overrides
         else "",
+        "metadata": json.dumps(customer.metadata, indent=2, ensure_ascii=False) if customer.metadata else "",
         "trail": list(trail),
     }
     return render(request, "campaigns/customer.html", context)

@@ -256,7 +256,7 @@ def test_schemas_that_cannot_be_used_are_refused(api, schema, message) -> None:
 def test_a_campaign_schema_is_versioned_and_holds_for_every_customer_added(api, create) -> None:
     campaign = create(1)
     url = f"/campaign/{campaign['id']}/schema"
-    assert api.get(url).json() == {"dataSchema": None, "version": 0}
+    assert api.get(url).json() == {"dataSchema": None, "metadataSchema": None, "version": 0}
 
     assert (
         api.put(url, {"dataSchema": PLAN_SCHEMA}, format="json").status_code == 400
@@ -267,6 +267,7 @@ def test_a_campaign_schema_is_versioned_and_holds_for_every_customer_added(api, 
     )
     assert api.put(url, {"dataSchema": PLAN_SCHEMA}, format="json").json() == {
         "dataSchema": PLAN_SCHEMA,
+        "metadataSchema": None,
         "version": 1,
     }
 
@@ -281,7 +282,59 @@ def test_a_campaign_schema_is_versioned_and_holds_for_every_customer_added(api, 
     file = SimpleUploadedFile("c.csv", b"number,plan\n+14155559002,premium\n+14155559003,\n", "text/csv")
     by_line = api.post(customers, {"file": file}, format="multipart")
     assert messages(by_line) == ["line 3: assistantOverrides.variableValues 'plan' is a required property"]
-    assert api.put(url, {"dataSchema": None}, format="json").json() == {"dataSchema": None, "version": 2}
+    assert api.put(url, {"dataSchema": None}, format="json").json() == {
+        "dataSchema": None,
+        "metadataSchema": None,
+        "version": 2,
+    }
+
+
+REGION_SCHEMA = {
+    "type": "object",
+    "properties": {"region": {"enum": ["north", "south"]}, "score": {"type": "integer"}},
+    "required": ["region"],
+}
+
+
+def test_customers_carry_metadata_checked_by_the_campaigns_metadata_schema_and_never_sent(
+    api, create
+) -> None:
+    campaign = create(1)
+    url = f"/campaign/{campaign['id']}/schema"
+    customers = f"/campaign/{campaign['id']}/customers"
+    assert (
+        api.put(url, {"dataSchema": None, "metadataSchema": REGION_SCHEMA}, format="json").status_code == 400
+    )
+    Customer.objects.filter(campaign_id=campaign["id"]).update(metadata={"region": "north"})
+    saved = api.put(url, {"dataSchema": None, "metadataSchema": REGION_SCHEMA}, format="json").json()
+    assert saved == {"dataSchema": None, "metadataSchema": REGION_SCHEMA, "version": 1}
+    # A PUT without metadataSchema keeps it.
+    assert api.put(url, {"dataSchema": None}, format="json").json()["metadataSchema"] == REGION_SCHEMA
+
+    bad = api.post(customers, [{"number": "+14155559001", "metadata": {"region": "east"}}], format="json")
+    assert messages(bad) == ["customers.0.metadata.region 'east' is not one of ['north', 'south']"]
+    assert messages(api.post(customers, [{"number": "+14155559001", "metadata": "x"}], format="json")) == [
+        "customers.0.metadata must be an object"
+    ]
+    file = SimpleUploadedFile(
+        "c.csv",
+        b"number,plan,metadata.region,metadata.score\n+14155559002,gold,south,7\n+14155559003,,,\n",
+        "text/csv",
+    )
+    by_line = api.post(customers, {"file": file}, format="multipart")
+    # CSV cells are text (as for lists): a schema over CSV metadata asks for strings.
+    assert messages(by_line) == [
+        "line 2: metadata.score '7' is not of type 'integer'",
+        "line 3: metadata 'region' is a required property",
+    ]
+    ok = api.post(
+        customers, [{"number": "+14155559004", "metadata": {"region": "south", "score": 7}}], format="json"
+    )
+    assert ok.status_code in (200, 201), ok.json()
+    stored = Customer.objects.get(campaign_id=campaign["id"], number="+14155559004")
+    assert stored.metadata == {"region": "south", "score": 7} and stored.assistant_overrides is None
+    listed = {c["number"]: c for c in api.get(customers).json()["results"]}
+    assert listed["+14155559004"]["metadata"] == {"region": "south", "score": 7}
 
 
 def test_a_segment_that_breaks_the_campaign_schema_refuses_the_start(api, create) -> None:
@@ -382,3 +435,37 @@ def test_a_customers_own_time_zone_wins_over_the_numbers_zones(api, create) -> N
     assert set(zones["+12085550102"].split(",")) == {"America/Boise", "America/Los_Angeles"}
     given = dict(Customer.objects.filter(campaign_id=campaign["id"]).values_list("number", "time_zone"))
     assert (given["+12085550100"], given["+12085550102"]) == ("America/Boise", "")
+
+
+def test_a_contacts_metadata_becomes_its_customers_and_the_campaigns_metadata_schema_holds_at_start(
+    api, create
+) -> None:
+    made = api.post("/contact-list", {"name": "CRM"}, format="json").json()
+    api.post(
+        f"/contact-list/{made['id']}/contacts",
+        [
+            {"number": "+17025550001", "metadata": {"region": "north"}},
+            {"number": "+17025550002", "metadata": {"region": "west"}},
+        ],
+        format="json",
+    )
+    campaign = create(1)
+    Customer.objects.filter(campaign_id=campaign["id"]).update(metadata={"region": "south"})
+    api.put(
+        f"/campaign/{campaign['id']}/schema",
+        {"dataSchema": None, "metadataSchema": REGION_SCHEMA},
+        format="json",
+    )
+    api.put(f"/campaign/{campaign['id']}/audiences", {"contactListIds": [made["id"]]}, format="json")
+
+    refused = api.post(f"/campaign/{campaign['id']}/start")
+    assert refused.status_code == 400
+    assert messages(refused) == [
+        "audiences.CRM.+17025550002.metadata.region 'west' is not one of ['north', 'south']"
+    ]
+    assert not Customer.objects.filter(campaign_id=campaign["id"], number="+17025550001").exists()
+
+    api.put(f"/campaign/{campaign['id']}/schema", {"dataSchema": None, "metadataSchema": None}, format="json")
+    assert api.post(f"/campaign/{campaign['id']}/start").status_code == 202
+    copied = Customer.objects.get(campaign_id=campaign["id"], number="+17025550001")
+    assert copied.metadata == {"region": "north"} and copied.assistant_overrides is None

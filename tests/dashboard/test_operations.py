@@ -97,10 +97,14 @@ def test_an_ended_campaigns_customers_are_not_cancelled_again(as_manager, runnin
 def test_the_customer_page_shows_data_attempts_and_why_it_waits(as_viewer, running) -> None:
     customer = running.customers.first()
     Customer.objects.filter(pk=customer.pk).update(
-        reason="recipient_local_time", reason_detail="outside 08:00–21:00 recipient time", external_id="crm-1"
+        reason="recipient_local_time",
+        reason_detail="outside 08:00–21:00 recipient time",
+        external_id="crm-1",
+        metadata={"region": "north"},
     )
     page = as_viewer.get(url("customer", running, customer.pk)).content.decode()
     assert "crm-1" in page and "Waiting for the callee" in page and "Not called yet." in page
+    assert "never sent to the agent" in page and "&quot;region&quot;: &quot;north&quot;" in page
     other = running.customers.exclude(pk=customer.pk).first()
     assert as_viewer.get(reverse("campaigns:customer", args=[running.pk, other.pk])).status_code == 200
     assert as_viewer.get(f"/app/campaigns/{running.pk}/customers/{running.pk}").status_code == 404

@@ -627,6 +627,8 @@ API = [
         on="campaign"),
     Row("api-campaign-audiences", "put",   (401,     401,    200, 404,      403,   200,    200,  404),
         on="campaign", data={"contactListIds": []}),
+    Row("api-campaign-preflight", "get",   (401,     401,    200, 404,      200,   200,    200,  404),
+        on="campaign"),
     Row("api-campaign-schema", "get",      (401,     401,    200, 404,      200,   200,    200,  404),
         on="campaign"),
     Row("api-campaign-schema", "put",      (401,     401,    200, 404,      403,   200,    200,  404),

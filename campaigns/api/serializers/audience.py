@@ -280,14 +280,25 @@ class CampaignAudienceSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="CampaignDataSchema")
 class CampaignSchemaSerializer(RequestSerializer):
-    """The JSON Schema (draft 2020-12, type object) every customer's data, the variables sent to the
-    agent (assistantOverrides.variableValues), must meet; null drops it. `version` counts changes."""
+    """The JSON Schemas (draft 2020-12, type object) every customer's data, the variables sent to
+    the agent (assistantOverrides.variableValues), and its metadata (kept with us for reporting,
+    never sent) must meet; null drops one, an absent metadataSchema stays as it is. `version`
+    counts changes of either."""
 
     null_is_absent = False
-    read_order = ("dataSchema",)
+    read_order = ("dataSchema", "metadataSchema")
 
     dataSchema = Object(allow_null=True, help_text="A JSON Schema, or null for none.")
+    metadataSchema = Object(
+        allow_null=True,
+        required=False,
+        help_text="Dialdeck: a JSON Schema for customers' metadata, or null for none; absent: unchanged.",
+    )
     version = serializers.IntegerField(read_only=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {"dataSchema": instance.data_schema, "version": instance.data_schema_version}
+        return {
+            "dataSchema": instance.data_schema,
+            "metadataSchema": instance.metadata_schema,
+            "version": instance.data_schema_version,
+        }

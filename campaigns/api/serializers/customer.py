@@ -48,6 +48,8 @@ def customer_echo(customer: Customer) -> dict[str, Any]:
         echo["timeZone"] = customer.time_zone
     if getattr(customer, "squad_overrides", None) is not None:  # rows read without it have none
         echo["squadOverrides"] = customer.squad_overrides
+    if getattr(customer, "metadata", None) is not None:  # ours, echoed when given
+        echo["metadata"] = customer.metadata
     return echo
 
 
@@ -98,6 +100,11 @@ class CustomerSerializer(RequestSerializer):
         required=False,
         help_text="Dialdeck extension: the callee's own IANA zone (e.g. America/Chicago). Calling hours "
         "are then kept in it alone, whatever zones the number may be in.",
+    )
+    metadata = serializers.DictField(
+        required=False,
+        help_text="Dialdeck extension: data kept with us for reporting, never sent to the provider; "
+        "checked against the campaign's metadataSchema (PUT /campaign/{id}/schema).",
     )
 
     def to_internal_value(self, data: Any) -> CustomerInput:
@@ -173,6 +180,7 @@ class CustomerRecordSerializer(serializers.Serializer):
         required=False, help_text="When the callee asked to be called back."
     )
     callbacks = serializers.IntegerField(required=False, help_text="Callbacks granted (beyond maxAttempts).")
+    metadata = serializers.DictField(required=False, help_text="Dialdeck: the customer's metadata, if any.")
 
     def to_representation(self, instance: Customer) -> dict[str, Any]:
         data: dict[str, Any] = {"id": str(instance.id)}
@@ -204,6 +212,8 @@ class CustomerRecordSerializer(serializers.Serializer):
             data["callbackAt"] = iso(instance.callback_at)
         if instance.callbacks:
             data["callbacks"] = instance.callbacks
+        if instance.metadata is not None:
+            data["metadata"] = instance.metadata
         return data
 
 

@@ -28,29 +28,41 @@ class ProviderAccountCreateSerializer(RequestSerializer):
     kind = Choice(ProviderKind.values)
     # The enum shown in place: a call log entry's "kind" is another enum of the same field name.
     extend_schema_field(inline_enum(ProviderKind.values, "The provider."))(kind)
-    baseUrl = Text(required=False, allow_blank=True, max_length=200, help_text="e.g. https://api.vapi.ai")
+    # Optional fields read null as absent (RequestSerializer.null_is_absent): documented nullable.
+    baseUrl = Text(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=200,
+        help_text="e.g. https://api.vapi.ai",
+    )
     apiKey = Text(
-        required=False, allow_blank=True, write_only=True, help_text="The provider's key or auth token."
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        write_only=True,
+        help_text="The provider's key or auth token.",
     )
     webhookSecret = Text(
         required=False,
         allow_blank=True,
+        allow_null=True,
         write_only=True,
         help_text="The signing secret from the provider's console (Bland, ElevenLabs); Dialdeck makes "
         "one for the others.",
     )
-    settings = Object(required=False, help_text=_SETTINGS_HELP)
+    settings = Object(required=False, allow_null=True, help_text=_SETTINGS_HELP)  # null reads as absent
 
 
 class ProviderAccountUpdateSerializer(RequestSerializer):
     """Changes to an account: what is given replaces what is stored (its kind stays); an absent or
     empty credential keeps the stored one."""
 
-    name = Text(required=False, max_length=100)
-    baseUrl = Text(required=False, allow_blank=True, max_length=200)
-    apiKey = Text(required=False, allow_blank=True, write_only=True)
-    webhookSecret = Text(required=False, allow_blank=True, write_only=True)
-    settings = Object(required=False, help_text=_SETTINGS_HELP)
+    name = Text(required=False, allow_null=True, max_length=100)
+    baseUrl = Text(required=False, allow_blank=True, allow_null=True, max_length=200)
+    apiKey = Text(required=False, allow_blank=True, allow_null=True, write_only=True)
+    webhookSecret = Text(required=False, allow_blank=True, allow_null=True, write_only=True)
+    settings = Object(required=False, allow_null=True, help_text=_SETTINGS_HELP)  # null reads as absent
 
 
 class CredentialsSetSerializer(serializers.Serializer):

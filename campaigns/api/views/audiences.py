@@ -321,7 +321,8 @@ class CampaignSchemaApi(ApiView):
         operation_id="CampaignSchemaController_set",
         summary="Set Campaign Data Schema",
         description="A JSON Schema (draft 2020-12) every customer's data (assistantOverrides.variableValues) "
-        "must meet; null drops it. The customers already there must meet it (400 naming each failure by "
+        "must meet; null drops it. Dialdeck: `metadataSchema` the same for customers' metadata (absent: "
+        "unchanged). The customers already there must meet it (400 naming each failure by "
         "position, path and reason); from then on every customer added (JSON, CSV, a list's snapshot at "
         "start) is checked. Each change counts a new `version`. 409 once the campaign has ended.",
         tags=["Typed customer data (Dialdeck)"],
@@ -333,8 +334,12 @@ class CampaignSchemaApi(ApiView):
         campaign = self.get_campaign(request, id)
         serializer = CampaignSchemaSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        given = serializer.validated_data
         changed = services.campaign_schema_set(
-            campaign=campaign, by=request.actor, data_schema=serializer.validated_data.get("dataSchema")
+            campaign=campaign,
+            by=request.actor,
+            data_schema=given.get("dataSchema"),
+            metadata_schema=given.get("metadataSchema", services.KEEP_SCHEMA),
         )
         return Response(CampaignSchemaSerializer(changed).data)
 
