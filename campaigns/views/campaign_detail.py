@@ -412,10 +412,13 @@ def campaign_calls(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     calls = _calls(request, campaign)
     context = {**_live(request, campaign), **calls, "call_statuses": CallStatus.choices}
     refused = 422 if calls["call_form"].errors else 200
-    # The filter form asks for itself and the rows (so errors show beside their fields); the
-    # pager and the sortable headers ask for the rows alone.
+    # The filter form (#call-filters) takes its fields and the rows from the list (so errors show
+    # beside their fields); the pager, the sortable headers and the live refresh take the rows alone.
     fragment = "campaigns/partials/_calls_list.html"
-    if request.headers.get("HX-Target") == "call-rows":
+    if (
+        request.headers.get("HX-Target") == "call-rows"
+        and request.headers.get("HX-Trigger") != "call-filters"
+    ):
         fragment = "campaigns/partials/_call_rows.html"
     return page_or_fragment(request, "campaigns/calls.html", fragment, context, status=refused)
 

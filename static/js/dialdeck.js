@@ -34,6 +34,17 @@
     }
   });
 
+  // A filter form marked data-apply="lists" (hx-trigger="submit, change") applies a list as soon as
+  // it changes and a typed field (a day, a reason) only with its button or Enter. The change is
+  // caught on the form, so fields the answer replaces keep applying (a trigger bound to the field
+  // itself would stay with the field replaced).
+  document.addEventListener("htmx:confirm", function (event) {
+    var cause = event.detail.triggeringEvent;
+    var form = event.detail.elt;
+    if (!cause || cause.type !== "change" || !form || !form.dataset || form.dataset.apply !== "lists") return;
+    if (!cause.target || cause.target.tagName !== "SELECT") event.preventDefault();
+  });
+
   // A refused save (HX-Refused: 422) comes back with its errors beside the fields: move focus to
   // the first field in error (else the error summary), so keyboard and screen-reader users land on it.
   document.addEventListener("htmx:afterSettle", function (event) {

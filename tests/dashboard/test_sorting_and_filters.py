@@ -278,3 +278,34 @@ def test_the_search_finds_a_part_of_the_name_an_external_id_exactly_and_a_number
     assert found("ANA") == {first.pk, second.pk}  # a part of the name, any case
     assert found("crm-77") == {first.pk} and found("crm-7") == set()  # the external id exactly
     assert found(first.number[2:]) == {first.pk} or found(first.number) == {first.pk}
+
+
+def test_the_calls_filter_form_takes_its_fields_and_the_rows_and_a_header_the_rows_alone(
+    as_viewer, make_campaign
+) -> None:
+    campaign = make_campaign(5, strategy={"auto_start": False})
+    with_calls(campaign)
+    url = reverse("campaigns:calls", args=[campaign.pk])
+    wrong = {"call_from": "2026-03-12", "call_to": "2026-03-10"}
+    refused = as_viewer.get(
+        url, wrong, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="call-rows", HTTP_HX_TRIGGER="call-filters"
+    )
+    body = refused.content.decode()
+    assert refused["HX-Refused"] == "422"
+    assert 'id="call-filter-fields"' in body and 'id="call-rows"' in body
+    assert "The last day comes on or after the first day." in body
+    header = as_viewer.get(
+        url, {"call_sort": "-duration"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="call-rows"
+    )
+    assert 'id="call-rows"' in header.content.decode() and "call-filter-fields" not in header.content.decode()
+
+
+def test_no_list_aborts_a_request_it_has_sent() -> None:
+    """A filter answered late is waited for, never aborted: htmx logs an aborted request as an error
+    in the browser (regression: a choice and then Filter at once, or two quick choices)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    aborting = re.compile(r'hx-sync="[^"]*:\s*(replace|abort)', re.I)
+    found = [str(t.relative_to(root)) for t in sorted(root.rglob("*.html")) if aborting.search(t.read_text())]
+    assert found == []
