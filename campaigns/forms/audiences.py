@@ -22,7 +22,8 @@ class ContactListForm(DashboardForm):
 class ContactImportForm(DashboardForm):
     file = forms.FileField(
         label="CSV file",
-        help_text="A number column; optionally name, email, externalId, consentSource, consentAt, timeZone. "
+        help_text="A number column; optionally name, email, externalId, consentSource, consentAt, timeZone, "
+        "region (US-CA, FR) and postalCode (a US ZIP gives the zone). "
         "Every other column is an attribute (its header a name such as plan or state).",
     )
 

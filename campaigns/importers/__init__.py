@@ -20,7 +20,7 @@ from functools import cache
 from itertools import chain
 from typing import IO, Any
 
-from campaigns import jsonlimits, phone
+from campaigns import jsonlimits, phone, places
 from campaigns.services import CustomerInput, FieldError
 from campaigns.services.errors import WORDING
 
@@ -32,6 +32,7 @@ MAX_LENGTHS = {"name": 40, "email": 40, "externalId": 40, "extension": 10, "sipU
 CUSTOMER_KEYS = frozenset(
     {"number", "numberE164CheckEnabled", "sipUri", "extension", "name", "email", "externalId"}
     | {"assistantOverrides", "timeZone", "metadata"}  # ours: the callee's IANA zone; data kept with us
+    | {"region", "postalCode"}  # ours: where the callee lives (campaigns.places)
 )
 METADATA_PREFIX = "metadata."  # CSV columns named metadata.<name> go to the customer's metadata
 E164_MESSAGE = "must be a valid phone number in E.164 format"
@@ -50,6 +51,23 @@ def is_time_zone(name: str) -> bool:
 
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
+
+
+def check_place(values: Mapping, where: str) -> tuple[tuple[str, str], list[FieldError]]:
+    """A customer's or contact's `region` and `postalCode`: their canonical form (the region filled
+    in from a US ZIP) or the problems, each named by its field (campaigns.places)."""
+    given = {key: values.get(key) for key in ("region", "postalCode")}
+    errors = [
+        FieldError(_join(where, key), WORDING["string"])
+        for key, value in given.items()
+        if value is not None and not isinstance(value, str)
+    ]
+    if errors:
+        return ("", ""), errors
+    try:
+        return places.place(given["region"] or "", given["postalCode"] or ""), []
+    except places.InvalidPlace as error:
+        return ("", ""), [FieldError(_join(where, error.field), error.reason)]
 
 
 def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[FieldError]]:
@@ -91,6 +109,8 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
     zone = values.get("timeZone")
     if zone is not None and not (isinstance(zone, str) and is_time_zone(zone)):
         errors.append(FieldError(_join(where, "timeZone"), ZONE_WORDS))
+    (region, postal_code), wrong = check_place(values, where)
+    errors += wrong
     overrides = values.get("assistantOverrides")
     if overrides is not None and not isinstance(overrides, Mapping):
         errors.append(FieldError(_join(where, "assistantOverrides"), WORDING["object"]))
@@ -113,6 +133,8 @@ def check_customer(values: Any, where: str) -> tuple[CustomerInput | None, list[
         number_e164_check_enabled=check,
         assistant_overrides=dict(overrides) if overrides is not None else None,
         time_zone=zone or "",
+        region=region,
+        postal_code=postal_code,
         metadata=dict(metadata) if metadata else None,
         source=where,
     ), []
@@ -145,6 +167,8 @@ CUSTOMER_COLUMNS = {
         "sipUri",
         "numberE164CheckEnabled",
         "timeZone",
+        "region",
+        "postalCode",
     )
 }
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -328,7 +352,7 @@ def parse_customers_csv(fileobj: IO) -> CustomerRows:
     """Customers from a CSV file, streamed: iterate once; read `.errors` after.
 
     Columns (any order, case-insensitive): number, name, email, externalId,
-    extension, sipUri, numberE164CheckEnabled, timeZone; ``metadata.<name>``
+    extension, sipUri, numberE164CheckEnabled, timeZone, region, postalCode; ``metadata.<name>``
     columns go to the customer's metadata (kept with us, never sent to the
     agent). Any other column becomes ``assistantOverrides.variableValues[<column>]``
     for that row (empty cells are left out). Rows are checked like JSON customers (`check_customer`).

@@ -13,13 +13,15 @@ from datetime import datetime
 from typing import IO, Any
 
 from campaigns import jsonlimits
-from campaigns.importers import ZONE_WORDS, CsvSource, is_time_zone
+from campaigns.importers import ZONE_WORDS, CsvSource, check_place, is_time_zone
 from campaigns.rules.segments import NAME
 from campaigns.services.errors import WORDING, FieldError
 from campaigns.services.inputs import ContactInput
 
 MAX_LENGTHS = {"number": 40, "name": 40, "email": 40, "externalId": 40, "consentSource": 100}
-CONTACT_KEYS = frozenset({*MAX_LENGTHS, "attributes", "metadata", "consentAt", "timeZone"})
+CONTACT_KEYS = frozenset(
+    {*MAX_LENGTHS, "attributes", "metadata", "consentAt", "timeZone", "region", "postalCode"}
+)
 METADATA_PREFIX = "metadata."  # CSV columns named metadata.<name> go to the contact's metadata
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_LENGTH = 1000
@@ -27,7 +29,9 @@ ATTRIBUTE_NAME_MESSAGE = (
     "is not an attribute name: letters, digits and _, not starting with a digit (at most 64)"
 )
 # CSV columns that are the contact's own fields (case-insensitive); any other is an attribute.
-CONTACT_COLUMNS = {key.lower(): key for key in (*MAX_LENGTHS, "consentAt", "timeZone")}
+CONTACT_COLUMNS = {
+    key.lower(): key for key in (*MAX_LENGTHS, "consentAt", "timeZone", "region", "postalCode")
+}
 
 
 def _join(where: str, key: str) -> str:
@@ -38,9 +42,10 @@ def check_contact(values: Any, where: str) -> tuple[ContactInput | None, list[Fi
     """One contact object: (the contact, []) or (None, every problem named under `where`).
 
     Keys: number (required), name, email, externalId, consentSource, consentAt (ISO 8601 with a
-    UTC offset), timeZone (IANA), attributes (a flat object of strings and numbers, at most 100,
-    named like identifiers), metadata (any JSON object, bounded: kept for reporting, never sent to
-    the agent). Unknown keys are refused; JSON null counts as absent.
+    UTC offset), timeZone (IANA), region and postalCode (campaigns.places), attributes (a flat
+    object of strings and numbers, at most 100, named like identifiers), metadata (any JSON
+    object, bounded: kept for reporting, never sent to the agent). Unknown keys are refused;
+    JSON null counts as absent.
     """
     if not isinstance(values, Mapping):
         return None, [FieldError(where, WORDING["object"])]
@@ -70,6 +75,8 @@ def check_contact(values: Any, where: str) -> tuple[ContactInput | None, list[Fi
             errors.append(FieldError(_join(where, "consentAt"), WORDING["datetime"] + " with a UTC offset"))
     if text.get("timeZone") and not is_time_zone(text["timeZone"]):
         errors.append(FieldError(_join(where, "timeZone"), ZONE_WORDS))
+    (region, postal_code), wrong = check_place(values, where)
+    errors += wrong
     attributes = values.get("attributes")
     if attributes is None:
         attributes = {}
@@ -93,6 +100,8 @@ def check_contact(values: Any, where: str) -> tuple[ContactInput | None, list[Fi
         consent_source=text.get("consentSource", ""),
         consent_at=consent_at,
         time_zone=text.get("timeZone", ""),
+        region=region,
+        postal_code=postal_code,
         source=where,
     ), []
 

@@ -70,6 +70,9 @@ class ListContact(models.Model):
     time_zone = models.CharField(max_length=64, blank=True)
     # The number's zones (phonenumbers), derived once at import.
     time_zones = models.CharField(max_length=200, blank=True)
+    # Where the contact lives (campaigns.places): its zones win over the number's at the snapshot.
+    region = models.CharField(max_length=10, blank=True)
+    postal_code = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

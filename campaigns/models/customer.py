@@ -60,6 +60,11 @@ class Customer(models.Model):
     # The callee's own zone when one was given (our `timeZone`, or a list contact's): then it is
     # the only one in `time_zones`, whatever the number's zones are.
     time_zone = models.CharField(max_length=64, blank=True)
+    # Ours: where the callee lives (campaigns.places: "US-TX", "FR"; a postal code). Their zones,
+    # when no timeZone was given, are the place's (in `time_zones`), and the region rules of
+    # their region hold them as those of their number's do.
+    region = models.CharField(max_length=10, blank=True)
+    postal_code = models.CharField(max_length=16, blank=True)
     # Ours: data kept with us for reporting, never sent to the provider (the campaign's
     # metadata_schema checks it); None when the customer has none.
     metadata = models.JSONField(null=True, blank=True)

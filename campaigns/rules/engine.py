@@ -115,7 +115,9 @@ class CustomerFacts:
     next_attempt_at: datetime | None = None
     do_not_call: bool = False
     valid_number: bool = True
-    regions: tuple[str, ...] = ()  # where the number is: its country and subdivision ("US", "US-FL")
+    # Where the number is and where the callee lives (their place): countries and subdivisions
+    # ("US", "US-FL"); a region rule of any of them holds the customer.
+    regions: tuple[str, ...] = ()
     callbacks: int = 0  # callbacks granted (rules.outcomes): attempts beyond max_attempts they allow
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import TYPE_CHECKING
 
+from campaigns import places
 from campaigns.phone import regions_for
 from campaigns.rules.analysis import OBJECTIVE_FIELD
 from campaigns.rules.autopause import AutoPause
@@ -117,6 +118,13 @@ def _retry_delays(stored: dict) -> dict:
     return {RETRY_OUTCOMES[k]: int(v) for k, v in (stored or {}).items() if k in RETRY_OUTCOMES}
 
 
+def callee_regions(number: str, region: str) -> tuple[str, ...]:
+    """The regions whose rules hold a callee: their number's and their place's (both, since a
+    law may follow either the number or the person), each once."""
+    found = (*(regions_for(number) if number else ()), *places.regions_of(region))
+    return tuple(dict.fromkeys(found))
+
+
 def customer_facts(customer: Customer, *, do_not_call: bool) -> CustomerFacts:
     """Impossible numbers were skipped at import, so a customer asked about here has a usable one.
 
@@ -129,7 +137,7 @@ def customer_facts(customer: Customer, *, do_not_call: bool) -> CustomerFacts:
         attempts=customer.attempts,
         next_attempt_at=customer.next_attempt_at,
         do_not_call=do_not_call,
-        regions=regions_for(customer.number) if customer.number else (),
+        regions=callee_regions(customer.number, customer.region),
         callbacks=customer.callbacks,
     )
 

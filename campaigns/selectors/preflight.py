@@ -14,7 +14,7 @@ from campaigns.models import Call, CallStatus, Campaign, CustomerState
 from campaigns.rules import caller_ids, preflight
 from campaigns.rules.engine import CustomerFacts
 from campaigns.rules.forecast import HORIZON
-from campaigns.rules.policy import campaign_policy
+from campaigns.rules.policy import callee_regions, campaign_policy
 from campaigns.selectors.caller_ids import caller_pool
 from campaigns.selectors.wallboard import calling_time
 
@@ -30,7 +30,7 @@ def campaign_preflight(campaign: Campaign, now: datetime) -> preflight.Preflight
     pool = caller_pool(campaign) if campaign.caller_id_mode == caller_ids.Mode.LOCAL_PRESENCE else None
     rows = (
         campaign.customers.filter(state=CustomerState.PENDING)
-        .values("time_zone", "time_zones", prefix=Substr("number", 1, PREFIX))
+        .values("time_zone", "time_zones", "region", prefix=Substr("number", 1, PREFIX))
         .annotate(n=Count("id"), sample=Min("number"))
         .order_by()
     )
@@ -40,13 +40,14 @@ def campaign_preflight(campaign: Campaign, now: datetime) -> preflight.Preflight
         zones = (
             (row["time_zone"],) if row["time_zone"] else tuple(z for z in row["time_zones"].split(",") if z)
         )
-        regions = phone.regions_for(number) if number else ()
+        number_regions = phone.regions_for(number) if number else ()
+        regions = callee_regions(number, row["region"])
         local = None
         if pool is not None:
             callee = caller_ids.Callee(
                 id="",
-                country=regions[0] if regions else "",
-                region=regions[1] if len(regions) > 1 else "",
+                country=number_regions[0] if number_regions else "",
+                region=number_regions[1] if len(number_regions) > 1 else "",
                 area_code=phone.area_code_for(number) if number else "",
             )
             local = caller_ids.has_local(pool, callee)

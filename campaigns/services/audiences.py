@@ -37,7 +37,7 @@ from campaigns.rules.schemas import Checker, schema_problems
 from campaigns.selectors.audiences import segment_q
 from campaigns.selectors.common import as_uuid
 from campaigns.services.audit import Actor, audit_record
-from campaigns.services.customers import CHUNK, _keys, _number_key, _Prepared, _Writer
+from campaigns.services.customers import CHUNK, _keys, _number_key, _Prepared, _Writer, place_errors
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import ContactInput, CustomerInput
 from campaigns.services.tx import lock_campaigns, lock_contact_lists, retry_on_conflict
@@ -58,6 +58,8 @@ _CONTACT_COLUMNS = (
     "time_zone",
     "time_zones",
     "created_at",
+    "region",
+    "postal_code",
 )
 
 
@@ -217,6 +219,8 @@ class _ContactRows:
             item.time_zone,
             ",".join(zones),
             self.now,
+            item.region,
+            item.postal_code,
         )
 
 
@@ -251,6 +255,7 @@ def contacts_import(
                 ):
                     if checker is not None:
                         result.errors += _typed(checker, value, f"{item.source}.{part}")
+                result.errors += place_errors(item)
                 try:
                     number, zones = prepared.canonical(item)
                 except phone.InvalidNumber as error:
@@ -432,6 +437,8 @@ def _contacts(audience: CampaignAudience) -> Iterator[list[tuple]]:
         "time_zone",
         "time_zones",
         "metadata",
+        "region",
+        "postal_code",
     )
     after = -1
     while True:
@@ -446,7 +453,8 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
     """Copy the contacts of every audience the campaign targets and has not copied yet into its
     customers, inside the caller's transaction (campaign_start's, which holds the campaign row).
 
-    A contact's explicit time zone becomes the customer's only zone; its attributes become
+    A contact's explicit time zone becomes the customer's only zone, else its place's zones
+    (region, postal code) do; its attributes become
     assistantOverrides.variableValues. Numbers the campaign already has (inline customers, an
     earlier audience) are skipped and counted as duplicates; do-not-call numbers are stored as
     skipped, as any import does. Records on each audience when and what it added; moves the
@@ -475,7 +483,8 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
         before_dnc = prepared.do_not_call
         for chunk in _contacts(audience):
             with _Writer() as writer:  # opened per chunk: the next chunk is read between them
-                for _, number, name, email, external_id, attributes, time_zone, zones, metadata in chunk:
+                for row in chunk:
+                    _, number, name, email, external_id, attributes, time_zone, zones, metadata, *place = row
                     key = _number_key(number)
                     if key in seen:
                         audience.duplicates += 1
@@ -499,6 +508,8 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
                         external_id=external_id,
                         assistant_overrides={"variableValues": attributes} if attributes else None,
                         time_zone=time_zone,
+                        region=place[0],
+                        postal_code=place[1],
                         metadata=metadata or None,
                     )
                     zone_list = tuple(z for z in zones.split(",") if z)

@@ -17,7 +17,7 @@ import orjson
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
-from campaigns import clock, phone
+from campaigns import clock, phone, places
 from campaigns.models import (
     TERMINAL_STATUSES,
     Campaign,
@@ -31,7 +31,7 @@ from campaigns.rules.reasons import Reason
 from campaigns.rules.schemas import Checker
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
-from campaigns.services.inputs import CustomerInput
+from campaigns.services.inputs import ContactInput, CustomerInput
 from campaigns.services.tx import lock_campaigns
 
 CHUNK = 5000
@@ -96,6 +96,8 @@ _COLUMNS = (
     "reason_detail",
     "updated_at",
     "metadata",
+    "region",
+    "postal_code",
 )
 
 
@@ -206,7 +208,7 @@ class _Prepared:
             item.external_id,
             overrides,
             squad,
-            item.time_zone or ",".join(zones),
+            item.time_zone or ",".join(places.zones_for(item.region, item.postal_code) or zones),
             item.time_zone,
             state,
             0,
@@ -216,6 +218,8 @@ class _Prepared:
             detail,
             self.now,
             orjson.dumps(item.metadata).decode() if item.metadata is not None else None,
+            item.region,
+            item.postal_code,
         )
 
 
@@ -246,6 +250,18 @@ def metadata_errors(checker: Checker, item: CustomerInput) -> list[FieldError]:
         FieldError(f"{where}.{path}" if path else where, reason)
         for path, reason in checker.errors(item.metadata or {})
     ]
+
+
+def place_errors(item: CustomerInput | ContactInput) -> list[FieldError]:
+    """Put the row's place (region, postal code) in its canonical form, the region filled in from
+    a US ZIP (campaigns.places, the one normaliser): [] or the problem, named by row and field."""
+    if not (item.region or item.postal_code):
+        return []
+    try:
+        item.region, item.postal_code = places.place(item.region, item.postal_code)
+    except places.InvalidPlace as error:
+        return [FieldError(f"{item.source}.{error.field}" if item.source else error.field, error.reason)]
+    return []
 
 
 def customers_insert(
@@ -283,6 +299,7 @@ def customers_insert(
                 result.errors += variable_errors(typed, item)
             if described is not None:
                 result.errors += metadata_errors(described, item)
+            result.errors += place_errors(item)
             canonical, zones = prepared.facts(item)
             key = _number_key(canonical or item.number) if item.number else None
             if key is not None:

@@ -22,6 +22,9 @@ class CustomerInput:
     assistant_overrides: dict | None = None
     squad_overrides: dict | None = None  # Vapi 2026, for squad campaigns
     time_zone: str = ""  # ours: the callee's IANA zone, which wins over the number's zones
+    # Ours: where the callee lives, canonical (campaigns.places); its zones win over the number's.
+    region: str = ""
+    postal_code: str = ""
     metadata: dict | None = None  # ours: kept for reporting, never sent to the provider
     # Where the row came from, in the words of whoever read it, for error messages
     # ("customers.3", "line 7"): a duplicate is reported as "<source>.number duplicates <source>".
@@ -158,6 +161,8 @@ class ContactInput:
     consent_source: str = ""
     consent_at: datetime | None = None
     time_zone: str = ""
+    region: str = ""  # canonical (campaigns.places), as CustomerInput's
+    postal_code: str = ""
     source: str = ""  # "contacts.3", "line 7": how errors name the row
 
 

@@ -469,3 +469,80 @@ def test_a_contacts_metadata_becomes_its_customers_and_the_campaigns_metadata_sc
     assert api.post(f"/campaign/{campaign['id']}/start").status_code == 202
     copied = Customer.objects.get(campaign_id=campaign["id"], number="+17025550001")
     assert copied.metadata == {"region": "north"} and copied.assistant_overrides is None
+
+
+def test_where_a_customer_lives_gives_their_zones_and_a_bad_place_is_named(api, create) -> None:
+    campaign = create(1)
+    url = f"/campaign/{campaign['id']}/customers"
+    bad = api.post(
+        url,
+        [
+            {"number": "+12125550100", "region": "US-CA", "postalCode": "77429"},
+            {"number": "+12125550101", "region": "Texas"},
+            {"number": "+12125550102", "postalCode": "00000"},
+            {"number": "+12125550103", "postalCode": 77429},
+        ],
+        format="json",
+    )
+    assert messages(bad) == [
+        "customers.0.postalCode 77429 is in US-TX, not US-CA",
+        "customers.1.region must be an ISO 3166 country or subdivision code, e.g. US-CA or FR",
+        "customers.2.postalCode 00000 is not a US ZIP code in use",
+        "customers.3.postalCode must be a string",
+    ]
+    assert Customer.objects.filter(campaign_id=campaign["id"]).count() == 1  # nothing half-saved
+    good = [
+        {"number": "+12125550100", "postalCode": "79901"},  # a New York number, in El Paso
+        {"number": "+12125550101", "region": "us-fl"},
+        {"number": "+33142000000", "region": "FR", "postalCode": "75001"},
+    ]
+    assert api.post(url, good, format="json").status_code == 201
+    file = SimpleUploadedFile(
+        "c.csv", b"number,region,postalCode\n+12125550104,,96815\n+12125550105,XX,\n", "text/csv"
+    )
+    refused = api.post(url, {"file": file}, format="multipart")
+    assert messages(refused) == [
+        "line 3: region 'XX' must be an ISO 3166 country or subdivision code, e.g. US-CA or FR"
+    ]
+    file = SimpleUploadedFile("c.csv", b"number,region,postalCode\n+12125550104,,96815\n", "text/csv")
+    assert api.post(url, {"file": file}, format="multipart").status_code == 201
+
+    listed = {c["number"]: c for c in api.get(url, {"limit": 10}).json()["results"]}
+    el_paso = listed["+12125550100"]
+    assert (el_paso["region"], el_paso["postalCode"], el_paso["timeZones"]) == (
+        "US-TX",
+        "79901",
+        ["America/Denver"],
+    )
+    assert listed["+12125550101"]["region"] == "US-FL"
+    assert listed["+12125550101"]["timeZones"] == ["America/Chicago", "America/New_York"]
+    assert listed["+33142000000"]["timeZones"] == ["Europe/Paris"]
+    assert listed["+12125550104"]["timeZones"] == ["Pacific/Honolulu"]
+    assert listed["+12125550104"]["region"] == "US-HI"
+    assert "region" not in listed["+14155550000"] and listed["+14155550000"]["timeZones"] == [
+        "America/Los_Angeles"
+    ]
+
+
+def test_a_contacts_place_is_kept_and_its_zones_go_to_the_campaign(api, contact_list, create) -> None:
+    base = f"/contact-list/{contact_list['id']}"
+    bad = api.post(f"{base}/contacts", [{"number": "+12125550100", "postalCode": "ABC"}], format="json")
+    assert messages(bad) == [
+        "contacts.0.postalCode must be a US ZIP code (12345 or 12345-6789), or come with a region"
+    ]
+    added = api.post(
+        f"{base}/contacts",
+        [{"number": "+12125550100", "postalCode": "90012"}, {"number": "+12125550101"}],
+        format="json",
+    )
+    assert added.status_code == 201, added.json()
+    contacts = {c["number"]: c for c in api.get(f"{base}/contacts").json()["results"]}
+    assert (contacts["+12125550100"]["region"], contacts["+12125550100"]["postalCode"]) == ("US-CA", "90012")
+    assert contacts["+12125550100"]["numberTimeZones"] == ["America/New_York"]  # the number's, as before
+
+    campaign = create(1)
+    api.put(f"/campaign/{campaign['id']}/audiences", {"contactListIds": [contact_list["id"]]}, format="json")
+    assert api.post(f"/campaign/{campaign['id']}/start").status_code == 202
+    zones = dict(Customer.objects.filter(campaign_id=campaign["id"]).values_list("number", "time_zones"))
+    assert zones["+12125550100"] == "America/Los_Angeles"  # where they live wins at the snapshot
+    assert zones["+12125550101"] == "America/New_York"

@@ -19,8 +19,9 @@ def test_customers_are_listed_in_order_with_their_state(api, create) -> None:
         "hasNextPage": True,
     }
     first = page["results"][0]
-    assert set(first) == {"id", "number", "name", "state", "attempts", "nextAttemptAt"}
+    assert set(first) == {"id", "number", "name", "state", "attempts", "nextAttemptAt", "timeZones"}
     assert (first["number"], first["state"], first["attempts"]) == ("+14155550000", "pending", 0)
+    assert first["timeZones"] == ["America/Los_Angeles"]  # the number's: no timeZone or place given
 
 
 def test_customers_filter_by_state(api, create) -> None:

@@ -13,23 +13,31 @@ from campaigns import clock, services
 from campaigns.models import Call, Campaign, Customer
 from dialer import dispatch, placement
 
+# Where the moved clock starts: before every instant a test moves it to, so what a test creates
+# before it moves the clock is due at the moved time whatever today's date is (regression: a
+# campaign created at the real time, then the clock set to a morning that had passed, held its
+# customers as not yet due and the test failed from that morning on).
+START = datetime(2026, 12, 1, tzinfo=ZoneInfo("UTC"))
+
 
 class Clock:
-    """What `campaigns.clock.now()` answers while a test runs."""
+    """What `campaigns.clock.now()` answers while a test runs: START until the test moves it."""
 
     def __init__(self) -> None:
-        self.at: datetime | None = None
+        self.at: datetime = START
 
     def set(self, wall: str, zone: str = "UTC") -> datetime:
         """Move to a wall-clock time in `zone`, e.g. set("2026-12-02 22:36", "America/Los_Angeles")."""
-        self.at = datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone))
+        at = datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone))
+        assert at >= START, f"the moved clock starts at {START:%Y-%m-%d %H:%M} UTC; move it later"
+        self.at = at
         return self.at
 
 
 @pytest.fixture
 def moved_clock() -> Iterator[Clock]:
     controlled = Clock()
-    clock.set_now(lambda: controlled.at or datetime.now(ZoneInfo("UTC")))
+    clock.set_now(lambda: controlled.at)
     yield controlled
     clock.set_now(None)
 

@@ -78,3 +78,35 @@ def test_a_region_rule_added_after_the_take_stops_the_calls_at_the_gate(
 
     assert [call.customer.number for call in sent] == ["+12125550100"]  # New York has no such rule
     assert state(campaign, "+13055550100") == ("pending", "region_hours")
+
+
+def test_where_the_callee_lives_decides_their_hours_and_their_regions_rules(
+    make_campaign, org, owner, moved_clock
+) -> None:
+    # 20:30 in Miami and in New York: inside the default 08:00–21:00, outside Florida's 08:00–20:00.
+    moved_clock.set("2026-12-02 20:30", "America/New_York")
+    florida = [
+        {"day": day, "start": "08:00", "end": "20:00"}
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+    services.organization_region_rules_set(
+        organization=org, by=owner, rules=[{"region": "US-FL", "windows": florida, "note": "Florida 8–20"}]
+    )
+    in_miami = services.CustomerInput(number="+12125550102", postal_code="33101", source="miami")
+    campaign = services.campaign_start(
+        campaign=make_campaign(customers=[in_miami, customer("+12125550103")], strategy=ONE_ATTEMPT),
+        by=owner,
+    )
+    # A New York number whose callee lives in Miami: Florida's rule holds it, as it holds a 305.
+    assert [call.customer.number for call in dial(campaign)] == ["+12125550103"]
+    assert state(campaign, "+12125550102") == ("pending", "region_hours")
+
+    # 21:30 in New York, 18:30 in Los Angeles: each callee's hours are those where they live.
+    moved_clock.set("2026-12-02 21:30", "America/New_York")
+    in_los_angeles = services.CustomerInput(number="+12125550104", region="US-CA", source="la")
+    in_new_york = services.CustomerInput(number="+14155550105", postal_code="10001", source="ny")
+    later = make_campaign(customers=[in_los_angeles, in_new_york], strategy=ONE_ATTEMPT, name="Later")
+    later = services.campaign_start(campaign=later, by=owner)
+    assert [call.customer.number for call in dial(later)] == ["+12125550104"]
+    assert state(later, "+14155550105") == ("pending", "recipient_local_time")
+    assert later.customers.get(number="+14155550105").zone_list == ("America/New_York",)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -105,6 +107,14 @@ def test_the_customer_page_shows_data_attempts_and_why_it_waits(as_viewer, runni
     page = as_viewer.get(url("customer", running, customer.pk)).content.decode()
     assert "crm-1" in page and "Waiting for the callee" in page and "Not called yet." in page
     assert "never sent to the agent" in page and "&quot;region&quot;: &quot;north&quot;" in page
+    assert re.search(r"<dd data-zones>America/Los_Angeles <span[^>]*>\(the number.s\)", page)
+    # Where the callee lives, and the zones it gives, say so.
+    Customer.objects.filter(pk=customer.pk).update(
+        region="US-FL", postal_code="", time_zones="America/Chicago,America/New_York"
+    )
+    page = as_viewer.get(url("customer", running, customer.pk)).content.decode()
+    assert re.search(r"<dd data-zones>America/Chicago, America/New_York <span[^>]*>\(where they live\)", page)
+    assert "<dd data-place>US-FL</dd>" in page
     other = running.customers.exclude(pk=customer.pk).first()
     assert as_viewer.get(reverse("campaigns:customer", args=[running.pk, other.pk])).status_code == 200
     assert as_viewer.get(f"/app/campaigns/{running.pk}/customers/{running.pk}").status_code == 404

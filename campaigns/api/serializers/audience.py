@@ -135,6 +135,17 @@ class ContactSerializer(serializers.Serializer):
     timeZone = serializers.CharField(
         required=False, help_text="The contact's IANA zone; wins over the number's zones when dialing."
     )
+    region = serializers.CharField(
+        required=False,
+        max_length=10,
+        help_text="Where the contact lives: an ISO 3166 country or subdivision (FR, US-CA); without "
+        "timeZone, its zones win over the number's when dialing, and its region rules hold the contact.",
+    )
+    postalCode = serializers.CharField(
+        required=False,
+        max_length=16,
+        help_text="A US ZIP gives the zone and fills in region; any other postal code is kept as given.",
+    )
 
 
 class ContactRows:
@@ -159,7 +170,8 @@ class ContactsUploadSerializer(serializers.Serializer):
     """multipart/form-data upload (documentation only; read by campaigns.importers.contacts)."""
 
     file = serializers.FileField(
-        help_text="CSV: number (required), name, email, externalId, consentSource, consentAt, timeZone; "
+        help_text="CSV: number (required), name, email, externalId, consentSource, consentAt, timeZone, "
+        "region, postalCode; "
         "every other column is an attribute of that name."
     )
 
@@ -182,6 +194,8 @@ class ContactRecordSerializer(serializers.Serializer):
     consentSource = serializers.CharField(required=False)
     consentAt = serializers.DateTimeField(required=False)
     timeZone = serializers.CharField(required=False, help_text="Given with the contact.")
+    region = serializers.CharField(required=False, help_text="Where the contact lives (canonical).")
+    postalCode = serializers.CharField(required=False)
     numberTimeZones = serializers.ListField(child=serializers.CharField(), help_text="The number's zones.")
     createdAt = serializers.DateTimeField()
 
@@ -202,6 +216,10 @@ class ContactRecordSerializer(serializers.Serializer):
             data["consentAt"] = iso(instance.consent_at)
         if instance.time_zone:
             data["timeZone"] = instance.time_zone
+        if instance.region:
+            data["region"] = instance.region
+        if instance.postal_code:
+            data["postalCode"] = instance.postal_code
         data["numberTimeZones"] = [z for z in instance.time_zones.split(",") if z]
         data["createdAt"] = iso(instance.created_at)
         return data

@@ -46,6 +46,10 @@ def customer_echo(customer: Customer) -> dict[str, Any]:
         echo["assistantOverrides"] = customer.assistant_overrides
     if getattr(customer, "time_zone", ""):  # ours, echoed when given
         echo["timeZone"] = customer.time_zone
+    if getattr(customer, "region", ""):  # ours, canonical (filled in from a US ZIP)
+        echo["region"] = customer.region
+    if getattr(customer, "postal_code", ""):
+        echo["postalCode"] = customer.postal_code
     if getattr(customer, "squad_overrides", None) is not None:  # rows read without it have none
         echo["squadOverrides"] = customer.squad_overrides
     if getattr(customer, "metadata", None) is not None:  # ours, echoed when given
@@ -100,6 +104,21 @@ class CustomerSerializer(RequestSerializer):
         required=False,
         help_text="Dialdeck extension: the callee's own IANA zone (e.g. America/Chicago). Calling hours "
         "are then kept in it alone, whatever zones the number may be in.",
+    )
+    region = serializers.CharField(
+        required=False,
+        max_length=10,
+        help_text="Dialdeck extension: where the callee lives, an ISO 3166 country or subdivision "
+        "(FR, US-CA, DE-BY). Without timeZone, calling hours are kept in its zones (a US state's, "
+        "else its country's) instead of the number's; a region rule of this region holds the "
+        "callee as one of their number's region does. Echoed in canonical form.",
+    )
+    postalCode = serializers.CharField(
+        required=False,
+        max_length=16,
+        help_text="Dialdeck extension: the callee's postal code. A US ZIP (12345 or 12345-6789) "
+        "gives the callee's zone and fills in region (one that contradicts a given region is "
+        "refused); any other is kept as given, and region says where.",
     )
     metadata = serializers.DictField(
         required=False,
@@ -181,6 +200,16 @@ class CustomerRecordSerializer(serializers.Serializer):
     )
     callbacks = serializers.IntegerField(required=False, help_text="Callbacks granted (beyond maxAttempts).")
     metadata = serializers.DictField(required=False, help_text="Dialdeck: the customer's metadata, if any.")
+    timeZone = serializers.CharField(required=False, help_text="The callee's own zone, when given.")
+    region = serializers.CharField(
+        required=False, help_text="Where the callee lives (canonical), when given."
+    )
+    postalCode = serializers.CharField(required=False, help_text="The callee's postal code, when given.")
+    timeZones = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The zones whose hours the callee is called in: timeZone, else where they live "
+        "(region, postalCode), else their number's; empty when none is known.",
+    )
 
     def to_representation(self, instance: Customer) -> dict[str, Any]:
         data: dict[str, Any] = {"id": str(instance.id)}
@@ -214,6 +243,14 @@ class CustomerRecordSerializer(serializers.Serializer):
             data["callbacks"] = instance.callbacks
         if instance.metadata is not None:
             data["metadata"] = instance.metadata
+        for key, value in (
+            ("timeZone", instance.time_zone),
+            ("region", instance.region),
+            ("postalCode", instance.postal_code),
+        ):
+            if value:
+                data[key] = value
+        data["timeZones"] = list(instance.zone_list)
         return data
 
 
