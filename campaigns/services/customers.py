@@ -208,7 +208,7 @@ class _Prepared:
             item.external_id,
             overrides,
             squad,
-            item.time_zone or ",".join(places.zones_for(item.region, item.postal_code) or zones),
+            _zones_of(item, zones),
             item.time_zone,
             state,
             0,
@@ -250,6 +250,15 @@ def metadata_errors(checker: Checker, item: CustomerInput) -> list[FieldError]:
         FieldError(f"{where}.{path}" if path else where, reason)
         for path, reason in checker.errors(item.metadata or {})
     ]
+
+
+def _zones_of(item: CustomerInput, number_zones: tuple[str, ...]) -> str:
+    """The zones a customer is called in, stored: their own, else where they live, else the number's."""
+    if item.time_zone:
+        return item.time_zone
+    if item.region or item.postal_code:
+        return ",".join(places.zones_for(item.region, item.postal_code) or number_zones)
+    return ",".join(number_zones)
 
 
 def place_errors(item: CustomerInput | ContactInput) -> list[FieldError]:
