@@ -108,9 +108,11 @@ from campaigns.services.reruns import campaign_rerun
 from campaigns.services.schemas import KEEP as KEEP_SCHEMA
 from campaigns.services.schemas import campaign_schema_set
 from campaigns.services.series import series_create, series_run_due, series_runs_due, series_stop
+from campaigns.services.tx import dry_run
 from campaigns.services.wallboard import campaign_snapshots_take
 
 __all__ = [
+    "dry_run",
     "InboundResult",
     "inbound_call_receive",
     "CallerPoolInput",

@@ -52,6 +52,7 @@ from campaigns.models import Campaign, ContactList, Customer, Organization
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 Mode = Literal["update", "no_key_update", "key_share"]
 
 # deadlock_detected, serialization_failure, lock_not_available
@@ -63,6 +64,23 @@ def is_conflict(error: BaseException) -> bool:
     """Whether the database aborted the transaction to break a conflict (worth running again)."""
     cause = error.__cause__ or error
     return getattr(cause, "sqlstate", None) in CONFLICTS
+
+
+class _RolledBack(Exception):  # noqa: N818 - control flow, not an error
+    def __init__(self, value: object) -> None:
+        super().__init__("dry run")
+        self.value = value
+
+
+def dry_run(work: Callable[[], T]) -> T:
+    """What `work` would do, saving nothing: it runs in a transaction (a savepoint inside the
+    caller's) that is always rolled back, with its on-commit hooks; its answer is returned.
+    For "what if I saved this": the builder's pre-flight of settings and customers not saved yet."""
+    try:
+        with transaction.atomic():
+            raise _RolledBack(work())
+    except _RolledBack as done:
+        return done.value  # type: ignore[return-value]
 
 
 def retry_on_conflict(function: F) -> F:

@@ -17,11 +17,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns import selectors, services
+from campaigns import clock, selectors, services
 from campaigns.forms.builder import CampaignForm, split_days
 from campaigns.forms.customers import CustomerSheet, count_skips, read_sheet, text_from
 from campaigns.forms.dial_plan import DialPlanFormSet
@@ -57,7 +58,12 @@ def campaign_edit(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     if request.method == "POST":
         return _submit(request, campaign)
     return _render(
-        request, CampaignForm(organization=request.organization, campaign=campaign), None, [], campaign
+        request,
+        CampaignForm(organization=request.organization, campaign=campaign),
+        None,
+        [],
+        campaign,
+        preflight=selectors.campaign_preflight(campaign, clock.now()) if campaign.customers_total else None,
     )
 
 
@@ -70,6 +76,7 @@ def _render(
     *,
     leftovers: list[str] | None = None,
     status: int = 200,
+    preflight: Any = None,
 ) -> HttpResponse:
     org = request.organization
     with_plan = plan is not None
@@ -94,6 +101,10 @@ def _render(
         "bad_rows": any(not s.clean for s in sheets),
         "bad_row_count": sum(len(s.bad) for s in sheets),
         "refused": status == 422,
+        "preflight": preflight,
+        "preflight_url": reverse("campaigns:edit-preflight", args=[campaign.pk])
+        if campaign
+        else reverse("campaigns:create-preflight"),
     }
     return render(request, "campaigns/builder.html", context, status=status)
 
@@ -117,10 +128,53 @@ def _read_sheets(
     return sheets
 
 
-def _submit(request: HtmxHttpRequest, campaign: Campaign | None) -> HttpResponse:
+@require_POST
+@dashboard_view(Action.CAMPAIGNS_WRITE)
+def campaign_builder_preflight(request: HtmxHttpRequest, pk: object = None) -> HttpResponse:
+    """The builder's pre-flight of what is on the form, saved or not (asked as its fields change)."""
+    campaign = campaign_or_404(request, pk) if pk is not None else None
+    if campaign is not None and campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
+        raise Http404("Only a scheduled or paused campaign is edited")
+    form, plan, sheets = _read(request, campaign)
+    context = {"preflight": None, "campaign": campaign, "pending_fix": False, "preflight_url": request.path}
+    if form.is_valid() and (plan is None or plan.is_valid()) and not any(s.blocked for s in sheets):
+        draft, context["preflight"] = _draft_preflight(request, form, plan, sheets, campaign)
+        context["campaign"] = draft or campaign
+    context["pending_fix"] = context["preflight"] is None
+    return render(request, "campaigns/partials/_builder_preflight.html", context)
+
+
+def _draft_preflight(
+    request: HtmxHttpRequest,
+    form: CampaignForm,
+    plan: Any,
+    sheets: list[CustomerSheet],
+    campaign: Campaign | None,
+) -> tuple[Campaign | None, Any]:
+    """(the campaign as it would be, its pre-flight) if the form were saved now, saving nothing
+    (services.dry_run); (None, None) when saving would be refused."""
+
+    def would_be() -> tuple[Campaign, Any]:
+        if campaign is None:
+            draft = _create(request, form, plan, sheets)
+        else:
+            draft, _ = _update(request, form, campaign, sheets)
+        return draft, selectors.campaign_preflight(draft, clock.now())
+
+    if not any(s.good for s in sheets) and (campaign is None or not campaign.customers_total):
+        return None, None
+    try:
+        return services.dry_run(would_be)
+    except services.ValidationFailed:
+        return None, None
+
+
+def _read(
+    request: HtmxHttpRequest, campaign: Campaign | None, *, add_line: bool = False
+) -> tuple[CampaignForm, Any, list[CustomerSheet]]:
+    """Step 1, and the form and dial plan lines of what was posted (`add_line`: one more line)."""
     org = request.organization
     data = request.POST.copy()
-    intent = data.get("intent", "save")
     with_plan = campaign is None and data.get("caller_mode") == "dial_plan"
     lines = None
     if with_plan:
@@ -133,14 +187,23 @@ def _submit(request: HtmxHttpRequest, campaign: Campaign | None) -> HttpResponse
         if campaign is not None and campaign.uses_dial_plan
         else _read_sheets(request, data, plan_lines=lines, schema=campaign.data_schema if campaign else None)
     )
-    if intent == "add_line" and lines is not None and lines < MAX_PLAN_LINES:
+    if add_line and lines is not None and lines < MAX_PLAN_LINES:
         data["plan-TOTAL_FORMS"] = str(lines + 1)
         sheets.append(CustomerSheet(label=f"caller ID {lines + 1}"))
     form = CampaignForm(data, organization=org, campaign=campaign)
     plan = DialPlanFormSet(data, prefix="plan", form_kwargs={"organization": org}) if with_plan else None
+    return form, plan, sheets
+
+
+def _submit(request: HtmxHttpRequest, campaign: Campaign | None) -> HttpResponse:
+    intent = request.POST.get("intent", "save")
+    form, plan, sheets = _read(request, campaign, add_line=intent == "add_line")
     valid = form.is_valid() & (plan is None or plan.is_valid())
     if intent in ("preview", "add_line"):  # 2.
-        return _render(request, form, plan, sheets, campaign)
+        preflight = None
+        if intent == "preview" and valid and not any(s.blocked for s in sheets):
+            preflight = _draft_preflight(request, form, plan, sheets, campaign)[1]
+        return _render(request, form, plan, sheets, campaign, preflight=preflight)
     if valid:
         _require_customers(form, plan, sheets, campaign)
     drop = form.cleaned_data.get("drop_bad_rows") if valid else False

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns import services
-from campaigns.models import Campaign, Customer, DialPlanEntry
+from campaigns.models import AuditEvent, Campaign, Customer, DialPlanEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -382,3 +382,71 @@ def test_a_typed_campaigns_preview_shows_its_data_fields_and_names_rows_that_bre
     bad = re.search(r'<tr data-line="3">.*?</tr>', page, re.S).group(0)
     assert "plan: &#x27;gold&#x27; is not one of [&#x27;basic&#x27;, &#x27;premium&#x27;]" in bad
     assert campaign.customers.count() == 5  # a preview saves nothing
+
+
+# -- the builder's pre-flight: what saving would give, nothing saved ------------------------------
+
+# 00:00–06:00 in Los Angeles, every day: never inside a Los Angeles callee's 08:00–21:00.
+NIGHT_ONLY = {"time_zone": "America/Los_Angeles"} | {
+    f"hours_{day}_{part}": value
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    for part, value in (("on", "on"), ("start", "00:00"), ("end", "06:00"))
+}
+
+
+def preflight_of(content: str, key: str) -> str:
+    found = re.search(rf'data-preflight="{key}">([^<]*)<', content)
+    assert found, content
+    return found.group(1).strip()
+
+
+def test_the_builders_preflight_counts_who_could_be_called_and_saves_nothing(
+    as_manager, org, owner, caller_id
+) -> None:
+    services.dnc_add(organization=org, by=owner, numbers=[("+14155550103", "")])
+    before = (Campaign.objects.count(), Customer.objects.count())
+    text = "number,name\n+14155550101,Ada\n+14155550102,Bob\n+14155550103,Cy\n12345,Di\n"
+    url = reverse("campaigns:create-preflight")
+
+    answer = as_manager.post(url, form_data(caller_id, customers_text=text), HTTP_HX_REQUEST="true")
+
+    page = answer.content.decode()
+    assert answer.status_code == 200 and 'id="builder-preflight"' in page
+    assert preflight_of(page, "pending") == "2"  # the bad row is not counted, the DNC one is held
+    assert 'data-reason="do_not_call"' in page
+    assert (Campaign.objects.count(), Customer.objects.count()) == before  # nothing saved
+    # "Check the customers" shows it too, on the whole page.
+    checked = as_manager.post(
+        reverse("campaigns:create"), form_data(caller_id, customers_text=text, intent="preview")
+    ).content.decode()
+    assert preflight_of(checked, "pending") == "2" and 'hx-post="/app/campaigns/new/preflight"' in checked
+    assert (Campaign.objects.count(), Customer.objects.count()) == before
+
+    # Hours the callee's window never meets: said before anything is saved.
+    night = as_manager.post(
+        url, form_data(caller_id, customers_text=text, **NIGHT_ONLY), HTTP_HX_REQUEST="true"
+    )
+    assert preflight_of(night.content.decode(), "held") == "2"
+    assert 'data-reason="no_common_hours"' in night.content.decode()
+
+    # A form that cannot be saved has no pre-flight yet, and says why.
+    refused = as_manager.post(url, form_data(caller_id, customers_text=text, name=""), HTTP_HX_REQUEST="true")
+    assert 'data-preflight="none"' in refused.content.decode()
+    assert "Shown once the fields above can be saved" in refused.content.decode()
+    assert (Campaign.objects.count(), Customer.objects.count()) == before
+
+
+def test_editing_shows_the_preflight_of_the_unsaved_hours(as_manager, make_campaign) -> None:
+    campaign = make_campaign(3)
+    page = as_manager.get(reverse("campaigns:edit", args=[campaign.pk])).content.decode()
+    assert 'id="builder-preflight"' in page and preflight_of(page, "pending") == "3"
+    assert f'hx-post="/app/campaigns/{campaign.pk}/edit/preflight"' in page
+
+    data = form_data(campaign.phone_number, name=campaign.name, agent_id="asst-1", **NIGHT_ONLY)
+    data.pop("caller_mode")
+    answer = as_manager.post(
+        reverse("campaigns:edit-preflight", args=[campaign.pk]), data, HTTP_HX_REQUEST="true"
+    )
+    assert preflight_of(answer.content.decode(), "held") == "3"
+    assert Campaign.objects.get(pk=campaign.pk).calling_hours == campaign.calling_hours  # not saved
+    assert not AuditEvent.objects.filter(action="campaign.update").exists()

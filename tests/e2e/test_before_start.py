@@ -7,7 +7,9 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from campaigns import services
+from campaigns.models import Campaign
 from tests.e2e.browser import log_in, shoot
+from tests.e2e.test_wallboard import watch
 
 OFFICE = [
     {"day": d, "start": "09:00", "end": "17:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,3 +69,36 @@ def test_a_typed_campaigns_csv_check_shows_its_data_fields_as_columns(
     expect(sample.locator('[data-sample-line="2"]')).to_contain_text("premium")
     expect(page.locator('tr[data-line="3"]')).to_contain_text("plan: 'gold' is not one of")
     shoot(page, "builder-typed-preview")
+
+
+def test_the_builder_says_who_could_be_called_as_the_hours_change_before_saving(
+    live_server, page: Page, org, owner, caller_id
+) -> None:
+    problems = watch(page)
+    campaign = services.campaign_create(
+        organization=org,
+        by=owner,
+        data=services.CampaignInput(
+            name="Office hours",
+            assistant_id="a",
+            phone_number_id=str(caller_id.pk),
+            customers=[services.CustomerInput(number=f"+1212555000{i}") for i in range(3)],
+            strategy={"time_zone": "America/New_York", "calling_hours": OFFICE, "auto_start": False},
+        ),
+    )
+    log_in(page, live_server.url, "olivia")
+    page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}/edit")
+    panel = page.locator("#builder-preflight")
+    expect(panel.locator('[data-preflight="pending"]')).to_have_text("3")
+    expect(panel.locator('[data-preflight="held"]')).to_have_text("0")
+
+    # 09:00–17:00 in Kathmandu is 22:15–06:15 in New York: said at once, nothing saved.
+    page.get_by_label("Time zone of the calling hours").select_option("Asia/Kathmandu")
+    expect(panel.locator('[data-preflight="held"]')).to_have_text("3")
+    expect(panel).to_contain_text("No time suits both the campaign's hours and the callee's")
+    assert Campaign.objects.get(pk=campaign.pk).time_zone == "America/New_York"
+    page.get_by_label("Time zone of the calling hours").select_option("America/New_York")
+    expect(panel.locator('[data-preflight="held"]')).to_have_text("0")
+    page.wait_for_load_state("networkidle")
+    shoot(page, "builder-preflight")
+    assert problems == [], "\n".join(problems)

@@ -349,6 +349,8 @@ DASHBOARD = [
     Row("campaigns:create", "get",                   (LOGIN,   403,   200,    200,  200)),
     # The outsider names our caller ID: not one of theirs, so the form refuses it.
     Row("campaigns:create", "post",                  (LOGIN,   403,   302,    302,  422), data=_builder),
+    # The builder's pre-flight saves nothing; the outsider's form is refused, so it has none to show.
+    Row("campaigns:create-preflight", "post",        (LOGIN,   403,   200,    200,  200), data=_builder),
     *[Row(f"campaigns:{page}", "get",                (LOGIN,   200,   200,    200,  404), on="campaign")
       for page in CAMPAIGN_PAGES],
     Row("campaigns:overview", "get",                 (LOGIN,   200,   200,    200,  200)),
@@ -365,6 +367,8 @@ DASHBOARD = [
     Row("campaigns:event", "get",                    (LOGIN,   200,   200,    200,  404), on="event"),
     Row("campaigns:edit", "get",                     (LOGIN,   403,   200,    200,  404), on="campaign"),
     Row("campaigns:edit", "post",                    (LOGIN,   403,   302,    302,  404), on="campaign",
+        data=_builder_edit),
+    Row("campaigns:edit-preflight", "post",          (LOGIN,   403,   200,    200,  404), on="campaign",
         data=_builder_edit),
     # How the detail page posts them (htmx: the status fragment), and without JavaScript.
     *[Row(f"campaigns:{action}", "post",             (LOGIN,   403,   200,    200,  404), on=on, htmx=True)
