@@ -58,6 +58,9 @@ def run(path: Path) -> dict[str, float]:
     with path.open("rb") as handle:
         imported = services.customers_add(campaign=target, by=None, rows=parse_customers_csv(handle))
     customers_s = time.perf_counter() - start
+    # The snapshot below writes into the customer table as the baseline did: as empty of others.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM campaigns_customer WHERE campaign_id = %s", [target.pk])
 
     # 2. The same file into a contact list ("plan" becomes an attribute).
     ContactList.objects.filter(organization=org).delete()
@@ -111,7 +114,7 @@ def main() -> None:
         figures = run(path)
     baseline = figures["customers_rows_per_s"]
     report(
-        f"import {args.rows:,} contacts into a list",
+        f"contact list import of {args.rows:,} contacts",
         figures["contacts_rows_per_s"],
         "rows/s",
         baseline,
@@ -119,7 +122,7 @@ def main() -> None:
         f"{figures['customers_s']:.1f}s",
     )
     report(
-        f"start a campaign from a segment of {figures['contacts']:,} contacts",
+        f"campaign start from a segment of {figures['contacts']:,} contacts",
         figures["snapshot_rows_per_s"],
         "rows/s",
         baseline,

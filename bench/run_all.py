@@ -23,17 +23,23 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "out" / "results.json"
 BENCHMARKS = {
-    "import": "bench_import.py",
-    "placement": "bench_placement.py",
-    "webhooks": "bench_webhooks.py",
-    "reads": "bench_reads.py",
-    "tick": "bench_tick.py",
+    "import": ["bench_import.py"],
+    "audiences": ["bench_audiences.py", "--rows", "300000"],  # 1M: python bench/bench_audiences.py
+    "placement": ["bench_placement.py"],
+    "webhooks": ["bench_webhooks.py"],
+    "reads": ["bench_reads.py"],
+    "tick": ["bench_tick.py"],
 }
 BUDGET_SECONDS = 300
 # The targets (issues 6, 17, 18), by the start of a row's name: (text, met(row)).
 # A row with no target is a figure for information.
 TARGETS = [
     ("import", "≥ 0.5×", lambda r: r["ratio"] >= 0.5),
+    # Issue 15: a list import and a start from a segment stay within the import's target. Their
+    # baseline is the customer import of the same file (itself ~0.76× raw COPY), so 0.7× of it
+    # keeps them at the import's ≥ 0.5× raw COPY.
+    ("contact list import", "≥ 0.7× customer import", lambda r: r["ratio"] >= 0.7),
+    ("campaign start from a segment", "≥ 0.7× customer import", lambda r: r["ratio"] >= 0.7),
     ("calls placed", "≥ 1.0×", lambda r: r["ratio"] >= 1.0),
     ("webhook events ingested", "≥ 0.7×", lambda r: r["ratio"] >= 0.7),
     ("webhook events recorded", "≥ 1.0× ingest", lambda r: r["ratio"] >= 1.0),
@@ -52,10 +58,11 @@ TARGETS = [
 
 def run(name: str) -> tuple[int, float, str]:
     """Run one benchmark, its output streamed through. (exit code, seconds, last lines of stderr)."""
-    print(f"\n=== {name} ({BENCHMARKS[name]}) ===", flush=True)
+    script, *arguments = BENCHMARKS[name]
+    print(f"\n=== {name} ({' '.join(BENCHMARKS[name])}) ===", flush=True)
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, str(BENCH / BENCHMARKS[name])], stderr=subprocess.PIPE, text=True, cwd=BENCH.parent
+        [sys.executable, str(BENCH / script), *arguments], stderr=subprocess.PIPE, text=True, cwd=BENCH.parent
     )
     _, stderr = proc.communicate()
     if stderr:

@@ -18,7 +18,8 @@ from datetime import datetime
 
 import orjson
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
 
 from campaigns import clock, phone
 from campaigns.models import (
@@ -423,7 +424,13 @@ def campaign_audiences_set(
 
 
 def _contacts(audience: CampaignAudience) -> Iterator[list[tuple]]:
-    """The audience's contacts in list order, a chunk at a time (keyset on position)."""
+    """The audience's contacts in list order, a chunk at a time, from one query read as it goes
+    (a server-side cursor on PostgreSQL; the caller writes each chunk before asking for the next).
+
+    One query, not one per chunk: right after a large import the planner's statistics still say
+    the list is tiny, and a keyset query per chunk (position > last ORDER BY position LIMIT n) was
+    then planned as a scan of every later row and a sort, each time: a million contacts took 110 s
+    to copy instead of 25 (quadratic). One query is planned once, and read once."""
     rows = ListContact.objects.filter(contact_list_id=audience.contact_list_id)
     if audience.segment_name:  # the filter as it was when the campaign chose the segment
         rows = rows.filter(segment_q(segments.parse(audience.filter)))
@@ -440,12 +447,22 @@ def _contacts(audience: CampaignAudience) -> Iterator[list[tuple]]:
         "region",
         "postal_code",
     )
-    after = -1
-    while True:
-        chunk = list(rows.filter(position__gt=after).order_by("position").values_list(*columns)[:CHUNK])
-        if not chunk:
-            return
-        after = chunk[-1][0]
+    # The JSON columns read as text and decoded by orjson: Django's decoding (the json module) was
+    # a third of the copy's time.
+    text = {name: Cast(name, TextField()) for name in ("attributes", "metadata")}
+    chunk: list[tuple] = []
+    named = [f"{c}_text" if c in text else c for c in columns]
+    rows = rows.annotate(**{f"{name}_text": cast for name, cast in text.items()})
+    at = [named.index(f"{name}_text") for name in text]
+    for row in rows.order_by("position").values_list(*named).iterator(chunk_size=CHUNK):
+        row = list(row)
+        for i in at:
+            row[i] = orjson.loads(row[i]) if row[i] is not None else None
+        chunk.append(tuple(row))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
         yield chunk
 
 
