@@ -165,7 +165,7 @@ def _draft_preflight(
         return None, None
     try:
         return services.dry_run(would_be)
-    except services.ValidationFailed:
+    except services.DomainError:  # refused (a field, a transition): saving says why, not this
         return None, None
 
 
