@@ -272,6 +272,7 @@ class CustomerAdmin(ReadOnlyAdmin):
         "next_attempt_at",
         "last_outcome",
         "reason",
+        "region",
     ]
     list_filter = ["state", "reason"]
     search_fields = ["number", "name", "email", "external_id"]
@@ -376,7 +377,7 @@ class ContactListAdmin(ReadOnlyAdmin):
 
 @admin.register(ListContact)
 class ListContactAdmin(ReadOnlyAdmin):
-    list_display = ["number", "contact_list", "name", "consent_source", "consent_at", "time_zone"]
+    list_display = ["number", "contact_list", "name", "consent_source", "consent_at", "time_zone", "region"]
     search_fields = ["number", "name", "external_id"]
     list_select_related = ["contact_list"]
     show_full_result_count = False  # lists hold millions of contacts
