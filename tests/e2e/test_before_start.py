@@ -102,3 +102,29 @@ def test_the_builder_says_who_could_be_called_as_the_hours_change_before_saving(
     page.wait_for_load_state("networkidle")
     shoot(page, "builder-preflight")
     assert problems == [], "\n".join(problems)
+
+
+def test_a_customers_page_says_where_they_live_and_the_zone_it_gives(
+    live_server, page: Page, org, owner, caller_id
+) -> None:
+    problems = watch(page)
+    campaign = services.campaign_create(
+        organization=org,
+        by=owner,
+        data=services.CampaignInput(
+            name="Movers",
+            assistant_id="a",
+            phone_number_id=str(caller_id.pk),
+            customers=[
+                services.CustomerInput(number="+12125550001", name="Ana", postal_code="79901", source="0")
+            ],
+            strategy={"auto_start": False},
+        ),
+    )
+    customer = campaign.customers.get()
+    log_in(page, live_server.url, "olivia")
+    page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}/customers/{customer.pk}")
+    expect(page.locator("[data-zones]")).to_have_text("America/Denver (where they live)")
+    expect(page.locator("[data-place]")).to_have_text("US-TX 79901")  # the state, from the ZIP
+    shoot(page, "customer-where-they-live")
+    assert problems == [], "\n".join(problems)
