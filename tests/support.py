@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,12 +116,15 @@ class Processes:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in files)
 
 
-def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):
-    """Poll until `condition()` is truthy; fail the test with `what` after `timeout` seconds."""
+def wait_for(
+    condition, *, timeout: float = 60.0, interval: float = 0.2, what: str | Callable[[], str] = "condition"
+):
+    """Poll until `condition()` is truthy; fail the test with `what` after `timeout` seconds
+    (`what` may be a function: then it says, at that moment, where things stand)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what() if callable(what) else what}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from campaigns import services
@@ -42,6 +42,18 @@ def counters(campaign: Campaign) -> dict[str, int]:
     return {key: getattr(campaign, key) for key in recount(campaign)}
 
 
+def where_it_stands(campaign: Campaign) -> str:
+    """What a campaign that has not ended is waiting for, for a failure to say."""
+    campaign.refresh_from_db()
+    customers = list(campaign.customers.values_list("state", "reason").annotate(n=Count("id")))
+    calls = dict(Call.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")))
+    due = campaign.customers.filter(state="pending").aggregate(first=Min("next_attempt_at"))["first"]
+    return (
+        f"status {campaign.status}, customers (state, reason, n) {customers}, calls by status {calls}, "
+        f"first pending due {due}, now {timezone.now()}"
+    )
+
+
 def test_a_500_customer_campaign_runs_to_the_end_under_a_real_worker_and_beat(
     celery_processes, make_campaign, org
 ) -> None:
@@ -55,7 +67,7 @@ def test_a_500_customer_campaign_runs_to_the_end_under_a_real_worker_and_beat(
         lambda: Campaign.objects.get(pk=campaign.pk).status == "ended",
         timeout=240,
         interval=1,
-        what="the campaign to end (see worker.log / beat.log)",
+        what=lambda: f"the campaign to end (see worker.log / beat.log); {where_it_stands(campaign)}",
     )
     elapsed = time.monotonic() - began
     campaign.refresh_from_db()
