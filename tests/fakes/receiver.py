@@ -8,7 +8,9 @@ it gets and answers what the test says.
         receiver.delay = 1.5                  # seconds every answer waits (0)
 
 Records: `requests` (each `Received`: method, path, headers, raw body, parsed JSON, arrival time
-and the status it was answered), `in_flight` (requests received and not yet answered). Keep-alive
+and the status it was answered), `in_flight` (requests received and not yet answered),
+`truncated` (requests whose sender died before the whole body arrived: dropped unanswered, as a
+real server does, and not recorded; regression: a worker killed mid-send left an empty "repeat"). Keep-alive
 HTTP/1.1, like a real server, so the client's connection pool is exercised.
 """
 
@@ -53,6 +55,7 @@ class Receiver:
         self.status, self.delay, self.body = 200, 0.0, b'{"ok": true}'
         self.requests: list[Received] = []
         self.in_flight = 0
+        self.truncated = 0  # requests whose body never fully arrived (not recorded)
         self._script: deque[_Scripted] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -95,7 +98,13 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                expected = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(expected)
+                if len(body) < expected:  # the sender died mid-request: a real server drops it too
+                    with receiver._lock:
+                        receiver.truncated += 1
+                    self.close_connection = True
+                    return
                 request = Received("POST", self.path, self.headers, body)
                 with receiver._lock:
                     receiver.requests.append(request)
