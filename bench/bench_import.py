@@ -87,7 +87,7 @@ def baseline(path: Path) -> float:
                 "COPY bench_raw_customer (id, campaign_id, position, sort_key, number, number_submitted,"
                 " number_e164_check_enabled, sip_uri, extension, name, email, external_id, time_zones,"
                 " state, attempts, next_attempt_at, last_outcome, reason, reason_detail, updated_at,"
-                " time_zone) FROM STDIN"
+                " time_zone, region, postal_code) FROM STDIN"
             ) as copy,
             path.open(newline="") as handle,
         ):
@@ -119,6 +119,8 @@ def baseline(path: Path) -> float:
                         "",
                         "",
                         now,
+                        "",
+                        "",
                         "",
                     )
                 )

@@ -46,10 +46,10 @@ CUSTOMERS_PAGE = 500
 CUSTOMERS_SQL = """
 INSERT INTO campaigns_customer (id, campaign_id, dial_plan_entry_id, position, sort_key, number,
     number_submitted, number_e164_check_enabled, sip_uri, extension, name, email, external_id,
-    assistant_overrides, time_zones,
+    assistant_overrides, time_zones, time_zone, region, postal_code,
     state, attempts, next_attempt_at, last_outcome, reason, reason_detail, updated_at)
 SELECT gen_random_uuid(), %(campaign)s, NULL, g, g, '+1' || (2122000000 + g)::text, '', true, '', '',
-    'Customer ' || g, 'c' || g || '@example.com', 'crm-' || g, NULL, 'America/New_York',
+    'Customer ' || g, 'c' || g || '@example.com', 'crm-' || g, NULL, 'America/New_York', '', '', '',
     CASE WHEN g %% 100 < 2 THEN 'queued' WHEN g %% 100 < 5 THEN 'dialing'
          WHEN g %% 100 < 10 THEN 'voicemail' ELSE 'completed' END,
     1, now(),
@@ -61,7 +61,7 @@ CALLS_SQL = """
 INSERT INTO campaigns_call (id, organization_id, campaign_id, customer_id, phone_number_id,
     provider_account_id, attempt, status, ended_reason, provider_call_id, created_at, placing_at, placed_at,
     started_at, ended_at, duration_seconds, cost, summary, transcript, recording_url, stereo_recording_url,
-    analysis, report_received)
+    analysis, report_received, cost_unit)
 SELECT gen_random_uuid(), %(org)s, c.campaign_id, c.id, %(phone)s, %(account)s, 1,
     CASE c.state WHEN 'queued' THEN 'queued' WHEN 'dialing' THEN 'in-progress' ELSE 'ended' END,
     CASE WHEN c.state IN ('queued', 'dialing') THEN '' ELSE c.last_outcome END,
@@ -71,7 +71,8 @@ SELECT gen_random_uuid(), %(org)s, c.campaign_id, c.id, %(phone)s, %(account)s, 
     CASE WHEN c.state IN ('queued', 'dialing') THEN NULL ELSE 37.0 END,
     CASE WHEN c.state IN ('queued', 'dialing') THEN NULL ELSE 0.12 END,
     CASE WHEN c.state = 'completed' THEN 'The customer confirmed the appointment.' ELSE '' END,
-    '', '', '', NULL, c.state IN ('completed', 'voicemail')
+    '', '', '', NULL, c.state IN ('completed', 'voicemail'),
+    CASE WHEN c.state IN ('queued', 'dialing') THEN '' ELSE 'USD' END
 FROM campaigns_customer c, LATERAL (SELECT now() - (%(size)s - c.position) * interval '10 ms' AS at) t
 WHERE c.campaign_id = %(campaign)s
 """
