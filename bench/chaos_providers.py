@@ -24,6 +24,7 @@ import json
 import random
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,7 @@ class Sent:
     answer: int | str
 
 
-class ChaosRest:
+class ChaosRest(ABC):
     """The fault model, mixed in before one of the tests' REST fakes (tests.fakes.provider_server)."""
 
     kind = ""
@@ -94,21 +95,22 @@ class ChaosRest:
 
     # -- what each provider's class says ----------------------------------------------------------
 
-    def number_of(self, body: dict) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def number_of(self, body: dict) -> str: ...
 
-    def created_id(self, answer: Any) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def created_id(self, answer: Any) -> str: ...
 
-    def callback_call_id(self, data: bytes) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def callback_call_id(self, data: bytes) -> str: ...
 
-    def is_ended(self, call: dict) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def is_ended(self, call: dict) -> bool: ...
 
+    @abstractmethod
     def ended_reason(self, call: dict) -> str:
         """The endedReason the provider's final record of `call` means (docs/providers/<kind>.md)."""
-        raise NotImplementedError
+        ...
 
     def accepted_reasons(self, call: dict) -> set[str]:
         """Our outcomes that reflect the provider's final record of `call`: its endedReason."""
@@ -257,8 +259,8 @@ class ChaosRest:
             for pid, call in calls.items()
         ]
 
-    def number_of_call(self, call: dict) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def number_of_call(self, call: dict) -> str: ...
 
 
 class ChaosTwilio(ChaosRest, FakeTwilio):

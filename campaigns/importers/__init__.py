@@ -55,7 +55,9 @@ def _join(where: str, key: str) -> str:
 
 def check_place(values: Mapping, where: str) -> tuple[tuple[str, str], list[FieldError]]:
     """A customer's or contact's `region` and `postalCode`: their canonical form (the region filled
-    in from a US ZIP) or the problems, each named by its field (campaigns.places)."""
+    in from a US ZIP) or the problems, each named by its field (campaigns.places). Read here so a
+    body's every problem, shape and place, comes back in one answer; the service's gate
+    (services.customers.place_errors) holds the same rule for inputs built any other way."""
     given = {key: values.get(key) for key in ("region", "postalCode")}
     errors = [
         FieldError(_join(where, key), WORDING["string"])

@@ -362,6 +362,12 @@ class Campaign(models.Model):
         return self.name
 
     @property
+    def is_editable(self) -> bool:
+        """Scheduled or paused: its settings may change (the builder), and a pre-flight says who a
+        start or a resume would call."""
+        return self.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
+
+    @property
     def has_ended(self) -> bool:
         """Ended, cancelled or archived: it never dials again."""
         return self.status in TERMINAL_STATUSES

@@ -27,7 +27,7 @@ from campaigns.forms.builder import CampaignForm, split_days
 from campaigns.forms.customers import CustomerSheet, count_skips, read_sheet, text_from
 from campaigns.forms.dial_plan import DialPlanFormSet
 from campaigns.forms.errors import attach
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign
 from campaigns.permissions import Action
 from campaigns.views.base import HtmxHttpRequest, dashboard_view
 from campaigns.views.campaign_detail import campaign_or_404
@@ -50,7 +50,7 @@ def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
 @dashboard_view(Action.CAMPAIGNS_WRITE)
 def campaign_edit(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     campaign = campaign_or_404(request, pk)
-    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
+    if not campaign.is_editable:
         messages.error(
             request, f"A campaign can be edited while scheduled or paused; this one is {campaign.status}."
         )
@@ -133,14 +133,16 @@ def _read_sheets(
 def campaign_builder_preflight(request: HtmxHttpRequest, pk: object = None) -> HttpResponse:
     """The builder's pre-flight of what is on the form, saved or not (asked as its fields change)."""
     campaign = campaign_or_404(request, pk) if pk is not None else None
-    if campaign is not None and campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED):
+    if campaign is not None and not campaign.is_editable:
         raise Http404("Only a scheduled or paused campaign is edited")
     form, plan, sheets = _read(request, campaign)
-    context = {"preflight": None, "campaign": campaign, "pending_fix": False, "preflight_url": request.path}
-    if form.is_valid() and (plan is None or plan.is_valid()) and not any(s.blocked for s in sheets):
-        draft, context["preflight"] = _draft_preflight(request, form, plan, sheets, campaign)
-        context["campaign"] = draft or campaign
-    context["pending_fix"] = context["preflight"] is None
+    draft, preflight = _draft_preflight(request, form, plan, sheets, campaign)
+    context = {
+        "preflight": preflight,
+        "campaign": draft or campaign,
+        "pending_fix": preflight is None,
+        "preflight_url": request.path,
+    }
     return render(request, "campaigns/partials/_builder_preflight.html", context)
 
 
@@ -152,7 +154,7 @@ def _draft_preflight(
     campaign: Campaign | None,
 ) -> tuple[Campaign | None, Any]:
     """(the campaign as it would be, its pre-flight) if the form were saved now, saving nothing
-    (services.dry_run); (None, None) when saving would be refused."""
+    (services.dry_run); (None, None) when the form, a sheet or the save would be refused."""
 
     def would_be() -> tuple[Campaign, Any]:
         if campaign is None:
@@ -161,6 +163,8 @@ def _draft_preflight(
             draft, _ = _update(request, form, campaign, sheets)
         return draft, selectors.campaign_preflight(draft, clock.now())
 
+    if not form.is_valid() or (plan is not None and not plan.is_valid()) or any(s.blocked for s in sheets):
+        return None, None
     if not any(s.good for s in sheets) and (campaign is None or not campaign.customers_total):
         return None, None
     try:
@@ -200,9 +204,9 @@ def _submit(request: HtmxHttpRequest, campaign: Campaign | None) -> HttpResponse
     form, plan, sheets = _read(request, campaign, add_line=intent == "add_line")
     valid = form.is_valid() & (plan is None or plan.is_valid())
     if intent in ("preview", "add_line"):  # 2.
-        preflight = None
-        if intent == "preview" and valid and not any(s.blocked for s in sheets):
-            preflight = _draft_preflight(request, form, plan, sheets, campaign)[1]
+        preflight = (
+            _draft_preflight(request, form, plan, sheets, campaign)[1] if intent == "preview" else None
+        )
         return _render(request, form, plan, sheets, campaign, preflight=preflight)
     if valid:
         _require_customers(form, plan, sheets, campaign)

@@ -244,7 +244,7 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         "customer_states": CustomerState.choices,
         "reasons": REASONS,
         "call_statuses": CallStatus.choices,
-        "editable": campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED),
+        "editable": campaign.is_editable,
         "provider_costs": selectors.campaign_costs_by_provider(campaign),
         "comparison": selectors.campaign_comparison(campaign),
         "pool_numbers": selectors.pool_numbers(campaign) if campaign.caller_id_mode else [],
@@ -255,9 +255,7 @@ def _detail_page(request: HtmxHttpRequest, campaign: Campaign, **extra: Any) -> 
         # Callbacks from callees: counted apart, never in the counters above.
         "inbound_calls": selectors.inbound_calls_count(campaign.pk),
         # Before a start or a resume: who the settings let it call (grouped counts, bounded).
-        "preflight": selectors.campaign_preflight(campaign, clock.now())
-        if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
-        else None,
+        "preflight": selectors.campaign_preflight(campaign, clock.now()) if campaign.is_editable else None,
     }
     return render(request, "campaigns/detail.html", context)
 

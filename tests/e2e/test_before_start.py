@@ -14,23 +14,18 @@ from tests.e2e.test_wallboard import watch
 OFFICE = [
     {"day": d, "start": "09:00", "end": "17:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ]
+NEW_YORK_OFFICE = {"time_zone": "America/New_York", "calling_hours": OFFICE, "auto_start": False}
+
+
+def people(*numbers: str, **extra: str) -> list[services.CustomerInput]:
+    return [services.CustomerInput(number=n, source=str(i), **extra) for i, n in enumerate(numbers)]
 
 
 def test_a_manager_sees_who_can_never_be_called_before_starting(
-    live_server, page: Page, org, owner, caller_id
+    live_server, page: Page, make_campaign
 ) -> None:
-    campaign = services.campaign_create(
-        organization=org,
-        by=owner,
-        data=services.CampaignInput(
-            name="Office hours",
-            assistant_id="a",
-            phone_number_id=str(caller_id.pk),
-            customers=[services.CustomerInput(number=f"+1212555000{i}") for i in range(3)]
-            + [services.CustomerInput(number=f"+8131234567{i}") for i in range(2)],
-            strategy={"time_zone": "America/New_York", "calling_hours": OFFICE, "auto_start": False},
-        ),
-    )
+    numbers = [f"+1212555000{i}" for i in range(3)] + [f"+8131234567{i}" for i in range(2)]
+    campaign = make_campaign(name="Office hours", customers=people(*numbers), strategy=NEW_YORK_OFFICE)
     log_in(page, live_server.url, "olivia")
     page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}")
     panel = page.get_by_role("region", name="Before you start: who can be called")
@@ -43,19 +38,9 @@ def test_a_manager_sees_who_can_never_be_called_before_starting(
 
 
 def test_a_typed_campaigns_csv_check_shows_its_data_fields_as_columns(
-    live_server, page: Page, org, owner, caller_id
+    live_server, page: Page, owner, make_campaign
 ) -> None:
-    campaign = services.campaign_create(
-        organization=org,
-        by=owner,
-        data=services.CampaignInput(
-            name="Typed",
-            assistant_id="a",
-            phone_number_id=str(caller_id.pk),
-            customers=[services.CustomerInput(number="+12125550001")],
-            strategy={"auto_start": False},
-        ),
-    )
+    campaign = make_campaign(name="Typed", customers=people("+12125550001"), strategy={"auto_start": False})
     schema = {"type": "object", "properties": {"plan": {"enum": ["basic", "premium"]}, "renewal": {}}}
     services.campaign_schema_set(campaign=campaign, by=owner, data_schema=schema)
     log_in(page, live_server.url, "olivia")
@@ -72,20 +57,11 @@ def test_a_typed_campaigns_csv_check_shows_its_data_fields_as_columns(
 
 
 def test_the_builder_says_who_could_be_called_as_the_hours_change_before_saving(
-    live_server, page: Page, org, owner, caller_id
+    live_server, page: Page, make_campaign
 ) -> None:
     problems = watch(page)
-    campaign = services.campaign_create(
-        organization=org,
-        by=owner,
-        data=services.CampaignInput(
-            name="Office hours",
-            assistant_id="a",
-            phone_number_id=str(caller_id.pk),
-            customers=[services.CustomerInput(number=f"+1212555000{i}") for i in range(3)],
-            strategy={"time_zone": "America/New_York", "calling_hours": OFFICE, "auto_start": False},
-        ),
-    )
+    numbers = [f"+1212555000{i}" for i in range(3)]
+    campaign = make_campaign(name="Office hours", customers=people(*numbers), strategy=NEW_YORK_OFFICE)
     log_in(page, live_server.url, "olivia")
     page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}/edit")
     panel = page.locator("#builder-preflight")
@@ -105,22 +81,11 @@ def test_the_builder_says_who_could_be_called_as_the_hours_change_before_saving(
 
 
 def test_a_customers_page_says_where_they_live_and_the_zone_it_gives(
-    live_server, page: Page, org, owner, caller_id
+    live_server, page: Page, make_campaign
 ) -> None:
     problems = watch(page)
-    campaign = services.campaign_create(
-        organization=org,
-        by=owner,
-        data=services.CampaignInput(
-            name="Movers",
-            assistant_id="a",
-            phone_number_id=str(caller_id.pk),
-            customers=[
-                services.CustomerInput(number="+12125550001", name="Ana", postal_code="79901", source="0")
-            ],
-            strategy={"auto_start": False},
-        ),
-    )
+    moved = people("+12125550001", name="Ana", postal_code="79901")
+    campaign = make_campaign(name="Movers", customers=moved, strategy={"auto_start": False})
     customer = campaign.customers.get()
     log_in(page, live_server.url, "olivia")
     page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}/customers/{customer.pk}")
