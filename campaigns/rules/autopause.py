@@ -6,6 +6,13 @@ A provider failure is a call whose endedReason is of the FAILED class (rules.out
 the provider refused or dropped it, a pipeline or configuration fault, anything unknown); calls
 nobody answered, busy lines, machines, opt-outs and answered calls are the callees', not the
 provider's. The rate needs a full window: a campaign's first few calls never pause it on a rate.
+
+The latest calls are read in the order they were placed, and a call placed among them that is
+still in flight (None) is no failure: it breaks a run and counts as a success in the rate. Read
+by placement with in-flight calls skipped, the latest ended calls over-represent those that end
+fastest, and a provider's refusal ends in a second where an answered call takes minutes: at the
+start of a burst of 100 calls, the first to end are the failures and the busy lines, and five
+failures "in a row" would pause a healthy campaign.
 """
 
 from __future__ import annotations
@@ -36,23 +43,25 @@ def is_provider_failure(ended_reason: str) -> bool:
     return classify(ended_reason) is OutcomeClass.FAILED
 
 
-def pause_reason(latest: Sequence[str], plan: AutoPause) -> str | None:
+def pause_reason(latest: Sequence[str | None], plan: AutoPause) -> str | None:
     """Why the campaign should pause now, in words for people, or None.
 
-    `latest`: the endedReasons of the campaign's latest ended calls, newest first (at least
-    `plan.looks_at` of them when the campaign has that many)."""
+    `latest`: the endedReasons of the campaign's latest calls in the order they were placed,
+    newest first, from its newest ended call (at least `plan.looks_at` ended ones when it has
+    that many); None for a call among them still in flight."""
     if not plan.enabled or not latest:
         return None
-    failed = [is_provider_failure(reason) for reason in latest[: plan.looks_at]]
+    failed = [reason is not None and is_provider_failure(reason) for reason in latest]
     run = next((i for i, f in enumerate(failed) if not f), len(failed))
+    last = next((reason for reason in latest if reason is not None), "")
     if run >= plan.consecutive:
-        return f"{run} calls in a row failed at the provider (last: {latest[0]})"[:200]
+        return f"{run} calls in a row failed at the provider (last: {last})"[:200]
     window = failed[: plan.window]
     if len(window) >= plan.window and sum(window) * 100 >= plan.error_rate * plan.window:
         rate = round(sum(window) * 100 / plan.window)
         return (
             f"{sum(window)} of the last {plan.window} calls failed at the provider "
-            f"({rate}%, at least {plan.error_rate}% pauses; last: {latest[0]})"
+            f"({rate}%, at least {plan.error_rate}% pauses; last: {last})"
         )[:200]
     return None
 

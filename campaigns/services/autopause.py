@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import QuerySet
+
 from campaigns.models import Call, CallStatus, Campaign, CampaignStatus
 from campaigns.rules.autopause import AutoPause, is_provider_failure, pause_reason
 from campaigns.rules.policy import auto_pause_plan
@@ -31,12 +33,7 @@ def auto_pause_values(campaign: Campaign, call: Call, now: datetime) -> dict[str
         return None
     if not is_provider_failure(call.ended_reason):
         return None
-    latest = list(
-        Call.objects.filter(campaign_id=campaign.pk, status=CallStatus.ENDED, direction="outbound")
-        .order_by("-created_at")
-        .values_list("ended_reason", flat=True)[: plan.looks_at]
-    )
-    reason = pause_reason(latest, plan)
+    reason = _decide(Call.objects.filter(campaign_id=campaign.pk, direction="outbound"), plan)
     if reason is None:
         return None
     return {"status": CampaignStatus.PAUSED, "paused_at": now, "auto_paused_reason": reason}
@@ -55,12 +52,7 @@ def account_auto_pause(call: Call, now: datetime) -> dict[object, str]:
     order: tx.lock_campaigns, which never waits for one before a row the caller holds). Returns
     {campaign id: reason} of the campaigns paused here (each reported: event and audit)."""
     account = call.provider_account
-    latest = list(
-        Call.objects.filter(provider_account=account, status=CallStatus.ENDED)
-        .order_by("-created_at")
-        .values_list("ended_reason", flat=True)[: ACCOUNT_PLAN.looks_at]
-    )
-    why = pause_reason(latest, ACCOUNT_PLAN)
+    why = _decide(Call.objects.filter(provider_account=account), ACCOUNT_PLAN)
     if why is None:
         return {}
     reason = f"provider account {account.name}: {why}"[:200]
@@ -80,6 +72,26 @@ def account_auto_pause(call: Call, now: datetime) -> dict[object, str]:
         auto_pause_report(campaign, reason, now)
         paused[campaign.pk] = reason
     return paused
+
+
+def _decide(calls: QuerySet[Call], plan: AutoPause) -> str | None:
+    """rules.autopause's decision over the latest of `calls` in the order they were placed, from
+    the newest ended one, each still in flight among them read as None. The calls in flight are
+    asked for only when the ended ones alone would pause (they can only lift a pause), so the
+    decision costs one query a failure, and two when it is close."""
+    ended = list(
+        calls.filter(status=CallStatus.ENDED)
+        .order_by("-created_at")
+        .values_list("created_at", "ended_reason")[: plan.looks_at]
+    )
+    if pause_reason([reason for _, reason in ended], plan) is None:
+        return None
+    between = calls.exclude(status=CallStatus.ENDED).filter(
+        created_at__gt=ended[-1][0], created_at__lt=ended[0][0]
+    )
+    in_flight = [(at, None) for at in between.values_list("created_at", flat=True)]
+    latest = sorted(ended + in_flight, key=lambda row: row[0], reverse=True)
+    return pause_reason([reason for _, reason in latest], plan)
 
 
 def auto_pause_report(campaign: Campaign, reason: str, now: datetime) -> None:

@@ -66,6 +66,27 @@ def test_a_run_of_provider_failures_pauses_the_campaign_with_why(running, client
     assert (resumed.status, resumed.auto_paused_reason) == ("in-progress", "")
 
 
+def test_failures_that_end_first_among_calls_still_ringing_are_no_run(running):
+    """Regression (a 500-customer campaign paused itself under load): a provider's refusal ends in
+    a second, an answered call in minutes, so the first calls of a burst to end are its failures.
+    Failures placed apart, with calls still in flight between them, are no run."""
+    campaign = running(10, auto_pause_consecutive=3)
+    calls = list(Call.objects.filter(campaign=campaign).order_by("created_at", "customer__position"))
+    assert len({call.created_at for call in calls}) == len(calls)  # placed one after another
+
+    def fail(*positions: int) -> str:
+        for position in positions:
+            call = accept(calls[position], f"prov-{calls[position].pk}")
+            deliver(call, event(call, "status-update", "ended", ended_reason=FAILED))
+        campaign.refresh_from_db()
+        return campaign.status
+
+    assert fail(0, 2, 4, 6) == "in-progress"  # four failures, each with a call in flight beside it
+    assert fail(1, 3) == "in-progress"  # 0-4 failed in a row, but 5 is still in flight before 6
+    assert fail(5) == "paused"  # 0-6: seven placed in a row, all failed
+    assert campaign.auto_paused_reason.startswith("7 calls in a row failed at the provider")
+
+
 def test_an_error_rate_over_the_window_pauses_it(running):
     campaign = running(10, auto_pause_window=5, auto_pause_error_rate=60, auto_pause_consecutive=10)
     end_calls(campaign, [FAILED, "customer-ended-call", FAILED, "customer-busy", FAILED])
@@ -124,7 +145,7 @@ def test_a_provider_account_failing_across_campaigns_pauses_every_campaign_it_di
     """Failures spread over two campaigns (never enough in one to pause it by itself) are a run at
     their shared provider account: both pause, each told why; a campaign with the automatic pause
     off keeps calling."""
-    first, second = running(), running()
+    first, second = running(3), running(3)  # placed one after the other, all failing as they end
     opted_out = running(auto_pause_enabled=False)
     for _ in range(2):
         end_calls(first, [FAILED])

@@ -47,10 +47,11 @@ def where_it_stands(campaign: Campaign) -> str:
     campaign.refresh_from_db()
     customers = list(campaign.customers.values_list("state", "reason").annotate(n=Count("id")))
     calls = dict(Call.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")))
+    ended = dict(Call.objects.filter(campaign=campaign).values_list("ended_reason").annotate(n=Count("id")))
     due = campaign.customers.filter(state="pending").aggregate(first=Min("next_attempt_at"))["first"]
     return (
-        f"status {campaign.status}, customers (state, reason, n) {customers}, calls by status {calls}, "
-        f"first pending due {due}, now {timezone.now()}"
+        f"status {campaign.status} {campaign.auto_paused_reason!r}, customers (state, reason, n) {customers}, "
+        f"calls by status {calls}, by endedReason {ended}, first pending due {due}, now {timezone.now()}"
     )
 
 
@@ -81,7 +82,7 @@ def test_a_500_customer_campaign_runs_to_the_end_under_a_real_worker_and_beat(
     assert counters(campaign) == recount(campaign)
     assert campaign.customers_final == 500
     calls = Call.objects.filter(campaign=campaign).count()
-    print(f"\n{calls} calls in {elapsed:.1f}s = {calls / elapsed:.1f} calls/s")
+    print(f"\n{calls} calls in {elapsed:.1f}s = {calls / elapsed:.1f} calls/s; {where_it_stands(campaign)}")
 
 
 def test_pause_stops_new_calls_while_calls_in_flight_finish_and_resume_continues(

@@ -185,15 +185,24 @@ def test_a_campaign_pauses_on_a_run_or_a_rate_of_provider_failures(latest, pause
     assert (pause_reason(latest, PLAN) is not None) == paused
 
 
+def test_a_call_still_in_flight_breaks_a_run_and_is_no_failure_in_the_rate():
+    plan = AutoPause(window=5, error_rate=60, consecutive=3)
+    assert pause_reason([FAILED, FAILED, FAILED], plan) is not None
+    assert pause_reason([FAILED, None, FAILED, FAILED], plan) is None
+    # Four of the five ended ones failed; two of the five placed.
+    assert pause_reason([FAILED, None, FAILED, None, "voicemail", FAILED, FAILED], plan) is None
+    assert pause_reason([FAILED, FAILED, "voicemail", FAILED, FAILED], plan).startswith("4 of the last 5")
+
+
 @given(
-    st.lists(st.sampled_from(REASONS), max_size=40),
+    st.lists(st.sampled_from([*REASONS, None]), max_size=40),
     st.integers(5, 30),
     st.integers(1, 100),
     st.integers(2, 20),
 )
 def test_the_decision_follows_its_definition(latest, window, rate, consecutive):
     plan = AutoPause(window=window, error_rate=rate, consecutive=consecutive)
-    failed = [is_provider_failure(r) for r in latest]
+    failed = [r is not None and is_provider_failure(r) for r in latest]
     run = next((i for i, f in enumerate(failed) if not f), len(failed))
     full = len(latest) >= window and sum(failed[:window]) * 100 >= rate * window
     assert (pause_reason(latest, plan) is not None) == (run >= consecutive or full)
