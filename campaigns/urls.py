@@ -53,6 +53,11 @@ urlpatterns = [
     path("campaigns/<uuid:pk>/customers/<uuid:customer_pk>", customer_ops.customer_detail, name="customer"),
     path("campaigns/<uuid:pk>/calls", campaign_detail.campaign_calls, name="calls"),
     path("campaigns/<uuid:pk>/calls/<uuid:call_pk>", campaign_detail.campaign_call, name="call"),
+    path(
+        "campaigns/<uuid:pk>/calls/<uuid:call_pk>/transcript",
+        campaign_detail.campaign_call_transcript,
+        name="call-transcript",
+    ),
     path("campaigns/<uuid:pk>/export.csv", campaign_detail.campaign_export, name="export"),
     path("campaigns/<uuid:pk>/events", campaign_detail.campaign_events, name="events"),
     path("campaigns/<uuid:pk>/events/<uuid:event_pk>", campaign_detail.campaign_event, name="event"),

@@ -12,6 +12,8 @@ from campaigns.models.call import (
     CallLog,
     CallLogKind,
     CallStatus,
+    TranscriptLine,
+    TranscriptRole,
 )
 from campaigns.models.campaign import (
     COUNTER_FIELDS,
@@ -62,6 +64,8 @@ __all__ = [
     "CallLogKind",
     "CallDirection",
     "CallStatus",
+    "TranscriptLine",
+    "TranscriptRole",
     "Campaign",
     "CampaignAudience",
     "CampaignEvent",

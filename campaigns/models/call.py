@@ -194,3 +194,34 @@ class CallLog(models.Model):
         if isinstance(body, bytes):
             body = body.decode("utf-8", "replace")
         return body if len(body) <= cls.BODY_LIMIT else body[: cls.BODY_LIMIT] + "…"
+
+
+class TranscriptRole(models.TextChoices):
+    """Who said a line of a live transcript (Vapi's `role` of a `transcript` server message)."""
+
+    ASSISTANT = "assistant", "Agent"
+    USER = "user", "Callee"
+
+
+class TranscriptLine(models.Model):
+    """One line of a call's live transcript, as the provider streams it while the call is under way
+    (Vapi's final `transcript` server messages; partial ones are not kept). The end-of-call report's
+    whole transcript goes on the call (Call.transcript) as before."""
+
+    TEXT_LIMIT = 2000
+
+    id = models.BigAutoField(primary_key=True)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="transcript_lines")
+    at = models.DateTimeField(help_text="When the provider said it was said.")
+    role = models.CharField(max_length=10, choices=TranscriptRole.choices)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["call", "at", "id"]
+        constraints = [
+            # A redelivered line is kept once: a speaker says one final line at a given instant.
+            models.UniqueConstraint(fields=["call", "at", "role"], name="transcript_line_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.text[:60]}"

@@ -45,6 +45,7 @@ from campaigns.selectors.calls import (
     OUTCOME_FILTERS,
     call_for,
     call_sort,
+    call_transcript,
     calls_page,
     campaign_calls,
 )
@@ -193,6 +194,7 @@ __all__ = [
     "api_keys_for",
     "as_uuid",
     "call_for",
+    "call_transcript",
     "calls_page",
     "MOVE_INTO",
     "campaigns_to_move_into",

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from campaigns.models import Call, CallStatus, Campaign
+from campaigns.models import Call, CallStatus, Campaign, TranscriptLine
 from campaigns.models.call import COST_SORT, DURATION_SORT
 from campaigns.rules.outcomes import OutcomeClass, reasons_of
 from campaigns.selectors.common import Page, as_uuid
@@ -157,3 +157,17 @@ def call_for(campaign: Campaign, pk: object) -> Call | None:
         .filter(campaign=campaign, pk=pk)
         .first()
     )
+
+
+# The most lines of a call's transcript a page shows (its latest).
+TRANSCRIPT_LINES = 1000
+
+
+def call_transcript(call: Call, *, after: int | None = None) -> list[TranscriptLine]:
+    """The lines of the call's live transcript in the order they were said (the latest
+    TRANSCRIPT_LINES); with `after`, only lines kept since the line of that id (what a page that
+    has them all up to it has not shown yet)."""
+    lines = TranscriptLine.objects.filter(call=call)
+    if after is not None:
+        lines = lines.filter(pk__gt=after)
+    return sorted(lines.order_by("-at", "-id")[:TRANSCRIPT_LINES], key=lambda line: (line.at, line.id))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Min, Q
+from django.db.models import Min, OuterRef, Q, Subquery
 
 from campaigns.models import (
     Call,
@@ -27,6 +27,7 @@ from campaigns.models import (
     CustomerState,
     Organization,
     PhoneNumber,
+    TranscriptLine,
 )
 from campaigns.rules import activity, engine, forecast, hours, pacing
 from campaigns.rules.engine import CampaignPolicy
@@ -174,13 +175,18 @@ def campaign_trend(campaign: Campaign, now: datetime) -> list[TrendPoint]:
 
 def campaign_live_calls(campaign: Campaign) -> list[Call]:
     """Calls of the campaign under way now (queued, ringing, talking), newest first: who, since
-    when, from which caller ID. At most LIVE_CALLS, read newest first through the index
-    call_campaign_created, which stops after LIVE_CALLS live rows (sorting every live call of a
-    big campaign by age cost hundreds of milliseconds)."""
+    when, from which caller ID, and what was said last (`last_said`, `last_role`). At most
+    LIVE_CALLS, read newest first through the index call_campaign_created, which stops after
+    LIVE_CALLS live rows (sorting every live call of a big campaign by age cost hundreds of
+    milliseconds)."""
+    last = TranscriptLine.objects.filter(call=OuterRef("pk")).order_by("-at", "-id")
     return list(
         Call.objects.filter(campaign=campaign)
         .exclude(status=CallStatus.ENDED)
         .select_related("customer", "phone_number")
+        # The last line of each one's live transcript, if its provider streams one (an index probe
+        # each: transcript_line_once leads with the call).
+        .annotate(last_said=Subquery(last.values("text")[:1]), last_role=Subquery(last.values("role")[:1]))
         .order_by("-created_at")[:LIVE_CALLS]
     )
 

@@ -12,6 +12,9 @@ Steps of recording an event (numbered because order matters):
 5. when the call ended with a provider failure, decide whether the campaign pauses itself
    (services.autopause), in the same UPDATE of the campaign row.
 
+A line of a live transcript (kind TRANSCRIPT) takes none of these steps: it is kept on its call by
+services.transcripts, in the same transaction, locking nothing.
+
 A provider's timestamps are taken only within SANE_WINDOW of now: a hostile or broken
 `startedAt` (year 9999, say) is dropped, never stored (it would break every later read).
 """
@@ -53,8 +56,9 @@ from campaigns.rules.outcomes import OutcomeClass, classify, outcome_counter
 from campaigns.rules.reasons import Reason
 from campaigns.services.autopause import account_auto_pause, auto_pause_report, auto_pause_values
 from campaigns.services.events import event_emit, events_emit
-from campaigns.services.inputs import CallEvent
+from campaigns.services.inputs import TRANSCRIPT, CallEvent
 from campaigns.services.outcomes import CUSTOMER_OUTCOME_FIELDS, outcome_apply
+from campaigns.services.transcripts import transcript_lines_record
 from campaigns.services.tx import campaigns_held, lock_customers
 
 log = logging.getLogger(__name__)
@@ -168,6 +172,12 @@ def record_call_events(
     """
     now = now or clock.now()
     events = [(account, _sane(event, now)) for account, event in items]
+    if any(event.kind == TRANSCRIPT for _, event in events):  # lines of live transcripts: no locks
+        lines = [item for item in events if item[1].kind == TRANSCRIPT]
+        heard = iter(transcript_lines_record(lines, _Batch._find(lines), now))
+        others = [item for item in events if item[1].kind != TRANSCRIPT]
+        rest = iter(record_call_events(others, now=now) if others else [])
+        return [next(heard) if event.kind == TRANSCRIPT else next(rest) for _, event in events]
     batch = _Batch(events)  # 1.
     fresh = batch.log_once(events)  # 2.
     found: list[Call | None] = []

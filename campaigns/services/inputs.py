@@ -96,14 +96,18 @@ class CampaignChanges:
     end_status: str = "ended"  # or "cancelled": Vapi's PATCH status says which
 
 
+# The kind of a CallEvent that is one final line of a call's live transcript (services.transcripts).
+TRANSCRIPT = "transcript"
+
+
 @dataclass(frozen=True)
 class CallEvent:
     """One thing a provider said about one call, in Vapi's vocabulary: what providers
     (dialer.providers) turn their callbacks and answers into, and what
     services.record_call_event records."""
 
-    kind: str  # "status-update" | "end-of-call-report"
-    status: str  # a Call.status value; "ended" for end-of-call reports
+    kind: str  # "status-update" | "end-of-call-report" | TRANSCRIPT
+    status: str  # a Call.status value; "ended" for end-of-call reports; "" for a transcript line
     call_id: str = ""  # ours, echoed back in metadata
     provider_call_id: str = ""
     ended_reason: str = ""
@@ -121,6 +125,8 @@ class CallEvent:
     # against the campaign's analysis schema; any provider may fill it.
     structured_data: dict[str, Any] | None = None
     raw: str = ""  # the body as received (truncated when stored)
+    # A live transcript's line (kind TRANSCRIPT): who said `transcript` (TranscriptRole), at `at`.
+    role: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if v not in ("", None)}
@@ -133,7 +139,7 @@ class CallEvent:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CallEvent:
-        values = dict(data)
+        values = {"status": "", **data}  # to_json leaves out a transcript line's empty status
         for key in ("at", "started_at", "ended_at"):
             if values.get(key):
                 values[key] = datetime.fromisoformat(values[key])

@@ -429,8 +429,37 @@ def campaign_call(request: HtmxHttpRequest, pk: object, call_pk: object) -> Http
     call = selectors.call_for(campaign, call_pk)
     if call is None:
         raise Http404("No such call in this campaign")
-    context = {**_live(request, campaign), "call": call, "log": list(call.log.all())}
+    lines = selectors.call_transcript(call)
+    context = {
+        **_live(request, campaign),
+        "call": call,
+        "log": list(call.log.all()),
+        "lines": lines,
+        "last_line": max((line.pk for line in lines), default=0),
+    }
     return page_or_fragment(request, "campaigns/call.html", "campaigns/partials/_call_log.html", context)
+
+
+@require_GET
+@dashboard_view(Action.CAMPAIGNS_READ)
+def campaign_call_transcript(request: HtmxHttpRequest, pk: object, call_pk: object) -> HttpResponse:
+    """The call page's poll: the transcript lines kept since line `after` (appended to the page's
+    list, out of band) and the next poll, which stops once the call has ended."""
+    campaign = campaign_or_404(request, pk)
+    call = selectors.call_for(campaign, call_pk)
+    if call is None:
+        raise Http404("No such call in this campaign")
+    after = request.GET.get("after", "")
+    after = int(after) if after.isdigit() and len(after) < 19 else 0
+    lines = selectors.call_transcript(call, after=after)
+    context = {
+        "campaign": campaign,
+        "call": call,
+        "lines": lines,
+        "last_line": max((line.pk for line in lines), default=after),
+        "appending": True,
+    }
+    return render(request, "campaigns/partials/_transcript_poll.html", context)
 
 
 @require_GET

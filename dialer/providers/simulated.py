@@ -9,11 +9,14 @@ Account settings (all optional):
      "mix": {"answered": 55, "noAnswer": 15, "busy": 10, "voicemail": 12, "failed": 5, "optOut": 3},
      "ringSeconds": [3, 20], "talkSeconds": [20, 120],
      "analysisMix": {"objectiveMet": 50, "objectiveNotMet": 30, "callback": 12, "optOut": 8},
-     "callbacks": 0}
+     "callbacks": 0, "transcripts": false}
 
 `callbacks` (percent, default 0): a callee whose call went unanswered (no answer, busy, a
 machine) calls the caller ID back a minute later (`simulated_callback`), answered like any
 inbound call by services.inbound_call_receive; one routed to the agent talks, then hangs up.
+
+`transcripts` (default false): an answered call streams its live transcript, a line at a time
+while it is under way (SCRIPT), as Vapi's final `transcript` messages do.
 
 A call answered in a campaign with an analysis schema ends with a structured result that
 follows the schema (simulated.structured_result), its objective field, `callbackAt` (the
@@ -35,7 +38,7 @@ from campaigns.models import Call, ProviderAccount
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 from campaigns.rules.analysis import OBJECTIVE_FIELD
 from campaigns.rules.outcome_plan import CALLBACK_FIELD
-from campaigns.services.inputs import CallEvent
+from campaigns.services.inputs import TRANSCRIPT, CallEvent
 from dialer.models import SimulatedEvent
 from dialer.providers.base import Provider
 
@@ -100,6 +103,7 @@ class SimulatedProvider(Provider):
         plan = [
             ringing,
             (ring, answered),
+            *(_lines(call, ring, talk, outcome, machine) if config.get("transcripts") else []),
             (ring + talk, self._ended(call, reason, cost)),
             (ring + talk + 1, report),
         ]
@@ -142,6 +146,39 @@ class SimulatedProvider(Provider):
         events = [CallEvent.from_json(e.payload) for e in pending]
         pending.delete()
         return events
+
+
+# What the simulated agent and callee say, streamed line by line while the call is under way.
+SCRIPT = [
+    ("assistant", "Hello, this is the {campaign} team calling. Is now a good time for a quick word?"),
+    ("user", "Yes, go ahead."),
+    ("assistant", "Thank you. I am calling about your account; it takes a minute."),
+    ("user", "Sure, what do you need?"),
+    ("assistant", "Just to confirm your details are still right. Are they?"),
+    ("user", "They are, thanks."),
+]
+
+
+def _lines(
+    call: Call, ring: float, talk: float, outcome: str, machine: str | None
+) -> list[tuple[float, CallEvent]]:
+    """The live transcript of an answered call (account setting `transcripts`), its lines spread
+    evenly over the talk; a machine hears the campaign's voicemail message, if it has one."""
+    said = SCRIPT if outcome == "answered" else [("assistant", machine)] if machine else []
+    step = talk / (len(said) + 1)
+    return [
+        (
+            ring + step * (i + 1),
+            CallEvent(
+                kind=TRANSCRIPT,
+                status="",
+                call_id=str(call.pk),
+                role=role,
+                transcript=text.format(campaign=call.campaign.name),
+            ),
+        )
+        for i, (role, text) in enumerate(said)
+    ]
 
 
 def simulated_callback(account: ProviderAccount, event: CallEvent) -> Call | None:

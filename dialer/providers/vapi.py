@@ -44,9 +44,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from campaigns import egress
-from campaigns.models import Call, CallStatus, Campaign, Customer
+from campaigns.models import Call, CallStatus, Campaign, Customer, TranscriptLine, TranscriptRole
 from campaigns.services.inbound import InboundResult
-from campaigns.services.inputs import CallEvent
+from campaigns.services.inputs import TRANSCRIPT, CallEvent
 from dialer.providers.base import Exchange, HttpProvider, InboundCall, ProviderError, WebhookRejected
 
 FAILED = "call.start.error-provider-request-failed"
@@ -179,6 +179,8 @@ class VapiProvider(HttpProvider):
             call, kind = _obj(message.get("call")), message.get("type")
         except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
             raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
+        if isinstance(kind, str) and kind.startswith(TRANSCRIPT):  # "transcript[transcriptType=...]" too
+            return _line(message, call)
         known_status = kind == "end-of-call-report" or message.get("status") in CallStatus.values
         if kind not in MESSAGES or not known_status:
             return []
@@ -468,6 +470,19 @@ def _event(kind: str, source: dict, **common: Any) -> CallEvent:
         structured_data=data if isinstance(data := analysis.get("structuredData"), dict) else None,
         **common,
     )
+
+
+def _line(message: dict, call: dict) -> list[CallEvent]:
+    """A `transcript` server message as a line of the call's live transcript: a final one only
+    (partial ones are the transcriber's drafts of the same words), from a known speaker, with
+    words. Not kept on the call's log (a line is its own record: services.transcripts)."""
+    role, text = message.get("role"), message.get("transcript")
+    if message.get("transcriptType") != "final" or role not in TranscriptRole.values:
+        return []
+    if not isinstance(text, str) or not (text := text.strip()[: TranscriptLine.TEXT_LIMIT]):
+        return []
+    at = _when(message.get("timestamp"))
+    return [CallEvent(kind=TRANSCRIPT, status="", role=role, transcript=text, at=at, **_ids(call))]
 
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -50,8 +50,9 @@ def where_it_stands(campaign: Campaign) -> str:
     ended = dict(Call.objects.filter(campaign=campaign).values_list("ended_reason").annotate(n=Count("id")))
     due = campaign.customers.filter(state="pending").aggregate(first=Min("next_attempt_at"))["first"]
     return (
-        f"status {campaign.status} {campaign.auto_paused_reason!r}, customers (state, reason, n) {customers}, "
-        f"calls by status {calls}, by endedReason {ended}, first pending due {due}, now {timezone.now()}"
+        f"status {campaign.status} {campaign.auto_paused_reason!r}, customers (state, reason, n) "
+        f"{customers}, calls by status {calls}, by endedReason {ended}, first pending due {due}, "
+        f"now {timezone.now()}"
     )
 
 

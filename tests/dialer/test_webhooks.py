@@ -7,15 +7,17 @@ import copy
 import json
 import logging
 import random
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.test import RequestFactory
+from django.urls import reverse
 
 from campaigns import services
-from campaigns.models import Call, CallLog, ProviderAccount
+from campaigns.models import Call, CallLog, ProviderAccount, TranscriptLine
 from dialer import placement
 from dialer.providers.vapi import VapiProvider
 from dialer.webhooks import record_received_events
@@ -491,3 +493,126 @@ def test_a_webhook_with_hostile_timestamps_and_nul_characters_is_recorded_and_br
     client.force_login(owner)
     assert client.get(f"/app/campaigns/{call.campaign_id}/calls/{call.pk}").status_code == 200
     assert client.get(f"/campaign/{call.campaign_id}").status_code == 200
+
+
+# -- live transcripts ------------------------------------------------------------------------------
+# Vapi's `transcript` server messages: each final line kept once on its call, in the order said;
+# drafts, unknown speakers, empty lines and strangers' calls dropped; recorded beside status events.
+
+T0 = int(
+    time.time() * 1000
+)  # a Vapi timestamp (ms since the epoch): now, as the recorder takes only recent ones
+
+
+def line(call: Call, role: str, text: object, *, at: int, kind: str = "final") -> dict:
+    """Vapi's `transcript` server message for one of our calls (its call object as a status update's)."""
+    body = copy.deepcopy(message(call, IN_PROGRESS))
+    call_object = body["message"]["call"]
+    body["message"] = {
+        "type": "transcript",
+        "role": role,
+        "transcriptType": kind,
+        "transcript": text,
+        "timestamp": at,
+        "call": call_object,
+    }
+    return body
+
+
+def said(call: Call) -> list[tuple[str, str]]:
+    return list(TranscriptLine.objects.filter(call=call).order_by("at", "id").values_list("role", "text"))
+
+
+def test_final_lines_are_kept_once_in_the_order_said_and_the_rest_dropped(client, placed, account) -> None:
+    call = placed[0]
+    for step in (RINGING, IN_PROGRESS):
+        assert post(client, account, message(call, step)).status_code == 200
+    logged = CallLog.objects.filter(call=call).count()
+    bodies = [
+        line(call, "user", "Hello, who", at=T0 + 2000, kind="partial"),  # a draft: not kept
+        line(call, "assistant", "Hi, this is Ava.", at=T0 + 1000),
+        line(call, "user", "Hello, who is this?", at=T0 + 2000),
+        line(call, "assistant", "Ava, from TechFlow.", at=T0 + 3000),
+        line(call, "assistant", "Ava, from TechFlow.", at=T0 + 3000),  # delivered twice
+        line(call, "system", "You are a helpful agent", at=T0 + 3500),  # no speaker of the call
+        line(call, "user", "   ", at=T0 + 3600),  # no words
+        line(call, "user", {"text": "no"}, at=T0 + 3700),  # not text
+        line(call, "user", "x" * 5000, at=T0 + 4000),  # too long: cut
+    ]
+    stranger = line(call, "user", "Not yours.", at=T0 + 5000)
+    stranger["message"]["call"]["id"] = "someone-elses"
+    stranger["message"]["call"]["assistantOverrides"]["metadata"]["callId"] = (
+        "6d1f7e4b-0000-4000-8000-000000000000"
+    )
+    for body in [*bodies, stranger]:
+        assert post(client, account, body).status_code == 200
+    assert said(call) == [
+        ("assistant", "Hi, this is Ava."),
+        ("user", "Hello, who is this?"),
+        ("assistant", "Ava, from TechFlow."),
+        ("user", "x" * TranscriptLine.TEXT_LIMIT),
+    ]
+    assert TranscriptLine.objects.count() == 4  # the stranger's line named no call of this account
+    call.refresh_from_db()
+    assert call.status == "in-progress"  # a line moves nothing
+    assert CallLog.objects.filter(call=call).count() == logged  # and is its own record, not the log's
+    assert counters(call.campaign) == recount(call.campaign)
+
+
+def test_a_forged_line_is_refused_like_any_webhook(client, placed, account) -> None:
+    response = post(client, account, line(placed[0], "user", "Forged", at=T0), secret="wrong")
+    assert response.status_code == 401
+    assert not TranscriptLine.objects.exists()
+
+
+def test_lines_and_status_events_in_one_batch_are_both_recorded(client, placed, account) -> None:
+    first, second = placed[0], placed[1]
+    url = f"/webhooks/vapi/{account.webhook_token}"
+    bodies = [
+        message(first, IN_PROGRESS),
+        line(first, "assistant", "Good morning.", at=T0 + 1000),
+        message(second, IN_PROGRESS),
+        line(second, "user", "Yes?", at=T0 + 1500),
+        line(first, "user", "Morning!", at=T0 + 2000),
+        message(first, ENDED),
+        line(first, "user", "Bye.", at=T0 + 2500),  # after the end, as a late delivery comes
+    ]
+    for body in bodies:
+        response = client.post(
+            url,
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_X_VAPI_SECRET=account.webhook_secret,
+        )
+        assert response.status_code == 200
+    assert record_received_events() == len(bodies)  # one batch
+    assert said(first) == [("assistant", "Good morning."), ("user", "Morning!"), ("user", "Bye.")]
+    assert said(second) == [("user", "Yes?")]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("ended", "in-progress")
+    assert counters(first.campaign) == recount(first.campaign)
+
+
+def test_the_call_page_shows_the_lines_and_its_poll_brings_only_new_ones(
+    client, placed, account, owner
+) -> None:
+    call = placed[0]
+    post(client, account, message(call, IN_PROGRESS))
+    post(client, account, line(call, "assistant", "Hi, this is Ava.", at=T0 + 1000))
+    client.force_login(owner)
+    page = client.get(reverse("campaigns:call", args=[call.campaign_id, call.pk])).content.decode()
+    assert "Hi, this is Ava." in page and ">Live<" in page
+    first = TranscriptLine.objects.get(call=call).pk
+    assert f"transcript?after={first}" in page  # the poll asks for what came after it
+    poll = reverse("campaigns:call-transcript", args=[call.campaign_id, call.pk])
+    quiet = client.get(f"{poll}?after={first}").content.decode()
+    assert "transcript-line" not in quiet and 'hx-trigger="every 2s"' in quiet
+    post(client, account, line(call, "user", "Hello?", at=T0 + 2000))
+    post(client, account, message(call, ENDED))
+    news = client.get(f"{poll}?after={first}").content.decode()
+    assert "Hello?" in news and "Hi, this is Ava." not in news
+    assert 'hx-swap-oob="beforeend:#transcript-lines"' in news
+    assert "every 2s" not in news  # the call has ended: the poll stops, and the Live badge goes
+    assert ">Live<" not in news
+    assert client.get(f"{poll}?after=junk").status_code == 200  # a hostile id is read as "from the start"

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from campaigns import services
 from campaigns.models import Call, Campaign, PhoneNumber
-from campaigns.services.inputs import CallEvent
+from campaigns.services.inputs import TRANSCRIPT, CallEvent
 from dialer import claims
 from dialer.dispatch import dispatch_campaign
 from tests.e2e.browser import log_in, shoot
@@ -181,4 +181,44 @@ def test_a_rested_caller_id_shows_on_the_overview_and_leads_to_its_row(
     alert.click()
     expect(page).to_have_url(re.compile(rf"/caller-ids#caller-{number.pk}$"))
     expect(page.locator(f"#caller-{number.pk}")).to_be_visible()
+    assert problems == []
+
+
+def say(call: Call, role: str, words: str) -> None:
+    """A line of the call's live transcript, as the provider streams it (through the recorder)."""
+    event = CallEvent(kind=TRANSCRIPT, status="", call_id=str(call.pk), role=role, transcript=words)
+    services.record_call_event(account=call.provider_account, event=event, now=timezone.now())
+
+
+def test_a_supervisor_reads_a_live_transcript_as_it_is_said(
+    live_server, page: Page, org, owner, make_campaign
+) -> None:
+    campaign = services.campaign_start(campaign=make_campaign(2, strategy=ANY_TIME), by=owner)
+    dispatch_campaign(campaign, enqueue=lambda ids: None)
+    call = placed(Call.objects.filter(campaign=campaign).order_by("created_at").first())
+    deliver(call, "in-progress")
+    say(call, "assistant", "Hello, this is the Renewals team calling.")
+    problems = watch(page)
+    log_in(page, live_server.url, "olivia")
+    page.goto(f"{live_server.url}/app/campaigns/{campaign.pk}")
+    # The wallboard's live calls say what was said last, and lead to the whole transcript.
+    row = page.locator(f'#campaign-wallboard [data-live-call="{call.pk}"]')
+    expect(row.locator(".last-said")).to_contain_text("Agent: Hello, this is the Renewals team calling.")
+    say(call, "user", "Oh hi, yes?")
+    expect(row.locator(".last-said")).to_contain_text("Callee: Oh hi, yes?", timeout=15_000)
+    row.locator(".last-said a").click()
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.locator("li")).to_have_count(2)
+    expect(page.locator("#transcript-live")).to_contain_text("Live")
+    # Lines said while the page is open appear below the others, without a reload.
+    say(call, "assistant", "I am calling about your renewal.")
+    expect(transcript.locator("li")).to_have_count(3, timeout=15_000)
+    expect(transcript.locator("li").last).to_contain_text("Agent")
+    expect(transcript.locator("li").last).to_contain_text("I am calling about your renewal.")
+    shoot(page, "call-live-transcript")
+    # The call ends: the badge goes and the page stops asking.
+    deliver(call, "ended", ended_reason="customer-ended-call")
+    expect(page.locator("#transcript-live")).to_be_empty(timeout=15_000)
+    expect(page.locator("#transcript-poll")).not_to_have_attribute("hx-trigger", "every 2s")
+    expect(transcript.locator("li")).to_have_count(3)
     assert problems == []

@@ -6,9 +6,11 @@
 `POST /call` checks the Bearer key and the CreateCallDTO shape (400 with Vapi's error envelope,
 unknown keys refused), answers 201 with a Call (`status: queued`, `subscriptionLimits`), then plays
 the call: `status-update` ringing, in-progress (unless nobody answered), ended, and an
-`end-of-call-report`, each posted to the call's `assistantOverrides.server.url` (or squadOverrides';
-workflows have none, so `org_server` is used) with that server's headers, shaped like the fixtures
-in spec/fixtures/provider. `GET /call/{id}` answers the Call as it stands (404 if unknown).
+`end-of-call-report` (an answered call whose serverMessages list `transcript` also streams SCRIPT
+as `transcript` messages, partial then final, while it talks), each posted to the call's
+`assistantOverrides.server.url` (or squadOverrides'; workflows have none, so `org_server` is used)
+with that server's headers, shaped like the fixtures in spec/fixtures/provider. `GET /call/{id}`
+answers the Call as it stands (404 if unknown).
 `GET /call` is Vapi's List Calls (operationId CallController_findAll in VapiAI/docs'
 fern/apis/api/openapi.json): filters id, assistantId, phoneNumberId, createdAt|updatedAt + Gt, Lt,
 Ge, Le (ISO 8601) and `limit` (0-1000, default 100); answers 200 with a bare JSON array of Calls
@@ -87,6 +89,14 @@ CUSTOMER_KEYS = {
     "assistantOverrides",
 }
 NOT_ANSWERED = {"customer-did-not-answer", "customer-busy"}
+# What an answered call's agent and callee say, posted as `transcript` messages (a partial draft,
+# then the final line) when the call's serverMessages ask for them.
+SCRIPT = [
+    ("assistant", "Hi, this is Ava from TechFlow, calling about your order."),
+    ("user", "Oh, hello, yes."),
+    ("assistant", "It ships tomorrow, is the address still right?"),
+    ("user", "It is, thanks."),
+]
 # GET /call's query: the fields it filters on exactly, and the dates it compares.
 LIST_EXACT = ("id", "assistantId", "phoneNumberId")
 LIST_DATES = {
@@ -387,6 +397,16 @@ class FakeVapi:
             }
             messages.append((delay, message))
             self._at(delay, lambda s=snapshot: self._set_state(s))
+        overrides = body.get(OVERRIDES[target], {})
+        if answered and any(str(m).startswith("transcript") for m in overrides.get("serverMessages") or []):
+            talking = {**dict(call), "status": "in-progress", "startedAt": _iso(start + t_talk)}
+            step = self.talk / (len(SCRIPT) + 1)
+            for i, (role, words) in enumerate(SCRIPT):
+                delay = t_talk + step * (i + 1)
+                for kind, said in (("partial", words.split(",")[0]), ("final", words)):
+                    line = {"type": "transcript", "role": role, "transcriptType": kind, "transcript": said}
+                    line |= {"timestamp": int((start + delay) * 1000), "call": talking}
+                    messages.append((delay, line | {"customer": call.get("customer")}))
         if self.drop_webhooks or not server:
             return
         times = [delay for delay, _ in messages]
@@ -411,7 +431,7 @@ class FakeVapi:
         except requests.RequestException as exc:
             got = type(exc).__name__
         with self._lock:
-            status = message.get("status", "ended")
+            status = message.get("status") or message.get("transcriptType") or "ended"
             self.webhooks.append(Delivery(message["call"]["id"], message["type"], status, got))
 
     # -- the clock -----------------------------------------------------------

@@ -359,6 +359,7 @@ DASHBOARD = [
     Row("campaigns:notifications-read", "post",      (LOGIN,   302,   302,    302,  302)),
     Row("campaigns:notifications-email", "post",     (LOGIN,   302,   302,    302,  302)),
     Row("campaigns:call", "get",                     (LOGIN,   200,   200,    200,  404), on="call"),
+    Row("campaigns:call-transcript", "get",          (LOGIN,   200,   200,    200,  404), on="call"),
     Row("campaigns:duplicate", "post",               (LOGIN,   403,   302,    302,  404), on="campaign"),
     Row("campaigns:customer", "get",                 (LOGIN,   200,   200,    200,  404), on="customer"),
     Row("campaigns:customers-bulk", "post",          (LOGIN,   403,   200,    200,  404), on="campaign",

@@ -94,8 +94,9 @@ class Command(BaseCommand):
             organization=org,
             name="Simulated calls",
             kind="simulated",
-            # Some callees call back (dialer.providers.simulated): the demo campaign routes them.
-            defaults={"settings": {"seed": 7, "callbacks": 10}},
+            # Some callees call back (dialer.providers.simulated): the demo campaign routes them;
+            # answered calls stream their live transcripts.
+            defaults={"settings": {"seed": 7, "callbacks": 10, "transcripts": True}},
         )
         numbers = []
         for number, name in [("+14155550100", "Main line (US)"), ("+442071838750", "London office")]:
