@@ -199,9 +199,12 @@ def prepare(calls: int, cap: int, fake_url: str):
     # The earlier runs' rows were just deleted: clear them and refresh the planner's statistics,
     # as autovacuum would on a live system, so this run does not pay for the last one's dead rows.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "VACUUM ANALYZE campaigns_call, campaigns_calllog, campaigns_customer, campaigns_campaign"
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "VACUUM ANALYZE campaigns_call, campaigns_calllog, campaigns_customer, campaigns_campaign"
+            )
+        else:
+            cursor.execute("ANALYZE")
     return services.campaign_start(campaign=campaign, by=None)
 
 
@@ -224,6 +227,61 @@ RETURNING (SELECT count(*) FROM done), (SELECT count(*) FROM customers)
 """
 
 
+def close_placed(campaign_id: object) -> int:
+    """End the placed calls in bulk (CLOSE_PLACED; on SQLite, which has no UPDATE in a WITH, the
+    same three statements in one transaction). Returns how many calls it ended."""
+    from django.db import connection, transaction
+
+    from campaigns.models import Call, Campaign, Customer
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(CLOSE_PLACED, {"reason": ENDED_REASON, "campaign": campaign_id})
+            return cursor.fetchone()[0]
+    from django.db.models import F
+    from django.utils import timezone
+
+    with transaction.atomic():
+        placed = Call.objects.filter(campaign_id=campaign_id, status="queued").exclude(provider_call_id="")
+        rows = list(placed.values_list("pk", "customer_id"))
+        if not rows:
+            return 0
+        now = timezone.now()
+        Call.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            status="ended", ended_reason=ENDED_REASON, ended_at=now
+        )
+        final = Customer.objects.filter(pk__in=[c for _, c in rows], state="dialing").update(
+            state="completed", last_outcome=ENDED_REASON, updated_at=now
+        )
+        Campaign.objects.filter(pk=campaign_id).update(
+            calls_queued=F("calls_queued") - len(rows),
+            calls_ended=F("calls_ended") + len(rows),
+            customers_final=F("customers_final") + final,
+        )
+    return len(rows)
+
+
+class Broker:
+    """The bench queue on the broker, whatever the transport (Redis, or kombu's filesystem one)."""
+
+    def __init__(self) -> None:
+        from config.celery import app
+
+        self.app, self.queue = app, os.environ["CELERY_TASK_DEFAULT_QUEUE"]
+
+    def idle(self) -> bool:
+        """No task waiting in the queue (and, on Redis, none reserved by a worker)."""
+        with self.app.connection_for_read() as conn:
+            channel = conn.default_channel
+            waiting = channel.queue_declare(queue=self.queue, passive=True).message_count
+            reserved = channel.client.hlen("unacked") if conn.transport_cls == "redis" else 0
+        return not waiting and not reserved
+
+    def purge(self) -> None:
+        with self.app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(self.queue)
+
+
 class Sampler(threading.Thread):
     """Live calls of the organization every `every` seconds, on a connection of its own."""
 
@@ -233,6 +291,17 @@ class Sampler(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":  # SQLite: through Django, on this thread's connection
+            from campaigns.models import Call
+
+            live = Call.objects.filter(organization_id=self.org_id).exclude(status="ended")
+            while not self.stop.is_set():
+                self.peak, self.samples = max(self.peak, live.count()), self.samples + 1
+                time.sleep(self.every)
+            connection.close()
+            return
         import psycopg
 
         with psycopg.connect(raw_dsn(), autocommit=True) as conn:
@@ -251,9 +320,6 @@ def ours(campaign, calls: int, workers: Workers, budget: float) -> tuple[float, 
     Past `budget` seconds it stops claiming, lets the calls already queued be placed, and
     measures over those: a slow product cannot hold `make bench` up.
     """
-    import redis
-    from django.conf import settings
-    from django.db import connection
     from django.db.models import Max, Q
     from django.utils import timezone
 
@@ -261,10 +327,7 @@ def ours(campaign, calls: int, workers: Workers, budget: float) -> tuple[float, 
     from dialer.dispatch import dispatch_campaign
     from dialer.tasks import enqueue_placement
 
-    broker, queue_name = (
-        redis.Redis.from_url(settings.CELERY_BROKER_URL),
-        os.environ["CELERY_TASK_DEFAULT_QUEUE"],
-    )
+    broker = Broker()
     sampler = Sampler(campaign.organization_id)
     sampler.start()
     began, start = timezone.now(), time.perf_counter()
@@ -277,14 +340,12 @@ def ours(campaign, calls: int, workers: Workers, budget: float) -> tuple[float, 
             queued = dispatch_campaign(fresh, enqueue=enqueue_placement)
             created, passes = created + queued, passes + 1
             claiming = time.perf_counter() - start < budget
-        with connection.cursor() as cursor:
-            cursor.execute(CLOSE_PLACED, {"reason": ENDED_REASON, "campaign": campaign.pk})
-            now_closed, _ = cursor.fetchone()
+        now_closed = close_placed(campaign.pk)
         closed += now_closed
         # What tick's step 5 does, for tasks a broker restart lost: only when the broker holds no
         # task at all (queued or reserved), so calls merely waiting behind a backlog are not sent twice.
         due = time.perf_counter() - last_resend > 5
-        if due and not broker.llen(queue_name) and not broker.hlen("unacked"):
+        if due and broker.idle():
             last_resend = time.perf_counter()
             lost = Call.objects.filter(
                 campaign=campaign,
@@ -356,8 +417,6 @@ def main() -> None:
     os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"dialdeck-bench-{os.getpid()}")
     os.environ.setdefault("PROVIDER_ALLOWED_HOSTS", "127.0.0.1")  # the fake provider's host
     setup_django()
-    import redis
-    from django.conf import settings
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -378,7 +437,7 @@ def main() -> None:
         (folder / "noop.count").unlink()
         after = baseline(args.calls, args.cap, folder, workers.log)
         raw = (before + after) / 2
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(os.environ["CELERY_TASK_DEFAULT_QUEUE"])
+    Broker().purge()
     report(
         f"calls placed end to end ({args.calls:,} calls, {args.concurrency} workers)",
         rate,

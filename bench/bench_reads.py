@@ -394,6 +394,31 @@ def main() -> None:
     after = (CUSTOMERS_PAGE - 1) * PAGE_SIZE - 1  # positions run from 0: page 500 follows this one
     customers = client_get(page, f"{reverse('campaigns:customers', args=[big.pk])}?after={after}")
     target(f"customers page {CUSTOMERS_PAGE} of a {size}-customer campaign", timed(customers, n), 100)
+
+    # The search box: a part of a name that one customer has, and one nobody has (the whole
+    # campaign read to say so). For information: the name is not indexed for a part of it.
+    def finds(name: str | None):
+        def check(response) -> None:
+            text = response.content.decode()
+            rows = text.count('data-customer="')
+            if rows != (1 if name else 0) or (name and name not in text):
+                fail(f"the search found {rows} customers, not {name or 'none'}")
+
+        return check
+
+    searches = (
+        ("a part of one customer's name", "mer+987654", "Customer 987654"),
+        ("a name nobody has", "Nobody+Here", None),
+    )
+    for what, q, name in searches:
+        url = f"{reverse('campaigns:customers', args=[big.pk])}?q={q}"
+        samples = timed(client_get(page, url, check=finds(name)), max(10, n // 10), warmup=2, budget=10.0)
+        report(
+            f"customers page searched for {what}, a {size}-customer campaign",
+            percentile(samples, 95),
+            "ms p95",
+            note=f"for information, {len(samples)} requests",
+        )
     overview = client_get(page, reverse("campaigns:overview"))
     target(f"organization overview, a {size}-customer campaign running", timed(overview, n), 100)
     from campaigns.models import Customer

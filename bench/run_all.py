@@ -9,12 +9,14 @@ or any figure missed its target, naming them.
     python bench/run_all.py                      # all of them, about 5 minutes
     python bench/run_all.py --only reads webhooks
     python bench/run_all.py --skip import
+    python bench/run_all.py --embedded           # placement and ingest on SQLite + filesystem broker
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -30,6 +32,10 @@ BENCHMARKS = {
     "reads": ["bench_reads.py"],
     "tick": ["bench_tick.py"],
 }
+# What --embedded runs: the placement and ingest figures, on SQLite and kombu's filesystem broker
+# (the embedded default, BENCH_STACK=embedded: bench/common.py), against the same baselines on that
+# stack. The others read PostgreSQL's own tools (COPY, generate_series) for their data or baselines.
+EMBEDDED = ("placement", "webhooks")
 BUDGET_SECONDS = 300
 # The targets (issues 6, 17, 18), by the start of a row's name: (text, met(row)).
 # A row with no target is a figure for information.
@@ -56,13 +62,17 @@ TARGETS = [
 ]
 
 
-def run(name: str) -> tuple[int, float, str]:
+def run(name: str, env: dict[str, str] | None = None) -> tuple[int, float, str]:
     """Run one benchmark, its output streamed through. (exit code, seconds, last lines of stderr)."""
     script, *arguments = BENCHMARKS[name]
     print(f"\n=== {name} ({' '.join(BENCHMARKS[name])}) ===", flush=True)
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, str(BENCH / script), *arguments], stderr=subprocess.PIPE, text=True, cwd=BENCH.parent
+        [sys.executable, str(BENCH / script), *arguments],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=BENCH.parent,
+        env=env,
     )
     _, stderr = proc.communicate()
     if stderr:
@@ -101,11 +111,22 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these")
     parser.add_argument("--skip", nargs="+", choices=BENCHMARKS, default=[], help="leave these out")
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="placement and ingest on SQLite + the filesystem broker (figures named [SQLite])",
+    )
     args = parser.parse_args()
     names = [n for n in (args.only or BENCHMARKS) if n not in args.skip]
+    env = None
+    if args.embedded:
+        names = [n for n in names if n in EMBEDDED]
+        env = {**os.environ, "BENCH_STACK": "embedded"}
+        for name in ("DATABASE_URL", "CELERY_BROKER_URL"):
+            env.pop(name, None)  # the embedded defaults, under var/bench/
     RESULTS.unlink(missing_ok=True)
     began = time.perf_counter()
-    outcomes = {name: run(name) for name in names}
+    outcomes = {name: run(name, env) for name in names}
     total = time.perf_counter() - began
     rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     print("\n" + table(rows))
