@@ -218,6 +218,9 @@ def _databases() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
+        # Kept between requests, as on PostgreSQL: a new SQLite connection reads the whole schema
+        # again at its first statement, which cost each webhook more than its insert did.
+        db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
         # Tests start real Celery workers in other processes, so the test database must be a
         # file; one per test process, so parallel runs never share one.
         db["TEST"] = {"NAME": str(VAR_DIR / f"test-dialdeck-{os.getpid()}.sqlite3")}

@@ -28,6 +28,7 @@ import psycopg
 from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -121,7 +122,7 @@ def _answer_inbound(provider: Provider, account: ProviderAccount, inbound: Inbou
 
 
 def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
-    """Store the events in one statement.
+    """Store the events in one statement (on any database).
 
     On PostgreSQL that statement is its own transaction, and its commit does not wait for the
     WAL flush (asynchronous commit, set for this transaction only): only a crash of the database
@@ -130,8 +131,17 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
     and no disk flush: what lets a 2-worker server take ~2,600 callbacks a second.
     """
     if connection.vendor != "postgresql":
-        rows = [WebhookEvent(account=account, payload=orjson.dumps(e.to_json()).decode()) for e in events]
-        WebhookEvent.objects.bulk_create(rows)
+        # SQLite: one INSERT, its own transaction in autocommit (the ORM's bulk_create compiled
+        # the statement and wrapped it in BEGIN ... COMMIT each time: a third of the request).
+        at = connection.ops.adapt_datetimefield_value(timezone.now())
+        owner = WebhookEvent._meta.get_field("account").get_db_prep_value(account.pk, connection)
+        params = [value for e in events for value in (owner, orjson.dumps(e.to_json()).decode(), at)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(events)),
+                params,
+            )
         return
     rows = ", ".join(["(%s, %s)"] * len(events))
     params = [value for e in events for value in (account.pk, orjson.dumps(e.to_json()).decode())]
