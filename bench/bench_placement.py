@@ -271,9 +271,14 @@ class Broker:
 
     def idle(self) -> bool:
         """No task waiting in the queue (and, on Redis, none reserved by a worker)."""
+        from kombu.exceptions import ChannelError
+
         with self.app.connection_for_read() as conn:
             channel = conn.default_channel
-            waiting = channel.queue_declare(queue=self.queue, passive=True).message_count
+            try:
+                waiting = channel.queue_declare(queue=self.queue, passive=True).message_count
+            except ChannelError:  # Redis drops an emptied list: no such queue is an empty one
+                waiting = 0
             reserved = channel.client.hlen("unacked") if conn.transport_cls == "redis" else 0
         return not waiting and not reserved
 

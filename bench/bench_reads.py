@@ -11,7 +11,8 @@ worker is (config/gunicorn.conf.py's post_worker_init), p95 over --requests requ
 - GET /campaign/{id} of a campaign with 10,000 customers and 10,000 calls (the whole document):
   p95 < 150 ms;
 - the campaign list page of an organization with 1,000 campaigns, and page 500 of the customers
-  page of the 1M campaign: p95 < 100 ms; the organization overview, one customer's page, the
+  page of the 1M campaign, and that page searched for a part of a name (one customer has it, then
+  nobody): p95 < 100 ms; the organization overview, one customer's page, the
   wallboard and what-the-dialer-is-doing fragments of the 1M campaign: p95 < 100 ms. Also, for
   information, page 500 of the API's
   GET /campaign/{id}/customers on the same campaign.
@@ -395,8 +396,8 @@ def main() -> None:
     customers = client_get(page, f"{reverse('campaigns:customers', args=[big.pk])}?after={after}")
     target(f"customers page {CUSTOMERS_PAGE} of a {size}-customer campaign", timed(customers, n), 100)
 
-    # The search box: a part of a name that one customer has, and one nobody has (the whole
-    # campaign read to say so). For information: the name is not indexed for a part of it.
+    # The search box: a part of a name that one customer has, and one nobody has (on PostgreSQL
+    # through the trigram index customer_name_trgm; without it, the whole campaign was read).
     def finds(name: str | None):
         def check(response) -> None:
             text = response.content.decode()
@@ -412,13 +413,8 @@ def main() -> None:
     )
     for what, q, name in searches:
         url = f"{reverse('campaigns:customers', args=[big.pk])}?q={q}"
-        samples = timed(client_get(page, url, check=finds(name)), max(10, n // 10), warmup=2, budget=10.0)
-        report(
-            f"customers page searched for {what}, a {size}-customer campaign",
-            percentile(samples, 95),
-            "ms p95",
-            note=f"for information, {len(samples)} requests",
-        )
+        samples = timed(client_get(page, url, check=finds(name)), n)
+        target(f"customers page searched for {what}, a {size}-customer campaign", samples, 100)
     overview = client_get(page, reverse("campaigns:overview"))
     target(f"organization overview, a {size}-customer campaign running", timed(overview, n), 100)
     from campaigns.models import Customer

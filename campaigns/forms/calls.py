@@ -37,6 +37,7 @@ SORT_CHOICES = [
 
 
 class CallFilterForm(DashboardForm):
+    call_q = forms.CharField(label="Number, name or external id", required=False, max_length=100)
     call_status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *CallStatus.choices]
     )
@@ -99,6 +100,7 @@ class CallFilterForm(DashboardForm):
 
         valid = {name: value for name, value in data.items() if name not in self.errors}
         return {
+            "q": (valid.get("call_q") or "").strip() or None,
             "status": valid.get("call_status") or None,
             "outcome": valid.get("outcome") or None,
             "ended_reason": (valid.get("ended_reason") or "").strip() or None,

@@ -111,6 +111,12 @@ class Customer(models.Model):
             ),
             # The customers list's other sortable columns (selectors.customers.CUSTOMER_SORTS).
             models.Index(fields=["campaign", "name", "id"], name="customer_campaign_name"),
+            # The search box (selectors.customers.customer_search): the exact external id. (A part
+            # of the name is found through the trigram index customer_name_trgm on PostgreSQL,
+            # migration 0024_search.)
+            models.Index(
+                fields=["campaign", "external_id"], name="customer_external_id", condition=~Q(external_id="")
+            ),
             models.Index(fields=["campaign", "attempts", "id"], name="customer_campaign_attempts"),
             models.Index(fields=["campaign", "next_attempt_at", "id"], name="customer_campaign_next"),
             models.Index(fields=["campaign", "state", "reason"], name="customer_campaign_state"),

@@ -10,10 +10,11 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from campaigns.models import Call, CallStatus, Campaign, TranscriptLine
+from campaigns.models import Call, CallStatus, Campaign, Customer, TranscriptLine
 from campaigns.models.call import COST_SORT, DURATION_SORT
 from campaigns.rules.outcomes import OutcomeClass, reasons_of
 from campaigns.selectors.common import Page, as_uuid
+from campaigns.selectors.customers import customer_search
 from campaigns.selectors.sorting import (
     Sort,
     SortField,
@@ -77,13 +78,16 @@ def campaign_calls(
     until: datetime | None = None,
     provider_account_id: object = None,
     phone_number_id: object = None,
+    q: str | None = None,
     include_log: bool = False,
     descending: bool = True,
 ) -> QuerySet[Call]:
     """A campaign's calls, newest first by default (ties by id), with the customer's number
     (one join), optionally by status, endedReason, outcome class (OUTCOME_FILTERS), objective
     ("met", "not-met", "unknown"), creation time (since inclusive, until exclusive), provider
-    account and caller ID ("" or None: any), and with each call's log (one more query).
+    account, caller ID and the customer's search (selectors.customers.customer_search: number in
+    any spelling, external id, part of the name) ("" or None: any), and with each call's log
+    (one more query).
 
     Raises ValueError for an outcome or objective it does not know."""
     calls = (
@@ -91,6 +95,9 @@ def campaign_calls(
         .select_related("customer")
         .defer("transcript", "customer__assistant_overrides")
     )
+    if q and q.strip():
+        found = Customer.objects.filter(campaign=campaign).filter(customer_search(campaign, q))
+        calls = calls.filter(customer__in=found.values("pk"))
     if status:
         calls = calls.filter(status=status)
     if ended_reason:

@@ -45,6 +45,28 @@
     if (!cause.target || cause.target.tagName !== "SELECT") event.preventDefault();
   });
 
+  // Such a form takes its fields back from each answer (hx-select-oob, so errors show beside them),
+  // and a newer choice waits, queued, while a request is in flight: an answer must not put back
+  // the choice it was asked with over one made since (the queued request would then be sent with
+  // the old one). So an answer's fields are left out when the form no longer holds what that
+  // request sent, unless they carry errors to show; the newer answer brings them.
+  function formState(form) {
+    return new URLSearchParams(new FormData(form)).toString();
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.tagName === "FORM" && form.dataset && form.dataset.apply === "lists") {
+      form.dataset.sent = formState(form);
+    }
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var form = event.target && event.target.closest ? event.target.closest("form[data-apply='lists']") : null;
+    if (!form || form.dataset.sent === undefined) return;
+    var fragment = event.detail.fragment;
+    var errors = fragment && fragment.querySelector && fragment.querySelector("[aria-invalid='true'], .form-errors");
+    if (!errors && formState(form) !== form.dataset.sent) event.detail.shouldSwap = false;
+  });
+
   // A refused save (HX-Refused: 422) comes back with its errors beside the fields: move focus to
   // the first field in error (else the error summary), so keyboard and screen-reader users land on it.
   document.addEventListener("htmx:afterSettle", function (event) {

@@ -280,6 +280,60 @@ def test_the_search_finds_a_part_of_the_name_an_external_id_exactly_and_a_number
     assert found(first.number[2:]) == {first.pk} or found(first.number) == {first.pk}
 
 
+def test_calls_are_searched_by_their_customers_number_name_or_external_id(as_viewer, make_campaign) -> None:
+    campaign = make_campaign(12, strategy={"auto_start": False})
+    calls = with_calls(campaign)
+    first, second, *_ = campaign.customers.order_by("position")
+    Customer.objects.filter(pk=first.pk).update(name="Ana Lopez-García", external_id="crm-77")
+    Customer.objects.filter(pk=second.pk).update(name="Bob Analyst", external_id="50% off_")
+    url = reverse("campaigns:calls", args=[campaign.pk])
+
+    def shown(**params: str) -> set[str]:
+        return set(walk(as_viewer, url, params))
+
+    def calls_of(*customers: Customer) -> set[str]:
+        return {str(c.pk) for c in calls if c.customer_id in {x.pk for x in customers}}
+
+    assert shown(call_q="lopez") == calls_of(first)
+    assert shown(call_q="ana") == calls_of(first, second)  # a part of the name, any case
+    assert shown(call_q="crm-77") == calls_of(first) and shown(call_q="crm-7") == set()
+    n = first.number  # +1NXXNXXXXXX, spelled as a person types it
+    assert shown(call_q=f"{n[:2]} ({n[2:5]}) {n[5:8]}-{n[8:]}") == calls_of(first)
+    assert shown(call_q="50% off_") == calls_of(second)  # LIKE's wildcards are the customer's letters
+    assert shown(call_q="%") == set()
+    # With the other filters, and kept by the pager and the sortable headers.
+    busy = {str(c.pk) for c in calls if c.ended_reason == "customer-busy"}
+    assert shown(call_q="customer", outcome="busy") == busy - calls_of(first, second)
+    page = as_viewer.get(url, {"call_q": "ana", "call_sort": "-duration"}).content.decode()
+    assert "call_q=ana" in page
+    # Too long a search is named beside its field; the other filters still apply.
+    refused = as_viewer.get(url, {"call_q": "x" * 101, "outcome": "busy"})
+    assert refused.status_code == 422
+    assert "Ensure this value has at most 100 characters" in refused.content.decode()
+    assert set(rows_of(refused.content.decode())) <= busy
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_finds_a_part_of_a_name_through_the_trigram_index(make_campaign) -> None:
+    """A campaign of 20,000 customers: a part of a name is read through the trigram index (the
+    search's SQL, Django's icontains UPPER(name::text) LIKE, is the index's own expression), the
+    external id through its own, never by reading every customer of the campaign."""
+    from bench.bench_reads import CUSTOMERS_SQL
+
+    campaign = make_campaign(1, strategy={"auto_start": False})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CUSTOMERS_SQL,
+            {"campaign": campaign.pk, "size": 20_000},
+        )
+        cursor.execute("ANALYZE campaigns_customer")
+    rows = selectors.campaign_customers(campaign, q="mer 12345")
+    assert [c.name for c in rows] == ["Customer 12345"]
+    plan = rows.explain()
+    assert "customer_name_trgm" in plan and "customer_external_id" in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
 def test_the_calls_filter_form_takes_its_fields_and_the_rows_and_a_header_the_rows_alone(
     as_viewer, make_campaign
 ) -> None:

@@ -82,6 +82,24 @@ def test_a_supervisor_filters_and_sorts_the_calls_and_the_customers(
     page.get_by_label("Caller ID").select_option("")
     expect(rows).to_have_count(busy)
     page.wait_for_load_state("networkidle")
+    # A search by the customer: a part of the name, applied with Enter, on top of the other filters.
+    renamed = Customer.objects.filter(pk=calls[3].customer_id)
+    named = renamed.get().name
+    renamed.update(name="Zoë Quintana")
+    search = page.get_by_label("Number, name or external id")
+    search.fill("quintana")
+    search.press("Enter")
+    expect(rows).to_have_count(1 if calls[3].ended_reason == "customer-busy" else 0)
+    page.get_by_label("Outcome").select_option("")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(calls[3].customer.number)
+    search.fill("")
+    search.press("Enter")
+    page.get_by_label("Outcome").select_option("busy")  # chosen while the search's answer may be on its way
+    expect(rows).to_have_count(busy)
+    expect(page.get_by_label("Outcome")).to_have_value("busy")  # an older answer never puts back ""
+    page.wait_for_load_state("networkidle")
+    renamed.update(name=named)
 
     # A click on a header sorts by it, and says so to assistive technology.
     duration = page.get_by_role("columnheader", name="Duration")
