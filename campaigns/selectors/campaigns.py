@@ -161,8 +161,8 @@ class _UtcIso(Func):
     output_field = TextField()
 
 
-def _document_rows(queryset: QuerySet, row: type[tuple]) -> Iterator[tuple]:
-    """`queryset`'s rows as `row` tuples.
+def _document_rows(queryset: QuerySet, row: type[tuple], prefix: str = "") -> Iterator[tuple]:
+    """`queryset`'s rows as `row` tuples (with `prefix`, the fields of a related row: "customer__").
 
     On PostgreSQL, ids and timestamps come back as the text the document shows (parsing
     20,000 UUIDs and datetimes only to format them again was most of a document's time), and
@@ -171,10 +171,14 @@ def _document_rows(queryset: QuerySet, row: type[tuple]) -> Iterator[tuple]:
     """
     fields = row._fields
     if connection.vendor != "postgresql":
-        yield from map(row._make, queryset.values_list(*fields))
+        yield from map(row._make, queryset.values_list(*(prefix + name for name in fields)))
         return
     columns = [
-        Cast(name, TextField()) if name in _IDS | _JSON else _UtcIso(F(name)) if name in _TIMESTAMPS else name
+        Cast(prefix + name, TextField())
+        if name in _IDS | _JSON
+        else _UtcIso(F(prefix + name))
+        if name in _TIMESTAMPS
+        else prefix + name
         for name in fields
     ]
     json_at = [i for i, name in enumerate(fields) if name in _JSON]

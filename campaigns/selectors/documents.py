@@ -76,7 +76,8 @@ def _dial_plans(campaigns: list[Campaign]) -> dict[Any, list[DialPlanEntry]]:
 def _truncated(campaign: Campaign, dial_plan: list[DialPlanEntry]) -> Document:
     """The document of a campaign beyond DOCUMENT_LIMIT customers: its first customers by position,
     its most recent calls (one more read to know whether there are others), through the
-    (campaign, position) and (campaign, -created_at) indexes."""
+    (campaign, position) and (campaign, -created_at) indexes, and the customers of those calls
+    that are not among the first."""
     first = Customer.objects.filter(campaign_id=campaign.pk).order_by("position")[:DOCUMENT_LIMIT]
     listed = list(_document_rows(first, EchoRow))
     latest = Call.objects.filter(campaign_id=campaign.pk).order_by("-created_at", "-id")[: DOCUMENT_LIMIT + 1]
@@ -84,10 +85,11 @@ def _truncated(campaign: Campaign, dial_plan: list[DialPlanEntry]) -> Document:
     calls_truncated = len(recent) > DOCUMENT_LIMIT
     recent = recent[:DOCUMENT_LIMIT][::-1]
     echoes = {c.id: c for c in listed}
-    missing = {call.customer_id for call in recent} - set(echoes)
-    if missing:
-        for row in _document_rows(Customer.objects.filter(pk__in=missing), EchoRow):
-            echoes[row.id] = row
+    # The customers of those calls not listed, read with the same latest calls (a join, one index
+    # probe each): naming them by id sent 10,000 ids to be parsed and planned, 200 ms at a million.
+    if any(call.customer_id not in echoes for call in recent):
+        for row in _document_rows(latest[:DOCUMENT_LIMIT], EchoRow, prefix="customer__"):
+            echoes.setdefault(row.id, row)
     return Document(
         listed, recent, dial_plan, echoes, customers_truncated=True, calls_truncated=calls_truncated
     )

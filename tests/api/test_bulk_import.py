@@ -257,6 +257,41 @@ def test_large_campaigns_list_their_first_10000_customers_and_say_where_the_rest
     assert [c["number"] for c in rest["results"]] == [csv_rows(10_000)[-1].split(",")[0]]
 
 
+def test_a_large_campaigns_latest_calls_name_their_customers_listed_or_not(api, campaign) -> None:
+    """The `calls` map of a truncated document: each call carries its customer as submitted,
+    whether that customer is among the 10,000 listed or beyond them (read with the calls)."""
+    from campaigns.models import Call, Customer
+
+    post_csv(api, campaign, upload(csv_rows(10_000)))
+    customers = Customer.objects.filter(campaign_id=campaign["id"])
+    listed, beyond = customers.get(position=0), customers.get(position=10_000)
+    Customer.objects.filter(pk=beyond.pk).update(name="Beyond the list", external_id="crm-beyond")
+    made = {}
+    for customer in (listed, beyond):
+        call = Call.objects.create(
+            organization_id=customer.campaign.organization_id,
+            campaign_id=customer.campaign_id,
+            customer=customer,
+            phone_number_id=customer.campaign.phone_number_id,
+            provider_account_id=customer.campaign.phone_number.provider_account_id,
+            attempt=1,
+            status="ended",
+            ended_reason="customer-busy",
+        )
+        made[str(call.pk)] = customer
+
+    body = api.get(f"/campaign/{campaign['id']}").json()
+
+    assert set(body["calls"]) == set(made)
+    near = next(pk for pk, customer in made.items() if customer.pk == listed.pk)
+    far = next(pk for pk, customer in made.items() if customer.pk == beyond.pk)
+    assert body["calls"][near]["customer"] == body["customers"][0]  # the very echo of the list
+    echo = body["calls"][far]["customer"]
+    assert (echo["number"], echo["name"]) == (beyond.number, "Beyond the list")
+    assert echo["externalId"] == "crm-beyond"
+    assert body["calls"][far]["endedReason"] == "customer-busy"
+
+
 def test_parse_numbers_csv_normalizes_and_names_bad_lines() -> None:
     from campaigns.importers import parse_numbers_csv
 

@@ -41,9 +41,16 @@ def test_results_and_opt_outs_flow_from_the_simulated_provider(
         interval=1,
         what="the campaign to end (see worker.log / beat.log)",
     )
+    calls = Call.objects.filter(campaign=campaign)
+    # A call's report comes after its end (as Vapi's end-of-call-report follows the ended status):
+    # the campaign may end before the last report is in.
+    wait_for(
+        lambda: not calls.filter(report_received=False).exists(),
+        timeout=60,
+        what=lambda: f"the last reports ({calls.filter(report_received=False).count()} missing)",
+    )
     campaign.refresh_from_db()
     assert counters(campaign) == recount(campaign)
-    calls = Call.objects.filter(campaign=campaign)
     assert calls.filter(structured_data_valid=True).count() == 40  # one answered call each
     customers = Customer.objects.filter(campaign=campaign)
     assert campaign.customers_analysed == customers.filter(analysis__isnull=False).count() == 40
