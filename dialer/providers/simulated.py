@@ -164,7 +164,10 @@ def _lines(
 ) -> list[tuple[float, CallEvent]]:
     """The live transcript of an answered call (account setting `transcripts`), its lines spread
     evenly over the talk; a machine hears the campaign's voicemail message, if it has one."""
-    said = SCRIPT if outcome == "answered" else [("assistant", machine)] if machine else []
+    if outcome == "answered":
+        said = [(role, text.format(campaign=call.campaign.name)) for role, text in SCRIPT]
+    else:  # the voicemail message as the campaign wrote it (braces and all)
+        said = [("assistant", machine)] if machine else []
     step = talk / (len(said) + 1)
     return [
         (
@@ -174,7 +177,7 @@ def _lines(
                 status="",
                 call_id=str(call.pk),
                 role=role,
-                transcript=text.format(campaign=call.campaign.name),
+                transcript=text,
             ),
         )
         for i, (role, text) in enumerate(said)
