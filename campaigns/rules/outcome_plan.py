@@ -159,7 +159,8 @@ def voicemail_problems(plan: object) -> list[tuple[str, str]]:
     action, message, url = plan.get("action"), plan.get("message"), plan.get("recording_url")
     if action not in VOICEMAIL_ACTIONS:
         problems.append(("action", f"must be one of {', '.join(VOICEMAIL_ACTIONS)}"))
-    if plan.get("then") not in VOICEMAIL_THEN:
+    then = plan.get("then")
+    if not (isinstance(then, str) and then in VOICEMAIL_THEN):  # a list or object is no key of it
         problems.append(("then", f"must be one of {', '.join(VOICEMAIL_THEN)}"))
     for key, value in (("message", message), ("recording_url", url)):
         if value is not None and not (isinstance(value, str) and 0 < len(value.strip()) <= MESSAGE_LENGTH):

@@ -166,6 +166,9 @@ def test_the_campaigns_rules_come_first(running):
             "outcome_rules.0.when.field",
         ),
         ({"voicemail_plan": {"action": "leave-message", "then": "done"}}, "voicemail_plan.message"),
+        # Regression (found by the property test): a list where a word is expected raised TypeError.
+        ({"voicemail_plan": {"action": "hang-up", "then": ["done"]}}, "voicemail_plan.then"),
+        ({"voicemail_plan": {"action": "hang-up", "then": {"done": 1}}}, "voicemail_plan.then"),
         ({"max_callbacks": 11}, "max_callbacks"),
     ],
 )
