@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, fail, raw_dsn, report, setup_django  # noqa: E402
+from bench.common import ROOT, fail, report, setup_django  # noqa: E402
 
 AREA_CODES = ["212", "312", "415", "303", "305", "206", "617", "702", "808", "907", "214", "404"]
 API_KEY = "bench-vapi-key"
@@ -298,25 +298,15 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         from django.db import connection
 
-        if connection.vendor != "postgresql":  # SQLite: through Django, on this thread's connection
-            from campaigns.models import Call
+        from campaigns.models import Call
 
-            live = Call.objects.filter(organization_id=self.org_id).exclude(status="ended")
+        live = Call.objects.filter(organization_id=self.org_id).exclude(status="ended")
+        try:  # on this thread's own connection (Django opens one per thread)
             while not self.stop.is_set():
                 self.peak, self.samples = max(self.peak, live.count()), self.samples + 1
                 time.sleep(self.every)
+        finally:
             connection.close()
-            return
-        import psycopg
-
-        with psycopg.connect(raw_dsn(), autocommit=True) as conn:
-            while not self.stop.is_set():
-                live = conn.execute(
-                    "SELECT count(*) FROM campaigns_call WHERE organization_id = %s AND NOT status = 'ended'",
-                    (self.org_id,),
-                ).fetchone()[0]
-                self.peak, self.samples = max(self.peak, live), self.samples + 1
-                time.sleep(self.every)
 
 
 def ours(campaign, calls: int, workers: Workers, budget: float) -> tuple[float, dict]:

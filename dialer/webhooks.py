@@ -130,12 +130,13 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
     those calls with the provider. One round trip instead of four (BEGIN, SET, INSERT, COMMIT),
     and no disk flush: what lets a 2-worker server take ~2,600 callbacks a second.
     """
+    payloads = [orjson.dumps(e.to_json()).decode() for e in events]
     if connection.vendor != "postgresql":
         # SQLite: one INSERT, its own transaction in autocommit (the ORM's bulk_create compiled
         # the statement and wrapped it in BEGIN ... COMMIT each time: a third of the request).
         at = connection.ops.adapt_datetimefield_value(timezone.now())
         owner = WebhookEvent._meta.get_field("account").get_db_prep_value(account.pk, connection)
-        params = [value for e in events for value in (owner, orjson.dumps(e.to_json()).decode(), at)]
+        params = [value for payload in payloads for value in (owner, payload, at)]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at) VALUES "
@@ -144,7 +145,7 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
             )
         return
     rows = ", ".join(["(%s, %s)"] * len(events))
-    params = [value for e in events for value in (account.pk, orjson.dumps(e.to_json()).decode())]
+    params = [value for payload in payloads for value in (account.pk, payload)]
     connection.ensure_connection()
     # A server-side binding cursor of psycopg's own, so the statement is prepared once per
     # connection (settings: DATABASE_PREPARED_STATEMENTS): Django's cursors bind parameters

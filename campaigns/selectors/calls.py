@@ -10,11 +10,11 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from campaigns.models import Call, CallStatus, Campaign, Customer, TranscriptLine
+from campaigns.models import Call, CallStatus, Campaign, TranscriptLine
 from campaigns.models.call import COST_SORT, DURATION_SORT
 from campaigns.rules.outcomes import OutcomeClass, reasons_of
 from campaigns.selectors.common import Page, as_uuid
-from campaigns.selectors.customers import customer_search
+from campaigns.selectors.customers import campaign_customers
 from campaigns.selectors.sorting import (
     Sort,
     SortField,
@@ -96,8 +96,7 @@ def campaign_calls(
         .defer("transcript", "customer__assistant_overrides")
     )
     if q and q.strip():
-        found = Customer.objects.filter(campaign=campaign).filter(customer_search(campaign, q))
-        calls = calls.filter(customer__in=found.values("pk"))
+        calls = calls.filter(customer__in=campaign_customers(campaign, q=q).values("pk"))
     if status:
         calls = calls.filter(status=status)
     if ended_reason:

@@ -24,6 +24,7 @@ from campaigns.models import (
     CustomerState,
     Notification,
     NotificationKind,
+    TranscriptRole,
 )
 from campaigns.rules import activity
 from campaigns.rules.activity import Activity
@@ -115,6 +116,12 @@ def reason_text(reason: str, campaign: Campaign | None = None) -> str:
 @register.filter
 def ended_reason_text(value: str) -> str:
     return dict(CampaignEndedReason.choices).get(value, value)
+
+
+@register.filter
+def speaker(role: str) -> str:
+    """Who said a line of a live transcript, in words (TranscriptRole's label: Agent, Callee)."""
+    return TranscriptRole(role).label if role in TranscriptRole.values else ""
 
 
 @register.filter

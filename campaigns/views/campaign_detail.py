@@ -39,6 +39,7 @@ from campaigns.selectors.events import (
     campaign_events_page,
     event_attempts,
 )
+from campaigns.selectors.sorting import read_int
 from campaigns.views.audiences import audiences_context
 from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragment, wants_fragment
 
@@ -449,8 +450,10 @@ def campaign_call_transcript(request: HtmxHttpRequest, pk: object, call_pk: obje
     call = selectors.call_for(campaign, call_pk)
     if call is None:
         raise Http404("No such call in this campaign")
-    after = request.GET.get("after", "")
-    after = int(after) if after.isdigit() and len(after) < 19 else 0
+    try:
+        after = max(0, read_int(request.GET.get("after", "")))
+    except ValueError:  # a link edited by hand: from the first line
+        after = 0
     lines = selectors.call_transcript(call, after=after)
     context = {
         "campaign": campaign,

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from campaigns import clock, services
-from campaigns.models import Call, ProviderAccount
+from campaigns.models import Call, ProviderAccount, TranscriptRole
 from campaigns.models.telephony import SIMULATED_MIX as DEFAULT_MIX
 from campaigns.rules.analysis import OBJECTIVE_FIELD
 from campaigns.rules.outcome_plan import CALLBACK_FIELD
@@ -150,12 +150,12 @@ class SimulatedProvider(Provider):
 
 # What the simulated agent and callee say, streamed line by line while the call is under way.
 SCRIPT = [
-    ("assistant", "Hello, this is the {campaign} team calling. Is now a good time for a quick word?"),
-    ("user", "Yes, go ahead."),
-    ("assistant", "Thank you. I am calling about your account; it takes a minute."),
-    ("user", "Sure, what do you need?"),
-    ("assistant", "Just to confirm your details are still right. Are they?"),
-    ("user", "They are, thanks."),
+    (TranscriptRole.ASSISTANT, "Hello, this is the {campaign} team calling. Is now a good time?"),
+    (TranscriptRole.USER, "Yes, go ahead."),
+    (TranscriptRole.ASSISTANT, "Thank you. I am calling about your account; it takes a minute."),
+    (TranscriptRole.USER, "Sure, what do you need?"),
+    (TranscriptRole.ASSISTANT, "Just to confirm your details are still right. Are they?"),
+    (TranscriptRole.USER, "They are, thanks."),
 ]
 
 
@@ -167,7 +167,7 @@ def _lines(
     if outcome == "answered":
         said = [(role, text.format(campaign=call.campaign.name)) for role, text in SCRIPT]
     else:  # the voicemail message as the campaign wrote it (braces and all)
-        said = [("assistant", machine)] if machine else []
+        said = [(TranscriptRole.ASSISTANT, machine)] if machine else []
     step = talk / (len(said) + 1)
     return [
         (

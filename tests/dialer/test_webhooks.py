@@ -615,4 +615,6 @@ def test_the_call_page_shows_the_lines_and_its_poll_brings_only_new_ones(
     assert 'hx-swap-oob="beforeend:#transcript-lines"' in news
     assert "every 2s" not in news  # the call has ended: the poll stops, and the Live badge goes
     assert ">Live<" not in news
-    assert client.get(f"{poll}?after=junk").status_code == 200  # a hostile id is read as "from the start"
+    for hostile in ("junk", "²", "-5", "9" * 30):  # a link edited by hand reads "from the start"
+        again = client.get(f"{poll}?after={hostile}")
+        assert again.status_code == 200 and "Hi, this is Ava." in again.content.decode()
