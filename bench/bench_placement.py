@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, fail, report, setup_django  # noqa: E402
+from bench.common import DEFAULT_DATABASE_URL, ROOT, Workers, embedded, fail, report, setup_django  # noqa: E402
 
 AREA_CODES = ["212", "312", "415", "303", "305", "206", "617", "702", "808", "907", "214", "404"]
 API_KEY = "bench-vapi-key"
@@ -56,8 +55,12 @@ def _serve_fake(conn) -> None:
 
     with LeanVapi(api_key=API_KEY) as fake:
         conn.send(fake.url)
-        conn.recv()  # "report"
-        conn.send({"placed": list(fake.placed), "numbers": list(fake.numbers), "requests": fake.requests})
+        while True:  # a report on each "report", until the bench closes the pipe
+            try:
+                conn.recv()
+            except EOFError:
+                return
+            conn.send({"placed": list(fake.placed), "numbers": list(fake.numbers), "requests": fake.requests})
 
 
 class FakeProcess:
@@ -76,51 +79,6 @@ class FakeProcess:
     def __exit__(self, *exc) -> None:
         self.proc.terminate()
         self.proc.join(5)
-
-
-# -- the Celery workers ---------------------------------------------------------------------------
-
-
-class Workers:
-    """`celery worker -c <n>` on the bench queue, with bench.tasks included; stopped on exit."""
-
-    def __init__(self, concurrency: int, folder: Path) -> None:
-        self.concurrency, self.log = concurrency, folder / "worker.log"
-
-    def __enter__(self) -> Workers:
-        env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-        self._log = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--include", "bench.tasks"]
-            + ["-c", str(self.concurrency), "-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"], "-l", "WARNING"]
-            + [
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"bench-{os.getpid()}@%h",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        return self
-
-    def tail(self) -> str:
-        text = self.log.read_text(errors="replace")
-        if "Connection to broker lost" in text:
-            return "the worker lost its broker connection (was Redis restarted?)\n" + text[-3000:]
-        return text[-3000:]
-
-    def __exit__(self, *exc) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
 
 
 def wait_for_file(path: Path, size: int, timeout: float, log: str = "") -> float:
@@ -261,6 +219,85 @@ def close_placed(campaign_id: object) -> int:
     return len(rows)
 
 
+def prepare_many(calls: int, campaigns: int, orgs: int, cap: int, fake_url: str) -> list:
+    """`campaigns` started campaigns in `orgs` organizations sharing `calls` customers, each
+    organization's cap its share of `cap` (the same lines in all as the single campaign has), each
+    campaign with its own cap and its own due customers, all of equal priority (the tick shares
+    the lines evenly). Returns the organizations' ids."""
+    from django.db import connection
+
+    from campaigns import services
+    from campaigns.models import Campaign, Organization, PhoneNumber, ProviderAccount
+
+    per_org, per_campaign = campaigns // orgs, calls // campaigns
+    ids = []
+    for o in range(orgs):
+        org, _ = Organization.objects.get_or_create(
+            slug=f"bench-placement-many-{o}", defaults={"name": f"Bench placement {o}"}
+        )
+        Organization.objects.filter(pk=org.pk).update(
+            max_concurrent_calls=cap // orgs, allow_ignoring_recipient_time=True
+        )
+        org.refresh_from_db()
+        Campaign.objects.filter(organization=org).delete()
+        account, _ = ProviderAccount.objects.update_or_create(
+            organization=org,
+            name="fake vapi",
+            defaults={"kind": "vapi", "base_url": fake_url, "api_key": API_KEY},
+        )
+        caller, _ = PhoneNumber.objects.get_or_create(
+            organization=org,
+            number="+14155550142",
+            deleted_at=None,
+            defaults={"provider_account": account, "provider_phone_number_id": str(uuid.uuid4())},
+        )
+        for c in range(per_org):
+            first = (o * per_org + c) * per_campaign
+            people = [
+                services.CustomerInput(number=f"+1{AREA_CODES[i % 12]}{2000000 + i // 12:07d}")
+                for i in range(first, first + per_campaign)
+            ]
+            strategy = {
+                "respect_recipient_time_zone": False,
+                "max_attempts": 1,
+                "max_concurrent_calls": cap // orgs,
+                "priority": 5,
+            }
+            campaign = services.campaign_create(
+                organization=org,
+                by=None,
+                data=services.CampaignInput(
+                    name=f"bench placement {o}.{c}",
+                    assistant_id="bench-assistant",
+                    phone_number_id=str(caller.pk),
+                    customers=people,
+                    strategy=strategy,
+                ),
+            )
+            services.campaign_start(campaign=campaign, by=None)
+        ids.append(org.pk)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "VACUUM ANALYZE campaigns_call, campaigns_calllog, campaigns_customer, campaigns_campaign"
+            )
+        else:
+            cursor.execute("ANALYZE")
+    return ids
+
+
+def close_placed_in(org_ids: list) -> int:
+    """close_placed for every campaign of the organizations."""
+    from campaigns.models import Call
+
+    campaigns = set(
+        Call.objects.filter(organization_id__in=org_ids, status="queued")
+        .exclude(provider_call_id="")
+        .values_list("campaign_id", flat=True)
+    )
+    return sum(close_placed(campaign) for campaign in campaigns)
+
+
 class Broker:
     """The bench queue on the broker, whatever the transport (Redis, or kombu's filesystem one)."""
 
@@ -288,28 +325,104 @@ class Broker:
 
 
 class Sampler(threading.Thread):
-    """Live calls of the organization every `every` seconds, on a connection of its own."""
+    """Live calls of each organization every `every` seconds, on a connection of its own: the
+    peak of one organization's."""
 
-    def __init__(self, org_id: object, every: float = 0.02) -> None:
+    def __init__(self, org_ids: list, every: float = 0.02) -> None:
         super().__init__(daemon=True)
-        self.org_id, self.every, self.peak, self.samples = org_id, every, 0, 0
+        self.org_ids, self.every, self.peak, self.samples = org_ids, every, 0, 0
         self.stop = threading.Event()
 
     def run(self) -> None:
         from django.db import connection
+        from django.db.models import Count
 
         from campaigns.models import Call
 
-        live = Call.objects.filter(organization_id=self.org_id).exclude(status="ended")
+        live = (
+            Call.objects.filter(organization_id__in=self.org_ids)
+            .exclude(status="ended")
+            .values("organization_id")
+            .annotate(n=Count("id"))
+            .values_list("n", flat=True)
+        )
         try:  # on this thread's own connection (Django opens one per thread)
             while not self.stop.is_set():
-                self.peak, self.samples = max(self.peak, live.count()), self.samples + 1
+                self.peak, self.samples = max([self.peak, *live.all()]), self.samples + 1  # a new query
                 time.sleep(self.every)
         finally:
             connection.close()
 
 
-def ours(campaign, calls: int, workers: Workers, budget: float) -> tuple[float, dict]:
+class Single:
+    """One campaign, claimed by dispatch_campaign in the loop (the claim of beat's tick for one)."""
+
+    def __init__(self, campaign) -> None:
+        self.campaign, self.org_ids, self.passes = campaign, [campaign.organization_id], 0
+
+    def calls(self):
+        from campaigns.models import Call
+
+        return Call.objects.filter(campaign=self.campaign)
+
+    def campaigns(self) -> list:
+        return [self.campaign]
+
+    def claim(self) -> int:
+        from campaigns.models import Campaign
+        from dialer.dispatch import dispatch_campaign
+        from dialer.tasks import enqueue_placement
+
+        fresh = Campaign.objects.select_related("organization", "phone_number").get(pk=self.campaign.pk)
+        self.passes += 1
+        return dispatch_campaign(fresh, enqueue=enqueue_placement)
+
+    def close(self) -> int:
+        return close_placed(self.campaign.pk)
+
+    def resend(self) -> bool:
+        return True  # the loop re-sends lost tasks itself, as tick's step 5 would
+
+
+class Many:
+    """Every running campaign, claimed by beat's own tick (dialer.dispatch.tick: its lines shared
+    between campaigns and organizations, its lost tasks re-sent by its step 5)."""
+
+    def __init__(self, org_ids: list) -> None:
+        self.org_ids, self.passes, self.queued = org_ids, 0, set()
+
+    def calls(self):
+        from campaigns.models import Call
+
+        return Call.objects.filter(organization_id__in=self.org_ids)
+
+    def campaigns(self) -> list:
+        from campaigns.models import Campaign
+
+        return list(Campaign.objects.filter(organization_id__in=self.org_ids))
+
+    def claim(self) -> int:
+        from dialer.dispatch import tick
+        from dialer.tasks import enqueue_placement
+
+        before = len(self.queued)
+
+        def enqueue(ids: list[str]) -> None:
+            self.queued.update(ids)
+            enqueue_placement(ids)
+
+        tick(enqueue=enqueue)
+        self.passes += 1
+        return len(self.queued) - before
+
+    def close(self) -> int:
+        return close_placed_in(self.org_ids)
+
+    def resend(self) -> bool:
+        return False
+
+
+def ours(run: Single | Many, calls: int, workers: Workers, budget: float) -> tuple[float, dict]:
     """Run the claim loop until every customer's call is placed. Returns (calls/s, figures).
 
     Past `budget` seconds it stops claiming, lets the calls already queued be placed, and
@@ -318,36 +431,32 @@ def ours(campaign, calls: int, workers: Workers, budget: float) -> tuple[float, 
     from django.db.models import Max, Q
     from django.utils import timezone
 
-    from campaigns.models import Call, Campaign
-    from dialer.dispatch import dispatch_campaign
     from dialer.tasks import enqueue_placement
 
     broker = Broker()
-    sampler = Sampler(campaign.organization_id)
+    sampler = Sampler(run.org_ids)
     sampler.start()
     began, start = timezone.now(), time.perf_counter()
-    created = closed = passes = resent = 0
+    created = closed = resent = 0
     claiming, last_resend = True, time.perf_counter()
     while closed < calls and (claiming or closed < created):
         queued = 0
         if claiming:
-            fresh = Campaign.objects.select_related("organization", "phone_number").get(pk=campaign.pk)
-            queued = dispatch_campaign(fresh, enqueue=enqueue_placement)
-            created, passes = created + queued, passes + 1
+            queued = run.claim()
+            created += queued
             claiming = time.perf_counter() - start < budget
-        now_closed = close_placed(campaign.pk)
+        now_closed = run.close()
         closed += now_closed
         # What tick's step 5 does, for tasks a broker restart lost: only when the broker holds no
         # task at all (queued or reserved), so calls merely waiting behind a backlog are not sent twice.
         due = time.perf_counter() - last_resend > 5
-        if due and broker.idle():
+        if run.resend() and due and broker.idle():
             last_resend = time.perf_counter()
-            lost = Call.objects.filter(
-                campaign=campaign,
-                status="queued",
-                placing_at__isnull=True,
-                created_at__lt=timezone.now() - ORPHAN,
-            ).filter(Q(not_before__isnull=True) | Q(not_before__lt=timezone.now()))
+            lost = (
+                run.calls()
+                .filter(status="queued", placing_at__isnull=True, created_at__lt=timezone.now() - ORPHAN)
+                .filter(Q(not_before__isnull=True) | Q(not_before__lt=timezone.now()))
+            )
             lost_ids = [str(pk) for pk in lost.values_list("pk", flat=True)]
             if lost_ids:
                 resent += len(lost_ids)
@@ -355,28 +464,27 @@ def ours(campaign, calls: int, workers: Workers, budget: float) -> tuple[float, 
         if not queued and not now_closed:
             time.sleep(0.02)  # nothing moved: wait a little, as beat would (it ticks once a second)
         if time.perf_counter() - start > budget + 60:
-            states = dict(Counter(Call.objects.filter(campaign=campaign).values_list("status", flat=True)))
+            states = dict(Counter(run.calls().values_list("status", flat=True)))
             fail(
                 f"only {closed} of {created} queued calls placed in time; calls by status {states}\n"
                 + workers.tail()
             )
     sampler.stop.set()
     sampler.join()
-    last = Call.objects.filter(campaign=campaign).aggregate(last=Max("placed_at"))["last"]
+    last = run.calls().aggregate(last=Max("placed_at"))["last"]
     elapsed = (last - began).total_seconds()
     return closed / elapsed, {
         "placed": closed,
         "seconds": elapsed,
-        "passes": passes,
+        "passes": run.passes,
         "peak_live": sampler.peak,
         "samples": sampler.samples,
         "resent": resent,
     }
 
 
-def check(campaign, cap: int, figures: dict, fake: dict) -> None:
+def check(run: Single | Many, cap: int, figures: dict, fake: dict) -> None:
     """No customer dialed twice, cap never exceeded, every call placed once, counters = recount."""
-    from campaigns.models import Call
     from tests.fakes.dialdeck_side import counters, recount
 
     twice = [call_id for call_id, n in Counter(fake["placed"]).items() if n > 1]
@@ -385,18 +493,19 @@ def check(campaign, cap: int, figures: dict, fake: dict) -> None:
     numbers_twice = [number for number, n in Counter(fake["numbers"]).items() if n > 1]
     if numbers_twice:
         fail(f"{len(numbers_twice)} customers were dialed more than once, e.g. {numbers_twice[:3]}")
-    ours = {str(pk) for pk in Call.objects.filter(campaign=campaign).values_list("pk", flat=True)}
+    ours = {str(pk) for pk in run.calls().values_list("pk", flat=True)}
     if len(ours) != figures["placed"] or set(fake["placed"]) != ours:
         fail(
             f"{len(ours)} calls stored, {len(set(fake['placed']))} at the provider, "
             f"{figures['placed']} placed"
         )
-    if Call.objects.filter(campaign=campaign, provider_call_id="").exists():
+    if run.calls().filter(provider_call_id="").exists():
         fail("a call has no provider id")
     if figures["peak_live"] > cap:
-        fail(f"{figures['peak_live']} live calls seen, above the cap of {cap}")
-    if counters(campaign) != recount(campaign):
-        fail(f"counters {counters(campaign)} differ from a recount {recount(campaign)}")
+        fail(f"{figures['peak_live']} live calls seen in one organization, above its cap of {cap}")
+    for campaign in run.campaigns():
+        if counters(campaign) != recount(campaign):
+            fail(f"{campaign.name}: counters {counters(campaign)} differ from a recount {recount(campaign)}")
 
 
 def main() -> None:
@@ -407,10 +516,21 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=1000, help="campaign and organization cap (default 1000)")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--budget", type=float, default=30, help="stop claiming after this many seconds (30)")
+    parser.add_argument(
+        "--campaigns",
+        type=int,
+        default=1000,
+        help="then the same calls over this many campaigns (1000; 0: none)",
+    )
+    parser.add_argument("--orgs", type=int, default=50, help="in this many organizations (default 50)")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # the product's INFO lines would drown the figures
     os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"dialdeck-bench-{os.getpid()}")
     os.environ.setdefault("PROVIDER_ALLOWED_HOSTS", "127.0.0.1")  # the fake provider's host
+    # A database of its own: the dialer's tick and reaper act on every campaign there, and would
+    # reap and re-send the reads benchmark's synthetic calls "in flight" for hours.
+    if not embedded():
+        os.environ.setdefault("DATABASE_URL", f"{DEFAULT_DATABASE_URL}_dialer")
     setup_django()
 
     with (
@@ -427,11 +547,24 @@ def main() -> None:
         # The baseline runs before and after ours, and counts their mean: on a shared machine the
         # load moves within a minute, and this way it weighs on both sides alike.
         before = baseline(args.calls, args.cap, folder, workers.log)
-        rate, figures = ours(campaign, args.calls, workers, args.budget)
-        check(campaign, args.cap, figures, fake.records())
+        rate, figures = ours(Single(campaign), args.calls, workers, args.budget)
+        seen = fake.records()
+        check(Single(campaign), args.cap, figures, seen)
         (folder / "noop.count").unlink()
         after = baseline(args.calls, args.cap, folder, workers.log)
         raw = (before + after) / 2
+        if args.campaigns:
+            made = time.perf_counter()
+            many = Many(prepare_many(args.calls, args.campaigns, args.orgs, args.cap, fake.url))
+            made = time.perf_counter() - made
+            many_rate, many_figures = ours(many, args.calls, workers, args.budget)
+            now = fake.records()  # the fake's records since the single campaign's
+            check(
+                many,
+                args.cap // args.orgs,
+                many_figures,
+                {k: v[len(seen[k]) :] for k, v in now.items() if k != "requests"},
+            )
     Broker().purge()
     report(
         f"calls placed end to end ({args.calls:,} calls, {args.concurrency} workers)",
@@ -444,6 +577,17 @@ def main() -> None:
         + (f", {figures['resent']} re-sent after their task was lost" if figures["resent"] else "")
         + "; target ratio >= 1.0",
     )
+    if args.campaigns:
+        report(
+            f"calls placed across {args.campaigns:,} running campaigns in {args.orgs} organizations",
+            many_rate,
+            "calls/s",
+            rate,
+            note=f"{many_figures['placed']:,} placed in {many_figures['seconds']:.1f}s by "
+            f"{many_figures['passes']} passes of the tick, {args.cap // args.orgs} lines per organization, "
+            f"peak {many_figures['peak_live']} live in one; made in {made:.0f}s; baseline: the single "
+            "campaign above, same calls and lines; no customer dialed twice; target ratio >= 0.8",
+        )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import percentile, raw_dsn, report, setup_django  # noqa: E402
+from bench.common import fail, percentile, raw_dsn, report, setup_django  # noqa: E402
 
 CUSTOMERS = 10  # per idle campaign: the pass must not look at them anyway
 
@@ -185,6 +185,8 @@ def main() -> None:
     )
     counts, lines = fairness()
     urgent = counts.pop("urgent")
+    if urgent != min(60, lines):  # its cap (60) of the 100 lines, before any campaign of priority 5
+        fail(f"the higher-priority campaign got {urgent} of {lines} lines, not its cap of 60 first")
     share = (lines - urgent) / len(counts)
     spread = max(abs(n - share) / share for n in counts.values()) if share else 0.0
     report(

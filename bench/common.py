@@ -120,3 +120,65 @@ def report(name: str, value: float, unit: str, baseline: float | None = None, no
 def fail(message: str) -> None:
     print(f"FAILED: {message}", file=sys.stderr, flush=True)
     raise SystemExit(1)
+
+
+# -- Celery processes of the benchmarks, on a private queue (CELERY_TASK_DEFAULT_QUEUE) -------------
+
+
+class _Process:
+    """A command of ours in the background, its output in a log file; stopped on exit."""
+
+    log: Path
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def __enter__(self):
+        env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+        self._log = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.command(), env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        return self
+
+    def tail(self) -> str:
+        text = self.log.read_text(errors="replace")
+        if "Connection to broker lost" in text:
+            return "lost its broker connection (was Redis restarted?)\n" + text[-3000:]
+        return text[-3000:]
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+class Workers(_Process):
+    """`celery worker -c <n>` on the bench queue, with bench.tasks included (the Procfile's worker
+    is `-c 2`)."""
+
+    def __init__(self, concurrency: int, folder: Path) -> None:
+        self.concurrency, self.log = concurrency, folder / "worker.log"
+
+    def command(self) -> list[str]:
+        return [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--include", "bench.tasks"),
+            *("-c", str(self.concurrency), "-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"], "-l", "WARNING"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"),
+        ]
+
+
+class Beat(_Process):
+    """`celery beat` with the project's schedule (config/settings.py CELERY_BEAT_SCHEDULE), sending
+    to the bench queue; its schedule file in `folder`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.log = folder, folder / "beat.log"
+
+    def command(self) -> list[str]:
+        schedule = str(self.folder / "celerybeat-schedule")
+        return [sys.executable, "-m", "celery", "-A", "config", "beat", "-s", schedule, "-l", "WARNING"]

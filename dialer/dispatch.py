@@ -262,6 +262,8 @@ def _entries(campaign: Campaign) -> dict:
     entries: dict = {}
     if campaign.phone_number_id:
         entries["provider", None] = campaign.phone_number.provider_account_id
+    if not campaign.uses_dial_plan:  # its customers name no entry (a campaign dials one way)
+        return entries
     for entry in campaign.dial_plan.select_related("phone_number"):
         entries[entry.pk] = entry.phone_number_id
         entries["provider", entry.pk] = entry.phone_number.provider_account_id
@@ -309,7 +311,9 @@ def dispatch_campaign(
             # Serialise dispatch per organization so its concurrency cap holds across campaigns.
             # NO KEY UPDATE excludes other dispatchers but not the KEY SHARE locks that foreign-key
             # checks of webhook transactions take on this row (FOR UPDATE deadlocks with those).
-            Organization.objects.select_for_update(no_key=True).filter(pk=campaign.organization_id).first()
+            Organization.objects.select_for_update(no_key=True).filter(
+                pk=campaign.organization_id
+            ).values_list("pk").first()
             fresh = (
                 Campaign.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("organization")

@@ -188,12 +188,15 @@ def record_stored_events(rows: QuerySet, *, limit: int = BATCH) -> int:
 
 
 def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
-    rows = rows.select_related("account")
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
     unknown, kept = 0, set()
     with transaction.atomic():
         batch = list(rows[:limit])  # 1.
+        # Each account read (and its credentials decrypted) once per batch, not once per event.
+        accounts = ProviderAccount.objects.in_bulk({row.account_id for row in batch})
+        for row in batch:
+            row.account = accounts[row.account_id]
         if not one_by_one:  # 2., all at once: any row that is not an event fails the batch
             events = [_event(row) for row in batch]
             if None in events:

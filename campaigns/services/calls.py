@@ -59,7 +59,7 @@ from campaigns.services.events import event_emit, events_emit
 from campaigns.services.inputs import TRANSCRIPT, CallEvent
 from campaigns.services.outcomes import CUSTOMER_OUTCOME_FIELDS, outcome_apply
 from campaigns.services.transcripts import transcript_lines_record
-from campaigns.services.tx import campaigns_held, lock_customers
+from campaigns.services.tx import campaigns_held, lock_customers, update_rows
 
 log = logging.getLogger(__name__)
 
@@ -305,13 +305,17 @@ class _Batch:
 
     def save_calls(self) -> None:
         """Write the calls the batch changed so far (a read of the calls table is about to depend
-        on them), each with only the fields that differ from the stored row."""
+        on them), each with only the fields that differ from the stored row: one UPDATE for all
+        the calls that changed the same fields (they are locked since step 1)."""
+        by_fields: dict[tuple[str, ...], list[Call]] = {}
         for pk, call in self.dirty.items():
             now = _values(call)
-            changed = [field for field, value in now.items() if value != self.stored[pk][field]]
+            changed = tuple(field for field, value in now.items() if value != self.stored[pk][field])
             if changed:
-                call.save(update_fields=changed)
+                by_fields.setdefault(changed, []).append(call)
                 self.stored[pk] = now
+        for fields, calls in by_fields.items():
+            update_rows(Call, calls, fields)
         self.dirty.clear()
 
     def move(self, campaign: Campaign, deltas: dict[str, Any], paused: dict[str, Any] | None) -> None:
@@ -509,15 +513,25 @@ def outcome_amend(call: Call, customer: Customer, now: datetime) -> dict[str, in
     where this call left them (not dialed again since). Returns the counter moves."""
     if customer.attempts != call.attempt or customer.state in (CustomerState.QUEUED, CustomerState.DIALING):
         return {}
-    before = (customer.state, customer.reason)
+    before, stored = (customer.state, customer.reason), _outcome_values(customer)
     deltas = outcome_apply(call, customer, now)
     after = (customer.state, customer.reason)
     deltas = _sum(deltas, contacts.moved(*before, *after, 1))
     deltas["customers_final"] = int(after[0] in FINAL) - int(before[0] in FINAL)
-    customer.save(update_fields=CUSTOMER_OUTCOME_FIELDS)
+    changed = [field for field, value in _outcome_values(customer).items() if value != stored[field]]
+    if after[0] in FINAL and after == before and changed == ["next_attempt_at"]:
+        changed = []  # "due now" again, for a customer nobody will dial: not a change
+    if changed:  # the same decision again (the report agreeing with the end): nothing to write
+        customer.save(update_fields=[*changed, "updated_at"])
     if after != before:
         _report_contact(call.campaign, customer, call, *after)
     return deltas
+
+
+def _outcome_values(customer: Customer) -> dict[str, Any]:
+    """What outcome_apply may change on the customer (JSON values copied)."""
+    values = {field: getattr(customer, field) for field in CUSTOMER_OUTCOME_FIELDS if field != "updated_at"}
+    return {k: copy.deepcopy(v) if isinstance(v, dict | list) else v for k, v in values.items()}
 
 
 def _sum(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:

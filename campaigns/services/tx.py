@@ -39,13 +39,15 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import Field, Model
 
 from campaigns.models import Campaign, ContactList, Customer, Organization
 
@@ -168,4 +170,42 @@ def _lock(model: type, ids: Iterable[object], mode: Mode, *, nowait: bool = Fals
             f"SELECT 1 FROM {model._meta.db_table} WHERE {pk.column} = ANY(%s)"
             f" ORDER BY {pk.column} FOR {clause}{' NOWAIT' if nowait else ''}",
             [[pk.to_python(i) for i in ids]],
+        )
+
+
+def update_rows(model: type[Model], objs: Sequence[Model], fields: Sequence[str]) -> None:
+    """Write `fields` of each of `objs` (rows the caller has locked) as the objects hold them, in
+    one statement: UPDATE ... FROM (VALUES ...), on PostgreSQL and SQLite alike.
+
+    What Model.save(update_fields=...) does row by row (one round trip each), and what
+    QuerySet.bulk_update does with a CASE per field and row (whose expressions cost more Python
+    than the round trips they save). Like bulk_update it sends no signals and sets no auto_now
+    field unless named. On PostgreSQL each value is cast to its column's type without a length
+    or a precision (a cast to varchar(n) would cut a long value silently; assignment checks it).
+    """
+    if not objs:
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    pg = connection.vendor == "postgresql"
+
+    def slot(field: Field) -> str:
+        if not pg:
+            return "%s"
+        kind = re.sub(r"\(.*\)", "", field.db_type(connection)).strip()
+        return f"%s::{'text' if kind == 'varchar' else kind}"
+
+    row = "(" + ", ".join(slot(field) for field in (meta.pk, *columns)) + ")"
+    params: list[object] = []
+    for obj in objs:
+        params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+        params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+    table = quote(meta.db_table)
+    sets = ", ".join(f"{quote(field.column)} = v.column{i}" for i, field in enumerate(columns, start=2))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(objs))}) AS v"
+            f" WHERE {table}.{quote(meta.pk.column)} = v.column1",
+            params,
         )
