@@ -52,7 +52,7 @@ def test_each_row_gets_its_own_values_of_every_type_in_one_statement(calls) -> N
         call.analysis = {"summary": f"call {i}", "nested": [i, {"deep": i % 2 == 0}]}
         call.structured_data = None if i == 1 else {"answered": i == 2}
         call.structured_data_valid = None if i == 1 else i == 2
-        call.transcript = "AI: l'été ‘quoted’ \"double\" %s %(x)s\nUser: ✓" * (i + 1)
+        call.transcript = 'AI: l\'été ‘quoted’ "double" %s %(x)s\nUser: ✓' * (i + 1)
     untouched = Call.objects.get(pk=calls[0].pk).provider_call_id
     with CaptureQueriesContext(connection) as queries:
         update_rows(Call, calls, FIELDS)
