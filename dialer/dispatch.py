@@ -1,20 +1,23 @@
 """The claim loop: turn due customers into queued calls, never twice.
 
-One pass over one campaign (numbered because the order is what keeps it safe):
+One pass over the running campaigns of one organization (numbered because the order is what
+keeps it safe; `dispatch_campaign` is the pass over one):
 1. the engine's campaign gate: paused, before earliestAt, outside calling hours -> nothing;
-2. in one transaction, lock the organization row, then the campaign row (the house lock
-   order, campaigns.services.tx: an end waits for this round, or this round sees it ended),
+2. in one transaction for all of them, lock the organization row, then the campaign rows in id
+   order (the house lock order, campaigns.services.tx: an end waits for this round, or this
+   round sees it ended),
    and take the headroom from the counters (campaign cap, organization cap) and the pacing
    bucket stored on the campaign row (rules.pacing: refilled continuously, shared by every
    worker because it moves under this lock);
-3. lock up to that many due pending customers
-   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never wait on or share a row);
+3. lock up to that many due pending customers of each campaign, in one statement on PostgreSQL
+   (`FOR UPDATE SKIP LOCKED`, so two dispatchers never wait on or share a row);
 4. ask the engine about each; a customer to dial moves pending -> queued with a
    conditional UPDATE that proceeds only if the row was still pending (this is what
    keeps SQLite correct, where row locks do not exist), and gets its Call row;
    the others are deferred or skipped with the engine's reason;
 5. move the counters and take a pacing token per call in that same transaction, and enqueue
-   placement on commit.
+   placement on commit. The organization's lines taken by one campaign are counted before the
+   next one's room is read, and so are the calls of each caller ID: caps hold across campaigns.
 
 Calls queued here are decided again at the last gate when they leave (dialer.claims), at the
 real time and on fresh data; this pass only decides which customers are worth a call now.
@@ -105,12 +108,41 @@ def _spend_tokens(campaign: Campaign, now: datetime, started: int) -> None:
     campaign.pacing_tokens, campaign.pacing_at = after.tokens, after.at
 
 
-def _due(campaign: Campaign, now: datetime, limit: int) -> list[Customer]:
-    rows = Customer.objects.filter(campaign=campaign, state=CustomerState.PENDING, next_attempt_at__lte=now)
+def _due(campaign_id: object, now: datetime, limit: int) -> list[Customer]:
+    rows = Customer.objects.filter(
+        campaign_id=campaign_id, state=CustomerState.PENDING, next_attempt_at__lte=now
+    )
     rows = rows.order_by("next_attempt_at", "sort_key")
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
     return list(rows[:limit])
+
+
+# Step 3 for several campaigns in one statement (PostgreSQL): each campaign's first due customers
+# by the partial index customer_due_pending, as `_due` reads them, locked and skipped as it does.
+_DUE_MANY = """
+SELECT c.* FROM unnest(%s::uuid[], %s::int[]) AS w(campaign_id, wanted)
+CROSS JOIN LATERAL (
+    SELECT * FROM campaigns_customer c
+    WHERE c.campaign_id = w.campaign_id AND c.state = %s AND c.next_attempt_at <= %s
+    ORDER BY c.next_attempt_at, c.sort_key
+    LIMIT w.wanted
+    FOR UPDATE SKIP LOCKED
+) c
+"""
+
+
+def _due_many(wanted: dict[object, int], now: datetime) -> dict[object, list[Customer]]:
+    """`_due` for each campaign (id -> how many), in one statement on PostgreSQL."""
+    if connection.vendor != "postgresql" or len(wanted) <= 1:
+        return {pk: _due(pk, now, n) for pk, n in wanted.items()}
+    due: dict[object, list[Customer]] = {pk: [] for pk in wanted}
+    params = [list(wanted), list(wanted.values()), CustomerState.PENDING, now]
+    for customer in Customer.objects.raw(_DUE_MANY, params):
+        due[customer.campaign_id].append(customer)
+    for rows in due.values():
+        rows.sort(key=lambda c: (c.next_attempt_at, c.sort_key))
+    return due
 
 
 def _caller_id(campaign: Campaign, customer: Customer, entries: dict) -> object:
@@ -119,20 +151,26 @@ def _caller_id(campaign: Campaign, customer: Customer, entries: dict) -> object:
     return campaign.phone_number_id
 
 
-def _claim_round(
-    campaign: Campaign, policy: engine.CampaignPolicy, now: datetime, wanted: int, entries: dict
-) -> tuple[list[str], int]:
-    """Steps 3-5 for up to `wanted` calls. Returns (call ids created, customers examined)."""
-    customers = _due(campaign, now, wanted)
-    blocked = set(
-        DoNotCall.objects.filter(
-            organization_id=campaign.organization_id, number__in=[c.number for c in customers if c.number]
-        ).values_list("number", flat=True)
-    )
+class _Claim:
+    """One campaign in a dispatch of its organization's campaigns: its policy, dial plan
+    entries, the share of lines it may take (`limit`) and what it queued so far."""
+
+    def __init__(
+        self, campaign: Campaign, policy: engine.CampaignPolicy, limit: int | None, entries: dict
+    ) -> None:
+        self.campaign, self.policy, self.limit, self.entries = campaign, policy, limit, entries
+        self.queued = 0
+
+
+def _decide(
+    claim: _Claim, customers: list[Customer], blocked: set, now: datetime, wanted: int
+) -> tuple[list[Customer], int, Counter]:
+    """Step 4 for one campaign's due customers: (those to dial, customers made final, counter
+    moves); the others are deferred or skipped here with the engine's reason."""
     dial, finals, moves = [], 0, Counter()
     for customer in customers:
         decision = engine.eligibility(
-            customer_facts(customer, do_not_call=customer.number in blocked), policy, now
+            customer_facts(customer, do_not_call=customer.number in blocked), claim.policy, now
         )
         pending = Customer.objects.filter(pk=customer.pk, state=CustomerState.PENDING)
         if decision.action == engine.Action.DIAL:
@@ -149,98 +187,156 @@ def _claim_round(
                 reason=decision.reason or "",
                 reason_detail=decision.detail[:200],
             )
-    choices = _caller_choices(campaign, dial, now, entries)
-    if dial:  # those without a usable caller ID wait for one
-        for customer in [c for c in dial if choices[c.pk][0].caller_id is None]:
+    return dial, finals, moves
+
+
+def _claim_round(claims: list[_Claim], rooms: dict, now: datetime) -> tuple[list[str], dict]:
+    """Steps 3-5 for up to rooms[pk] calls of each campaign (the organization's, in the order the
+    lines were shared, their rows locked). Returns (call ids created, customers examined by
+    campaign id)."""
+    due = _due_many(rooms, now)
+    numbers = {c.number for rows in due.values() for c in rows if c.number}
+    organization_id = claims[0].campaign.organization_id
+    blocked = set(
+        DoNotCall.objects.filter(organization_id=organization_id, number__in=numbers).values_list(
+            "number", flat=True
+        )
+    )
+    usage = _Usage(claims[0].campaign.organization, now)
+    decided = {}
+    for claim in claims:
+        pk = claim.campaign.pk
+        if pk in rooms:
+            decided[pk] = _decide(claim, due[pk], blocked, now, rooms[pk])
+    usage.read([(claim, decided[claim.campaign.pk][0]) for claim in claims if claim.campaign.pk in decided])
+    dialing, calls, deltas = [], [], {}
+    for claim in claims:
+        campaign = claim.campaign
+        if campaign.pk not in decided:
+            continue
+        dial, finals, moves = decided[campaign.pk]
+        choices = usage.choose(claim, dial)
+        for customer in [c for c in dial if choices[c.pk][0].caller_id is None]:  # they wait for one
             Customer.objects.filter(pk=customer.pk, state=CustomerState.PENDING).update(
                 next_attempt_at=now + timedelta(seconds=caller_ids.WAIT_SECONDS),
                 reason=engine.Reason.NO_CALLER_ID,
                 reason_detail=choices[customer.pk][0].reason[:200],
             )
         dial = [c for c in dial if choices[c.pk][0].caller_id is not None]
+        dialing += dial
+        made = [
+            Call(
+                organization_id=campaign.organization_id,
+                campaign=campaign,
+                customer=customer,
+                phone_number_id=_caller_id(campaign, customer, claim.entries),
+                provider_account_id=claim.entries["provider", customer.dial_plan_entry_id],
+                attempt=customer.attempts + 1,
+                status=CallStatus.QUEUED,
+            )
+            for customer in dial
+        ]
+        _apply_choices(made, choices, pooled=bool(campaign.caller_id_mode))
+        calls += made
+        moves.update(contacts.moved(CustomerState.PENDING, "", CustomerState.QUEUED, "", len(made)))
+        deltas[campaign.pk] = {"calls_queued": len(made), "customers_final": finals, **moves}
     # The conditional UPDATE proceeds only for rows still pending. Under our row locks
     # (PostgreSQL) or the write lock (SQLite IMMEDIATE) all of them are; if not, someone
     # else moved a row and the whole claim rolls back rather than guess which.
-    won = Customer.objects.filter(pk__in=[c.pk for c in dial], state=CustomerState.PENDING).update(
+    won = Customer.objects.filter(pk__in=[c.pk for c in dialing], state=CustomerState.PENDING).update(
         state=CustomerState.QUEUED, attempts=F("attempts") + 1, reason="", reason_detail=""
     )
-    if won != len(dial):
-        raise ClaimConflict(f"{len(dial) - won} customers changed while being claimed")
-    calls = [
-        Call(
-            organization_id=campaign.organization_id,
-            campaign=campaign,
-            customer=customer,
-            phone_number_id=_caller_id(campaign, customer, entries),
-            provider_account_id=entries["provider", customer.dial_plan_entry_id],
-            attempt=customer.attempts + 1,
-            status=CallStatus.QUEUED,
-        )
-        for customer in dial
-    ]
-    _apply_choices(calls, choices, pooled=bool(campaign.caller_id_mode))
+    if won != len(dialing):
+        raise ClaimConflict(f"{len(dialing) - won} customers changed while being claimed")
     Call.objects.bulk_create(calls)
-    moves.update(contacts.moved(CustomerState.PENDING, "", CustomerState.QUEUED, "", won))
-    services.move_counters(campaign.pk, calls_queued=len(calls), customers_final=finals, **moves)
-    return [str(c.pk) for c in calls], len(customers)
+    services.move_counters_many(deltas)
+    made_by: Counter = Counter(call.campaign_id for call in calls)
+    for claim in claims:
+        claim.queued += made_by[claim.campaign.pk]
+    return [str(c.pk) for c in calls], {pk: len(rows) for pk, rows in due.items()}
 
 
-def _caller_choices(campaign: Campaign, dial: list[Customer], now: datetime, entries: dict) -> dict:
-    """The caller ID of each customer to dial and its provider account, as (choice, account id)
-    by customer id: with a pool, chosen by rules.caller_ids; without, the campaign's (or its dial
-    plan entry's) number, provided it is enabled, not rested and under its caps. The numbers'
-    calls are counted under the organization's lock, which every dispatch takes: caps hold across
-    the organization's campaigns."""
-    if not dial:
-        return {}
-    pool = selectors.caller_pool(campaign) if campaign.caller_id_mode else None
-    if pool is None:
-        return _fixed_choices(campaign, dial, now, entries)
-    daily = any(n.max_daily is not None for n in pool.numbers)
-    zone = campaign.organization.time_zone  # a daily cap counts the organization's day
-    live, today = selectors.caller_id_usage([n.id for n in pool.numbers], now, daily=daily, tz=zone)
-    callees = []
-    for customer in dial:
-        regions = phone.regions_for(customer.number)
-        callees.append(
-            caller_ids.Callee(
-                id=str(customer.pk),
-                country=regions[0] if regions else "",
-                region=regions[1] if len(regions) > 1 else "",
-                area_code=phone.area_code_for(customer.number),
-                kept=str(customer.caller_id_id) if customer.caller_id_id else None,
+class _Usage:
+    """The caller IDs a round may choose from and their calls (live, and today for daily caps),
+    read once for the round's campaigns and counted up as each call is given its caller ID: caps
+    hold across the organization's campaigns (every dispatch holds the organization's lock)."""
+
+    def __init__(self, organization: Organization, now: datetime) -> None:
+        self.zone, self.now = organization.time_zone, now  # a daily cap counts the organization's day
+        self.numbers: dict = {}
+        self.pools: dict = {}
+        self.live: dict[str, int] = {}
+        self.today: dict[str, int] = {}
+
+    def read(self, claims: list[tuple[_Claim, list[Customer]]]) -> None:
+        wanted, counted, daily = set(), set(), False
+        for claim, dial in claims:
+            if not dial:
+                continue
+            if claim.campaign.caller_id_mode:
+                pool = selectors.caller_pool(claim.campaign)
+                if pool is not None:
+                    self.pools[claim.campaign.pk] = pool
+                    counted |= {n.id for n in pool.numbers}
+                    daily = daily or any(n.max_daily is not None for n in pool.numbers)
+                    continue
+            wanted |= {_caller_id(claim.campaign, customer, claim.entries) for customer in dial}
+        self.numbers = PhoneNumber.objects.in_bulk(wanted) if wanted else {}
+        capped = [n for n in self.numbers.values() if n.max_concurrent_calls or n.max_daily_calls]
+        counted |= {n.pk for n in capped}  # without a cap, nothing to count
+        daily = daily or any(n.max_daily_calls for n in capped)
+        if counted:
+            self.live, self.today = selectors.caller_id_usage(counted, self.now, daily=daily, tz=self.zone)
+
+    def _count(self, caller_id: object) -> None:
+        key = str(caller_id)
+        self.live[key], self.today[key] = self.live.get(key, 0) + 1, self.today.get(key, 0) + 1
+
+    def choose(self, claim: _Claim, dial: list[Customer]) -> dict:
+        """The caller ID of each customer to dial and its provider account, as (choice, account
+        id) by customer id: with a pool, chosen by rules.caller_ids; without, the campaign's (or
+        its dial plan entry's) number, provided it is enabled, not rested and under its caps."""
+        if not dial:
+            return {}
+        pool = self.pools.get(claim.campaign.pk)
+        if pool is not None:
+            return self._pooled(pool, dial)
+        choices = {}
+        for customer in dial:
+            number = self.numbers[_caller_id(claim.campaign, customer, claim.entries)]
+            facts = selectors.caller_id_facts(number)
+            if caller_ids.available(facts, self.live.get(facts.id, 0), self.today.get(facts.id, 0)):
+                self._count(facts.id)
+                choice = caller_ids.Choice(facts.id, "")
+            else:
+                choice = caller_ids.Choice(
+                    None, f"its caller ID {number.number} is disabled, rested or at a cap"
+                )
+            choices[customer.pk] = (choice, number.provider_account_id)
+        return choices
+
+    def _pooled(self, pool: object, dial: list[Customer]) -> dict:
+        callees = []
+        for customer in dial:
+            regions = phone.regions_for(customer.number)
+            callees.append(
+                caller_ids.Callee(
+                    id=str(customer.pk),
+                    country=regions[0] if regions else "",
+                    region=regions[1] if len(regions) > 1 else "",
+                    area_code=phone.area_code_for(customer.number),
+                    kept=str(customer.caller_id_id) if customer.caller_id_id else None,
+                )
             )
-        )
-    choices = caller_ids.assign(pool, callees, live, today)
-    account = {n.id: n.provider for n in pool.numbers}
-    return {
-        customer.pk: (choice, account.get(choice.caller_id or ""))
-        for customer, choice in zip(dial, choices, strict=True)
-    }
-
-
-def _fixed_choices(campaign: Campaign, dial: list[Customer], now: datetime, entries: dict) -> dict:
-    """`_caller_choices` without a pool: each customer's one caller ID, if it is usable."""
-    wanted = {_caller_id(campaign, customer, entries) for customer in dial}
-    numbers = PhoneNumber.objects.in_bulk(wanted)
-    live, today = {}, {}
-    if any(n.max_concurrent_calls or n.max_daily_calls for n in numbers.values()):  # counted only for caps
-        daily = any(n.max_daily_calls for n in numbers.values())
-        zone = campaign.organization.time_zone
-        live, today = selectors.caller_id_usage(wanted, now, daily=daily, tz=zone)
-    choices = {}
-    for customer in dial:
-        pk = _caller_id(campaign, customer, entries)
-        facts = selectors.caller_id_facts(numbers[pk])
-        if caller_ids.available(facts, live.get(facts.id, 0), today.get(facts.id, 0)):
-            live[facts.id], today[facts.id] = live.get(facts.id, 0) + 1, today.get(facts.id, 0) + 1
-            choice = caller_ids.Choice(facts.id, "")
-        else:
-            choice = caller_ids.Choice(
-                None, f"its caller ID {numbers[pk].number} is disabled, rested or at a cap"
-            )
-        choices[customer.pk] = (choice, numbers[pk].provider_account_id)
-    return choices
+        choices = caller_ids.assign(pool, callees, self.live, self.today)
+        for choice in choices:
+            if choice.caller_id is not None:
+                self._count(choice.caller_id)
+        account = {n.id: n.provider for n in pool.numbers}
+        return {
+            customer.pk: (choice, account.get(choice.caller_id or ""))
+            for customer, choice in zip(dial, choices, strict=True)
+        }
 
 
 def _apply_choices(calls: list[Call], choices: dict, *, pooled: bool) -> None:
@@ -296,59 +392,118 @@ def dispatch_campaign(
     see a call that might still roll back). `limit` caps the calls this pass may queue (the
     tick's share of the organization's free lines for this campaign).
     """
+    return dispatch_campaigns([(campaign, limit)], now=now, enqueue=enqueue)[campaign.pk]
+
+
+def dispatch_campaigns(
+    shares: list[tuple[Campaign, int | None]],
+    *,
+    now: datetime | None = None,
+    enqueue: Callable[[list[str]], None],
+    done: Counter | None = None,
+) -> Counter:
+    """One claim pass over running campaigns of one organization, each up to its share of lines
+    (None: its own limits alone), in the order given (the tick's: higher priority first). Returns
+    the calls queued by campaign id; `done`, if given, counts them as each round commits.
+
+    A round is one transaction for all of them (the organization's lock, then their rows in id
+    order, their due customers in one statement): the work of a pass grows with the
+    organizations that have something to dial, not with their campaigns.
+    """
     now = now or clock.now()
-    spent = selectors.quota_refuses_calls([campaign.organization], now)
-    policy = campaign_policy(campaign, quota_spent=bool(spent))
-    gate = engine.campaign_gate(policy, now)  # 1.
-    if gate.action != engine.Action.DIAL:
-        _set_campaign_waiting(campaign, gate.reason or "", gate.until, gate.detail)
-        return 0
-    _rest_unhealthy(campaign, now)
-    entries = _entries(campaign)
-    queued = 0
+    queued: Counter = Counter({campaign.pk: 0 for campaign, _ in shares})
+    if not shares:
+        return queued
+    organization = shares[0][0].organization
+    spent = selectors.quota_refuses_calls([organization], now)
+    claims: list[_Claim] = []
+    for campaign, limit in shares:
+        policy = campaign_policy(campaign, quota_spent=bool(spent))
+        gate = engine.campaign_gate(policy, now)  # 1.
+        if gate.action != engine.Action.DIAL:
+            _set_campaign_waiting(campaign, gate.reason or "", gate.until, gate.detail)
+            continue
+        _rest_unhealthy(campaign, now)
+        claims.append(_Claim(campaign, policy, limit, _entries(campaign)))
     for _ in range(MAX_ROUNDS):
+        if not claims:
+            break
         with transaction.atomic():
             # Serialise dispatch per organization so its concurrency cap holds across campaigns.
             # NO KEY UPDATE excludes other dispatchers but not the KEY SHARE locks that foreign-key
             # checks of webhook transactions take on this row (FOR UPDATE deadlocks with those).
-            Organization.objects.select_for_update(no_key=True).filter(
-                pk=campaign.organization_id
-            ).values_list("pk").first()
+            Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).values_list(
+                "pk"
+            ).first()
             fresh = (
                 Campaign.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("organization")
-                .get(pk=campaign.pk)
+                .filter(pk__in=[claim.campaign.pk for claim in claims])
+                .order_by("pk")
+                .in_bulk()
             )
-            if fresh.status != CampaignStatus.IN_PROGRESS or fresh.deleted_at:
-                return queued
-            if fresh.organization.dialing_paused_at is not None:
-                _set_campaign_waiting(
-                    fresh, engine.Reason.ORGANIZATION_PAUSED, None, "dialing is paused for the organization"
-                )
-                return queued
-            limits = selectors.dialing_limits(fresh, now)  # 2.
-            room = engine.headroom(**limits)
-            if limit is not None:
-                room = min(room, limit - queued)
-            if room <= 0:
-                if queued == 0 and engine.headroom(**limits) <= 0:
-                    _set_campaign_waiting(fresh, *_held_back(fresh, now, limits))
-                elif queued == 0:  # its own limits allow calls: the organization's campaigns hold the lines
+            live = []
+            for claim in claims:
+                row = fresh.get(claim.campaign.pk)
+                if row is not None and row.status == CampaignStatus.IN_PROGRESS and not row.deleted_at:
+                    claim.campaign = row
+                    live.append(claim)
+            claims = live
+            if not claims:
+                break
+            if claims[0].campaign.organization.dialing_paused_at is not None:
+                for claim in claims:
                     _set_campaign_waiting(
-                        fresh,
-                        ORGANIZATION_LINES_BUSY,
+                        claim.campaign,
+                        engine.Reason.ORGANIZATION_PAUSED,
                         None,
-                        "the organization's lines go to its other campaigns",
+                        "dialing is paused for the organization",
                     )
-                return queued
-            call_ids, examined = _claim_round(fresh, policy, now, room, entries)  # 3.-5.
-            _spend_tokens(fresh, now, len(call_ids))
+                break
+            org_live = live_calls(organization.pk)
+            rooms = {}
+            for claim in claims:  # 2.
+                campaign = claim.campaign
+                limits = selectors.dialing_limits(campaign, now, org_live=org_live)
+                room = own = engine.headroom(**limits)
+                if claim.limit is not None:
+                    room = min(room, claim.limit - claim.queued)
+                if room <= 0:
+                    if claim.queued == 0 and own <= 0:
+                        _set_campaign_waiting(campaign, *_held_back(campaign, now, limits))
+                    elif (
+                        claim.queued == 0
+                    ):  # its own limits allow calls: the organization's campaigns hold the lines
+                        _set_campaign_waiting(
+                            campaign,
+                            ORGANIZATION_LINES_BUSY,
+                            None,
+                            "the organization's lines go to its other campaigns",
+                        )
+                    continue
+                rooms[campaign.pk] = room
+                org_live += room  # held for it until the round is done: the organization's cap holds
+            before = {claim.campaign.pk: claim.queued for claim in claims}
+            call_ids, examined = _claim_round(claims, rooms, now) if rooms else ([], {})  # 3.-5.
+            for claim in claims:
+                made = claim.queued - before[claim.campaign.pk]
+                if claim.campaign.pk in rooms:
+                    _spend_tokens(claim.campaign, now, made)
+                    _set_campaign_waiting(claim.campaign)
             if call_ids:
                 transaction.on_commit(lambda ids=call_ids: enqueue(ids))
-            queued += len(call_ids)
-            _set_campaign_waiting(fresh)
-        if examined < room or len(call_ids) == room:
-            break
+        for claim in claims:
+            queued[claim.campaign.pk] = claim.queued
+            if done is not None:
+                done[claim.campaign.pk] = claim.queued
+        # Another round for the campaigns whose deferrals left part of their room unused.
+        claims = [
+            claim
+            for claim in claims
+            if claim.campaign.pk in rooms
+            and examined.get(claim.campaign.pk, 0) >= rooms[claim.campaign.pk]
+            and claim.queued - before[claim.campaign.pk] < rooms[claim.campaign.pk]
+        ]
     return queued
 
 
@@ -394,12 +549,25 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
     # Who is due is read from the customers themselves (an index probe per campaign), never from
     # a counter: a counter that drifted could at worst keep a campaign open, never skip a customer.
     candidates = list(dialing.filter(Exists(_due_customers(now))))
+    by_org: dict[object, list[tuple[Campaign, int]]] = {}
     for campaign, lines in share_lines(candidates):  # 3.
-        _isolated(
-            campaign,
-            "dispatch",
-            lambda c, n=lines: dispatch_campaign(c, now=now, enqueue=queued.extend, limit=n),
-        )
+        by_org.setdefault(campaign.organization_id, []).append((campaign, lines))
+    for shares in by_org.values():
+        done: Counter = Counter()
+        try:
+            dispatch_campaigns(shares, now=now, enqueue=queued.extend, done=done)
+        except Exception:  # noqa: BLE001 - then each campaign on its own: a bad one holds up no other
+            log.warning(
+                "tick: dispatching %d campaigns together failed; one by one", len(shares), exc_info=True
+            )
+            for campaign, lines in shares:
+                _isolated(
+                    campaign,
+                    "dispatch",
+                    lambda c, n=lines - done[campaign.pk]: dispatch_campaign(
+                        c, now=now, enqueue=queued.extend, limit=n
+                    ),
+                )
     # Campaigns with nobody due are not dialing for want of a line: say nothing on their behalf.
     dialing.exclude(pk__in=[c.pk for c in candidates]).exclude(waiting_reason="").update(
         waiting_reason="", waiting_until=None, waiting_detail=""

@@ -35,6 +35,7 @@ from campaigns.services.calls import (
     call_release_stalled,
     calls_withdraw,
     move_counters,
+    move_counters_many,
     record_call_event,
     record_call_events,
 )
@@ -201,6 +202,7 @@ __all__ = [
     "member_add",
     "member_set_role",
     "move_counters",
+    "move_counters_many",
     "organization_pause",
     "organization_signing_secret_rotate",
     "organization_resume",

@@ -83,6 +83,20 @@ def move_counters(campaign_id: object, *, set_values: dict[str, Any] | None = No
         Campaign.objects.filter(pk=campaign_id).update(**changes)
 
 
+def move_counters_many(deltas: dict[object, dict[str, int]]) -> None:
+    """`move_counters` for several campaigns in one statement (the dispatch of an organization's
+    campaigns in one round), in the caller's transaction, which holds their rows already."""
+    deltas = {pk: {f: d for f, d in moves.items() if d} for pk, moves in deltas.items()}
+    deltas = {pk: moves for pk, moves in sorted(deltas.items(), key=lambda item: str(item[0])) if moves}
+    if len(deltas) <= 1:
+        for pk, moves in deltas.items():
+            move_counters(pk, **moves)
+        return
+    fields = sorted({f for moves in deltas.values() for f in moves})
+    rows = [Campaign(pk=pk, **{f: moves.get(f, 0) for f in fields}) for pk, moves in deltas.items()]
+    update_rows(Campaign, rows, fields, add=True)
+
+
 def call_log(
     call: Call,
     kind: str,

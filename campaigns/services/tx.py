@@ -173,9 +173,12 @@ def _lock(model: type, ids: Iterable[object], mode: Mode, *, nowait: bool = Fals
         )
 
 
-def update_rows(model: type[Model], objs: Sequence[Model], fields: Sequence[str]) -> None:
+def update_rows(
+    model: type[Model], objs: Sequence[Model], fields: Sequence[str], *, add: bool = False
+) -> None:
     """Write `fields` of each of `objs` (rows the caller has locked) as the objects hold them, in
-    one statement: UPDATE ... FROM (VALUES ...), on PostgreSQL and SQLite alike.
+    one statement: UPDATE ... FROM (VALUES ...), on PostgreSQL and SQLite alike. With `add`, the
+    objects hold amounts added to the columns (counters moved: column = column + amount).
 
     What Model.save(update_fields=...) does row by row (one round trip each), and what
     QuerySet.bulk_update does with a CASE per field and row (whose expressions cost more Python
@@ -202,7 +205,10 @@ def update_rows(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
         params.append(meta.pk.get_db_prep_value(obj.pk, connection))
         params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
     table = quote(meta.db_table)
-    sets = ", ".join(f"{quote(field.column)} = v.column{i}" for i, field in enumerate(columns, start=2))
+    plus = [f"{table}.{quote(field.column)} + " if add else "" for field in columns]
+    sets = ", ".join(
+        f"{quote(field.column)} = {plus[i - 2]}v.column{i}" for i, field in enumerate(columns, start=2)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(objs))}) AS v"

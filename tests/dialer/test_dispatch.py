@@ -315,3 +315,55 @@ def test_hours_and_concurrency_changed_while_running_apply_from_the_next_pass(ma
         "created_at"
     )
     assert audit.after["max_concurrent_calls"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_caller_ids_cap_holds_across_the_campaigns_claimed_together(make_campaign, owner, org, caller_id):
+    """Issue 18: an organization's campaigns are claimed in one round; the caller ID they share
+    counts every call chosen in that round, whichever campaign chose it."""
+    caller_id.max_concurrent_calls = 4
+    caller_id.save()
+    both = [
+        started(make_campaign(customers=customers(5, start=100 * i), strategy=ANY_TIME, name=f"C{i}"), owner)
+        for i in range(2)
+    ]
+    sent, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    assert len(sent) == Call.objects.filter(phone_number=caller_id).count() == 4
+    waiting = Customer.objects.filter(campaign__in=both, state="pending", reason="no_caller_id")
+    assert waiting.count() == 6  # the rest wait for the number, in both campaigns
+    for campaign in both:
+        assert counters(campaign) == recount(campaign)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_whose_first_customers_are_refused_claims_again_in_the_same_pass(
+    make_campaign, owner, org
+) -> None:
+    """Issue 18: the round repeats for the campaigns claimed together whose refusals left room."""
+    refused = started(
+        make_campaign(customers=customers(6), strategy={**ANY_TIME, "max_concurrent_calls": 3}), owner
+    )
+    other = started(
+        make_campaign(
+            customers=customers(6, start=500), strategy={**ANY_TIME, "max_concurrent_calls": 3}, name="O"
+        ),
+        owner,
+    )
+    first = list(Customer.objects.filter(campaign=refused).order_by("next_attempt_at", "sort_key")[:3])
+    DoNotCall.objects.bulk_create(
+        [DoNotCall(organization=org, number=c.number, source="manual") for c in first]
+    )
+    sent, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    assert len(sent) == 6
+    assert Customer.objects.filter(campaign=refused, state="skipped", reason="do_not_call").count() == 3
+    assert {c.pk for c in first}.isdisjoint(
+        Call.objects.filter(campaign=refused).values_list("customer", flat=True)
+    )
+    for campaign in (refused, other):
+        assert (
+            counters(campaign)
+            == recount(campaign)
+            == {"calls_queued": 3, "calls_in_progress": 0, "calls_ended": 0}
+        )
