@@ -286,9 +286,44 @@ def prepare_many(calls: int, campaigns: int, orgs: int, cap: int, fake_url: str)
     return ids
 
 
+# CLOSE_PLACED for every campaign of some organizations at once (their rows locked first, in id
+# order, as the product's writers lock them).
+CLOSE_PLACED_IN = """
+WITH locked AS (
+    SELECT id FROM campaigns_campaign WHERE organization_id = ANY(%(orgs)s) ORDER BY id FOR NO KEY UPDATE
+), done AS (
+    UPDATE campaigns_call SET status = 'ended', ended_reason = %(reason)s, ended_at = now()
+    WHERE campaign_id IN (SELECT id FROM locked) AND status = 'queued' AND provider_call_id <> ''
+    RETURNING campaign_id, customer_id
+), customers AS (
+    UPDATE campaigns_customer SET state = 'completed', last_outcome = %(reason)s, updated_at = now()
+    WHERE id IN (SELECT customer_id FROM done) AND state = 'dialing'
+    RETURNING campaign_id
+), ended AS (
+    SELECT campaign_id, count(*) AS n FROM done GROUP BY campaign_id
+), finals AS (
+    SELECT campaign_id, count(*) AS n FROM customers GROUP BY campaign_id
+)
+UPDATE campaigns_campaign SET
+    calls_queued = calls_queued - ended.n,
+    calls_ended = calls_ended + ended.n,
+    customers_final = customers_final + coalesce(finals.n, 0)
+FROM ended LEFT JOIN finals USING (campaign_id)
+WHERE campaigns_campaign.id = ended.campaign_id
+RETURNING ended.n
+"""
+
+
 def close_placed_in(org_ids: list) -> int:
-    """close_placed for every campaign of the organizations."""
+    """close_placed for every campaign of the organizations (on PostgreSQL in one statement)."""
+    from django.db import connection, transaction
+
     from campaigns.models import Call
+
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(CLOSE_PLACED_IN, {"reason": ENDED_REASON, "orgs": list(org_ids)})
+            return sum(n for (n,) in cursor.fetchall())
 
     campaigns = set(
         Call.objects.filter(organization_id__in=org_ids, status="queued")

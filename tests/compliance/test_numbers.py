@@ -39,6 +39,9 @@ def spellings(region: str, number: phonenumbers.PhoneNumber) -> list[tuple[str, 
     national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
     digits = e164[1:]
     code = str(number.country_code)
+    # Spelled nationally in the number's own country: a number parsed in GB from "00 32 ..." is
+    # Belgian, and its national form "010 ..." means another number in GB (found by hypothesis).
+    region = phonenumbers.region_code_for_number(number) or region
     out = [
         (e164, None),
         (international, None),  # spaces
@@ -153,3 +156,10 @@ def test_do_not_call_membership_is_the_same_in_every_spelling(make_campaign, org
     assert list(Customer.objects.values_list("number", "number_submitted", "state", "reason")) == [
         ("+442079460104", "+4402079460104", "skipped", "do_not_call")
     ]
+
+
+def test_a_number_dialed_abroad_from_a_national_default_keeps_its_own_country() -> None:
+    """Found by the property above: "00 32 ..." typed with the default region GB is Belgian, in
+    every spelling of it, never the GB number its Belgian national digits would make."""
+    number = phonenumbers.parse("003210000000", "GB")
+    assert {phone.to_e164(text, region=where) for text, where in spellings("GB", number)} == {"+3210000000"}
