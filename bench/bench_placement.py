@@ -166,38 +166,14 @@ def prepare(calls: int, cap: int, fake_url: str):
     return services.campaign_start(campaign=campaign, by=None)
 
 
-CLOSE_PLACED = """
-WITH done AS (
-    UPDATE campaigns_call SET status = 'ended', ended_reason = %(reason)s, ended_at = now()
-    WHERE campaign_id = %(campaign)s AND status = 'queued' AND provider_call_id <> ''
-    RETURNING customer_id
-), customers AS (
-    UPDATE campaigns_customer SET state = 'completed', last_outcome = %(reason)s, updated_at = now()
-    WHERE id IN (SELECT customer_id FROM done) AND state = 'dialing'
-    RETURNING 1
-)
-UPDATE campaigns_campaign SET
-    calls_queued = calls_queued - (SELECT count(*) FROM done),
-    calls_ended = calls_ended + (SELECT count(*) FROM done),
-    customers_final = customers_final + (SELECT count(*) FROM customers)
-WHERE id = %(campaign)s
-RETURNING (SELECT count(*) FROM done), (SELECT count(*) FROM customers)
-"""
-
-
-def close_placed(campaign_id: object) -> int:
-    """End the placed calls in bulk (CLOSE_PLACED; on SQLite, which has no UPDATE in a WITH, the
-    same three statements in one transaction). Returns how many calls it ended."""
-    from django.db import connection, transaction
-
-    from campaigns.models import Call, Campaign, Customer
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(CLOSE_PLACED, {"reason": ENDED_REASON, "campaign": campaign_id})
-            return cursor.fetchone()[0]
+def _close_placed_sqlite(campaign_id: object) -> int:
+    """CLOSE_PLACED_IN for one campaign on SQLite, which has no UPDATE in a WITH: the same three
+    statements in one transaction. Returns how many calls it ended."""
+    from django.db import transaction
     from django.db.models import F
     from django.utils import timezone
+
+    from campaigns.models import Call, Campaign, Customer
 
     with transaction.atomic():
         placed = Call.objects.filter(campaign_id=campaign_id, status="queued").exclude(provider_call_id="")
@@ -286,8 +262,9 @@ def prepare_many(calls: int, campaigns: int, orgs: int, cap: int, fake_url: str)
     return ids
 
 
-# CLOSE_PLACED for every campaign of some organizations at once (their rows locked first, in id
-# order, as the product's writers lock them).
+# The placed calls of every campaign of some organizations ended in bulk, as end-of-call reports
+# would end them (call, customer and counters together), to free lines under the concurrency cap;
+# their campaign rows are locked first, in id order, as the product's writers lock them.
 CLOSE_PLACED_IN = """
 WITH locked AS (
     SELECT id FROM campaigns_campaign WHERE organization_id = ANY(%(orgs)s) ORDER BY id FOR NO KEY UPDATE
@@ -315,7 +292,7 @@ RETURNING ended.n
 
 
 def close_placed_in(org_ids: list) -> int:
-    """close_placed for every campaign of the organizations (on PostgreSQL in one statement)."""
+    """End the placed calls of the organizations' campaigns (CLOSE_PLACED_IN); how many."""
     from django.db import connection, transaction
 
     from campaigns.models import Call
@@ -330,7 +307,7 @@ def close_placed_in(org_ids: list) -> int:
         .exclude(provider_call_id="")
         .values_list("campaign_id", flat=True)
     )
-    return sum(close_placed(campaign) for campaign in campaigns)
+    return sum(_close_placed_sqlite(campaign) for campaign in campaigns)
 
 
 class Broker:
@@ -413,7 +390,7 @@ class Single:
         return dispatch_campaign(fresh, enqueue=enqueue_placement)
 
     def close(self) -> int:
-        return close_placed(self.campaign.pk)
+        return close_placed_in(self.org_ids)
 
     def resend(self) -> bool:
         return True  # the loop re-sends lost tasks itself, as tick's step 5 would

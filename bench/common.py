@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,13 +126,14 @@ def fail(message: str) -> None:
 # -- Celery processes of the benchmarks, on a private queue (CELERY_TASK_DEFAULT_QUEUE) -------------
 
 
-class _Process:
+class _Process(ABC):
     """A command of ours in the background, its output in a log file; stopped on exit."""
 
     log: Path
 
+    @abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The command line (Workers: a Celery worker; Beat: celery beat)."""
 
     def __enter__(self):
         env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}

@@ -29,6 +29,7 @@ import heapq
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -151,15 +152,16 @@ def _caller_id(campaign: Campaign, customer: Customer, entries: dict) -> object:
     return campaign.phone_number_id
 
 
+@dataclass
 class _Claim:
     """One campaign in a dispatch of its organization's campaigns: its policy, dial plan
     entries, the share of lines it may take (`limit`) and what it queued so far."""
 
-    def __init__(
-        self, campaign: Campaign, policy: engine.CampaignPolicy, limit: int | None, entries: dict
-    ) -> None:
-        self.campaign, self.policy, self.limit, self.entries = campaign, policy, limit, entries
-        self.queued = 0
+    campaign: Campaign
+    policy: engine.CampaignPolicy
+    limit: int | None
+    entries: dict
+    queued: int = 0
 
 
 def _decide(
@@ -404,14 +406,15 @@ def dispatch_campaigns(
 ) -> Counter:
     """One claim pass over running campaigns of one organization, each up to its share of lines
     (None: its own limits alone), in the order given (the tick's: higher priority first). Returns
-    the calls queued by campaign id; `done`, if given, counts them as each round commits.
+    the calls queued by campaign id, counted in `done` if given as each round commits (what a
+    caller still has if a later round fails).
 
     A round is one transaction for all of them (the organization's lock, then their rows in id
     order, their due customers in one statement): the work of a pass grows with the
     organizations that have something to dial, not with their campaigns.
     """
     now = now or clock.now()
-    queued: Counter = Counter({campaign.pk: 0 for campaign, _ in shares})
+    queued: Counter = Counter() if done is None else done
     if not shares:
         return queued
     organization = shares[0][0].organization
@@ -471,9 +474,8 @@ def dispatch_campaigns(
                 if room <= 0:
                     if claim.queued == 0 and own <= 0:
                         _set_campaign_waiting(campaign, *_held_back(campaign, now, limits))
-                    elif (
-                        claim.queued == 0
-                    ):  # its own limits allow calls: the organization's campaigns hold the lines
+                    elif claim.queued == 0:
+                        # Its own limits allow calls: the organization's other campaigns hold the lines.
                         _set_campaign_waiting(
                             campaign,
                             ORGANIZATION_LINES_BUSY,
@@ -494,8 +496,6 @@ def dispatch_campaigns(
                 transaction.on_commit(lambda ids=call_ids: enqueue(ids))
         for claim in claims:
             queued[claim.campaign.pk] = claim.queued
-            if done is not None:
-                done[claim.campaign.pk] = claim.queued
         # Another round for the campaigns whose deferrals left part of their room unused.
         claims = [
             claim
@@ -522,9 +522,10 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
 
     Work grows with the campaigns that have something to do, not with every running campaign:
     steps 3 and 4 pick their campaigns with one query each, from the stored counters and the
-    index of due customers. Each campaign is handled on its own: one that fails (a lock
-    conflict, bad data) is logged and tried again on the next beat, never keeping the others
-    from being dialed.
+    index of due customers, and step 3 claims each organization's campaigns together
+    (`dispatch_campaigns`). A failure is isolated: when an organization's claim fails, its
+    campaigns are claimed one at a time, and one that fails (a lock conflict, bad data) is logged
+    and tried again on the next beat, never keeping the others from being dialed.
     """
     now = now or clock.now()
     campaigns = Campaign.objects.filter(deleted_at__isnull=True).select_related(
