@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 
 from campaigns.forms.base import DashboardForm
-from campaigns.models import ContactList
+from campaigns.models import ContactList, Segment
 
 
 class ContactListForm(DashboardForm):
@@ -36,6 +36,11 @@ class SegmentForm(DashboardForm):
     )
 
 
+def _contacts(target: ContactList | Segment) -> str:
+    """ "1 contact", "12,000 contacts": the stored count, never a COUNT over the contacts."""
+    return f"{target.contacts_total:,} contact{'' if target.contacts_total == 1 else 's'}"
+
+
 class CampaignAudiencesForm(DashboardForm):
     """Lists and segments of the organization, as checkboxes ("list:<id>", "segment:<id>")."""
 
@@ -49,9 +54,12 @@ class CampaignAudiencesForm(DashboardForm):
         super().__init__(*args, **kwargs)
         choices = []
         for contact_list in lists:
-            choices.append((f"list:{contact_list.pk}", f"{contact_list.name} (whole list)"))
+            choices.append(
+                (f"list:{contact_list.pk}", f"{contact_list.name} (whole list): {_contacts(contact_list)}")
+            )
             choices += [
-                (f"segment:{s.pk}", f"{contact_list.name} › {s.name}") for s in contact_list.segments.all()
+                (f"segment:{s.pk}", f"{contact_list.name} › {s.name}: {_contacts(s)}")
+                for s in contact_list.segments.all()
             ]
         self.fields["targets"].choices = choices
 

@@ -100,6 +100,10 @@ class Segment(models.Model):
     name = models.CharField(max_length=100)
     # Stored in its canonical spelling (segments.render), parsed again when used.
     filter = models.TextField()
+    # How many of the list's contacts it holds: counted once when it is made, then moved by each
+    # import (contacts are only ever added, or deleted with their list), so the pages and the
+    # API never count a ten-million-contact list (issue 18).
+    contacts_total = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -27,7 +27,6 @@ from campaigns.selectors.audiences import (
     list_contacts_on_do_not_call,
     segment_for,
     segment_q,
-    segment_size,
 )
 from campaigns.selectors.caller_ids import (
     ComparisonRow,
@@ -169,7 +168,6 @@ __all__ = [
     "list_contacts_on_do_not_call",
     "segment_for",
     "segment_q",
-    "segment_size",
     "provider_webhook_url",
     "Cost",
     "OrganizationUsage",

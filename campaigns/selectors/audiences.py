@@ -86,11 +86,6 @@ def list_contacts(contact_list: ContactList, *, segment: Segment | None = None) 
     return rows
 
 
-def segment_size(segment: Segment) -> int:
-    """How many of the list's contacts the segment holds now."""
-    return list_contacts(segment.contact_list, segment=segment).count()
-
-
 def list_contacts_on_do_not_call(contact_list: ContactList) -> int:
     """How many of the list's contacts are on the organization's do-not-call list (they stay on
     the list; a campaign's snapshot marks them skipped)."""

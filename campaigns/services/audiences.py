@@ -38,7 +38,7 @@ from campaigns.rules.schemas import Checker, schema_problems
 from campaigns.selectors.audiences import segment_q
 from campaigns.selectors.common import as_uuid
 from campaigns.services.audit import Actor, audit_record
-from campaigns.services.customers import CHUNK, _keys, _number_key, _Prepared, _Writer, place_errors
+from campaigns.services.customers import CHUNK, NumberSet, _Prepared, _Writer, place_errors
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.inputs import ContactInput, CustomerInput
 from campaigns.services.tx import lock_campaigns, lock_contact_lists, retry_on_conflict
@@ -244,7 +244,10 @@ def contacts_import(
         result = ContactImportResult()
         last = ListContact.objects.filter(contact_list=contact_list).order_by("-position")
         prepared = _ContactRows(contact_list, last.values_list("position", flat=True).first() or 0)
-        seen = _keys(ListContact.objects.filter(contact_list=contact_list))
+        seen = NumberSet.of(ListContact.objects.filter(contact_list=contact_list))
+        # Each segment's count moves with the rows it holds (Segment.contacts_total).
+        counted = [(s, segments.parse(s.filter)) for s in Segment.objects.filter(contact_list=contact_list)]
+        held = [0] * len(counted)
         source_errors = getattr(rows, "errors", None)
         data = Checker(contact_list.data_schema) if contact_list.data_schema else None
         metadata = Checker(contact_list.metadata_schema) if contact_list.metadata_schema else None
@@ -264,21 +267,24 @@ def contacts_import(
                         FieldError(f"{item.source}.number", f"{item.number!r} {error.reason}")
                     )
                     continue
-                key = _number_key(number)
-                if key in seen:
+                if not seen.add(number):
                     result.duplicates += 1
                     continue
-                seen.add(key)
                 if result.errors or source_errors:
                     continue  # keep reading so every bad row is reported; nothing will be kept
                 writer.write(prepared.row(item, number, zones))
                 result.added += 1
+                for i, (_, node) in enumerate(counted):
+                    held[i] += segments.matches(node, item.attributes)
         errors = list(source_errors or []) + result.errors
         if errors:
             raise ValidationFailed(errors)
         ContactList.objects.filter(pk=contact_list.pk).update(
             contacts_total=F("contacts_total") + result.added, updated_at=clock.now()
         )
+        for (segment, _), n in zip(counted, held, strict=True):
+            if n:
+                Segment.objects.filter(pk=segment.pk).update(contacts_total=F("contacts_total") + n)
         audit_record(
             organization=contact_list.organization,
             by=by,
@@ -300,8 +306,9 @@ def _typed(checker: Checker, value: object, where: str) -> list[FieldError]:
 
 @transaction.atomic
 def segment_create(*, contact_list: ContactList, by: Actor, name: str, filter: str) -> Segment:
-    """A saved filter over the list's attributes, stored in its canonical spelling.
-    Raises ValidationFailed naming `filter` with where and why it cannot be read."""
+    """A saved filter over the list's attributes, stored in its canonical spelling, with the
+    count of the contacts it holds (imports move it from then on; the list is held against one
+    meanwhile). Raises ValidationFailed naming `filter` with where and why it cannot be read."""
     name = name.strip()
     errors = _name_errors(name)
     node = None
@@ -313,7 +320,11 @@ def segment_create(*, contact_list: ContactList, by: Actor, name: str, filter: s
         errors.append(FieldError("name", "is already the name of another segment of this list"))
     if errors or node is None:
         raise ValidationFailed(errors)
-    segment = Segment.objects.create(contact_list=contact_list, name=name, filter=segments.render(node))
+    lock_contact_lists([contact_list.pk], "key_share")
+    held = ListContact.objects.filter(contact_list=contact_list).filter(segment_q(node)).count()
+    segment = Segment.objects.create(
+        contact_list=contact_list, name=name, filter=segments.render(node), contacts_total=held
+    )
     audit_record(
         organization=contact_list.organization,
         by=by,
@@ -490,8 +501,8 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
     campaign = Campaign.objects.select_related("organization").get(pk=campaign.pk)
     last = Customer.objects.filter(campaign=campaign).order_by("-position").values_list("position", flat=True)
     prepared = _Prepared(campaign, None, last.first() if last.exists() else -1)
-    seen = _keys(Customer.objects.filter(campaign=campaign).exclude(number=""))
-    blocked = _keys(DoNotCall.objects.filter(organization_id=campaign.organization_id))
+    seen = NumberSet.of(Customer.objects.filter(campaign=campaign).exclude(number=""))
+    blocked = NumberSet.of(DoNotCall.objects.filter(organization_id=campaign.organization_id))
     typed = Checker(campaign.data_schema) if campaign.data_schema else None
     described = Checker(campaign.metadata_schema) if campaign.metadata_schema else None
     errors: list[FieldError] = []
@@ -502,11 +513,9 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
             with _Writer() as writer:  # opened per chunk: the next chunk is read between them
                 for row in chunk:
                     _, number, name, email, external_id, attributes, time_zone, zones, metadata, *place = row
-                    key = _number_key(number)
-                    if key in seen:
+                    if not seen.add(number):
                         audience.duplicates += 1
                         continue
-                    seen.add(key)
                     if typed is not None and len(errors) < MAX_SNAPSHOT_ERRORS:
                         where = f"audiences.{audience.label}.{number}.attributes"
                         errors += [
@@ -530,7 +539,7 @@ def audiences_snapshot(*, campaign: Campaign, now: datetime) -> int:
                         metadata=metadata or None,
                     )
                     zone_list = tuple(z for z in zones.split(",") if z)
-                    writer.write(prepared.row(item, number, zone_list, key in blocked))
+                    writer.write(prepared.row(item, number, zone_list, number in blocked))
                     audience.contacts_added += 1
         audience.do_not_call = prepared.do_not_call - before_dnc
         audience.snapshot_at = now

@@ -98,10 +98,9 @@ def _contacts(request: HtmxHttpRequest, contact_list: ContactList) -> dict[str, 
 def _list_page(
     request: HtmxHttpRequest, contact_list: ContactList, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
-    segments = [(s, selectors.segment_size(s)) for s in contact_list.segments.all()]
     context = {
         "contact_list": contact_list,
-        "segments": segments,
+        "segments": contact_list.segments.all(),
         "on_do_not_call": selectors.list_contacts_on_do_not_call(contact_list),
         "import_form": forms.get("import_form") or ContactImportForm(),
         "import_errors": forms.get("import_errors", []),

@@ -136,7 +136,34 @@ def test_a_segment_is_stored_in_its_canonical_spelling(renewals, owner) -> None:
 
     assert segment.filter == "plan = premium AND state IN (CA, NV)"
     assert [c.name for c in selectors.list_contacts(renewals, segment=segment)] == ["Ana", "Ben"]
-    assert selectors.segment_size(segment) == 2
+    assert segment.contacts_total == 2
+
+
+def test_a_segments_count_follows_every_import_without_counting_the_list(renewals, owner) -> None:
+    """Segment.contacts_total is what the list page, the audiences form and GET /segment/{id}
+    show: counted once at creation, then moved by each import in its transaction (issue 18: a
+    COUNT over a ten-million-contact list took seconds)."""
+    load(renewals, owner, PEOPLE)
+    premium = services.segment_create(
+        contact_list=renewals, by=owner, name="Premium", filter="plan = premium"
+    )
+    not_ny = services.segment_create(contact_list=renewals, by=owner, name="Not NY", filter="state != NY")
+    assert (premium.contacts_total, not_ny.contacts_total) == (3, 3)
+
+    more = (
+        "number,name,plan,state,tier\n"
+        "+14155550001,Ana again,premium,CA,\n"  # a duplicate: moves nothing
+        "+14155550005,Ed,premium,,7\n"  # no state: in no condition on state, "!=" included
+        "+14155550006,Flo,basic,TX,\n"
+    )
+    load(renewals, owner, more)
+    with pytest.raises(services.ValidationFailed):  # a refused import moves nothing either
+        load(renewals, owner, "number,plan\n+14155550007,premium\nnot a number,premium\n")
+
+    for segment in (premium, not_ny):
+        segment.refresh_from_db()
+        assert segment.contacts_total == selectors.list_contacts(renewals, segment=segment).count()
+    assert (premium.contacts_total, not_ny.contacts_total) == (4, 4)
 
 
 def test_an_unreadable_filter_is_refused_with_where_and_why(renewals, owner) -> None:

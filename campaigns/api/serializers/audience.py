@@ -57,8 +57,8 @@ class SegmentSerializer(serializers.Serializer):
             "name": instance.name,
             "filter": instance.filter,
         }
-        if "size" in self.context:
-            data["contacts"] = self.context["size"]
+        if self.context.get("size"):
+            data["contacts"] = instance.contacts_total
         data["createdAt"] = iso(instance.created_at)
         return data
 

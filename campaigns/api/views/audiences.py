@@ -241,7 +241,7 @@ class SegmentApi(ApiView):
     )
     def get(self, request, id):
         segment = self.get_segment(request, id)
-        return Response(SegmentSerializer(segment, context={"size": selectors.segment_size(segment)}).data)
+        return Response(SegmentSerializer(segment, context={"size": True}).data)
 
     @extend_schema(
         operation_id="SegmentController_remove",
