@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup browser bench chaos lint format clean
+.PHONY: run test setup browser bench bench-large chaos lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+## make bench-large: ten million contacts (import, reads, segments); about an hour on 2 cores.
+bench-large: $(STAMP)
+	$(BIN)/python bench/run_all.py --large $(BENCH_ARGS)
 
 chaos: $(STAMP)
 	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
