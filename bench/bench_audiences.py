@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_import import AREA_CODES, write_csv  # noqa: E402
-from bench.common import DEFAULT_DATABASE_URL, fail, report, setup_django  # noqa: E402
+from bench.common import DEFAULT_DATABASE_URL, draft_campaign, fail, report, setup_django  # noqa: E402
 
 
 def run(path: Path) -> dict[str, float]:
@@ -28,23 +28,12 @@ def run(path: Path) -> dict[str, float]:
     from campaigns import services
     from campaigns.importers import parse_customers_csv
     from campaigns.importers.contacts import parse_contacts_csv
-    from campaigns.models import Campaign, ContactList, Organization, PhoneNumber, ProviderAccount
+    from campaigns.models import Campaign, ContactList, Organization
 
     org, _ = Organization.objects.get_or_create(slug="bench-audiences", defaults={"name": "Bench audiences"})
-    account, _ = ProviderAccount.objects.get_or_create(organization=org, name="sim", kind="simulated")
-    caller, _ = PhoneNumber.objects.get_or_create(
-        organization=org, number="+14155550100", deleted_at=None, defaults={"provider_account": account}
-    )
 
     def campaign() -> Campaign:
-        data = services.CampaignInput(
-            name=f"bench {uuid.uuid4().hex[:6]}",
-            assistant_id="a",
-            phone_number_id=str(caller.pk),
-            customers=[services.CustomerInput(number="+14155550000", source="seed")],
-            strategy={"auto_start": False},
-        )
-        return services.campaign_create(organization=org, by=None, data=data)
+        return draft_campaign(org, f"bench {uuid.uuid4().hex[:6]}")
 
     def vacuum() -> None:
         with connection.cursor() as cursor:

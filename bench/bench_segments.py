@@ -23,7 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_reads import client_get, timed  # noqa: E402
-from bench.common import DEFAULT_DATABASE_URL, fail, percentile, report, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    DEFAULT_DATABASE_URL,
+    draft_campaign,
+    fail,
+    percentile,
+    report,
+    setup_django,
+)
 
 ORG_SLUG = "bench-segments"
 CONTACTS_SQL = """
@@ -101,7 +108,7 @@ def main() -> None:
     from django.urls import reverse
 
     from campaigns import selectors, services
-    from campaigns.models import Campaign, PhoneNumber, ProviderAccount, Segment
+    from campaigns.models import Campaign, Segment
     from campaigns.rules import segments
 
     org, user, key, contact_list = build(args.contacts, args.rebuild)
@@ -152,22 +159,8 @@ def main() -> None:
         fail("the segment count is not below 1 s")
 
     # The pre-flight: a scheduled campaign targeting the segment (its page lists what it will copy).
-    account, _ = ProviderAccount.objects.get_or_create(organization=org, name="sim", kind="simulated")
-    caller, _ = PhoneNumber.objects.get_or_create(
-        organization=org, number="+14155550100", deleted_at=None, defaults={"provider_account": account}
-    )
     Campaign.objects.filter(organization=org).delete()
-    campaign = services.campaign_create(
-        organization=org,
-        by=None,
-        data=services.CampaignInput(
-            name="bench segments",
-            assistant_id="a",
-            phone_number_id=str(caller.pk),
-            customers=[services.CustomerInput(number="+14155550000", source="seed")],
-            strategy={"auto_start": False},
-        ),
-    )
+    campaign = draft_campaign(org, "bench segments")
     services.campaign_audiences_set(campaign=campaign, by=None, list_ids=[], segment_ids=[str(west.pk)])
 
     def shows(response) -> None:

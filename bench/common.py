@@ -53,6 +53,26 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+def draft_campaign(org, name: str):
+    """A campaign of `org` that does not start by itself, made through the services as the API
+    would, with one seed customer, calling from the organization's simulated caller ID."""
+    from campaigns import services
+    from campaigns.models import PhoneNumber, ProviderAccount
+
+    account, _ = ProviderAccount.objects.get_or_create(organization=org, name="sim", kind="simulated")
+    caller, _ = PhoneNumber.objects.get_or_create(
+        organization=org, number="+14155550100", deleted_at=None, defaults={"provider_account": account}
+    )
+    data = services.CampaignInput(
+        name=name,
+        assistant_id="a",
+        phone_number_id=str(caller.pk),
+        customers=[services.CustomerInput(number="+14155550000", source="seed")],
+        strategy={"auto_start": False},
+    )
+    return services.campaign_create(organization=org, by=None, data=data)
+
+
 def embedded() -> bool:
     """Whether this run measures the embedded stack (SQLite + the filesystem broker)."""
     return os.environ.get("BENCH_STACK", "") == "embedded"
