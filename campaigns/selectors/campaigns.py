@@ -97,17 +97,21 @@ def campaign_for(organization: Organization, pk: object, *, with_related: bool =
     """One live (not deleted) campaign of the organization; None for another organization's, a
     deleted or a missing campaign, and for a malformed id.
 
-    `with_related` loads its organization, caller ID and author in the same query (what the
-    campaign's pages show beside it); without it only the campaign row is read, about 0.7 ms
-    less on PostgreSQL, for callers that need nothing else (services re-read it under lock).
+    Its `organization` is the one given (the filter holds it to that row), never read again.
+    `with_related` loads its caller ID and author in the same query (what the campaign's pages
+    show beside it); without it only the campaign row is read, for callers that need nothing
+    else: the live fragments polled every 2 s, and the services, which re-read it under lock.
     """
     pk = as_uuid(pk)
     if pk is None:
         return None
     campaigns = Campaign.objects.filter(organization=organization, pk=pk, deleted_at__isnull=True)
     if with_related:
-        campaigns = campaigns.select_related("organization", "phone_number", "created_by")
-    return campaigns.first()
+        campaigns = campaigns.select_related("phone_number", "created_by")
+    campaign = campaigns.first()
+    if campaign is not None:
+        campaign.organization = organization
+    return campaign
 
 
 @dataclass
@@ -223,10 +227,12 @@ def with_documents(campaigns: list[Campaign]) -> list[Campaign]:
 MOVE_INTO = (CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
 
 
-def campaigns_to_move_into(campaign: Campaign, *, limit: int = 200) -> list[Campaign]:
+def campaigns_to_move_into(campaign: Campaign, *, limit: int = 200, labels: bool = False) -> list[Campaign]:
     """The campaigns `campaign`'s customers may move into: same organization, scheduled or paused,
-    one caller ID (no dial plan), not deleted; by name."""
-    return list(
+    one caller ID (no dial plan), not deleted; by name. With `labels`, only what the page's
+    choice shows of each (id, name, status): their whole rows were 30 ms of the customers page
+    of an organization with a thousand campaigns."""
+    campaigns = (
         Campaign.objects.filter(
             organization_id=campaign.organization_id,
             status__in=MOVE_INTO,
@@ -234,5 +240,8 @@ def campaigns_to_move_into(campaign: Campaign, *, limit: int = 200) -> list[Camp
             uses_dial_plan=False,
         )
         .exclude(pk=campaign.pk)
-        .order_by("name")[:limit]
+        .order_by("name")
     )
+    if labels:
+        campaigns = campaigns.only("id", "name", "status")
+    return list(campaigns[:limit])

@@ -240,21 +240,20 @@ def _caller_id_alert(number: PhoneNumber) -> OverviewAlert:
     return OverviewAlert(f"Caller ID {number.number} disabled", number.pk)
 
 
-def organization_overview(organization: Organization, now: datetime) -> list[OverviewRow]:
+def organization_overview(organization: Organization, now: datetime, *, org_live: int) -> list[OverviewRow]:
     """Every running or paused campaign of the organization with its rates, what it is doing
-    and its alerts, highest priority first."""
-    campaigns = (
+    and its alerts, highest priority first. `org_live` is the organization's live calls
+    (live_calls_count), counted once by the caller for the page and every row."""
+    campaigns = list(
         Campaign.objects.filter(
             organization=organization,
             deleted_at__isnull=True,
             status__in=(CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED),
-        )
-        .select_related("organization")
-        .order_by("-priority", "-created_at")[:200]
+        ).order_by("-priority", "-created_at")[:200]
     )
-    campaigns = list(campaigns)
+    for campaign in campaigns:
+        campaign.organization = organization  # the filter's: not read again per row
     rows = []
-    org_live = live_calls_count(organization.pk)  # once for every campaign of the page
     callers = _unusable_caller_ids(organization, campaigns)
     for campaign in campaigns:
         rates = campaign_rates(campaign)

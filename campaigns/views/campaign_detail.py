@@ -51,8 +51,11 @@ REASONS = [r.value for r in Reason]
 RERUNNABLE = (CampaignStatus.ENDED, CampaignStatus.CANCELLED)
 
 
-def campaign_or_404(request: HtmxHttpRequest, pk: object) -> Campaign:
-    campaign = selectors.campaign_for(request.organization, pk, with_related=True)
+def campaign_or_404(request: HtmxHttpRequest, pk: object, *, live: bool = False) -> Campaign:
+    """The organization's campaign, with its caller ID and author for the page; a `live` fragment
+    (polled every 2 s: counters, status, wallboard) shows neither and reads the campaign row alone."""
+    related = not (live and wants_fragment(request))
+    campaign = selectors.campaign_for(request.organization, pk, with_related=related)
     if campaign is None:
         raise Http404("No such campaign in this organization")
     return campaign
@@ -277,7 +280,7 @@ def campaign_detail(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 @dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     """Counters and progress; tells the page (HX-Trigger) when the status it shows has changed."""
-    campaign = campaign_or_404(request, pk)
+    campaign = campaign_or_404(request, pk, live=True)
     if wants_fragment(request) and request.GET.get("v") == selectors.live_version(campaign):
         return HttpResponse(status=204)  # nothing changed: no swap, and nothing for screen readers to repeat
     response = _fragment(
@@ -298,21 +301,21 @@ def campaign_counters(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 def campaign_announce(request: HtmxHttpRequest, pk: object) -> HttpResponse:
     """The one sentence screen readers hear when the status changes (the counters are not
     announced: they change every few seconds)."""
-    campaign = campaign_or_404(request, pk)
+    campaign = campaign_or_404(request, pk, live=True)
     return render(request, "campaigns/partials/_announce.html", _live(request, campaign))
 
 
 @require_GET
 @dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_status(request: HtmxHttpRequest, pk: object) -> HttpResponse:
-    campaign = campaign_or_404(request, pk)
+    campaign = campaign_or_404(request, pk, live=True)
     return _fragment(request, campaign, "campaigns/partials/_campaign_status.html", _live(request, campaign))
 
 
 @require_GET
 @dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_waiting(request: HtmxHttpRequest, pk: object) -> HttpResponse:
-    campaign = campaign_or_404(request, pk)
+    campaign = campaign_or_404(request, pk, live=True)
     context = {**_live(request, campaign), **_waiting(campaign)}
     return _fragment(request, campaign, "campaigns/partials/_campaign_waiting.html", context)
 
@@ -320,7 +323,7 @@ def campaign_waiting(request: HtmxHttpRequest, pk: object) -> HttpResponse:
 @require_GET
 @dashboard_view(Action.CAMPAIGNS_READ)
 def campaign_wallboard(request: HtmxHttpRequest, pk: object) -> HttpResponse:
-    campaign = campaign_or_404(request, pk)
+    campaign = campaign_or_404(request, pk, live=True)
     context = {**_live(request, campaign), **_wallboard(campaign)}
     return _fragment(request, campaign, "campaigns/partials/_campaign_wallboard.html", context)
 
@@ -395,7 +398,7 @@ def campaign_customers(request: HtmxHttpRequest, pk: object) -> HttpResponse:
         "customer_states": CustomerState.choices,
         "reasons": REASONS,
         "selectable": selectable,
-        "move_targets": selectors.campaigns_to_move_into(campaign)
+        "move_targets": selectors.campaigns_to_move_into(campaign, labels=True)
         if selectable and not wants_fragment(request)
         else [],
     }

@@ -15,9 +15,10 @@ from campaigns.views.base import HtmxHttpRequest, dashboard_view, page_or_fragme
 @dashboard_view(Action.CAMPAIGNS_READ)
 def organization_overview(request: HtmxHttpRequest) -> HttpResponse:
     now = clock.now()
+    live = selectors.live_calls_count(request.organization.pk)  # one count for the page and its rows
     context = {
-        "rows": selectors.organization_overview(request.organization, now),
-        "live_calls": selectors.live_calls_count(request.organization.pk),
+        "rows": selectors.organization_overview(request.organization, now, org_live=live),
+        "live_calls": live,
         "checked_at": now,
     }
     return page_or_fragment(
