@@ -67,14 +67,29 @@ class ClaimConflict(Exception):
     """A claimed row changed under us; the claim transaction rolls back and the next tick retries."""
 
 
-def _set_campaign_waiting(
-    campaign: Campaign, reason: str = "", until: datetime | None = None, detail: str = ""
-) -> None:
-    """Remember why the campaign as a whole is not dialing (empty: it is), for the dashboard."""
-    if (campaign.waiting_reason, campaign.waiting_until, campaign.waiting_detail) != (reason, until, detail):
-        Campaign.objects.filter(pk=campaign.pk).update(
-            waiting_reason=reason, waiting_until=until, waiting_detail=detail[:200]
-        )
+class _Waiting:
+    """Why each campaign as a whole is not dialing (empty: it is), for the dashboard: collected
+    over a step of the dispatch and written together (services.campaigns_set_waiting), only
+    where it differs from the row as read."""
+
+    def __init__(self) -> None:
+        self.changes: dict[object, services.Waiting] = {}
+
+    def set(
+        self, campaign: Campaign, reason: str = "", until: datetime | None = None, detail: str = ""
+    ) -> None:
+        if (campaign.waiting_reason, campaign.waiting_until, campaign.waiting_detail) != (
+            reason,
+            until,
+            detail,
+        ):
+            self.changes[campaign.pk] = (reason, until, detail)
+        else:  # as the row says already (a later round's fresh row): nothing to write
+            self.changes.pop(campaign.pk, None)
+
+    def write(self) -> None:
+        services.campaigns_set_waiting(self.changes)
+        self.changes = {}
 
 
 def live_calls(organization_id: object) -> int:
@@ -174,11 +189,12 @@ def _decide(
         decision = engine.eligibility(
             customer_facts(customer, do_not_call=customer.number in blocked), claim.policy, now
         )
-        pending = Customer.objects.filter(pk=customer.pk, state=CustomerState.PENDING)
         if decision.action == engine.Action.DIAL:
             if len(dial) < wanted:
                 dial.append(customer)
-        elif decision.action == engine.Action.SKIP:
+            continue
+        pending = Customer.objects.filter(pk=customer.pk, state=CustomerState.PENDING)
+        if decision.action == engine.Action.SKIP:
             state, reason = engine.refusal_state(decision), decision.reason or ""
             changed = pending.update(state=state, reason=reason, reason_detail=decision.detail[:200])
             finals += changed
@@ -420,14 +436,16 @@ def dispatch_campaigns(
     organization = shares[0][0].organization
     spent = selectors.quota_refuses_calls([organization], now)
     claims: list[_Claim] = []
+    waiting = _Waiting()
     for campaign, limit in shares:
         policy = campaign_policy(campaign, quota_spent=bool(spent))
         gate = engine.campaign_gate(policy, now)  # 1.
         if gate.action != engine.Action.DIAL:
-            _set_campaign_waiting(campaign, gate.reason or "", gate.until, gate.detail)
+            waiting.set(campaign, gate.reason or "", gate.until, gate.detail)
             continue
         _rest_unhealthy(campaign, now)
         claims.append(_Claim(campaign, policy, limit, _entries(campaign)))
+    waiting.write()
     for _ in range(MAX_ROUNDS):
         if not claims:
             break
@@ -435,12 +453,9 @@ def dispatch_campaigns(
             # Serialise dispatch per organization so its concurrency cap holds across campaigns.
             # NO KEY UPDATE excludes other dispatchers but not the KEY SHARE locks that foreign-key
             # checks of webhook transactions take on this row (FOR UPDATE deadlocks with those).
-            Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).values_list(
-                "pk"
-            ).first()
+            organization = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
             fresh = (
-                Campaign.objects.select_for_update(no_key=True, of=("self",))
-                .select_related("organization")
+                Campaign.objects.select_for_update(no_key=True)
                 .filter(pk__in=[claim.campaign.pk for claim in claims])
                 .order_by("pk")
                 .in_bulk()
@@ -449,6 +464,7 @@ def dispatch_campaigns(
             for claim in claims:
                 row = fresh.get(claim.campaign.pk)
                 if row is not None and row.status == CampaignStatus.IN_PROGRESS and not row.deleted_at:
+                    row.organization = organization  # the row locked above, read once for all of them
                     claim.campaign = row
                     live.append(claim)
             claims = live
@@ -456,12 +472,13 @@ def dispatch_campaigns(
                 break
             if claims[0].campaign.organization.dialing_paused_at is not None:
                 for claim in claims:
-                    _set_campaign_waiting(
+                    waiting.set(
                         claim.campaign,
                         engine.Reason.ORGANIZATION_PAUSED,
                         None,
                         "dialing is paused for the organization",
                     )
+                waiting.write()
                 break
             org_live = live_calls(organization.pk)
             rooms = {}
@@ -473,10 +490,10 @@ def dispatch_campaigns(
                     room = min(room, claim.limit - claim.queued)
                 if room <= 0:
                     if claim.queued == 0 and own <= 0:
-                        _set_campaign_waiting(campaign, *_held_back(campaign, now, limits))
+                        waiting.set(campaign, *_held_back(campaign, now, limits))
                     elif claim.queued == 0:
                         # Its own limits allow calls: the organization's other campaigns hold the lines.
-                        _set_campaign_waiting(
+                        waiting.set(
                             campaign,
                             ORGANIZATION_LINES_BUSY,
                             None,
@@ -491,7 +508,8 @@ def dispatch_campaigns(
                 made = claim.queued - before[claim.campaign.pk]
                 if claim.campaign.pk in rooms:
                     _spend_tokens(claim.campaign, now, made)
-                    _set_campaign_waiting(claim.campaign)
+                    waiting.set(claim.campaign)
+            waiting.write()
             if call_ids:
                 transaction.on_commit(lambda ids=call_ids: enqueue(ids))
         for claim in claims:

@@ -51,6 +51,7 @@ from campaigns.services.campaigns import (
     campaign_start,
     campaign_unarchive,
     campaign_update,
+    campaigns_set_waiting,
 )
 from campaigns.services.customers import ImportResult, customers_add, customers_insert
 from campaigns.services.directory import (
@@ -203,6 +204,7 @@ __all__ = [
     "member_set_role",
     "move_counters",
     "move_counters_many",
+    "campaigns_set_waiting",
     "organization_pause",
     "organization_signing_secret_rotate",
     "organization_resume",

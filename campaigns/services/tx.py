@@ -173,10 +173,9 @@ def _lock(model: type, ids: Iterable[object], mode: Mode, *, nowait: bool = Fals
         )
 
 
-def update_rows(
-    model: type[Model], objs: Sequence[Model], fields: Sequence[str], *, add: bool = False
-) -> None:
-    """Write `fields` of each of `objs` (rows the caller has locked) as the objects hold them, in
+def update_rows(model: type[Model], objs: Sequence[Any], fields: Sequence[str], *, add: bool = False) -> None:
+    """Write `fields` of each of `objs` (rows the caller has locked; model instances, or any
+    object with `.pk` and an attribute per field's attname) as the objects hold them, in
     one statement: UPDATE ... FROM (VALUES ...), on PostgreSQL and SQLite alike. With `add`, the
     objects hold amounts added to the columns (counters moved: column = column + amount).
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import services
@@ -268,6 +269,44 @@ def test_equal_campaigns_share_the_organizations_lines_evenly_and_a_higher_prior
     shares = sorted(Campaign.objects.get(pk=c.pk).calls_queued for c in equal)
     assert shares == [5, 5, 5, 5]  # the 20 lines left, evenly
     assert len(sent) == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_campaign_the_organizations_lines_cannot_serve_says_so_in_one_write(
+    make_campaign, owner, org
+) -> None:
+    """Issue 18: a pass over many campaigns wrote each one's waiting reason in a statement of its
+    own (a fifth of a pass over a thousand); now one per distinct reason, and only where it
+    changed, and a campaign that gets a line later is told it is dialing again."""
+    org.max_concurrent_calls = 2
+    org.save()
+    campaigns = [
+        started(make_campaign(customers=customers(3, start=100 * i), strategy=ANY_TIME, name=f"W{i}"), owner)
+        for i in range(6)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        tick(enqueue=lambda ids: None)
+    rows = {c.pk: Campaign.objects.get(pk=c.pk) for c in campaigns}
+    dialing = [c for c in rows.values() if c.calls_queued]
+    held = [c for c in rows.values() if not c.calls_queued]
+    assert len(dialing) == 2 and all(c.waiting_reason == "" for c in dialing)
+    assert len(held) == 4 and all(c.waiting_reason == "organization_lines_busy" for c in held)
+    # (tick's own clearing of campaigns with nobody due is one statement too, and writes nothing here)
+    busy = "SET \"waiting_reason\" = 'organization_lines_busy'"
+    writes = [q["sql"] for q in captured.captured_queries if busy in q["sql"]]
+    assert len(writes) == 1  # the four held campaigns, together; the two dialing were "" already
+    tick(enqueue=lambda ids: None)  # the two with a call wait for a line for their next customer too
+    assert {Campaign.objects.get(pk=c.pk).waiting_reason for c in campaigns} == {"organization_lines_busy"}
+    with CaptureQueriesContext(connection) as captured:
+        tick(enqueue=lambda ids: None)  # the same lines still busy: nothing changed, nothing written
+    assert not [q for q in captured.captured_queries if busy in q["sql"]]
+    # Their calls end (the organization's live calls are counted from the calls): the two lines
+    # go to two of the held campaigns (none of their calls yet), which are dialing again.
+    Call.objects.filter(campaign__in=dialing).update(status="ended", ended_reason="customer-ended-call")
+    tick(enqueue=lambda ids: None)
+    now_dialing = [c for c in held if Campaign.objects.get(pk=c.pk).calls.filter(status="queued").exists()]
+    assert len(now_dialing) == 2
+    assert all(Campaign.objects.get(pk=c.pk).waiting_reason == "" for c in now_dialing)
 
 
 @pytest.mark.django_db(transaction=True)
