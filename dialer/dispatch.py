@@ -453,7 +453,10 @@ def dispatch_campaigns(
             # Serialise dispatch per organization so its concurrency cap holds across campaigns.
             # NO KEY UPDATE excludes other dispatchers but not the KEY SHARE locks that foreign-key
             # checks of webhook transactions take on this row (FOR UPDATE deadlocks with those).
-            organization = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+            locked = Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
+            if locked is None:  # deleted meanwhile (its campaigns with it): nothing to dial
+                break
+            organization = locked
             fresh = (
                 Campaign.objects.select_for_update(no_key=True)
                 .filter(pk__in=[claim.campaign.pk for claim in claims])
