@@ -87,8 +87,9 @@ class _Waiting:
         else:  # as the row says already (a later round's fresh row): nothing to write
             self.changes.pop(campaign.pk, None)
 
-    def write(self) -> None:
-        services.campaigns_set_waiting(self.changes)
+    def write(self, *, held: bool = False) -> None:
+        """`held`: in a claim round, whose transaction holds the campaign rows already."""
+        services.campaigns_set_waiting(self.changes, held=held)
         self.changes = {}
 
 
@@ -481,7 +482,7 @@ def dispatch_campaigns(
                         None,
                         "dialing is paused for the organization",
                     )
-                waiting.write()
+                waiting.write(held=True)
                 break
             org_live = live_calls(organization.pk)
             rooms = {}
@@ -512,7 +513,7 @@ def dispatch_campaigns(
                 if claim.campaign.pk in rooms:
                     _spend_tokens(claim.campaign, now, made)
                     waiting.set(claim.campaign)
-            waiting.write()
+            waiting.write(held=True)
             if call_ids:
                 transaction.on_commit(lambda ids=call_ids: enqueue(ids))
         for claim in claims:
@@ -636,9 +637,11 @@ def share_lines(campaigns: list[Campaign]) -> list[tuple[Campaign, int]]:
     by_org: dict[object, list[Campaign]] = {}
     for campaign in campaigns:
         by_org.setdefault(campaign.organization_id, []).append(campaign)
+    capped = [pk for pk, group in by_org.items() if group[0].organization.max_concurrent_calls]
+    org_live = selectors.live_calls_counts(capped) if capped else {}  # one statement for all of them
     for org_campaigns in by_org.values():
         org = org_campaigns[0].organization
-        free = max(0, org.max_concurrent_calls - live_calls(org.pk)) if org.max_concurrent_calls else 10**9
+        free = max(0, org.max_concurrent_calls - org_live[org.pk]) if org.max_concurrent_calls else 10**9
         for priority in sorted({c.priority for c in org_campaigns}, reverse=True):
             group = [c for c in org_campaigns if c.priority == priority]
             given = {c.pk: 0 for c in group}

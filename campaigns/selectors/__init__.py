@@ -131,6 +131,7 @@ from campaigns.selectors.wallboard import (
     campaign_trend,
     dialing_limits,
     live_calls_count,
+    live_calls_counts,
     organization_overview,
     pacing_next_call,
 )
@@ -159,6 +160,7 @@ __all__ = [
     "campaign_trend",
     "dialing_limits",
     "live_calls_count",
+    "live_calls_counts",
     "organization_overview",
     "pacing_next_call",
     "campaign_audiences",

@@ -10,11 +10,12 @@ at most. Nothing here writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 
 from campaigns.models import (
     Call,
@@ -40,6 +41,22 @@ TREND_POINTS = 120
 def live_calls_count(organization_id: object) -> int:
     """Calls of the organization not ended yet (partial index call_org_live: live rows only)."""
     return Call.objects.filter(organization_id=organization_id).exclude(status=CallStatus.ENDED).count()
+
+
+def live_calls_counts(organization_ids: Iterable[object]) -> dict[object, int]:
+    """live_calls_count of each organization, in one statement (the tick shares the lines of
+    every organization with something due; a count each was a statement per organization)."""
+    ids = list(organization_ids)
+    rows = (
+        Call.objects.filter(organization_id__in=ids)
+        .exclude(status=CallStatus.ENDED)
+        .values_list("organization_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = dict.fromkeys(ids, 0)
+    counts.update(dict(rows))
+    return counts
 
 
 def dialing_limits(campaign: Campaign, now: datetime, *, org_live: int | None = None) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -250,17 +251,22 @@ def _server_errors(server: dict | None, messages: list[str] | None, predial: dic
 Waiting = tuple[str, datetime | None, str]  # (waiting_reason, waiting_until, waiting_detail)
 
 
-def campaigns_set_waiting(waits: dict[object, Waiting]) -> None:
+def campaigns_set_waiting(waits: dict[object, Waiting], *, held: bool = False) -> None:
     """Remember why each campaign as a whole is not dialing ("" reason: it is), for the
     dashboard: one UPDATE per distinct (reason, until, detail), whatever the number of campaigns
-    (the dispatch of a thousand campaigns wrote one row at a time: a fifth of its pass)."""
+    (the dispatch of a thousand campaigns wrote one row at a time: a fifth of its pass).
+
+    `held`: the caller's transaction holds these campaign rows already (a dispatch round);
+    otherwise they are locked here first, in id order (a statement of several rows must not
+    take them in the order its scan meets them)."""
     if not waits:
         return
     groups: dict[Waiting, list[object]] = {}
     for pk, (reason, until, detail) in waits.items():
         groups.setdefault((reason, until, detail[:200]), []).append(pk)
-    with transaction.atomic():
-        lock_campaigns(waits, "no_key_update")  # the house order: a statement of several rows
+    with nullcontext() if held else transaction.atomic():
+        if not held:
+            lock_campaigns(waits, "no_key_update")
         for (reason, until, detail), ids in groups.items():
             Campaign.objects.filter(pk__in=ids).update(
                 waiting_reason=reason, waiting_until=until, waiting_detail=detail

@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.models import Call, Campaign, Customer, DoNotCall
 from campaigns.rules.strategy import WEEKDAYS
 from dialer.dispatch import dispatch_campaign, tick
@@ -307,6 +307,39 @@ def test_every_campaign_the_organizations_lines_cannot_serve_says_so_in_one_writ
     now_dialing = [c for c in held if Campaign.objects.get(pk=c.pk).calls.filter(status="queued").exists()]
     assert len(now_dialing) == 2
     assert all(Campaign.objects.get(pk=c.pk).waiting_reason == "" for c in now_dialing)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_organizations_free_lines_are_its_own_when_the_tick_counts_them_together(
+    make_campaign, owner, org, other_org, other_caller_id
+) -> None:
+    """Issue 18: the tick counts the live calls of every organization in one statement; each
+    still gets its own cap less its own live calls, none of another's."""
+    org.max_concurrent_calls = 3
+    org.save()
+    other_org.max_concurrent_calls = 2
+    other_org.allow_ignoring_recipient_time = True
+    other_org.save()
+    ours = started(
+        make_campaign(customers=customers(10), strategy={**ANY_TIME, "max_concurrent_calls": 10}), owner
+    )
+    dispatch_campaign(ours, enqueue=lambda ids: None, limit=1)  # one of its 3 lines in use already
+    theirs = services.campaign_create(
+        organization=other_org,
+        by=None,
+        data=services.CampaignInput(
+            name="Theirs",
+            assistant_id="asst-1",
+            phone_number_id=str(other_caller_id.pk),
+            customers=customers(10, start=500),
+            strategy={**ANY_TIME, "max_concurrent_calls": 10},
+        ),
+    )
+    services.campaign_start(campaign=theirs, by=None)
+    assert selectors.live_calls_counts([org.pk, other_org.pk]) == {org.pk: 1, other_org.pk: 0}
+    tick(enqueue=lambda ids: None)
+    assert selectors.live_calls_counts([org.pk, other_org.pk]) == {org.pk: 3, other_org.pk: 2}
+    assert (selectors.live_calls_count(org.pk), selectors.live_calls_count(other_org.pk)) == (3, 2)
 
 
 @pytest.mark.django_db(transaction=True)
