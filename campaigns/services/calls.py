@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ from typing import Any
 import orjson
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
 
 from campaigns import clock
 from campaigns.models import (
@@ -239,6 +241,7 @@ class _Batch:
         }
         self.customers = {c.pk: c for c in Customer.objects.filter(pk__in=ending)}
         self.dirty: dict[object, Call] = {}
+        self.customer_writes: dict[object, tuple[Customer, set[str]]] = {}  # save_customers
         self.dialed: dict[object, tuple[object, datetime]] = {}  # customer: (campaign, first dial)
         self.dialing: set[object] = set()  # customers whose call the provider has: queued -> dialing
         self.deltas: dict[object, dict[str, Any]] = {}
@@ -317,8 +320,26 @@ class _Batch:
 
     def forget_customers(self) -> None:
         """An opt-out skipped the number's pending customers everywhere (services.outcomes): the
-        batch's customers are read again rather than trusted."""
+        batch's customers are read again rather than trusted (what it decided is written first)."""
+        self.save_customers()
         self.customers.clear()
+
+    def write_customer(self, customer: Customer, fields: Iterable[str]) -> None:
+        """Write these fields of the (locked) customer with the batch's others (save_customers)."""
+        _, pending = self.customer_writes.setdefault(customer.pk, (customer, set()))
+        pending.update(fields)
+
+    def save_customers(self) -> None:
+        """Write the customers the batch decided so far: one UPDATE for all those that changed the
+        same fields (a save each was half of the recording of an ended call: once when it ends,
+        once when its report arrives). Before anything reads customers by SQL: an opt-out's skip
+        of the number's pending customers (outcome_apply's before_opt_out), and the batch's end."""
+        by_fields: dict[tuple[str, ...], list[Customer]] = {}
+        for customer, fields in self.customer_writes.values():
+            by_fields.setdefault(tuple(sorted(fields)), []).append(customer)
+        for fields, customers in by_fields.items():
+            update_rows(Customer, customers, fields)
+        self.customer_writes.clear()
 
     def save_calls(self) -> None:
         """Write the calls the batch changed so far (a read of the calls table is about to depend
@@ -348,6 +369,7 @@ class _Batch:
         """The deferred writes: each changed call saved once, each campaign's counters (and an
         automatic pause) in one UPDATE of its row."""
         self.save_calls()
+        self.save_customers()
         if self.dialing:
             Customer.objects.filter(pk__in=self.dialing, state=CustomerState.QUEUED).update(
                 state=CustomerState.DIALING
@@ -394,7 +416,7 @@ def _apply(batch: _Batch, call: Call, event: CallEvent, now: datetime) -> None:
     if STATUS_RANK.get(event.status, -1) <= STATUS_RANK[call.status]:  # 3.
         if customer is not None and event.structured_data is not None and call.status == CallStatus.ENDED:
             # The report came after the end: its result may change what the end decided.
-            deltas = outcome_amend(call, customer, now)
+            deltas = outcome_amend(batch, call, customer, now)
     else:
         deltas = _advance(batch, call, customer, event, now)  # 4.
     # The campaign's cost and talk time (what its lists sort by) follow each call's, as reports add them.
@@ -494,13 +516,13 @@ def _advance(
         # One UPDATE of the campaign row per transaction: a second one makes PostgreSQL re-check
         # the campaign's foreign keys at commit (KEY SHARE on its organization), which deadlocks
         # with dispatch; it also halves the writes to this hot row.
-        deltas |= _customer_after_call(call, customer, now)
+        deltas |= _customer_after_call(batch, call, customer, now)
     elif old == CallStatus.QUEUED:
         batch.dialing.add(call.customer_id)
     return deltas
 
 
-def _customer_after_call(call: Call, customer: Customer, now: datetime) -> dict[str, int]:
+def _customer_after_call(batch: _Batch, call: Call, customer: Customer, now: datetime) -> dict[str, int]:
     """Decide the customer's next state from how the call ended (rules.outcomes.after_outcome,
     services.outcomes.outcome_decide).
 
@@ -511,7 +533,7 @@ def _customer_after_call(call: Call, customer: Customer, now: datetime) -> dict[
     """
     campaign = call.campaign
     before = (customer.state, customer.reason)
-    deltas = outcome_apply(call, customer, now)
+    deltas = outcome_apply(call, customer, now, before_opt_out=batch.save_customers)
     state, reason = customer.state, customer.reason
     customer.last_outcome = call.ended_reason
     deltas = _sum(deltas, contacts.moved(*before, state, reason, 1))
@@ -519,19 +541,20 @@ def _customer_after_call(call: Call, customer: Customer, now: datetime) -> dict[
     if classify(call.ended_reason) is OutcomeClass.ANSWERED and customer.connected_at is None:
         customer.connected_at = call.ended_at or now  # a person answered: Vapi's "connected"
         deltas["customers_connected"] = 1
-    customer.save(update_fields=CUSTOMER_OUTCOME_FIELDS)
+    customer.updated_at = timezone.now()  # as save() would (auto_now)
+    batch.write_customer(customer, CUSTOMER_OUTCOME_FIELDS)
     _report_contact(campaign, customer, call, state, reason)
     return deltas
 
 
-def outcome_amend(call: Call, customer: Customer, now: datetime) -> dict[str, int]:
+def outcome_amend(batch: _Batch, call: Call, customer: Customer, now: datetime) -> dict[str, int]:
     """A structured result that arrived after the call ended (an end-of-call report after the
     status update): decide again, as if it had come first, while the customer still stands
     where this call left them (not dialed again since). Returns the counter moves."""
     if customer.attempts != call.attempt or customer.state in (CustomerState.QUEUED, CustomerState.DIALING):
         return {}
     before, stored = (customer.state, customer.reason), _outcome_values(customer)
-    deltas = outcome_apply(call, customer, now)
+    deltas = outcome_apply(call, customer, now, before_opt_out=batch.save_customers)
     after = (customer.state, customer.reason)
     deltas = _sum(deltas, contacts.moved(*before, *after, 1))
     deltas["customers_final"] = int(after[0] in FINAL) - int(before[0] in FINAL)
@@ -539,7 +562,8 @@ def outcome_amend(call: Call, customer: Customer, now: datetime) -> dict[str, in
     if after[0] in FINAL and after == before and changed == ["next_attempt_at"]:
         changed = []  # "due now" again, for a customer nobody will dial: not a change
     if changed:  # the same decision again (the report agreeing with the end): nothing to write
-        customer.save(update_fields=[*changed, "updated_at"])
+        customer.updated_at = timezone.now()
+        batch.write_customer(customer, [*changed, "updated_at"])
     if after != before:
         _report_contact(call.campaign, customer, call, *after)
     return deltas

@@ -8,6 +8,7 @@ customer and the call; the caller saves the customer and moves the counters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from campaigns.models import Call, Customer, CustomerState, DoNotCall, DoNotCallSource
@@ -33,11 +34,17 @@ CUSTOMER_OUTCOME_FIELDS = [
 ]
 
 
-def outcome_apply(call: Call, customer: Customer, now: datetime) -> dict[str, int]:
+def outcome_apply(
+    call: Call, customer: Customer, now: datetime, *, before_opt_out: Callable[[], None] | None = None
+) -> dict[str, int]:
     """Set the customer's state, reason, next attempt and callback from the rules' decision on
     `call` (ended), and keep its structured result; an opt-out goes on the do-not-call list with
     the call as its source, and the number's pending customers in every campaign are skipped.
-    Returns the moves of the analysis counters (the caller adds the state's)."""
+    Returns the moves of the analysis counters (the caller adds the state's).
+
+    `before_opt_out` runs first when the number opts out: a caller that defers its customer
+    writes (a batch of events) writes them there, so the skip reads every customer as decided
+    (a retry decided earlier in the batch and written after would undo the skip)."""
     campaign = call.campaign
     valid = call.structured_data_valid is True
     # A decision made again (services.calls.outcome_amend) does not count its own callback.
@@ -68,6 +75,8 @@ def outcome_apply(call: Call, customer: Customer, now: datetime) -> dict[str, in
     customer.callback_at = outcome.next_attempt_at if customer.callbacks > facts.callbacks else None
     deltas = _keep_result(customer, call, valid) if call.structured_data_valid is not None else {}
     if outcome.add_to_do_not_call and customer.number:
+        if before_opt_out is not None:
+            before_opt_out()
         _opt_out(call, customer.number, detail or "opted out on a call")
     return deltas
 

@@ -195,3 +195,44 @@ def test_outcome_settings_change_until_the_campaign_ends(make_campaign, owner):
     services.campaign_end(campaign=campaign, by=owner)
     with pytest.raises(ValidationFailed):
         services.campaign_update(campaign=campaign, by=owner, changes=changes)
+
+
+def test_an_opt_out_skips_the_number_even_where_the_same_batch_just_decided_a_retry(running):
+    """Issue 18: a batch writes its customers together, at its end. A retry decided for a
+    customer earlier in the batch must still be skipped by an opt-out of the same number later
+    in it (in another campaign): the batch writes what it decided before the skip reads it."""
+    # More customers than lines: some stay pending, so the skip's counter move (made at once)
+    # never takes the count below zero before the batch adds its own at its end.
+    first, second = running(15), running()
+    Campaign.objects.filter(pk__in=[first.pk, second.pk]).update(max_attempts=3)
+    busy, opted = placed(Campaign.objects.get(pk=first.pk)), placed(Campaign.objects.get(pk=second.pk))
+    assert busy.customer.number == opted.customer.number
+    started = timezone.now() - timedelta(seconds=40)
+    account = busy.provider_account
+    services.record_call_events(
+        [
+            (account, event(busy, "status-update", "ended", ended_reason="customer-busy", at=started)),
+            (account, event(opted, "status-update", "in-progress", at=started)),
+            (
+                account,
+                event(
+                    opted,
+                    "end-of-call-report",
+                    "ended",
+                    ended_reason="customer-ended-call",
+                    started_at=started,
+                    ended_at=started + timedelta(seconds=40),
+                    analysis={"structuredData": {"objectiveMet": False, "optOut": True}},
+                    structured_data={"objectiveMet": False, "optOut": True},
+                ),
+            ),
+        ]
+    )
+    retried = Customer.objects.get(pk=busy.customer_id)
+    assert (retried.state, retried.reason) == ("skipped", "do_not_call")  # not "pending", to be called again
+    assert (Customer.objects.get(pk=opted.customer_id).reason) == "do_not_call"
+    for campaign in (first, second):
+        campaign.refresh_from_db()
+        assert (
+            campaign.customers_pending == Customer.objects.filter(campaign=campaign, state="pending").count()
+        )
