@@ -198,6 +198,9 @@ def ours(path: Path) -> dict:
     if stored != campaign.customers_total:
         fail(f"{stored} rows stored, counter says {campaign.customers_total}")
     with connection.cursor() as cursor:  # clean up without loading every row into Python
+        # Statistics first: those of the VACUUM ANALYZE above say the campaign has one row, and
+        # the planner then deleted its million through an index, for minutes (10 s with a scan).
+        cursor.execute("ANALYZE campaigns_customer")
         cursor.execute("DELETE FROM campaigns_customer WHERE campaign_id = %s", [campaign.pk])
     Campaign.objects.filter(pk=campaign.pk).delete()
     return {
