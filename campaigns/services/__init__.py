@@ -40,6 +40,7 @@ from campaigns.services.calls import (
     record_call_events,
 )
 from campaigns.services.campaigns import (
+    Waiting,
     campaign_archive,
     campaign_create,
     campaign_delete,
@@ -205,6 +206,7 @@ __all__ = [
     "move_counters",
     "move_counters_many",
     "campaigns_set_waiting",
+    "Waiting",
     "organization_pause",
     "organization_signing_secret_rotate",
     "organization_resume",

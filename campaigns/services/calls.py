@@ -325,9 +325,11 @@ class _Batch:
         self.customers.clear()
 
     def write_customer(self, customer: Customer, fields: Iterable[str]) -> None:
-        """Write these fields of the (locked) customer with the batch's others (save_customers)."""
+        """Write these fields of the (locked) customer, and its updated_at (as save() stamps it),
+        with the batch's others (save_customers)."""
+        customer.updated_at = timezone.now()
         _, pending = self.customer_writes.setdefault(customer.pk, (customer, set()))
-        pending.update(fields)
+        pending.update(fields, ("updated_at",))
 
     def save_customers(self) -> None:
         """Write the customers the batch decided so far: one UPDATE for all those that changed the
@@ -541,7 +543,6 @@ def _customer_after_call(batch: _Batch, call: Call, customer: Customer, now: dat
     if classify(call.ended_reason) is OutcomeClass.ANSWERED and customer.connected_at is None:
         customer.connected_at = call.ended_at or now  # a person answered: Vapi's "connected"
         deltas["customers_connected"] = 1
-    customer.updated_at = timezone.now()  # as save() would (auto_now)
     batch.write_customer(customer, CUSTOMER_OUTCOME_FIELDS)
     _report_contact(campaign, customer, call, state, reason)
     return deltas
@@ -562,8 +563,7 @@ def outcome_amend(batch: _Batch, call: Call, customer: Customer, now: datetime) 
     if after[0] in FINAL and after == before and changed == ["next_attempt_at"]:
         changed = []  # "due now" again, for a customer nobody will dial: not a change
     if changed:  # the same decision again (the report agreeing with the end): nothing to write
-        customer.updated_at = timezone.now()
-        batch.write_customer(customer, [*changed, "updated_at"])
+        batch.write_customer(customer, changed)
     if after != before:
         _report_contact(call.campaign, customer, call, *after)
     return deltas

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -261,16 +260,18 @@ def campaigns_set_waiting(waits: dict[object, Waiting], *, held: bool = False) -
     take them in the order its scan meets them)."""
     if not waits:
         return
+    if not held:
+        with transaction.atomic():
+            lock_campaigns(waits, "no_key_update")
+            campaigns_set_waiting(waits, held=True)
+        return
     groups: dict[Waiting, list[object]] = {}
     for pk, (reason, until, detail) in waits.items():
         groups.setdefault((reason, until, detail[:200]), []).append(pk)
-    with nullcontext() if held else transaction.atomic():
-        if not held:
-            lock_campaigns(waits, "no_key_update")
-        for (reason, until, detail), ids in groups.items():
-            Campaign.objects.filter(pk__in=ids).update(
-                waiting_reason=reason, waiting_until=until, waiting_detail=detail
-            )
+    for (reason, until, detail), ids in groups.items():
+        Campaign.objects.filter(pk__in=ids).update(
+            waiting_reason=reason, waiting_until=until, waiting_detail=detail
+        )
 
 
 def _locked(campaign: Campaign) -> Campaign:
