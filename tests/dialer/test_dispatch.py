@@ -39,6 +39,24 @@ def recount(campaign: Campaign) -> dict[str, int]:
     }
 
 
+def their_campaign(
+    other_org, other_caller_id, people: list, strategy: dict, name: str = "Theirs"
+) -> Campaign:
+    """A started campaign of the other organization (Globex), calling at any hour."""
+    other_org.allow_ignoring_recipient_time = True
+    other_org.save(update_fields=["allow_ignoring_recipient_time"])
+    data = services.CampaignInput(
+        name=name,
+        assistant_id="asst-1",
+        phone_number_id=str(other_caller_id.pk),
+        customers=people,
+        strategy=strategy,
+    )
+    return services.campaign_start(
+        campaign=services.campaign_create(organization=other_org, by=None, data=data), by=None
+    )
+
+
 def counters(campaign: Campaign) -> dict[str, int]:
     campaign.refresh_from_db()
     return {k: getattr(campaign, k) for k in ("calls_queued", "calls_in_progress", "calls_ended")}
@@ -318,24 +336,14 @@ def test_each_organizations_free_lines_are_its_own_when_the_tick_counts_them_tog
     org.max_concurrent_calls = 3
     org.save()
     other_org.max_concurrent_calls = 2
-    other_org.allow_ignoring_recipient_time = True
     other_org.save()
     ours = started(
         make_campaign(customers=customers(10), strategy={**ANY_TIME, "max_concurrent_calls": 10}), owner
     )
     dispatch_campaign(ours, enqueue=lambda ids: None, limit=1)  # one of its 3 lines in use already
-    theirs = services.campaign_create(
-        organization=other_org,
-        by=None,
-        data=services.CampaignInput(
-            name="Theirs",
-            assistant_id="asst-1",
-            phone_number_id=str(other_caller_id.pk),
-            customers=customers(10, start=500),
-            strategy={**ANY_TIME, "max_concurrent_calls": 10},
-        ),
+    their_campaign(
+        other_org, other_caller_id, customers(10, start=500), {**ANY_TIME, "max_concurrent_calls": 10}
     )
-    services.campaign_start(campaign=theirs, by=None)
     assert selectors.live_calls_counts([org.pk, other_org.pk]) == {org.pk: 1, other_org.pk: 0}
     tick(enqueue=lambda ids: None)
     assert selectors.live_calls_counts([org.pk, other_org.pk]) == {org.pk: 3, other_org.pk: 2}
@@ -439,3 +447,74 @@ def test_a_campaign_whose_first_customers_are_refused_claims_again_in_the_same_p
             == recount(campaign)
             == {"calls_queued": 3, "calls_in_progress": 0, "calls_ended": 0}
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_organizations_due_together_are_claimed_in_one_round_each_within_its_own_caps_and_list(
+    make_campaign, owner, org, other_org, other_caller_id
+) -> None:
+    """Issue 18: a tick claims the campaigns of several organizations in one transaction (one
+    insert of calls for all of them); each keeps its own cap, and a number on one organization's
+    do-not-call list is skipped there and still called by the other, which did not list it."""
+    org.max_concurrent_calls = 10  # room for every customer of ours: one round does it
+    org.save()
+    other_org.max_concurrent_calls = 2
+    other_org.save()
+    strategy = {**ANY_TIME, "max_concurrent_calls": 10}
+    ours = [
+        started(make_campaign(customers=customers(4, start=10 * i), strategy=strategy, name=f"O{i}"), owner)
+        for i in range(2)
+    ]
+    theirs = their_campaign(other_org, other_caller_id, customers(4), strategy)  # the numbers of O0
+    listed = Customer.objects.get(campaign=ours[0], number="+14155550000")
+    DoNotCall.objects.create(
+        organization=org, number=listed.number, source="manual"
+    )  # a race with the import
+    with CaptureQueriesContext(connection) as captured:
+        tick(enqueue=lambda ids: None)
+    inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "campaigns_call"')]
+    assert len(inserts) == 1
+    assert selectors.live_calls_counts([org.pk, other_org.pk]) == {org.pk: 7, other_org.pk: 2}
+    listed.refresh_from_db()
+    assert (listed.state, listed.reason) == ("skipped", "do_not_call")
+    assert Call.objects.filter(campaign=theirs, customer__number=listed.number).exists()
+    for campaign in [*ours, theirs]:
+        assert counters(campaign) == recount(campaign)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_organization_whose_claim_fails_holds_up_no_other_claimed_with_it(
+    make_campaign, owner, org, other_org, other_caller_id
+) -> None:
+    """Issue 18: organizations claimed together fail together; the tick then claims each on its
+    own, and within the failing one each campaign on its own: only the broken campaign waits."""
+    broken = started(make_campaign(2, strategy=ANY_TIME, name="Broken"), owner)
+    healthy = started(
+        make_campaign(customers=customers(2, start=50), strategy=ANY_TIME, name="Healthy"), owner
+    )
+    theirs = their_campaign(other_org, other_caller_id, customers(2, start=90), ANY_TIME)
+    # Broken data in one campaign (a zone the tz database no longer has) makes its policy raise.
+    Campaign.objects.filter(pk=broken.pk).update(time_zone="Mars/Olympus_Mons")
+    tick(enqueue=lambda ids: None)
+    assert Call.objects.filter(campaign=healthy).count() == 2
+    assert Call.objects.filter(campaign=theirs).count() == 2
+    assert not Call.objects.filter(campaign=broken).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_paused_or_narrowed_after_the_pass_read_it_is_claimed_as_its_locked_row_says(
+    make_campaign, owner
+) -> None:
+    """The pass reads the running campaigns first and locks them later: what changed in between
+    (paused, a lower cap) is what the claim follows, never the row it read first."""
+    paused = started(make_campaign(3, strategy=ANY_TIME, name="Paused"), owner)
+    narrowed = started(
+        make_campaign(customers=customers(5, start=20), strategy=ANY_TIME, name="Narrowed"), owner
+    )
+    read_first = [Campaign.objects.get(pk=paused.pk), Campaign.objects.get(pk=narrowed.pk)]
+    services.campaign_pause(campaign=paused, by=owner)
+    Campaign.objects.filter(pk=narrowed.pk).update(max_concurrent_calls=1)
+    assert dispatch_campaign(read_first[0], enqueue=lambda ids: None) == 0
+    assert dispatch_campaign(read_first[1], enqueue=lambda ids: None) == 1
+    assert not Call.objects.filter(campaign=paused).exists()
+    assert Call.objects.filter(campaign=narrowed).count() == 1
