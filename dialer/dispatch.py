@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -49,7 +50,7 @@ from campaigns.models import (
     PhoneNumber,
 )
 from campaigns.rules import caller_ids, contacts, engine, pacing
-from campaigns.rules.policy import campaign_policy, customer_facts
+from campaigns.rules.policy import CAMPAIGN_FIELDS, campaign_policy, customer_facts
 from campaigns.rules.reasons import ALL_LINES_BUSY, ORGANIZATION_LINES_BUSY, PACING
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,33 @@ LOCKED_FIELDS = (
     "waiting_until",
     "waiting_detail",
 )
+
+# What the tick reads of each running campaign with a customer due (`_Running`): what the lines
+# are shared by, what its gate is decided from (rules.policy.CAMPAIGN_FIELDS) and why it waits.
+# The campaigns the pass then claims for are read whole, and only they.
+RUNNING_FIELDS = tuple(
+    dict.fromkeys(
+        (
+            "id",
+            "organization_id",
+            "priority",
+            "created_at",
+            "uses_dial_plan",
+            *CAMPAIGN_FIELDS,
+            *LOCKED_FIELDS,
+        )
+    )
+)
+
+
+class _Running(SimpleNamespace):
+    """A running campaign as the tick reads it first (RUNNING_FIELDS, and its organization):
+    enough to share the lines, decide its gate and say why it waits, without building a model of
+    a hundred fields for each of a thousand campaigns on every pass."""
+
+    @property
+    def pk(self) -> object:
+        return self.id
 
 
 class ClaimConflict(Exception):
@@ -279,7 +307,7 @@ def _claim_round(claims: list[_Claim], rooms: dict, now: datetime) -> tuple[list
         made = [
             Call(
                 organization_id=campaign.organization_id,
-                campaign=campaign,
+                campaign_id=campaign.pk,
                 customer=customer,
                 phone_number_id=_caller_id(campaign, customer, claim.entries),
                 provider_account_id=claim.entries["provider", customer.dial_plan_entry_id],
@@ -489,8 +517,11 @@ def dispatch_campaigns(
         elif limit == 0:  # no line for it this pass: nothing to claim, only why it waits
             lineless.append(campaign)
         else:
-            _rest_unhealthy(campaign, now)
-            claims.append(_Claim(campaign, policy, limit, _entries(campaign)))
+            claims.append(_Claim(campaign, policy, limit, {}))
+    claims = _whole(claims)
+    for claim in claims:
+        _rest_unhealthy(claim.campaign, now)
+        claim.entries = _entries(claim.campaign)
     if lineless:  # from the rows as the caller read them: what the dashboard says, not what dials
         org_live = selectors.live_calls_counts({campaign.organization_id for campaign in lineless})
         for campaign in lineless:
@@ -538,6 +569,35 @@ def dispatch_campaigns(
             and claim.queued - before[claim.campaign.pk] < rooms[claim.campaign.pk]
         ]
     return queued
+
+
+def _whole(claims: list[_Claim]) -> list[_Claim]:
+    """The claims ready to claim: each campaign with its caller ID. On the tick's first read
+    (`_Running`) a campaign gets its caller ID read (once for all that share it); one with a pool
+    or a dial plan, whose claim reads them through the model, is read again whole, in one
+    statement for all of them, keeping its organization. A campaign deleted meanwhile has
+    nothing to claim."""
+    light = [claim for claim in claims if isinstance(claim.campaign, _Running)]
+    if not light:
+        return claims
+    whole = [
+        claim.campaign.pk for claim in light if claim.campaign.caller_id_mode or claim.campaign.uses_dial_plan
+    ]
+    rows = Campaign.objects.select_related("phone_number").in_bulk(whole) if whole else {}
+    ids = {claim.campaign.phone_number_id for claim in light if claim.campaign.phone_number_id}
+    numbers = PhoneNumber.objects.in_bulk(ids) if len(whole) < len(light) else {}
+    ready = []
+    for claim in claims:
+        campaign = claim.campaign
+        if isinstance(campaign, _Running) and campaign.pk in rows:
+            rows[campaign.pk].organization = campaign.organization
+            claim.campaign = rows[campaign.pk]
+        elif isinstance(campaign, _Running) and campaign.pk not in whole:
+            campaign.phone_number = numbers.get(campaign.phone_number_id)
+        elif isinstance(campaign, _Running):  # deleted since the first read
+            continue
+        ready.append(claim)
+    return ready
 
 
 def _lock(claims: list[_Claim], waiting: _Waiting) -> list[_Claim]:
@@ -623,7 +683,7 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
     dialing = running.filter(status=CampaignStatus.IN_PROGRESS)
     # Who is due is read from the customers themselves (an index probe per campaign), never from
     # a counter: a counter that drifted could at worst keep a campaign open, never skip a customer.
-    candidates = _attach_related(list(dialing.select_related(None).filter(Exists(_due_customers(now)))))
+    candidates = _running(dialing.filter(Exists(_due_customers(now))))
     by_org: dict[object, list[tuple[Campaign, int]]] = {}
     for campaign, lines in share_lines(candidates):  # 3.
         by_org.setdefault(campaign.organization_id, []).append((campaign, lines))
@@ -655,17 +715,12 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
     services.campaign_snapshots_take(now=now)  # 6.
 
 
-def _attach_related(campaigns: list[Campaign]) -> list[Campaign]:
-    """Give each campaign its organization and caller ID, each read once for all the campaigns
-    that share it (a join would build one of each per campaign: a third of the read, with a
-    thousand campaigns in fifty organizations)."""
-    organizations = Organization.objects.in_bulk({c.organization_id for c in campaigns})
-    numbers = PhoneNumber.objects.in_bulk({c.phone_number_id for c in campaigns if c.phone_number_id})
-    for campaign in campaigns:
-        campaign.organization = organizations[campaign.organization_id]
-        if campaign.phone_number_id:
-            campaign.phone_number = numbers[campaign.phone_number_id]
-    return campaigns
+def _running(campaigns: QuerySet) -> list[_Running]:
+    """The campaigns as the tick reads them first (`_Running`), each with its organization, read
+    once for all the campaigns that share it."""
+    rows = list(campaigns.values(*RUNNING_FIELDS))
+    organizations = Organization.objects.in_bulk({row["organization_id"] for row in rows})
+    return [_Running(organization=organizations[row["organization_id"]], **row) for row in rows]
 
 
 def _due_customers(now: datetime) -> QuerySet:

@@ -40,6 +40,27 @@ if TYPE_CHECKING:
     from campaigns.models import Campaign, Customer
 
 
+# The campaign's own fields campaign_policy reads (besides its organization): what a reader that
+# wants the policy of many campaigns, not their whole rows, reads of each (the tick).
+CAMPAIGN_FIELDS = (
+    "status",
+    "time_zone",
+    "calling_hours",
+    "earliest_at",
+    "latest_at",
+    "started_at",
+    "capacity_wait_seconds",
+    "respect_recipient_time_zone",
+    "recipient_earliest",
+    "recipient_latest",
+    "max_attempts",
+    "retry_delays",
+    "retry_voicemail",
+    "blackout_dates",
+    "ambiguous_zones",
+)
+
+
 def campaign_policy(campaign: Campaign, *, quota_spent: bool = False) -> CampaignPolicy:
     """The engine's view of a campaign; the organization's floor bounds the callee-local window.
     `quota_spent`: the organization's quota refuses calls now (selectors.organization_quota)."""

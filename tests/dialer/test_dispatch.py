@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import selectors, services
-from campaigns.models import Call, Campaign, Customer, DoNotCall
+from campaigns.models import Call, Campaign, Customer, DoNotCall, PhoneNumber
 from campaigns.rules.strategy import WEEKDAYS
 from dialer.dispatch import dispatch_campaign, tick
 from tests.conftest import customers
@@ -518,3 +518,93 @@ def test_a_campaign_paused_or_narrowed_after_the_pass_read_it_is_claimed_as_its_
     assert dispatch_campaign(read_first[1], enqueue=lambda ids: None) == 1
     assert not Call.objects.filter(campaign=paused).exists()
     assert Call.objects.filter(campaign=narrowed).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_claims_a_plain_a_dial_plan_and_a_pool_campaign_together_each_from_its_own_numbers(
+    make_campaign, owner, org, caller_id, second_caller_id, provider
+) -> None:
+    """Issue 18: the tick reads its campaigns lightly and reads whole only those whose claim needs
+    more than their caller ID (a dial plan, a pool); claimed in one round, each still dials from
+    its own numbers, through each number's own provider account."""
+    plain = started(make_campaign(customers=customers(2), strategy=ANY_TIME, name="Plain"), owner)
+    plan = services.campaign_create(
+        organization=org,
+        by=owner,
+        data=services.CampaignInput(
+            name="Plan",
+            squad_id="squad-1",
+            strategy=ANY_TIME,
+            dial_plan=[
+                services.DialPlanInput(str(caller_id.pk), customers(2, start=20)),
+                services.DialPlanInput(str(second_caller_id.pk), customers(2, start=30)),
+            ],
+        ),
+    )
+    started(plan, owner)
+    local = PhoneNumber.objects.create(organization=org, provider_account=provider, number="+12125550100")
+    pool = services.campaign_create(
+        organization=org,
+        by=owner,
+        data=services.CampaignInput(
+            name="Pool",
+            assistant_id="asst-1",
+            phone_number_id=str(caller_id.pk),
+            customers=customers(2, start=40, area="212"),
+            strategy=ANY_TIME,
+            caller_id_pool=services.CallerPoolInput(phone_number_ids=[str(local.pk)], mode="local-presence"),
+        ),
+    )
+    started(pool, owner)
+    with CaptureQueriesContext(connection) as captured:
+        tick(enqueue=lambda ids: None)
+    assert (
+        len([q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "campaigns_call"')])
+        == 1
+    )
+
+    def numbers(campaign: Campaign) -> dict[str, str]:
+        return dict(
+            Call.objects.filter(campaign=campaign).values_list("customer__number", "phone_number__number")
+        )
+
+    assert set(numbers(plain).values()) == {caller_id.number}
+    assert numbers(plan) == {
+        "+14155550020": caller_id.number,
+        "+14155550021": caller_id.number,
+        "+14155550030": second_caller_id.number,
+        "+14155550031": second_caller_id.number,
+    }
+    assert numbers(pool) == {"+12125550040": local.number, "+12125550041": local.number}
+    assert not Call.objects.filter(provider_account__isnull=True).exists()
+    assert Call.objects.filter(campaign=pool).exclude(caller_id_choice="").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_tick_decides_a_campaign_from_its_first_read_as_from_its_whole_row(
+    make_campaign, owner, org
+) -> None:
+    """The tick decides each running campaign's gate from a read of the fields rules.policy
+    names (CAMPAIGN_FIELDS), not the whole row: the policy must come out the same, whatever the
+    strategy sets."""
+    from campaigns.rules.policy import campaign_policy
+    from dialer.dispatch import _running
+
+    org.blackout_dates = ["2026-12-25"]
+    org.save()
+    strategy = {
+        "respect_recipient_time_zone": True,
+        "recipient_earliest": time(10),
+        "recipient_latest": time(18),
+        "max_attempts": 4,
+        "retry_delays": {"busy": 120, "noAnswer": 600, "voicemail": 900, "failed": 60},
+        "retry_voicemail": True,
+        "time_zone": "America/Chicago",
+        "calling_hours": [{"day": "mon", "start": "09:00", "end": "17:00"}],
+    }
+    campaign = started(make_campaign(3, strategy=strategy), owner)
+    Campaign.objects.filter(pk=campaign.pk).update(blackout_dates=["2027-01-01"], ambiguous_zones="campaign")
+    (first_read,) = _running(Campaign.objects.filter(pk=campaign.pk))
+    whole = Campaign.objects.select_related("organization").get(pk=campaign.pk)
+    assert campaign_policy(first_read) == campaign_policy(whole)
+    assert campaign_policy(first_read, quota_spent=True) == campaign_policy(whole, quota_spent=True)
