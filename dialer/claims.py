@@ -45,11 +45,12 @@ from campaigns.models import (
     Customer,
     CustomerState,
     DoNotCall,
+    Organization,
     PhoneNumber,
     ProviderAccount,
 )
 from campaigns.rules import caller_ids, engine
-from campaigns.rules.policy import campaign_policy, customer_facts
+from campaigns.rules.policy import CAMPAIGN_FIELDS, campaign_policy, customer_facts
 from campaigns.services.tx import lock_campaigns, lock_customers, retry_on_conflict
 
 # A request as logged: (call, summary, body).
@@ -73,7 +74,7 @@ def take(call_ids: Iterable[object]) -> list[Call]:
     calls = list(Call.objects.select_related("customer").filter(pk__in=won))
     # The calls of a batch share their campaign, caller ID and provider account: each is read
     # once here rather than joined (and parsed) once per call.
-    campaigns = Campaign.objects.select_related("organization").in_bulk({c.campaign_id for c in calls})
+    campaigns = _with_organizations(Campaign.objects.in_bulk({c.campaign_id for c in calls}))
     phones = PhoneNumber.objects.select_related("provider_account").in_bulk(
         {c.phone_number_id for c in calls}
     )
@@ -124,7 +125,7 @@ def confirm_at_gate(
         return []
     _lock_organizations({call.organization_id for call in calls})
     lock_campaigns({call.campaign_id for call in calls}, "key_share")
-    campaigns = Campaign.objects.select_related("organization").in_bulk({c.campaign_id for c in calls})
+    campaigns = _decided_from(calls)
     now = clock.now()  # after the locks: the instant the calls leave
     # The quota counts calls stamped before this one: read after the locks, like the stop.
     spent = selectors.quota_refuses_calls(
@@ -173,6 +174,31 @@ def confirm_at_gate(
             campaign=campaigns[campaign_id], event_type="contact.dispatched", items=ours, at=now
         )
     return confirmed
+
+
+def _with_organizations(campaigns: dict) -> dict:
+    """The campaigns (by id), each given its organization, read once for all that share it."""
+    organizations = Organization.objects.in_bulk({c.organization_id for c in campaigns.values()})
+    for campaign in campaigns.values():
+        campaign.organization = organizations[campaign.organization_id]
+    return campaigns
+
+
+def _decided_from(calls: list[Call]) -> dict:
+    """The calls' campaigns as the gate decides from them, read after its locks: what their
+    policy reads (rules.policy.CAMPAIGN_FIELDS: status, schedule, hours, budget) and their
+    organizations, read again onto the rows `take` loaded (the rest of a row, its request's
+    settings, went into the request already); a campaign not loaded is read whole."""
+    loaded = {call.campaign_id: call.campaign for call in calls if Call.campaign.is_cached(call)}
+    if missing := {call.campaign_id for call in calls} - loaded.keys():
+        loaded |= Campaign.objects.in_bulk(missing)
+    campaigns = {}
+    for row in Campaign.objects.filter(pk__in=list(loaded)).values("id", *CAMPAIGN_FIELDS):
+        pk = row.pop("id")
+        campaign = campaigns[pk] = loaded[pk]
+        for field, value in row.items():
+            setattr(campaign, field, value)
+    return _with_organizations(campaigns)
 
 
 def _lock_organizations(organization_ids: set) -> None:

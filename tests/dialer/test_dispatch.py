@@ -608,3 +608,30 @@ def test_the_tick_decides_a_campaign_from_its_first_read_as_from_its_whole_row(
     whole = Campaign.objects.select_related("organization").get(pk=campaign.pk)
     assert campaign_policy(first_read) == campaign_policy(whole)
     assert campaign_policy(first_read, quota_spent=True) == campaign_policy(whole, quota_spent=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_many_campaigns_reads_them_whole_once_and_only_their_rules_again_at_the_gate(
+    make_campaign, owner
+) -> None:
+    """Issue 18: a placement batch of calls of many campaigns read every campaign whole, with its
+    organization joined, twice (when taken and at the gate). Now whole once, when taken (its
+    request needs it), and at the gate, after the locks, only what its rules decide from; the
+    organizations once for all of them."""
+    from dialer import claims
+
+    for i in range(4):
+        started(make_campaign(customers=customers(1, start=10 * i), strategy=ANY_TIME, name=f"B{i}"), owner)
+    sent, enqueue = enqueued()
+    tick(enqueue=enqueue)
+    assert len(sent) == 4
+    with CaptureQueriesContext(connection) as captured:
+        taken = claims.take(sent)
+        confirmed = claims.confirm_at_gate([(call, "POST /call", "{}") for call in taken])
+    assert len(confirmed) == 4
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    campaigns = [sql for sql in reads if 'FROM "campaigns_campaign"' in sql]
+    whole = [sql for sql in campaigns if '"assistant_overrides"' in sql]
+    assert len(whole) == 1 and '"campaigns_organization"' not in whole[0]
+    assert len([sql for sql in campaigns if '"calling_hours"' in sql]) == 2  # taken whole; the gate's rules
+    assert len([sql for sql in reads if sql.split(" FROM ")[1].startswith('"campaigns_organization"')]) == 2
