@@ -728,7 +728,11 @@ def _running(campaigns: QuerySet) -> list[_Running]:
     once for all the campaigns that share it."""
     rows = list(campaigns.values(*RUNNING_FIELDS))
     organizations = Organization.objects.in_bulk({row["organization_id"] for row in rows})
-    return [_Running(organization=organizations[row["organization_id"]], **row) for row in rows]
+    return [  # an organization deleted in between took its campaigns with it: nothing to dial
+        _Running(organization=organizations[row["organization_id"]], **row)
+        for row in rows
+        if row["organization_id"] in organizations
+    ]
 
 
 def _due_customers(now: datetime) -> QuerySet:

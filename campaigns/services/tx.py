@@ -3,7 +3,7 @@
 Lock order. A transaction that locks more than one of these takes them in this order, and
 several rows of one kind in id order:
 
-1. the organization row;
+1. organization rows;
 2. campaign rows;
 3. contact list rows (a campaign's snapshot holds KEY SHARE on its lists; a list's import and
    deletion take UPDATE on the list alone);
