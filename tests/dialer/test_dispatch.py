@@ -17,6 +17,7 @@ from campaigns.models import Call, Campaign, Customer, DoNotCall, PhoneNumber
 from campaigns.rules.strategy import WEEKDAYS
 from dialer.dispatch import dispatch_campaign, tick
 from tests.conftest import customers
+from tests.dialer.test_caller_pools import pooled
 
 ANY_TIME = {"respect_recipient_time_zone": False, "max_concurrent_calls": 5}
 
@@ -543,19 +544,7 @@ def test_a_tick_claims_a_plain_a_dial_plan_and_a_pool_campaign_together_each_fro
     )
     started(plan, owner)
     local = PhoneNumber.objects.create(organization=org, provider_account=provider, number="+12125550100")
-    pool = services.campaign_create(
-        organization=org,
-        by=owner,
-        data=services.CampaignInput(
-            name="Pool",
-            assistant_id="asst-1",
-            phone_number_id=str(caller_id.pk),
-            customers=customers(2, start=40, area="212"),
-            strategy=ANY_TIME,
-            caller_id_pool=services.CallerPoolInput(phone_number_ids=[str(local.pk)], mode="local-presence"),
-        ),
-    )
-    started(pool, owner)
+    pool = pooled(org, owner, caller_id, [local], customers(2, start=40, area="212"), strategy=ANY_TIME)
     with CaptureQueriesContext(connection) as captured:
         tick(enqueue=lambda ids: None)
     assert (
