@@ -45,7 +45,6 @@ from campaigns.models import (
     Customer,
     CustomerState,
     DoNotCall,
-    Organization,
     PhoneNumber,
     ProviderAccount,
 )
@@ -74,7 +73,8 @@ def take(call_ids: Iterable[object]) -> list[Call]:
     calls = list(Call.objects.select_related("customer").filter(pk__in=won))
     # The calls of a batch share their campaign, caller ID and provider account: each is read
     # once here rather than joined (and parsed) once per call.
-    campaigns = _with_organizations(Campaign.objects.in_bulk({c.campaign_id for c in calls}))
+    read = Campaign.objects.in_bulk({c.campaign_id for c in calls}).values()
+    campaigns = {campaign.pk: campaign for campaign in selectors.with_organizations(read)}
     phones = PhoneNumber.objects.select_related("provider_account").in_bulk(
         {c.phone_number_id for c in calls}
     )
@@ -176,14 +176,6 @@ def confirm_at_gate(
     return confirmed
 
 
-def _with_organizations(campaigns: dict) -> dict:
-    """The campaigns (by id), each given its organization, read once for all that share it."""
-    organizations = Organization.objects.in_bulk({c.organization_id for c in campaigns.values()})
-    for campaign in campaigns.values():
-        campaign.organization = organizations[campaign.organization_id]
-    return campaigns
-
-
 def _decided_from(calls: list[Call]) -> dict:
     """The calls' campaigns as the gate decides from them, read after its locks: what their
     policy reads (rules.policy.CAMPAIGN_FIELDS: status, schedule, hours, budget) and their
@@ -192,13 +184,8 @@ def _decided_from(calls: list[Call]) -> dict:
     loaded = {call.campaign_id: call.campaign for call in calls if Call.campaign.is_cached(call)}
     if missing := {call.campaign_id for call in calls} - loaded.keys():
         loaded |= Campaign.objects.in_bulk(missing)
-    campaigns = {}
-    for row in Campaign.objects.filter(pk__in=list(loaded)).values("id", *CAMPAIGN_FIELDS):
-        pk = row.pop("id")
-        campaign = campaigns[pk] = loaded[pk]
-        for field, value in row.items():
-            setattr(campaign, field, value)
-    return _with_organizations(campaigns)
+    fresh = selectors.campaigns_read_again(loaded, CAMPAIGN_FIELDS)
+    return {campaign.pk: campaign for campaign in selectors.with_organizations(fresh.values())}
 
 
 def _lock_organizations(organization_ids: set) -> None:

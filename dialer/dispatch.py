@@ -29,7 +29,7 @@ import heapq
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -52,6 +52,7 @@ from campaigns.models import (
 from campaigns.rules import caller_ids, contacts, engine, pacing
 from campaigns.rules.policy import CAMPAIGN_FIELDS, campaign_policy, customer_facts
 from campaigns.rules.reasons import ALL_LINES_BUSY, ORGANIZATION_LINES_BUSY, PACING
+from campaigns.services.tx import lock_campaigns
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class _Waiting:
     def set(
         self, campaign: Campaign, reason: str = "", until: datetime | None = None, detail: str = ""
     ) -> None:
+        detail = detail[:200]  # as stored: a longer one would differ from its row on every pass
         if (campaign.waiting_reason, campaign.waiting_until, campaign.waiting_detail) != (
             reason,
             until,
@@ -145,10 +147,6 @@ class _Waiting:
         """`held`: in a claim round, whose transaction holds the campaign rows already."""
         services.campaigns_set_waiting(self.changes, held=held)
         self.changes = {}
-
-
-def campaign_headroom(campaign: Campaign, now: datetime) -> int:
-    return engine.headroom(**selectors.dialing_limits(campaign, now))
 
 
 def _held_back(campaign: Campaign, now: datetime, limits: dict) -> tuple[str, datetime | None, str]:
@@ -237,7 +235,7 @@ class _Claim:
     campaign: Campaign
     policy: engine.CampaignPolicy
     limit: int | None
-    entries: dict
+    entries: dict = field(default_factory=dict)
     queued: int = 0
 
 
@@ -517,7 +515,7 @@ def dispatch_campaigns(
         elif limit == 0:  # no line for it this pass: nothing to claim, only why it waits
             lineless.append(campaign)
         else:
-            claims.append(_Claim(campaign, policy, limit, {}))
+            claims.append(_Claim(campaign, policy, limit))
     claims = _whole(claims)
     for claim in claims:
         _rest_unhealthy(claim.campaign, now)
@@ -614,21 +612,14 @@ def _lock(claims: list[_Claim], waiting: _Waiting) -> list[_Claim]:
         .order_by("pk")
         .in_bulk()
     )
-    fresh = {
-        row["id"]: row
-        for row in Campaign.objects.select_for_update(no_key=True)
-        .filter(pk__in=[claim.campaign.pk for claim in claims])
-        .order_by("pk")
-        .values("id", *LOCKED_FIELDS)
-    }
+    rows = {claim.campaign.pk: claim.campaign for claim in claims}
+    lock_campaigns(rows, "no_key_update")
+    fresh = selectors.campaigns_read_again(rows, LOCKED_FIELDS)
     live = []
     for claim in claims:
-        row, organization = fresh.get(claim.campaign.pk), organizations.get(claim.campaign.organization_id)
-        if row is None or organization is None:
+        campaign, organization = claim.campaign, organizations.get(claim.campaign.organization_id)
+        if campaign.pk not in fresh or organization is None:
             continue
-        campaign = claim.campaign
-        for field in LOCKED_FIELDS:
-            setattr(campaign, field, row[field])
         campaign.organization = organization  # the row locked above, read once for all its campaigns
         if campaign.status != CampaignStatus.IN_PROGRESS or campaign.deleted_at:
             continue
@@ -684,10 +675,7 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
     # Who is due is read from the customers themselves (an index probe per campaign), never from
     # a counter: a counter that drifted could at worst keep a campaign open, never skip a customer.
     candidates = _running(dialing.filter(Exists(_due_customers(now))))
-    by_org: dict[object, list[tuple[Campaign, int]]] = {}
-    for campaign, lines in share_lines(candidates):  # 3.
-        by_org.setdefault(campaign.organization_id, []).append((campaign, lines))
-    for shares in _claim_groups(list(by_org.values())):
+    for shares in _claim_groups(_per_organization(share_lines(candidates))):  # 3.
         _dispatch_isolated(shares, now, queued.extend)
     # Campaigns with nobody due are not dialing for want of a line: say nothing on their behalf.
     dialing.exclude(waiting_reason="").exclude(Exists(_due_customers(now))).update(
@@ -724,15 +712,9 @@ def _each(campaigns: QuerySet) -> list[Campaign]:
 
 
 def _running(campaigns: QuerySet) -> list[_Running]:
-    """The campaigns as the tick reads them first (`_Running`), each with its organization, read
-    once for all the campaigns that share it."""
-    rows = list(campaigns.values(*RUNNING_FIELDS))
-    organizations = Organization.objects.in_bulk({row["organization_id"] for row in rows})
-    return [  # an organization deleted in between took its campaigns with it: nothing to dial
-        _Running(organization=organizations[row["organization_id"]], **row)
-        for row in rows
-        if row["organization_id"] in organizations
-    ]
+    """The campaigns as the tick reads them first (`_Running`), each with its organization (an
+    organization deleted in between took its campaigns with it: nothing to dial)."""
+    return selectors.with_organizations(_Running(**row) for row in campaigns.values(*RUNNING_FIELDS))
 
 
 def _due_customers(now: datetime) -> QuerySet:
@@ -782,6 +764,14 @@ def share_lines(campaigns: list[Campaign]) -> list[tuple[Campaign, int]]:
     return shares
 
 
+def _per_organization(shares: list[tuple[Campaign, int]]) -> list[list[tuple[Campaign, int]]]:
+    """The shares grouped by organization, each group in the order given."""
+    groups: dict[object, list[tuple[Campaign, int]]] = {}
+    for campaign, lines in shares:
+        groups.setdefault(campaign.organization_id, []).append((campaign, lines))
+    return list(groups.values())
+
+
 def _claim_groups(by_org: list[list[tuple[Campaign, int]]]) -> list[list[tuple[Campaign, int]]]:
     """The organizations' shares cut into groups of whole organizations of about CLAIM_LINES
     lines each: each group is claimed in one transaction per round."""
@@ -807,11 +797,8 @@ def _dispatch_isolated(shares: list[tuple[Campaign, int]], now: datetime, enqueu
     except Exception:  # noqa: BLE001 - then smaller: a bad one holds up no other
         log.warning("tick: dispatching %d campaigns together failed; apart", len(shares), exc_info=True)
     left = [(campaign, lines - done[campaign.pk]) for campaign, lines in shares]
-    by_org: dict[object, list[tuple[Campaign, int]]] = {}
-    for campaign, lines in left:
-        by_org.setdefault(campaign.organization_id, []).append((campaign, lines))
-    if len(by_org) > 1:
-        for group in by_org.values():
+    if len(by_org := _per_organization(left)) > 1:
+        for group in by_org:
             _dispatch_isolated(group, now, enqueue)
         return
     for campaign, lines in left:

@@ -58,8 +58,10 @@ from campaigns.selectors.campaigns import (
     campaign_for,
     campaigns_for,
     campaigns_listed,
+    campaigns_read_again,
     campaigns_to_move_into,
     with_documents,
+    with_organizations,
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
 from campaigns.selectors.contacts import Contact, campaign_contacts, contact_of, contacts_total
@@ -198,6 +200,8 @@ __all__ = [
     "calls_page",
     "MOVE_INTO",
     "campaigns_to_move_into",
+    "campaigns_read_again",
+    "with_organizations",
     "CALL_SORTS",
     "OUTCOME_FILTERS",
     "call_sort",

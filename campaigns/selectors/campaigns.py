@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict, namedtuple
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 import orjson
 from django.db import connection
@@ -20,6 +21,8 @@ from django.db.models.functions import Cast
 
 from campaigns.models import Call, Campaign, CampaignStatus, Customer, DialPlanEntry, Organization
 from campaigns.selectors.common import as_uuid
+
+Row = TypeVar("Row")
 
 # Campaigns with more customers than Vapi allows in one document are read page by page.
 DOCUMENT_CUSTOMER_LIMIT = 10_000
@@ -245,3 +248,30 @@ def campaigns_to_move_into(campaign: Campaign, *, limit: int = 200, labels: bool
     if labels:
         campaigns = campaigns.only("id", "name", "status")
     return list(campaigns[:limit])
+
+
+def with_organizations(campaigns: Iterable[Row]) -> list[Row]:
+    """The campaigns (models, or any row with `organization_id`), each given its organization,
+    read once for all the campaigns that share it (a join builds one per campaign). One whose
+    organization is gone (deleted since, taking its campaigns with it) is left out."""
+    campaigns = list(campaigns)
+    organizations = Organization.objects.in_bulk({c.organization_id for c in campaigns})
+    kept = []
+    for campaign in campaigns:
+        if campaign.organization_id in organizations:
+            campaign.organization = organizations[campaign.organization_id]
+            kept.append(campaign)
+    return kept
+
+
+def campaigns_read_again(campaigns: Mapping[object, Any], fields: Sequence[str]) -> dict[object, Any]:
+    """`fields` of these campaigns (rows already loaded, by id) read again onto them, in one
+    statement: what a caller that has just locked them decides from, without reading each row
+    whole again (a model of a hundred fields). Returns those still there, by id."""
+    fresh = {}
+    for row in Campaign.objects.filter(pk__in=list(campaigns)).values("id", *fields):
+        pk = row.pop("id")
+        campaign = fresh[pk] = campaigns[pk]
+        for name, value in row.items():
+            setattr(campaign, name, value)
+    return fresh
