@@ -67,7 +67,8 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """gunicorn bench.wsgi_bench:application on a free port; stopped on exit."""
+    """gunicorn bench.wsgi_bench:application on a free port, its workers readied as the web
+    process's are (bench/gunicorn_bench.conf.py); stopped on exit."""
 
     def __init__(self, workers: int, log: Path) -> None:
         self.workers, self.log, self.port = workers, log, free_port()
@@ -77,6 +78,7 @@ class Gunicorn:
         self._log = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.wsgi_bench:application", "--workers", str(self.workers)]
+            + ["--config", str(ROOT / "bench" / "gunicorn_bench.conf.py")]
             + ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "2048"],
             env=env,
             cwd=ROOT,

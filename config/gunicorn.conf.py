@@ -8,13 +8,12 @@ handling request /webhooks/…"). Flags on the command line still override
 anything set here.
 
 Before anything is served, the master refuses to start without a secret key (`on_starting`),
-and each worker puts what it loaded at start out of the cyclic collector's reach, once
-(`post_worker_init`), instead of pausing the collector around each request.
+and each worker settles the cyclic collector once (`post_worker_init`, config/collector.py),
+instead of pausing it around each request.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 
 from gunicorn.glogging import Logger, SafeAtoms
@@ -75,17 +74,16 @@ def on_starting(server) -> None:  # noqa: ANN001 (gunicorn's Arbiter; unused)
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001 (gunicorn's Worker; unused)
-    """Freeze what the worker loaded, once, after loading the application and before serving.
+    """Load every view, then settle the cyclic collector (config/collector.py), once, after loading
+    the application and before serving, while the worker has no other thread.
 
-    A 10,000-customer campaign document allocates enough objects to set off the cyclic
-    collector's full passes, and each walks every object of the process (Django, the views,
-    phonenumbers' metadata...): a third of the document's time, measured (bench/bench_reads.py).
-    What is alive now lives as long as the worker; frozen (gc.freeze), it is skipped by every
-    pass, and the passes walk only what requests allocate. Done once, while the worker has no
-    other thread: nothing process-wide is switched on and off per request.
+    A 10,000-customer campaign document allocates enough objects to set off the collector's
+    full passes, and each walked every object of the process (Django, the views, phonenumbers'
+    metadata...): a third of the document's time, measured (bench/bench_reads.py).
     """
     from django.urls import get_resolver
 
+    from config import collector
+
     get_resolver().url_patterns  # noqa: B018 - import every view now, not in the first request
-    gc.collect()
-    gc.freeze()
+    collector.settle()

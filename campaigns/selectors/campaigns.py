@@ -158,7 +158,7 @@ CustomerRow = namedtuple("CustomerRow", _ECHO_FIELDS)
 CallRow = namedtuple("CallRow", _CALL_FIELDS)
 _IDS = {"id", "campaign_id", "dial_plan_entry_id", "customer_id"}
 _TIMESTAMPS = {"started_at", "ended_at"}
-_JSON = {"assistant_overrides", "analysis"}
+_JSON = {"assistant_overrides", "squad_overrides", "analysis"}
 
 
 class _UtcIso(Func):
