@@ -218,9 +218,9 @@ class _Batch:
         pks = self._find(events)
         rows = {
             pk: row
-            for pk, *row in Call.objects.filter(pk__in=set(filter(None, pks))).values_list(
-                "pk", "campaign_id", "customer_id"
-            )
+            for pk, *row in Call.objects.filter(pk__in=set(filter(None, pks)))
+            .order_by()  # a lookup: not the model's newest-first
+            .values_list("pk", "campaign_id", "customer_id")
         }
         campaigns = (
             Campaign.objects.select_for_update(no_key=True, of=("self",))
@@ -261,8 +261,8 @@ class _Batch:
         for account_id, provider_ids in by_account.items():  # one term per account, not per event
             where |= Q(provider_account_id=account_id, provider_call_id__in=provider_ids)
         owner, by_provider_id = {}, {}
-        for pk, account_id, provider_id in Call.objects.filter(where).values_list(
-            "pk", "provider_account_id", "provider_call_id"
+        for pk, account_id, provider_id in (
+            Call.objects.filter(where).order_by().values_list("pk", "provider_account_id", "provider_call_id")
         ):
             owner[pk] = account_id
             if provider_id:
