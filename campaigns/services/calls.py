@@ -259,7 +259,7 @@ class _Batch:
                 by_account.setdefault(account.pk, set()).add(event.provider_call_id)
         where = Q(pk__in=ours)
         for account_id, provider_ids in by_account.items():  # one term per account, not per event
-            where |= Q(provider_account_id=account_id, provider_call_id__in=provider_ids)
+            where |= Call.with_provider_ids(account_id, provider_ids)
         owner, by_provider_id = {}, {}
         for pk, account_id, provider_id in (
             Call.objects.filter(where).order_by().values_list("pk", "provider_account_id", "provider_call_id")
