@@ -200,7 +200,7 @@ def skip_pending(organization: Organization, numbers: list[str]) -> int:
     campaign_ids: set = set()
     for chunk in _chunks(numbers):
         pending = Customer.objects.filter(
-            campaign__organization=organization, number__in=chunk, state=CustomerState.PENDING
+            Customer.with_numbers(chunk), campaign__organization=organization, state=CustomerState.PENDING
         )
         campaign_ids |= set(pending.values_list("campaign_id", flat=True).distinct())
     lock_campaigns(campaign_ids, "no_key_update")
@@ -209,7 +209,7 @@ def skip_pending(organization: Organization, numbers: list[str]) -> int:
         changed = 0
         for chunk in _chunks(numbers):
             changed += Customer.objects.filter(
-                campaign_id=campaign_id, number__in=chunk, state=CustomerState.PENDING
+                Customer.with_numbers(chunk), campaign_id=campaign_id, state=CustomerState.PENDING
             ).update(
                 state=CustomerState.SKIPPED,
                 reason=Reason.DO_NOT_CALL,

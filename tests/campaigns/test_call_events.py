@@ -7,9 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Count
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import services
@@ -333,32 +331,3 @@ def test_an_event_naming_a_call_by_the_provider_id_an_earlier_event_of_the_batch
     call.refresh_from_db()
     assert (call.status, call.provider_call_id) == ("in-progress", "p-1")
     assert counters(running) == recount(running)
-
-
-def test_a_batch_naming_more_than_a_hundred_calls_by_provider_id_finds_them_through_the_index(
-    running,
-) -> None:
-    """PostgreSQL proves a partial index's condition from an IN list of at most 100 values: a batch
-    of webhooks naming more provider ids read the whole calls table (or all of the account's calls
-    through its foreign key's index) until the lookup spelled the condition out
-    (Call.with_provider_ids)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL plan")
-    call = placed(running)
-    named = [CallEvent(kind="status-update", status="ringing", provider_call_id=f"prov-{call.pk}")]
-    named += [
-        CallEvent(kind="status-update", status="ringing", provider_call_id=f"gone-{i}") for i in range(150)
-    ]
-    with CaptureQueriesContext(connection) as seen:
-        found = services.record_call_events([(call.provider_account, e) for e in named])
-    assert found[0].pk == call.pk and found[1:] == [None] * 150
-    [lookup] = [q["sql"] for q in seen.captured_queries if '"provider_call_id" IN' in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")  # what a table of millions of calls makes of it
-        try:
-            cursor.execute(f"EXPLAIN {lookup}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("RESET enable_seqscan")
-    assert "call_provider_id_unique" in plan
-    assert "Seq Scan on campaigns_call" not in plan
