@@ -33,7 +33,7 @@ from typing import Any
 
 import orjson
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns import clock
@@ -380,9 +380,8 @@ class _Batch:
         for customer_id, (campaign_id, at) in self.dialed.items():
             by_campaign.setdefault(campaign_id, {})[customer_id] = at
         for campaign_id, first in by_campaign.items():
-            dialed = Customer.objects.filter(pk__in=first, dialed_at__isnull=True).update(
-                dialed_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in first.items()))
-            )
+            rows = [SimpleNamespace(pk=pk, dialed_at=at) for pk, at in first.items()]
+            dialed = update_rows(Customer, rows, ["dialed_at"], if_null="dialed_at")
             sums = self.deltas.setdefault(campaign_id, {})
             sums["customers_dialed"] = sums.get("customers_dialed", 0) + dialed
         for campaign_id in sorted({*self.deltas, *self.set_values}, key=str):

@@ -173,11 +173,15 @@ def _lock(model: type, ids: Iterable[object], mode: Mode, *, nowait: bool = Fals
         )
 
 
-def update_rows(model: type[Model], objs: Sequence[Any], fields: Sequence[str], *, add: bool = False) -> None:
+def update_rows(
+    model: type[Model], objs: Sequence[Any], fields: Sequence[str], *, add: bool = False, if_null: str = ""
+) -> int:
     """Write `fields` of each of `objs` (rows the caller has locked; model instances, or any
     object with `.pk` and an attribute per field's attname) as the objects hold them, in
     one statement: UPDATE ... FROM (VALUES ...), on PostgreSQL and SQLite alike. With `add`, the
-    objects hold amounts added to the columns (counters moved: column = column + amount).
+    objects hold amounts added to the columns (counters moved: column = column + amount). With
+    `if_null` (a field's name), only the rows where that field is still NULL are written (a first
+    time kept: a customer's first dial). Returns how many rows were written.
 
     What Model.save(update_fields=...) does row by row (one round trip each), and what
     QuerySet.bulk_update does with a CASE per field and row (whose expressions cost more Python
@@ -186,7 +190,7 @@ def update_rows(model: type[Model], objs: Sequence[Any], fields: Sequence[str], 
     or a precision (a cast to varchar(n) would cut a long value silently; assignment checks it).
     """
     if not objs:
-        return
+        return 0
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
@@ -208,9 +212,11 @@ def update_rows(model: type[Model], objs: Sequence[Any], fields: Sequence[str], 
     sets = ", ".join(
         f"{quote(field.column)} = {plus[i - 2]}v.column{i}" for i, field in enumerate(columns, start=2)
     )
+    unset = f" AND {table}.{quote(meta.get_field(if_null).column)} IS NULL" if if_null else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(objs))}) AS v"
-            f" WHERE {table}.{quote(meta.pk.column)} = v.column1",
+            f" WHERE {table}.{quote(meta.pk.column)} = v.column1{unset}",
             params,
         )
+        return cursor.rowcount

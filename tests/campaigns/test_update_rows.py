@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.models import Call, Campaign
+from campaigns.models import Call, Campaign, Customer
 from campaigns.services.tx import update_rows
 from dialer.dispatch import dispatch_campaign
 
@@ -86,3 +86,17 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut(calls) -> None:
     with pytest.raises(DataError), transaction.atomic():
         update_rows(Call, calls[:2], ["caller_id_choice"])
     assert Call.objects.get(pk=calls[0].pk).caller_id_choice == ""
+
+
+def test_with_if_null_only_rows_still_unset_are_written_and_counted(calls) -> None:
+    first, second, third = (c.customer for c in calls)
+    earlier = timezone.now().replace(microsecond=0) - timedelta(days=1)
+    Customer.objects.filter(pk=first.pk).update(dialed_at=earlier)  # dialed before
+    now = timezone.now().replace(microsecond=0)
+    for customer in (first, second):
+        customer.dialed_at = now
+    written = update_rows(Customer, [first, second], ["dialed_at"], if_null="dialed_at")
+    assert written == 1
+    assert Customer.objects.get(pk=first.pk).dialed_at == earlier  # the first time kept
+    assert Customer.objects.get(pk=second.pk).dialed_at == now
+    assert Customer.objects.get(pk=third.pk).dialed_at is None  # not given
