@@ -50,7 +50,7 @@ from campaigns.models import (
 )
 from campaigns.rules import caller_ids, engine
 from campaigns.rules.policy import CAMPAIGN_FIELDS, campaign_policy, customer_facts
-from campaigns.services.tx import lock_campaigns, lock_customers, retry_on_conflict
+from campaigns.services.tx import lock_campaigns, lock_customers, lock_organizations, retry_on_conflict
 
 # A request as logged: (call, summary, body).
 Request = tuple[Call, str, str]
@@ -123,7 +123,9 @@ def confirm_at_gate(
     calls = [call for call, _, _ in requests if call.placing_at is not None]
     if not calls:
         return []
-    _lock_organizations({call.organization_id for call in calls})
+    # KEY SHARE: an organization-wide stop (FOR UPDATE) that has committed is seen by the
+    # campaign read that follows; one in progress is waited for.
+    lock_organizations({call.organization_id for call in calls}, "key_share")
     lock_campaigns({call.campaign_id for call in calls}, "key_share")
     campaigns = _decided_from(calls)
     now = clock.now()  # after the locks: the instant the calls leave
@@ -182,22 +184,10 @@ def _decided_from(calls: list[Call]) -> dict:
     organizations, read again onto the rows `take` loaded (the rest of a row, its request's
     settings, went into the request already); a campaign not loaded is read whole."""
     loaded = {call.campaign_id: call.campaign for call in calls if Call.campaign.is_cached(call)}
+    fresh = selectors.campaigns_read_again(loaded, CAMPAIGN_FIELDS) if loaded else {}
     if missing := {call.campaign_id for call in calls} - loaded.keys():
-        loaded |= Campaign.objects.in_bulk(missing)
-    fresh = selectors.campaigns_read_again(loaded, CAMPAIGN_FIELDS)
+        fresh |= Campaign.objects.in_bulk(missing)  # read after the locks too
     return {campaign.pk: campaign for campaign in selectors.with_organizations(fresh.values())}
-
-
-def _lock_organizations(organization_ids: set) -> None:
-    """KEY SHARE on the organizations' rows: an organization-wide stop (FOR UPDATE) that has
-    committed is seen by the campaign read that follows; one in progress is waited for."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM campaigns_organization WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
-            [sorted(organization_ids, key=str)],
-        )
 
 
 def _unusable_caller_ids(calls: list[Call]) -> dict[object, str]:

@@ -52,7 +52,7 @@ from campaigns.models import (
 from campaigns.rules import caller_ids, contacts, engine, pacing
 from campaigns.rules.policy import CAMPAIGN_FIELDS, campaign_policy, customer_facts
 from campaigns.rules.reasons import ALL_LINES_BUSY, ORGANIZATION_LINES_BUSY, PACING
-from campaigns.services.tx import lock_campaigns
+from campaigns.services.tx import lock_campaigns, lock_organizations
 
 log = logging.getLogger(__name__)
 
@@ -582,8 +582,8 @@ def _whole(claims: list[_Claim]) -> list[_Claim]:
         claim.campaign.pk for claim in light if claim.campaign.caller_id_mode or claim.campaign.uses_dial_plan
     ]
     rows = Campaign.objects.select_related("phone_number").in_bulk(whole) if whole else {}
-    ids = {claim.campaign.phone_number_id for claim in light if claim.campaign.phone_number_id}
-    numbers = PhoneNumber.objects.in_bulk(ids) if len(whole) < len(light) else {}
+    ids = {claim.campaign.phone_number_id for claim in light if claim.campaign.pk not in rows}
+    numbers = PhoneNumber.objects.in_bulk(ids - {None}) if ids else {}
     ready = []
     for claim in claims:
         campaign = claim.campaign
@@ -606,12 +606,9 @@ def _lock(claims: list[_Claim], waiting: _Waiting) -> list[_Claim]:
     # Serialise dispatch per organization so its concurrency cap holds across campaigns.
     # NO KEY UPDATE excludes other dispatchers but not the KEY SHARE locks that foreign-key
     # checks of webhook transactions take on this row (FOR UPDATE deadlocks with those).
-    organizations = (
-        Organization.objects.select_for_update(no_key=True)
-        .filter(pk__in={claim.campaign.organization_id for claim in claims})
-        .order_by("pk")
-        .in_bulk()
-    )
+    ids = {claim.campaign.organization_id for claim in claims}
+    lock_organizations(ids, "no_key_update")
+    organizations = Organization.objects.in_bulk(ids)
     rows = {claim.campaign.pk: claim.campaign for claim in claims}
     lock_campaigns(rows, "no_key_update")
     fresh = selectors.campaigns_read_again(rows, LOCKED_FIELDS)

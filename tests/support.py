@@ -66,10 +66,10 @@ class Processes:
         self.run_id = run_id
         self.running: list = []
 
-    def start(self, name: str, *args: str, **env: str):
+    def start(self, name: str, *args: str, app: str = "config", **env: str):
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", *args],
+            [sys.executable, "-m", "celery", "-A", app, *args],
             env=process_env(**env),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -78,7 +78,7 @@ class Processes:
         self.running.append((proc, log))
         return proc
 
-    def worker(self, name: str = "worker", concurrency: int = 2, **env: str):
+    def worker(self, name: str = "worker", concurrency: int = 2, app: str = "config", **env: str):
         return self.start(
             name,
             "worker",
@@ -91,6 +91,7 @@ class Processes:
             "--without-heartbeat",
             "-n",
             f"{name}-{self.run_id}@%h",
+            app=app,
             **env,
         )
 

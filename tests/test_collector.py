@@ -1,7 +1,7 @@
 """The cyclic collector of the long-lived processes is settled once before they take work
 (config/collector.py): what they loaded frozen, the youngest generation collected after
 GEN0_THRESHOLD new containers. Checked in real processes: a gunicorn worker on the project's
-config, and a process sent Celery's worker_process_init as the prefork pool sends it."""
+config, and a Celery worker's pool process running a task."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from config import collector
+from tests.support import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,23 +68,16 @@ def test_a_web_worker_on_the_project_config_freezes_what_it_loaded_and_collects_
     assert plain["frozen"] == 0
 
 
-CELERY_CHILD = """
-import gc, json
-import django; django.setup()
-from celery.signals import worker_process_init
-import config.celery
-before = gc.get_threshold()
-worker_process_init.send(sender=None)
-print(json.dumps({"before": before, "threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}))
-"""
+@pytest.mark.worker
+def test_a_celery_worker_process_settles_its_collector_before_it_takes_a_task(
+    celery_processes, tmp_path
+) -> None:
+    from tests.fakes.collector_tasks import collector_state
 
-
-def test_a_celery_worker_process_settles_its_collector_when_the_pool_starts_it() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", CELERY_CHILD], env=env(), cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    state = json.loads(result.stdout.strip().splitlines()[-1])
-    assert state["before"][0] == 700
-    assert state["threshold"] == [collector.GEN0_THRESHOLD, *state["before"][1:]]
+    celery_processes.worker(concurrency=1, app="tests.fakes.collector_tasks")
+    answer = tmp_path / "state.json"
+    collector_state.delay(str(answer))
+    wait_for(answer.exists, timeout=60, what=lambda: f"the worker's answer\n{celery_processes.logs()}")
+    state = json.loads(answer.read_text())
+    assert state["threshold"][0] == collector.GEN0_THRESHOLD
     assert state["frozen"] > 10_000

@@ -12,7 +12,7 @@ from campaigns.rules.engine import CAMPAIGN_ZONE, EVERY_ZONE
 from campaigns.rules.strategy import HHMM_MESSAGE, WEEKDAYS, parse_hhmm
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
-from campaigns.services.tx import lock_campaigns, lock_organization, retry_on_conflict
+from campaigns.services.tx import lock_campaigns, lock_organizations, retry_on_conflict
 
 MAX_DATES = 400
 
@@ -82,7 +82,7 @@ def organization_blackout_set(
 ) -> Organization:
     """Replace the organization's blackout dates (no campaign calls anyone on them, callee-local).
     Raises ValidationFailed naming each bad date."""
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     organization = Organization.objects.get(pk=organization.pk)
     days, errors = _dates(blackout_dates, "blackout_dates")
     if errors:
@@ -154,7 +154,7 @@ def organization_region_rules_set(
     """Replace the organization's region rules: callees in each region are called only inside its
     windows, in their own local time (reason region_hours otherwise). Raises ValidationFailed
     naming each bad rule field."""
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     organization = Organization.objects.get(pk=organization.pk)
     if len(rules) > MAX_RULES:
         raise ValidationFailed.one("region_rules", f"must contain no more than {MAX_RULES} elements")
@@ -186,7 +186,7 @@ def organization_region_rules_set(
 def organization_blackout_add(*, organization: Organization, by: Actor, day: str) -> Organization:
     """Add one blackout date (YYYY-MM-DD) to the organization's; one already there is left as is.
     Raises ValidationFailed (field `day`) for a bad date or a full calendar (MAX_DATES)."""
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     current = Organization.objects.get(pk=organization.pk).blackout_dates or []
     days, errors = _dates([day], "day")
     if errors:
@@ -203,7 +203,7 @@ def organization_blackout_add(*, organization: Organization, by: Actor, day: str
 @retry_on_conflict
 def organization_blackout_remove(*, organization: Organization, by: Actor, day: str) -> Organization:
     """Remove one blackout date; raises ValidationFailed (field `day`) for a date not in the list."""
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     current = Organization.objects.get(pk=organization.pk).blackout_dates or []
     if day not in current:
         raise ValidationFailed.one("day", f"{day[:20]} is not one of the organization's blackout dates")
@@ -216,7 +216,7 @@ def organization_blackout_remove(*, organization: Organization, by: Actor, day: 
 def organization_region_rule_add(*, organization: Organization, by: Actor, rule: dict) -> Organization:
     """Add one region rule {region, windows, note} after the others. Raises ValidationFailed naming
     the rule's fields as `region`, `windows.N.start`, `note` (no list index)."""
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     current = Organization.objects.get(pk=organization.pk).region_rules or []
     errors = [FieldError(e.field.removeprefix("rule."), e.message) for e in _rule_errors(rule, "rule")]
     if errors:
@@ -232,7 +232,7 @@ def organization_region_rule_remove(
 ) -> Organization:
     """Remove the rule at `index`, which must still be for `region` (a page shown before another
     change must not remove the wrong one). Raises ValidationFailed (field `region`) otherwise."""
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     current = list(Organization.objects.get(pk=organization.pk).region_rules or [])
     if not 0 <= index < len(current) or current[index].get("region") != region:
         raise ValidationFailed.one("region", "that rule is no longer in the table: reload the page")

@@ -30,7 +30,7 @@ from campaigns.rules.reasons import Reason
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
 from campaigns.services.providers import account_problems
-from campaigns.services.tx import lock_campaigns, lock_organization, retry_on_conflict
+from campaigns.services.tx import lock_campaigns, lock_organizations, retry_on_conflict
 
 # Numbers per IN (...) list: SQLite allows 32,766 parameters a statement.
 _CHUNK = 5000
@@ -330,7 +330,7 @@ def member_set_role(*, membership: Membership, by: Actor, role: str) -> Membersh
     other at once are counted one after the other: the organization always keeps an admin."""
     if role not in Role.values:
         raise ValidationFailed.one("role", f"must be one of {', '.join(Role.values)}")
-    lock_organization(membership.organization_id, "update")
+    lock_organizations([membership.organization_id], "update")
     membership = Membership.objects.select_related("organization", "user").get(pk=membership.pk)
     admins = Membership.objects.filter(organization=membership.organization, role=Role.ADMIN)
     if membership.role == Role.ADMIN and role != Role.ADMIN and admins.count() == 1:

@@ -21,7 +21,7 @@ from campaigns.models.org import new_signing_secret, signing_secret_hint
 from campaigns.rules import usage
 from campaigns.services.audit import Actor, audit_record
 from campaigns.services.errors import FieldError, InvalidTransition, ValidationFailed
-from campaigns.services.tx import lock_organization, retry_on_conflict
+from campaigns.services.tx import lock_organizations, retry_on_conflict
 
 # The settings `organization_update` changes, audited as they are.
 COMPLIANCE_FIELDS = (
@@ -66,7 +66,7 @@ def organization_update(
 ) -> Organization:
     """Change the organization's compliance, billing and quota settings. Raises ValidationFailed
     naming each bad field; nothing is saved then."""
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     organization = Organization.objects.get(pk=organization.pk)
     before = _snapshot(organization)
     for field in changes.fields & set(SETTINGS_FIELDS):
@@ -126,7 +126,7 @@ def organization_resume(*, organization: Organization, by: Actor) -> Organizatio
 
 
 def _set_paused(organization: Organization, *, by: Actor, paused: bool) -> Organization:
-    lock_organization(organization.pk, "update")
+    lock_organizations([organization.pk], "update")
     organization = Organization.objects.get(pk=organization.pk)
     if (organization.dialing_paused_at is not None) == paused:
         state = "paused" if paused else "dialing"
@@ -158,7 +158,7 @@ def organization_signing_secret_rotate(*, organization: Organization, by: Actor)
     switch without refusing an event; rotating again within that time retires it at once.
     """
     # NO KEY UPDATE: rotations queue on each other, while the dialer's gates (KEY SHARE) go on.
-    lock_organization(organization.pk, "no_key_update")
+    lock_organizations(organization.pk, "no_key_update")
     organization = Organization.objects.get(pk=organization.pk)
     old, secret = organization.event_signing_secret, new_signing_secret()
     organization.event_signing_secret_previous = old

@@ -112,9 +112,9 @@ def retry_on_conflict(function: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def lock_organization(organization_id: object, mode: Mode) -> None:
-    """Lock one organization row in the caller's transaction (see the module docstring)."""
-    _lock(Organization, [organization_id], mode)
+def lock_organizations(organization_ids: Iterable[object], mode: Mode) -> None:
+    """Lock organization rows in the caller's transaction (see the module docstring), in id order."""
+    _lock(Organization, organization_ids, mode)
 
 
 def lock_campaigns(campaign_ids: Iterable[object], mode: Mode) -> None:
