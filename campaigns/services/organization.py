@@ -158,7 +158,7 @@ def organization_signing_secret_rotate(*, organization: Organization, by: Actor)
     switch without refusing an event; rotating again within that time retires it at once.
     """
     # NO KEY UPDATE: rotations queue on each other, while the dialer's gates (KEY SHARE) go on.
-    lock_organizations(organization.pk, "no_key_update")
+    lock_organizations([organization.pk], "no_key_update")
     organization = Organization.objects.get(pk=organization.pk)
     old, secret = organization.event_signing_secret, new_signing_secret()
     organization.event_signing_secret_previous = old

@@ -41,6 +41,7 @@ import logging
 import random
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -160,6 +161,8 @@ def lock_contact_lists(list_ids: Iterable[object], mode: Mode) -> None:
 def _lock(model: type, ids: Iterable[object], mode: Mode, *, nowait: bool = False) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("row locks only last for a transaction: call this inside one")
+    if isinstance(ids, str | uuid.UUID):  # one id, whose characters would be taken for ids
+        raise TypeError("pass the rows' ids as a collection, not one id")
     ids = sorted({str(i) for i in ids})
     if not ids or connection.vendor != "postgresql":
         return

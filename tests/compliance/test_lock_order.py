@@ -110,3 +110,16 @@ def test_an_opt_out_in_a_batch_skips_the_number_in_a_campaign_another_transactio
     assert (skipped.state, skipped.reason) == ("skipped", "do_not_call")
     middle.refresh_from_db()
     assert (middle.customers_skipped, middle.customers_final) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_lock_helper_given_one_id_instead_of_a_collection_refuses(org) -> None:
+    """A string id would be taken character by character for ids, locking nothing (the review of
+    issue 18 found lock_organizations given one organization's id)."""
+    from campaigns.services.tx import lock_organizations
+
+    with transaction.atomic():
+        for one in (org.pk, str(org.pk)):
+            with pytest.raises(TypeError, match="as a collection"):
+                lock_organizations(one, "update")
+        lock_organizations([org.pk], "update")  # as meant
