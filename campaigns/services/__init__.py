@@ -38,6 +38,7 @@ from campaigns.services.calls import (
     move_counters_many,
     record_call_event,
     record_call_events,
+    sane_event,
 )
 from campaigns.services.campaigns import (
     Waiting,
@@ -216,4 +217,5 @@ __all__ = [
     "provider_account_create",
     "record_call_event",
     "record_call_events",
+    "sane_event",
 ]

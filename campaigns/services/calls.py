@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from campaigns import clock
+from campaigns import clock, jsonlimits
 from campaigns.models import (
     STATUS_COUNTER,
     STATUS_RANK,
@@ -68,6 +68,9 @@ log = logging.getLogger(__name__)
 
 # Provider timestamps further than this from now are dropped (see the module docstring).
 SANE_WINDOW = timedelta(days=1)
+# A provider's analysis object (and structured result) is kept within jsonlimits' nesting and
+# number limits, at a larger size than our own free-form fields: a long call's summary is in it.
+PROVIDER_JSON_BYTES = 1024 * 1024
 
 FINAL = {
     CustomerState.COMPLETED,
@@ -132,23 +135,19 @@ _TEXT_FIELDS = ("call_id", "provider_call_id", "ended_reason", "summary", "trans
 _TEXT_FIELDS += ("stereo_recording_url", "raw")
 
 
-def _sane(event: CallEvent, now: datetime) -> CallEvent:
-    """The event without timestamps further than SANE_WINDOW from `now` (or naive ones), and
-    without NUL characters (PostgreSQL's text and jsonb cannot hold them) in what it says."""
+def sane_event(event: CallEvent, now: datetime) -> CallEvent:
+    """The event without timestamps further than SANE_WINDOW from `now` (or naive ones), without
+    NUL characters (PostgreSQL's text and jsonb cannot hold them) in what it says, and without
+    an analysis or structured result beyond jsonlimits' limits (_sane_json): what the recorder
+    applies, and the webhook endpoint before it stores an event it could not write."""
     dropped: dict = {}
     for field in _TEXT_FIELDS:
         value = getattr(event, field)
         if "\x00" in value:
             dropped[field] = value.replace("\x00", "")
     for name in ("analysis", "structured_data"):
-        if getattr(event, name) is None:
-            continue
-        try:
-            text = orjson.dumps(getattr(event, name))
-        except TypeError:  # not JSON we could store (an integer beyond 64 bits, say)
-            text = b"null"
-        if b"\\u0000" in text or text == b"null":
-            dropped[name] = orjson.loads(text.replace(b"\\u0000", b""))
+        if (value := getattr(event, name)) is not None and (kept := _sane_json(value, name)) is not value:
+            dropped[name] = kept
     for field in ("at", "started_at", "ended_at"):
         value = getattr(event, field)
         if value is None:
@@ -161,6 +160,22 @@ def _sane(event: CallEvent, now: datetime) -> CallEvent:
             dropped[field] = None
             log.warning("dropped a provider timestamp out of range: %s", field)
     return replace(event, **dropped) if dropped else event
+
+
+def _sane_json(value: Any, name: str) -> Any:
+    """A provider's JSON object without NUL characters, or None when it breaks jsonlimits' limits
+    (nested deeper than MAX_DEPTH: the campaign's document, which holds it three levels down,
+    could no longer be written) or is not JSON orjson can write. The object itself if it is fine."""
+    try:
+        text = orjson.dumps(value)
+        if b"\\u0000" in text:
+            value = orjson.loads(text.replace(b"\\u0000", b""))
+    except (TypeError, ValueError):  # too deep for orjson, an integer beyond 64 bits, a cut escape
+        value = None
+    if value is not None and (problems := jsonlimits.problems(value, name, max_bytes=PROVIDER_JSON_BYTES)):
+        log.warning("dropped a provider's %s: %s", name, problems[0].message)
+        value = None
+    return value
 
 
 def record_call_event(
@@ -190,7 +205,7 @@ def record_call_events(
     in one UPDATE at the end.
     """
     now = now or clock.now()
-    events = [(account, _sane(event, now)) for account, event in items]
+    events = [(account, sane_event(event, now)) for account, event in items]
     if any(event.kind == TRANSCRIPT for _, event in events):  # lines of live transcripts: no locks
         lines = [item for item in events if item[1].kind == TRANSCRIPT]
         heard = iter(transcript_lines_record(lines, _Batch._find(lines), now))

@@ -29,6 +29,7 @@ confirmed, before it leaves), `send` performs it (no database, safe in threads) 
 from __future__ import annotations
 
 import importlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,13 @@ if TYPE_CHECKING:
 
     from campaigns.models import Call, ProviderAccount
     from campaigns.services.inbound import InboundResult
+
+
+REDACTED = "[redacted]"
+# Shorter secrets are redacted only where a whole JSON string equals them: replacing an API key
+# "a" or "12" inside every string would mangle the log, and match by chance.
+LONG_SECRET = 8
+TOO_DEEP = "[nested too deep to log]"
 
 
 class ProviderError(Exception):
@@ -187,6 +195,32 @@ class Exchange:
 class HttpProvider(Provider):
     """A provider reached over HTTP; `place_call` is its three steps run one after another."""
 
+    def secrets(self) -> tuple[str, ...]:
+        """What never reaches a log: the account's API key and webhook secret (those it has)."""
+        return tuple(filter(None, (self.account.api_key, self.account.webhook_secret)))
+
+    def redact(self, value: Any) -> Any:
+        """Parsed JSON (or a string) as it may be logged: see `scrub`. A value nested deeper than
+        Python recurses is logged as TOO_DEEP (a provider's answer that deep raised in the reaper
+        on every run, and its call was never closed)."""
+        try:
+            return scrub(value, self.secrets())
+        except RecursionError:
+            return TOO_DEEP
+
+    def redact_text(self, text: str, parsed: Any = None) -> str:
+        """A body as logged. JSON (`parsed`, what `text` parses to) is redacted value by value and
+        written again only when a secret was in it; other text, and JSON nested deeper than
+        Python recurses, lose only their long secrets."""
+        secrets = self.secrets()
+        if parsed is not None:
+            try:
+                redacted = scrub(parsed, secrets)
+                return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
+            except RecursionError:
+                pass
+        return scrub(text, secrets)
+
     @abstractmethod
     def prepare_call(self, call: Call) -> Exchange:
         """The request that asks the provider to dial `call`, not sent yet."""
@@ -237,3 +271,21 @@ def provider_for(account: ProviderAccount, record: Recorder | None = None) -> Pr
     module_name, _, class_name = _REGISTRY[account.kind].rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name)
     return cls(account=account, record=record or (lambda *a, **k: None))
+
+
+def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """`value` with secrets replaced by REDACTED: every string (or key) equal to one, and inside
+    strings every secret of at least LONG_SECRET characters (a key in a URL, one echoed in a
+    message). Raises RecursionError for values nested deeper than Python recurses."""
+    if isinstance(value, str):
+        if value in secrets:
+            return REDACTED
+        for secret in secrets:
+            if len(secret) >= LONG_SECRET and secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secrets) for item in value]
+    return value

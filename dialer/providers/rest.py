@@ -39,8 +39,6 @@ REJECTED = "call.start.error-provider-rejected-request"
 NOT_FOUND = "call.dialdeck.not-found-at-provider"
 URL_REFUSED = "call.dialdeck.provider-url-refused"
 RECHECK_SECONDS = 5.0
-REDACTED = "[redacted]"
-LONG_SECRET = 8
 
 
 def _new_pools() -> dict[str, urllib3.PoolManager]:
@@ -213,40 +211,12 @@ class RestProvider(HttpProvider):
             raise WebhookRejected("not a JSON object", status=400)
         return payload
 
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(filter(None, (self.account.api_key, self.account.webhook_secret)))
-
-    def redact(self, value: Any) -> Any:
-        return scrub(value, self.secrets())
-
-    def redact_text(self, text: str, parsed: Any = None) -> str:
-        if parsed is not None:
-            redacted = self.redact(parsed)
-            return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
-        return self.redact(text)
-
     def not_found(self, call: Call, exc: ProviderError) -> list[CallEvent]:
         """A poll's 404: the provider has no such call (ended NOT_FOUND); other errors raise."""
         if exc.http_status != 404:
             raise exc
         ids = {"call_id": str(call.pk), "provider_call_id": call.provider_call_id}
         return [CallEvent(kind="status-update", status="ended", ended_reason=NOT_FOUND, **ids)]
-
-
-def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
-    """`value` with every string equal to a secret, and long secrets inside strings, redacted."""
-    if isinstance(value, str):
-        if value in secrets:
-            return REDACTED
-        for secret in secrets:
-            if len(secret) >= LONG_SECRET and secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item, secrets) for item in value]
-    return value
 
 
 def text(value: Any, limit: int = 10**7) -> str:

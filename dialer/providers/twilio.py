@@ -247,9 +247,6 @@ class TwilioProvider(RestProvider):
             )
         ]
 
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(filter(None, (self.account.api_key, self.account.webhook_secret)))
-
 
 def _rfc2822(value: Any) -> datetime | None:
     """Twilio's dates ("Tue, 31 Aug 2010 20:36:28 +0000"), aware UTC; None if not one."""

@@ -3,7 +3,7 @@ GET /call (List Calls) to find a call whose request was cut before we learned it
 
 Each call carries its way home (spec §10-§11): our per-account webhook URL, the account's secret
 (sent back in X-Vapi-Secret) and our ids in the overrides' metadata. Exchanges are recorded with
-the secret and API key redacted (see `_scrub`). 5xx, 408, 429, timeouts and broken connections
+the secret and API key redacted (see `base.scrub`). 5xx, 408, 429, timeouts and broken connections
 are retryable; other 4xx end the call with Vapi's endedReason if the body has one, else REJECTED.
 Before each request the target is checked again (campaigns.egress, also through a proxy): a
 private, loopback or link-local one ends the call with URL_REFUSED, nothing sent.
@@ -61,10 +61,6 @@ RECHECK_SECONDS = 5.0
 FIND_PAGE = 100
 FIND_REQUESTS = 10
 MS = timedelta(milliseconds=1)
-REDACTED = "[redacted]"
-# Shorter secrets are redacted only where a whole JSON string equals them: replacing an API key
-# "a" or "12" inside every string would mangle the log, and match by chance.
-LONG_SECRET = 8
 RETRYABLE_REASONS = {"call.start.error-subscription-concurrency-limit-reached"}
 MESSAGES = ("status-update", "end-of-call-report")
 # The overrides' key our status callbacks need: a customer's or campaign's own would be replaced.
@@ -137,7 +133,7 @@ class VapiProvider(HttpProvider):
             called=_text(number.get("number"), 40),
             called_id=_text(number.get("id") or call.get("phoneNumberId"), 100),
             provider_call_id=_text(call.get("id"), 100),
-            raw=self._redact_text(body.decode(errors="replace")),
+            raw=self.redact_text(body.decode(errors="replace")),
         )
 
     def inbound_answer(self, result: InboundResult) -> tuple[bytes, str]:
@@ -184,7 +180,7 @@ class VapiProvider(HttpProvider):
         known_status = kind == "end-of-call-report" or message.get("status") in CallStatus.values
         if kind not in MESSAGES or not known_status:
             return []
-        raw = self._redact_text(body.decode(errors="replace"), payload)
+        raw = self.redact_text(body.decode(errors="replace"), payload)
         return [_event(kind, call | message, raw=raw, at=_when(message.get("timestamp")), **_ids(call))]
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
@@ -264,7 +260,7 @@ class VapiProvider(HttpProvider):
         """A Call object (GET /call/{id} or GET /call) as events: its status, its report once ended."""
         if found.get("status") not in CallStatus.values:
             return []
-        events = [_event("status-update", found, raw=json.dumps(self._redact(found)), **ids)]
+        events = [_event("status-update", found, raw=json.dumps(self.redact(found)), **ids)]
         if found["status"] == "ended" and (found.get("analysis") or found.get("artifact")):
             events.append(_event("end-of-call-report", found, raw=events[0].raw, **ids))
         return events
@@ -327,7 +323,7 @@ class VapiProvider(HttpProvider):
         return exchange.answer["id"]
 
     def _exchange(self, call: Call | None, method: str, path: str, body: dict | None = None) -> Exchange:
-        logged = json.dumps(self._redact(body)) if body else ""
+        logged = json.dumps(self.redact(body)) if body else ""
         return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
 
     def send(self, exchange: Exchange, *, poll: bool = False) -> None:
@@ -376,13 +372,13 @@ class VapiProvider(HttpProvider):
             parsed = orjson.loads(text)
         except orjson.JSONDecodeError:
             parsed = None
-        exchange.answer_text = self._redact_text(text, parsed)
+        exchange.answer_text = self.redact_text(text, parsed)
         data = _obj(parsed)
         exchange.answer, exchange.headers = data, answer.headers
         exchange.listed = parsed if isinstance(parsed, list) else []
         if 200 <= code < 300:
             return
-        reason, said = _text(data.get("endedReason"), 200), str(self._redact(data.get("message") or ""))[:120]
+        reason, said = _text(data.get("endedReason"), 200), str(self.redact(data.get("message") or ""))[:120]
         retryable = code >= 500 or code in (408, 429) or reason in RETRYABLE_REASONS
         ended = reason or (FAILED if retryable else REJECTED)
         wait = min(300, int(after)) if (after := answer.headers.get("Retry-After", "")).isdigit() else None
@@ -400,21 +396,6 @@ class VapiProvider(HttpProvider):
         if exchange.error:
             raise exchange.error
         return exchange
-
-    def _redact(self, value: Any) -> Any:
-        """Parsed JSON (or a string) as it may be logged: see `_scrub`."""
-        return _scrub(value, tuple(filter(None, (self.account.webhook_secret, self.account.api_key))))
-
-    def _redact_text(self, text: str, parsed: Any = None) -> str:
-        """A body as logged. JSON (`parsed`) is redacted value by value and re-serialized only when
-        a secret was in it; other text loses only its long secrets."""
-        if parsed is not None:
-            try:
-                redacted = self._redact(parsed)
-                return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
-            except RecursionError:  # nested deeper than Python recurses: judged as text
-                pass
-        return self._redact(text)
 
 
 def _outcome_overrides(campaign: Campaign) -> dict[str, Any]:
@@ -483,25 +464,6 @@ def _line(message: dict, call: dict) -> list[CallEvent]:
         return []
     at = _when(message.get("timestamp"))
     return [CallEvent(kind=TRANSCRIPT, status="", role=role, transcript=text, at=at, **_ids(call))]
-
-
-def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
-    """`value` with secrets replaced by REDACTED: every string (or key) equal to one, and inside
-    strings every secret of at least LONG_SECRET characters (a key in a URL, one echoed in a
-    message). The Authorization header is never logged; the webhook secret travels in
-    server.headers.X-Vapi-Secret, a whole string."""
-    if isinstance(value, str):
-        if value in secrets:
-            return REDACTED
-        for secret in secrets:
-            if len(secret) >= LONG_SECRET and secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {_scrub(key, secrets): _scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub(item, secrets) for item in value]
-    return value
 
 
 def _unlisted(page: list[dict], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

@@ -279,6 +279,27 @@ def test_the_reaper_asks_the_provider_about_a_call_whose_webhooks_were_lost(call
     assert counters(call.campaign) == recount(call.campaign)
 
 
+def test_the_reaper_closes_a_call_whose_provider_answer_is_nested_deeper_than_python_recurses(
+    caller, vapi
+) -> None:
+    """GET /call/{id} answering with a field 900 levels deep: the redaction of the event made of
+    it raised RecursionError on every run, and the call was never closed."""
+    [call] = queue_calls(vapi_campaign(caller, [JOHN]))
+    placement.place_many([str(call.pk)])
+    vapi.settle()
+    call.refresh_from_db()
+    deep: dict = {"leaf": "x"}
+    for _ in range(900):
+        deep = {"deeper": deep}
+    vapi.calls[call.provider_call_id] |= {"extra": deep}
+    age(call, timedelta(hours=1))
+
+    assert placement.reap_stale_calls() == 0
+
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", "customer-ended-call")
+
+
 def test_a_call_the_provider_has_never_heard_of_ends_as_not_found(caller, vapi) -> None:
     [call] = queue_calls(vapi_campaign(caller, [JOHN]))
     placement.place_many([str(call.pk)])

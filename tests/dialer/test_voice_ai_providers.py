@@ -188,3 +188,58 @@ def test_a_campaign_runs_to_the_end_on_each_provider(
     reached = calls.filter(customer__state__in=["completed", "voicemail"])
     assert set(reached.values_list("cost", "cost_unit")) == {(amount, unit)}
     assert campaign.calls_cost == (amount * 10 if unit == "USD" else 0)
+
+
+def nested(depth: int) -> dict:
+    """A JSON object `depth` levels deep: within what a JSON parser takes (orjson: 1,024 levels),
+    beyond what a recursive walk in Python survives (about 500)."""
+    value: dict = {"leaf": "x"}
+    for _ in range(depth):
+        value = {"deeper": value}
+    return value
+
+
+def test_a_signed_callback_nested_deeper_than_python_recurses_is_recorded_not_a_server_error(
+    org, fake, client
+) -> None:
+    """Its body is redacted as text (the account's long secrets replaced) instead of value by
+    value: the walk over its values raised RecursionError, a 500 to the provider, which retried."""
+    fake.drop_webhooks = True
+    [call] = queue_calls(campaign_on(org, fake, [services.CustomerInput(number="+14155551000")]))
+    placement.place_many([str(call.pk)])
+    call.refresh_from_db()
+    fake.settle(timeout=120)
+    deep = {"extra": nested(900), "echo": fake.api_key}
+    if fake.kind == "retell":
+        fake.calls[call.provider_call_id] |= deep
+        body, headers = fake.sign("call_ended", call.provider_call_id)
+    elif fake.kind == "bland":
+        fake.calls[call.provider_call_id] |= deep
+        body, headers = fake.sign(call.provider_call_id)
+    else:
+        body, headers = fake.sign("post_call_transcription", fake.calls[call.provider_call_id] | deep)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items() if k != "Content-Type"}
+    response = client.post(webhook_path(call.provider_account), body, content_type="application/json", **meta)
+    assert response.status_code == 200, response.content[:200]
+    record_received_events()
+    call.refresh_from_db()
+    assert call.status == "ended" and call.customer.state == "completed"
+    logged = "".join(call.log.values_list("body", flat=True))
+    assert '"deeper"' in logged and fake.api_key not in logged
+
+
+def test_a_provider_answer_nested_deeper_than_python_recurses_still_reconciles_the_call(org, fake) -> None:
+    """The reaper's GET of the call answered with a field 900 levels deep: its log and the event
+    it makes of the answer were redacted by a recursive walk, which raised on every run."""
+    fake.drop_webhooks = True
+    [call] = queue_calls(campaign_on(org, fake, [services.CustomerInput(number="+14155551000")]))
+    placement.place_many([str(call.pk)])
+    fake.settle(timeout=120)
+    call.refresh_from_db()
+    fake.calls[call.provider_call_id] |= {"extra": nested(900)}
+    then = timezone.now() - timedelta(hours=1)
+    Call.objects.filter(pk=call.pk).update(created_at=then, placing_at=then, placed_at=then)
+    assert placement.reap_stale_calls() == 0
+    call.refresh_from_db()
+    assert call.status == "ended" and call.customer.state == "completed"
+    assert counters(call.campaign) == recount(call.campaign)

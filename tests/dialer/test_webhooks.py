@@ -495,6 +495,63 @@ def test_a_webhook_with_hostile_timestamps_and_nul_characters_is_recorded_and_br
     assert client.get(f"/campaign/{call.campaign_id}").status_code == 200
 
 
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": "x"}
+    for _ in range(depth):
+        value = {"deeper": value}
+    return value
+
+
+def raw_of(account: ProviderAccount, text: str) -> str:
+    """What the call's log keeps of a webhook whose body is `text` (before its 2,000-character cut)."""
+    request = RequestFactory().post(
+        "/hook", data=text, content_type="application/json", HTTP_X_VAPI_SECRET=account.webhook_secret
+    )
+    [event] = VapiProvider(account=account).parse_webhook(request)
+    return event.raw
+
+
+def test_the_echoed_secret_is_redacted_however_the_json_writes_it(account, placed) -> None:
+    """Written plainly or with JSON escapes (\\u0073, \\/), the secret Vapi echoes is redacted;
+    a body without it is kept byte for byte."""
+    secret = account.webhook_secret
+    body = message(placed[0], ENDED)
+    plain = json.dumps(body)
+    assert secret in plain
+    escaped = plain.replace(secret, "".join(f"\\u{ord(c):04x}" for c in secret))
+    for text in (plain, escaped, plain.replace("/", "\\/")):
+        kept = raw_of(account, text)
+        assert secret not in json.dumps(json.loads(kept)) and secret not in kept
+        headers = json.loads(kept)["message"]["call"]["assistantOverrides"]["server"]["headers"]
+        assert headers == {"X-Vapi-Secret": "[redacted]"}
+    body["message"]["call"]["assistantOverrides"]["server"]["headers"] = {}
+    unsecret = json.dumps(body, indent=1)  # as sent, spaces and all
+    assert raw_of(account, unsecret) == unsecret
+
+
+@pytest.mark.parametrize("depth", [40, 250, 300])
+def test_a_report_nested_deeper_than_json_is_written_is_recorded_and_breaks_nothing(
+    client, placed, owner, depth
+) -> None:
+    """An analysis nested beyond jsonlimits.MAX_DEPTH: 300 levels (orjson writes at most 254: the
+    inbox insert raised, a 500 on every retry, the report never recorded), 250 (stored, then the
+    campaign's document, three levels above it, answered 500), 40; and a field 900 levels deep
+    (deeper than the redaction's walk recursed). The report is recorded without the analysis;
+    the campaign's document and pages answer."""
+    call = placed[0]
+    body = message(call, REPORT)
+    body["message"]["analysis"] = {"summary": "fine", "structuredData": nested(depth)}
+    body["message"]["extra"] = nested(900)
+    assert post(client, call.provider_account, body).status_code == 200
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", "customer-ended-call")
+    assert call.analysis is None and call.summary == "fine"
+    assert call.provider_account.webhook_secret not in "".join(call.log.values_list("body", flat=True))
+    client.force_login(owner)
+    assert client.get(f"/app/campaigns/{call.campaign_id}/calls/{call.pk}").status_code == 200
+    assert client.get(f"/campaign/{call.campaign_id}").status_code == 200
+
+
 # -- live transcripts ------------------------------------------------------------------------------
 # Vapi's `transcript` server messages: each final line kept once on its call, in the order said;
 # drafts, unknown speakers, empty lines and strangers' calls dropped; recorded beside status events.
