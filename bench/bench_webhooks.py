@@ -246,9 +246,10 @@ def messages(call, campaign, account, started: float) -> list[dict]:
         "customer": {"number": call.customer.number, "name": call.customer.name},
         "assistantOverrides": {
             "serverMessages": ["status-update", "end-of-call-report"],
-            "server": {
+            "server": {  # as we sent it; Vapi echoes it, our secret included (the endpoint redacts it)
                 "url": f"http://127.0.0.1{webhook_path(account)}",
                 "timeoutSeconds": 20,
+                "headers": {"X-Vapi-Secret": account.webhook_secret},
             },
             "metadata": {
                 "campaignId": str(campaign.pk),

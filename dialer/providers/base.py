@@ -29,12 +29,13 @@ confirmed, before it leaves), `send` performs it (no database, safe in threads) 
 from __future__ import annotations
 
 import importlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from campaigns.connections import ConnectionCheck
 from campaigns.services.inputs import CallEvent
@@ -216,8 +217,8 @@ class HttpProvider(Provider):
         if parsed is not None:
             try:
                 redacted = scrub(parsed, secrets)
-                return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
-            except RecursionError:
+                return text if redacted == parsed else orjson.dumps(redacted).decode()
+            except (RecursionError, TypeError):  # TypeError: deeper than orjson writes
                 pass
         return scrub(text, secrets)
 

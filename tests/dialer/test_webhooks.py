@@ -200,7 +200,7 @@ def test_a_call_told_its_whole_story_ends_with_its_report(client, account, place
     assert call.customer.state == "completed"
     assert counters(call.campaign) == recount(call.campaign)
     bodies = "".join(CallLog.objects.filter(call=call, kind="webhook").values_list("body", flat=True))
-    assert '"X-Vapi-Secret": "[redacted]"' in bodies and account.webhook_secret not in bodies
+    assert '"X-Vapi-Secret":"[redacted]"' in bodies and account.webhook_secret not in bodies
 
 
 def test_a_webhook_delivered_three_times_is_recorded_once(client, account, placed) -> None:
