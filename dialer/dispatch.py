@@ -35,7 +35,7 @@ from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from campaigns import clock, phone, selectors, services
 from campaigns.models import (
@@ -671,11 +671,13 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
     dialing = running.filter(status=CampaignStatus.IN_PROGRESS)
     # Who is due is read from the customers themselves (an index probe per campaign), never from
     # a counter: a counter that drifted could at worst keep a campaign open, never skip a customer.
-    candidates = _running(dialing.filter(Exists(_due_customers(now))))
+    dialing = dialing.alias(first_due=_first_due())
+    candidates = _running(dialing.filter(first_due__lte=now))
     for shares in _claim_groups(_per_organization(share_lines(candidates))):  # 3.
         _dispatch_isolated(shares, now, queued.extend)
     # Campaigns with nobody due are not dialing for want of a line: say nothing on their behalf.
-    dialing.exclude(waiting_reason="").exclude(Exists(_due_customers(now))).update(
+    nobody_due = Q(first_due__isnull=True) | Q(first_due__gt=now)
+    dialing.exclude(waiting_reason="").filter(nobody_due).update(
         waiting_reason="", waiting_until=None, waiting_detail=""
     )
     if queued:
@@ -714,11 +716,16 @@ def _running(campaigns: QuerySet) -> list[_Running]:
     return selectors.with_organizations(_Running(**row) for row in campaigns.values(*RUNNING_FIELDS))
 
 
-def _due_customers(now: datetime) -> QuerySet:
-    """A campaign's pending customers due now (the partial index customer_due_pending answers it)."""
-    return Customer.objects.filter(
-        campaign=OuterRef("pk"), state=CustomerState.PENDING, next_attempt_at__lte=now
-    )
+def _first_due() -> Subquery:
+    """When a campaign's first pending customer comes due (NULL: nobody pending), read as the first
+    entry of the partial index customer_due_pending (campaign, next_attempt_at): one probe per
+    campaign however many of its customers wait. Asked instead whether any pending customer was
+    due now (EXISTS), PostgreSQL walked the campaign's pending customers through
+    customer_campaign_state and read each one's row: a campaign whose customers all wait for a
+    retry cost a read of every one of them, every tick (1,000 idle campaigns: 75 ms a pass
+    against 7.6 ms)."""
+    pending = Customer.objects.filter(campaign=OuterRef("pk"), state=CustomerState.PENDING)
+    return Subquery(pending.order_by("next_attempt_at").values("next_attempt_at")[:1])
 
 
 def share_lines(campaigns: list[Campaign]) -> list[tuple[Campaign, int]]:
