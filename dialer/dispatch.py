@@ -581,9 +581,9 @@ def _whole(claims: list[_Claim]) -> list[_Claim]:
     whole = [
         claim.campaign.pk for claim in light if claim.campaign.caller_id_mode or claim.campaign.uses_dial_plan
     ]
-    rows = Campaign.objects.select_related("phone_number").in_bulk(whole) if whole else {}
+    rows = Campaign.objects.select_related("phone_number").in_bulk(whole)
     ids = {claim.campaign.phone_number_id for claim in light if claim.campaign.pk not in rows}
-    numbers = PhoneNumber.objects.in_bulk(ids - {None}) if ids else {}
+    numbers = PhoneNumber.objects.in_bulk(ids - {None})  # (in_bulk of nothing asks nothing)
     ready = []
     for claim in claims:
         campaign = claim.campaign

@@ -129,3 +129,12 @@ def wait_for(
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what() if callable(what) else what}")
+
+
+def nested(depth: int) -> dict:
+    """A JSON object `depth` levels deep. orjson parses up to 1,024 levels and writes up to 254;
+    a recursive walk in Python fails from about 500."""
+    value: dict = {"leaf": "x"}
+    for _ in range(depth):
+        value = {"deeper": value}
+    return value

@@ -7,14 +7,18 @@ out as on a table of millions of rows.
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from campaigns import services
-from campaigns.models import Customer
+from campaigns.models import Campaign, Customer
 from campaigns.services.inputs import CallEvent
-from dialer.dispatch import dispatch_campaign
+from dialer.dispatch import dispatch_campaign, tick
 from tests.campaigns.test_call_events import ANY_TIME, placed
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
@@ -60,9 +64,9 @@ def test_a_batch_naming_more_than_a_hundred_calls_by_provider_id_finds_them_thro
         found = services.record_call_events([(call.provider_account, e) for e in named])
     assert found[0].pk == call.pk and found[1:] == [None] * 150
     [lookup] = [q["sql"] for q in seen.captured_queries if '"provider_call_id" IN' in q["sql"]]
-    plan = plan_of(
-        lookup, only="call_provider_id_unique"
-    )  # not the account's index: rows=1 here, all at scale
+    # Without the account's index, which a table of one call prefers (rows=1) and which reads all
+    # of an account's calls at scale.
+    plan = plan_of(lookup, only="call_provider_id_unique")
     assert "call_provider_id_unique" in plan
     assert "Seq Scan on campaigns_call" not in plan
 
@@ -90,14 +94,6 @@ def test_the_tick_reads_one_index_entry_per_campaign_however_many_customers_wait
     through customer_campaign_state, 75 ms a pass against 7.6 ms; on this test's 300 campaigns
     it chose the due index for the EXISTS too, so this test guards the read, and the bench
     (bench_tick's idle pass) shows the difference."""
-    import uuid
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from campaigns.models import Campaign
-    from dialer.dispatch import tick
-
     now, waiting = timezone.now(), 20
     campaigns = Campaign.objects.bulk_create(
         Campaign(

@@ -30,6 +30,7 @@ from tests.fakes.dialdeck_side import (
     vapi_campaign,
 )
 from tests.fakes.vapi_server import FakeVapi
+from tests.support import nested
 
 FIXTURES = Path(__file__).resolve().parents[1] / "spec" / "fixtures" / "provider"
 JOHN = services.CustomerInput(
@@ -288,10 +289,7 @@ def test_the_reaper_closes_a_call_whose_provider_answer_is_nested_deeper_than_py
     placement.place_many([str(call.pk)])
     vapi.settle()
     call.refresh_from_db()
-    deep: dict = {"leaf": "x"}
-    for _ in range(900):
-        deep = {"deeper": deep}
-    vapi.calls[call.provider_call_id] |= {"extra": deep}
+    vapi.calls[call.provider_call_id] |= {"extra": nested(900)}
     age(call, timedelta(hours=1))
 
     assert placement.reap_stale_calls() == 0

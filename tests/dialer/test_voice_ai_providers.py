@@ -24,7 +24,7 @@ from tests.fakes.dialdeck_side import (
     vapi_campaign,
 )
 from tests.fakes.voice_ai_servers import FakeBland, FakeElevenLabs, FakeRetell
-from tests.support import wait_for
+from tests.support import nested, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FAKES = {"retell": FakeRetell, "bland": FakeBland, "elevenlabs": FakeElevenLabs}
@@ -188,15 +188,6 @@ def test_a_campaign_runs_to_the_end_on_each_provider(
     reached = calls.filter(customer__state__in=["completed", "voicemail"])
     assert set(reached.values_list("cost", "cost_unit")) == {(amount, unit)}
     assert campaign.calls_cost == (amount * 10 if unit == "USD" else 0)
-
-
-def nested(depth: int) -> dict:
-    """A JSON object `depth` levels deep: within what a JSON parser takes (orjson: 1,024 levels),
-    beyond what a recursive walk in Python survives (about 500)."""
-    value: dict = {"leaf": "x"}
-    for _ in range(depth):
-        value = {"deeper": value}
-    return value
 
 
 def test_a_signed_callback_nested_deeper_than_python_recurses_is_recorded_not_a_server_error(

@@ -30,6 +30,7 @@ from tests.fakes.dialdeck_side import (
     vapi_campaign,
 )
 from tests.fakes.vapi_server import FakeVapi
+from tests.support import nested
 
 FIXTURES = Path(__file__).resolve().parents[1] / "spec" / "fixtures" / "provider"
 RINGING, IN_PROGRESS, ENDED, REPORT = "ringing", "in-progress", "ended", "report"
@@ -104,10 +105,11 @@ def webhook_rows() -> int:
 # -- parsing ---------------------------------------------------------------------------------------
 
 
-def parse(account: ProviderAccount, body: dict) -> list:
+def parse(account: ProviderAccount, body: dict | str) -> list:
+    """The events of a webhook whose body is `body` (a dict, or the text as sent)."""
     request = RequestFactory().post(
         "/hook",
-        data=json.dumps(body),
+        data=body if isinstance(body, str) else json.dumps(body),
         content_type="application/json",
         HTTP_X_VAPI_SECRET=account.webhook_secret,
     )
@@ -495,22 +497,6 @@ def test_a_webhook_with_hostile_timestamps_and_nul_characters_is_recorded_and_br
     assert client.get(f"/campaign/{call.campaign_id}").status_code == 200
 
 
-def nested(depth: int) -> dict:
-    value: dict = {"leaf": "x"}
-    for _ in range(depth):
-        value = {"deeper": value}
-    return value
-
-
-def raw_of(account: ProviderAccount, text: str) -> str:
-    """What the call's log keeps of a webhook whose body is `text` (before its 2,000-character cut)."""
-    request = RequestFactory().post(
-        "/hook", data=text, content_type="application/json", HTTP_X_VAPI_SECRET=account.webhook_secret
-    )
-    [event] = VapiProvider(account=account).parse_webhook(request)
-    return event.raw
-
-
 def test_the_echoed_secret_is_redacted_however_the_json_writes_it(account, placed) -> None:
     """Written plainly or with JSON escapes (\\u0073, \\/), the secret Vapi echoes is redacted;
     a body without it is kept byte for byte."""
@@ -520,13 +506,14 @@ def test_the_echoed_secret_is_redacted_however_the_json_writes_it(account, place
     assert secret in plain
     escaped = plain.replace(secret, "".join(f"\\u{ord(c):04x}" for c in secret))
     for text in (plain, escaped, plain.replace("/", "\\/")):
-        kept = raw_of(account, text)
+        [event] = parse(account, text)
+        kept = event.raw  # what the call's log keeps (before its 2,000-character cut)
         assert secret not in json.dumps(json.loads(kept)) and secret not in kept
         headers = json.loads(kept)["message"]["call"]["assistantOverrides"]["server"]["headers"]
         assert headers == {"X-Vapi-Secret": "[redacted]"}
     body["message"]["call"]["assistantOverrides"]["server"]["headers"] = {}
     unsecret = json.dumps(body, indent=1)  # as sent, spaces and all
-    assert raw_of(account, unsecret) == unsecret
+    assert parse(account, unsecret)[0].raw == unsecret
 
 
 @pytest.mark.parametrize("depth", [40, 250, 300])
