@@ -49,18 +49,13 @@ from campaigns.selectors.calls import (
     campaign_calls,
 )
 from campaigns.selectors.campaigns import (
-    DOCUMENT_CUSTOMER_LIMIT,
     MOVE_INTO,
-    CallRow,
-    CampaignDocuments,
     CampaignFilters,
-    CustomerRow,
     campaign_for,
     campaigns_for,
     campaigns_listed,
     campaigns_read_again,
     campaigns_to_move_into,
-    with_documents,
     with_organizations,
 )
 from campaigns.selectors.common import Page, as_uuid, newest_first
@@ -180,14 +175,10 @@ __all__ = [
     "campaign_costs_by_provider",
     "organization_usage",
     "quota_refuses_calls",
-    "DOCUMENT_CUSTOMER_LIMIT",
     "DOCUMENT_LIMIT",
     "OUTCOME_LABELS",
-    "CallRow",
-    "CampaignDocuments",
     "CampaignFilters",
     "Contact",
-    "CustomerRow",
     "Document",
     "OutcomeSlice",
     "Page",
@@ -244,5 +235,4 @@ __all__ = [
     "phone_numbers_listed",
     "provider_account_for",
     "provider_accounts_for",
-    "with_documents",
 ]

@@ -1,31 +1,22 @@
-"""Reads of campaigns: the organization's list, one campaign, and Vapi's campaign documents.
+"""Reads of campaigns: the organization's list, one campaign, the campaigns a pass reads again.
 
-Lookups are scoped to an organization and never return a deleted campaign; with_documents
-completes campaigns the caller already found. Nothing here writes. Lists return querysets
-(callers paginate); documents are loaded for a whole page at once with a fixed number of queries.
+Lookups are scoped to an organization and never return a deleted campaign. Nothing here writes.
+Lists return querysets (callers paginate); Vapi's campaign documents are read in documents.py.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict, namedtuple
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-import orjson
-from django.db import connection
-from django.db.models import F, Func, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 
-from campaigns.models import Call, Campaign, CampaignStatus, Customer, DialPlanEntry, Organization
+from campaigns.models import Campaign, CampaignStatus, Organization
 from campaigns.selectors.common import as_uuid
 
 Row = TypeVar("Row")
-
-# Campaigns with more customers than Vapi allows in one document are read page by page.
-DOCUMENT_CUSTOMER_LIMIT = 10_000
 
 
 @dataclass
@@ -115,115 +106,6 @@ def campaign_for(organization: Organization, pk: object, *, with_related: bool =
     if campaign is not None:
         campaign.organization = organization
     return campaign
-
-
-@dataclass
-class CampaignDocuments:
-    """What a Vapi campaign document lists: customers by position, calls, dial plan entries."""
-
-    customers: list[CustomerRow]
-    calls: list[CallRow]
-    dial_plan: list[DialPlanEntry]
-
-
-_ECHO_FIELDS = (
-    "id",
-    "campaign_id",
-    "dial_plan_entry_id",
-    "number",
-    "number_submitted",
-    "sip_uri",
-    "extension",
-    "name",
-    "email",
-    "external_id",
-    "number_e164_check_enabled",
-    "assistant_overrides",
-)
-_CALL_FIELDS = (
-    "id",
-    "campaign_id",
-    "customer_id",
-    "status",
-    "ended_reason",
-    "started_at",
-    "ended_at",
-    "analysis",
-    "direction",
-    "caller_id_choice",
-)
-# Plain rows, not model instances: a 10,000-customer document reads 20,000 rows, and model
-# instantiation would cost more than the queries.
-CustomerRow = namedtuple("CustomerRow", _ECHO_FIELDS)
-CallRow = namedtuple("CallRow", _CALL_FIELDS)
-_IDS = {"id", "campaign_id", "dial_plan_entry_id", "customer_id"}
-_TIMESTAMPS = {"started_at", "ended_at"}
-_JSON = {"assistant_overrides", "squad_overrides", "analysis"}
-
-
-class _UtcIso(Func):
-    """A timestamp as Vapi writes it (2026-10-01T09:12:30.117Z), formatted by PostgreSQL."""
-
-    template = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
-    output_field = TextField()
-
-
-def _document_rows(queryset: QuerySet, row: type[tuple], prefix: str = "") -> Iterator[tuple]:
-    """`queryset`'s rows as `row` tuples (with `prefix`, the fields of a related row: "customer__").
-
-    On PostgreSQL, ids and timestamps come back as the text the document shows (parsing
-    20,000 UUIDs and datetimes only to format them again was most of a document's time), and
-    JSON as text decoded here, so Django has no converter to run per row. Elsewhere they stay
-    objects (the serializers accept both).
-    """
-    fields = row._fields
-    if connection.vendor != "postgresql":
-        yield from map(row._make, queryset.values_list(*(prefix + name for name in fields)))
-        return
-    columns = [
-        Cast(prefix + name, TextField())
-        if name in _IDS | _JSON
-        else _UtcIso(F(prefix + name))
-        if name in _TIMESTAMPS
-        else prefix + name
-        for name in fields
-    ]
-    json_at = [i for i, name in enumerate(fields) if name in _JSON]
-    for values in queryset.values_list(*columns):
-        for i in json_at:
-            if values[i] is not None:
-                values = (*values[:i], orjson.loads(values[i]), *values[i + 1 :])
-        yield row._make(values)
-
-
-def with_documents(campaigns: list[Campaign]) -> list[Campaign]:
-    """Attach `.documents` to each campaign of up to DOCUMENT_CUSTOMER_LIMIT customers.
-
-    Three queries for any number of campaigns (customers, calls, dial plan
-    entries); larger campaigns get `documents = None`. Returns `campaigns`.
-    """
-    small = [c for c in campaigns if c.customers_total <= DOCUMENT_CUSTOMER_LIMIT]
-    ids = [c.pk for c in small]
-    customers: dict[str, list[CustomerRow]] = defaultdict(list)
-    calls: dict[str, list[CallRow]] = defaultdict(list)
-    entries: dict[uuid.UUID, list[DialPlanEntry]] = defaultdict(list)
-    if ids:
-        rows = Customer.objects.filter(campaign_id__in=ids).order_by("campaign_id", "position")
-        for customer in _document_rows(rows, CustomerRow):
-            customers[str(customer.campaign_id)].append(customer)
-        call_rows = Call.objects.filter(campaign_id__in=ids).order_by("created_at", "id")
-        for call in _document_rows(call_rows, CallRow):
-            calls[str(call.campaign_id)].append(call)
-        if any(c.uses_dial_plan for c in small):
-            plan = DialPlanEntry.objects.filter(campaign_id__in=ids).order_by("campaign_id", "position")
-            for entry in plan:
-                entries[entry.campaign_id].append(entry)
-    for campaign in campaigns:
-        campaign.documents = None
-    for campaign in small:
-        key = str(campaign.pk)
-        campaign.documents = CampaignDocuments(customers[key], calls[key], entries[campaign.pk])
-    return campaigns
 
 
 # Campaigns customers may be moved into (services.customers_move): not dialing yet, or paused.

@@ -10,15 +10,58 @@ of GET /campaign/{id}/customers) and the DOCUMENT_LIMIT most recent calls (in th
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+from django.db import connection
+from django.db.models import F, Func, QuerySet, TextField
+from django.db.models.functions import Cast
+
 from campaigns.models import Call, Campaign, Customer, DialPlanEntry
-from campaigns.selectors.campaigns import _ECHO_FIELDS, CallRow, _document_rows
 
 DOCUMENT_LIMIT = 10_000
+# Plain rows, not model instances: a 10,000-customer document reads 20,000 rows, and model
+# instantiation would cost more than the queries.
 # A customer as the document echoes it: what Vapi's CreateCustomerDTO holds, squadOverrides included.
-EchoRow = namedtuple("EchoRow", (*_ECHO_FIELDS, "squad_overrides"))
+EchoRow = namedtuple(
+    "EchoRow",
+    (
+        "id",
+        "campaign_id",
+        "dial_plan_entry_id",
+        "number",
+        "number_submitted",
+        "sip_uri",
+        "extension",
+        "name",
+        "email",
+        "external_id",
+        "number_e164_check_enabled",
+        "assistant_overrides",
+        "squad_overrides",
+    ),
+)
+# An entry of the `calls` map, its customer aside.
+CallRow = namedtuple(
+    "CallRow",
+    (
+        "id",
+        "campaign_id",
+        "customer_id",
+        "status",
+        "ended_reason",
+        "started_at",
+        "ended_at",
+        "analysis",
+        "direction",
+        "caller_id_choice",
+    ),
+)
+_IDS = {"id", "campaign_id", "dial_plan_entry_id", "customer_id"}
+_TIMESTAMPS = {"started_at", "ended_at"}
+_JSON = {"assistant_overrides", "squad_overrides", "analysis"}
 
 
 @dataclass
@@ -75,21 +118,70 @@ def _dial_plans(campaigns: list[Campaign]) -> dict[Any, list[DialPlanEntry]]:
 
 def _truncated(campaign: Campaign, dial_plan: list[DialPlanEntry]) -> Document:
     """The document of a campaign beyond DOCUMENT_LIMIT customers: its first customers by position,
-    its most recent calls (one more read to know whether there are others), through the
-    (campaign, position) and (campaign, -created_at) indexes, and the customers of those calls
-    that are not among the first."""
+    and its most recent calls (one more, to know whether there are others), each read with its
+    customer, through the (campaign, position) and (campaign, -created_at) indexes."""
     first = Customer.objects.filter(campaign_id=campaign.pk).order_by("position")[:DOCUMENT_LIMIT]
     listed = list(_document_rows(first, EchoRow))
-    latest = Call.objects.filter(campaign_id=campaign.pk).order_by("-created_at", "-id")[: DOCUMENT_LIMIT + 1]
-    recent = list(_document_rows(latest, CallRow))
-    calls_truncated = len(recent) > DOCUMENT_LIMIT
-    recent = recent[:DOCUMENT_LIMIT][::-1]
     echoes = {c.id: c for c in listed}
-    # The customers of those calls not listed, read with the same latest calls (a join, one index
-    # probe each): naming them by id sent 10,000 ids to be parsed and planned, 200 ms at a million.
-    if any(call.customer_id not in echoes for call in recent):
-        for row in _document_rows(latest[:DOCUMENT_LIMIT], EchoRow, prefix="customer__"):
-            echoes.setdefault(row.id, row)
+    # The calls and their customers in one read (a join, one primary-key probe each): naming the
+    # customers by id afterwards sent 10,000 ids to be parsed and planned (200 ms at a million),
+    # and reading the calls twice, once for themselves and once for their customers, cost a
+    # second scan and its rows.
+    latest = Call.objects.filter(campaign_id=campaign.pk).order_by("-created_at", "-id")[: DOCUMENT_LIMIT + 1]
+    rows = list(_document_rows(latest, CallRow, EchoRow))
+    calls_truncated = len(rows) > DOCUMENT_LIMIT
+    recent = []
+    for call, customer in reversed(rows[:DOCUMENT_LIMIT]):
+        recent.append(call)
+        echoes.setdefault(customer.id, customer)
     return Document(
         listed, recent, dial_plan, echoes, customers_truncated=True, calls_truncated=calls_truncated
     )
+
+
+class _UtcIso(Func):
+    """A timestamp as Vapi writes it (2026-10-01T09:12:30.117Z), formatted by PostgreSQL."""
+
+    template = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+    output_field = TextField()
+
+
+def _document_rows(
+    queryset: QuerySet, row: type[tuple], customer: type[tuple] | None = None
+) -> Iterator[Any]:
+    """`queryset`'s rows as `row` tuples; with `customer` (a queryset of calls), each as a pair of
+    the call's `row` and its customer's `customer`, read in the same query (a join).
+
+    On PostgreSQL, ids and timestamps come back as the text the document shows (parsing
+    20,000 UUIDs and datetimes only to format them again was most of a document's time), and
+    JSON as text decoded here, so Django has no converter to run per row. Elsewhere they stay
+    objects (the serializers accept both).
+    """
+    names = [*row._fields, *(f"customer__{name}" for name in (customer._fields if customer else ()))]
+    split = len(row._fields)
+    values = _as_text(queryset, names) if connection.vendor == "postgresql" else queryset.values_list(*names)
+    if customer is None:
+        yield from map(row._make, values)
+        return
+    for value in values:
+        yield row._make(value[:split]), customer._make(value[split:])
+
+
+def _as_text(queryset: QuerySet, names: list[str]) -> Iterator[tuple]:
+    """The values of `names` (fields, or a related row's: "customer__id") as PostgreSQL writes
+    ids and timestamps, JSON decoded by orjson."""
+    columns = []
+    for name in names:
+        field = name.rpartition("__")[2]
+        if field in _IDS | _JSON:
+            columns.append(Cast(name, TextField()))
+        elif field in _TIMESTAMPS:
+            columns.append(_UtcIso(F(name)))
+        else:
+            columns.append(name)
+    json_at = [i for i, name in enumerate(names) if name.rpartition("__")[2] in _JSON]
+    for values in queryset.values_list(*columns):
+        for i in json_at:
+            if values[i] is not None:
+                values = (*values[:i], orjson.loads(values[i]), *values[i + 1 :])
+        yield values
