@@ -38,7 +38,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_DATABASE_URL, ROOT, Workers, embedded, fail, report, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    DEFAULT_DATABASE_URL,
+    ROOT,
+    Workers,
+    embedded,
+    fail,
+    report,
+    setup_django,
+    wait_for_file,
+)
 
 AREA_CODES = ["212", "312", "415", "303", "305", "206", "617", "702", "808", "907", "214", "404"]
 API_KEY = "bench-vapi-key"
@@ -79,22 +88,6 @@ class FakeProcess:
     def __exit__(self, *exc) -> None:
         self.proc.terminate()
         self.proc.join(5)
-
-
-def wait_for_file(path: Path, size: int, timeout: float, log: str = "") -> float:
-    """Seconds (perf_counter) at which `path` reached `size` bytes; fails after `timeout`."""
-    deadline = time.perf_counter() + timeout
-    while True:
-        now = time.perf_counter()
-        if path.exists() and path.stat().st_size >= size:
-            return now
-        if now > deadline:
-            got = path.stat().st_size if path.exists() else 0
-            fail(
-                f"{got} of {size} no-op tasks ran within {timeout:.0f}s\n"
-                + (Path(log).read_text()[-3000:] if log else "")
-            )
-        time.sleep(0.002)
 
 
 def baseline(calls: int, burst: int, folder: Path, log: Path) -> float:
@@ -551,10 +544,7 @@ def main() -> None:
         Workers(args.concurrency, Path(tmp)) as workers,
     ):
         folder = Path(tmp)
-        from bench.tasks import noop
-
-        noop.delay(str(folder / "ready"))  # the worker is up once this ran
-        wait_for_file(folder / "ready", 1, timeout=60, log=str(workers.log))
+        workers.ready()
         campaign = prepare(args.calls, args.cap, fake.url)
         # The baseline runs before and after ours, and counts their mean: on a shared machine the
         # load moves within a minute, and this way it weighs on both sides alike.

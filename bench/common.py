@@ -143,6 +143,22 @@ def fail(message: str) -> None:
     raise SystemExit(1)
 
 
+def wait_for_file(path: Path, size: int, timeout: float, log: str = "") -> float:
+    """Seconds (perf_counter) at which `path` reached `size` bytes; fails after `timeout`."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        now = time.perf_counter()
+        if path.exists() and path.stat().st_size >= size:
+            return now
+        if now > deadline:
+            got = path.stat().st_size if path.exists() else 0
+            fail(
+                f"{got} of {size} no-op tasks ran within {timeout:.0f}s\n"
+                + (Path(log).read_text()[-3000:] if log else "")
+            )
+        time.sleep(0.002)
+
+
 # -- Celery processes of the benchmarks, on a private queue (CELERY_TASK_DEFAULT_QUEUE) -------------
 
 
@@ -192,6 +208,16 @@ class Workers(_Process):
             *("-c", str(self.concurrency), "-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"], "-l", "WARNING"),
             *("--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"),
         ]
+
+    def ready(self, timeout: float = 60) -> None:
+        """Return once every worker process has run a no-op task (bench.tasks.noop), so nothing
+        measured afterwards shares the machine with the worker's start (its imports, its pool)."""
+        from bench.tasks import noop
+
+        path = self.log.parent / "ready.count"
+        for _ in range(self.concurrency):
+            noop.delay(str(path))
+        wait_for_file(path, self.concurrency, timeout=timeout, log=str(self.log))
 
 
 class Beat(_Process):
