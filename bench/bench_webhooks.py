@@ -74,14 +74,15 @@ class Gunicorn:
     """gunicorn bench.wsgi_bench:application on a free port, its workers readied as the web
     process's are (bench/gunicorn_bench.conf.py); stopped on exit."""
 
-    def __init__(self, workers: int, log: Path) -> None:
-        self.workers, self.log, self.port = workers, log, free_port()
+    def __init__(self, workers: int, log: Path, threads: int = 1) -> None:
+        self.workers, self.threads, self.log, self.port = workers, threads, log, free_port()
 
     def __enter__(self) -> Gunicorn:
         env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), "ALLOWED_HOSTS": "127.0.0.1"}
         self._log = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.wsgi_bench:application", "--workers", str(self.workers)]
+            + ["--threads", str(self.threads)]
             + ["--config", str(ROOT / "bench" / "gunicorn_bench.conf.py")]
             + ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "2048"],
             env=env,
@@ -467,7 +468,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--calls", type=int, default=1000, help="calls, 4 events each (default 1000)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (default 1: sync workers)"
+    )
     parser.add_argument("--clients", type=int, default=8, help="requests in flight (default 8)")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (default 2)")
     parser.add_argument("--rate", type=float, default=1000, help="sustained events a second (default 1000)")
@@ -488,7 +492,7 @@ def main() -> None:
     webhook = webhook_path(account)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        Gunicorn(args.workers, Path(tmp) / "gunicorn.log") as server,
+        Gunicorn(args.workers, Path(tmp) / "gunicorn.log", args.threads) as server,
         Workers(args.concurrency, Path(tmp)) as workers,
     ):
         workers.ready()  # the worker's start would otherwise share the machine with the figures

@@ -63,6 +63,9 @@ FIND_REQUESTS = 10
 MS = timedelta(milliseconds=1)
 RETRYABLE_REASONS = {"call.start.error-subscription-concurrency-limit-reached"}
 MESSAGES = ("status-update", "end-of-call-report")
+# Read on every webhook: Django's `Choices.values` builds its list again on each access (4 µs).
+STATUSES = frozenset(CallStatus.values)
+ROLES = frozenset(TranscriptRole.values)
 # The overrides' key our status callbacks need: a customer's or campaign's own would be replaced.
 OUR_KEYS = ("server",)
 OVERRIDES = dict(assistantId="assistantOverrides", squadId="squadOverrides", workflowId="workflowOverrides")
@@ -177,7 +180,7 @@ class VapiProvider(HttpProvider):
             raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
         if isinstance(kind, str) and kind.startswith(TRANSCRIPT):  # "transcript[transcriptType=...]" too
             return _line(message, call)
-        known_status = kind == "end-of-call-report" or message.get("status") in CallStatus.values
+        known_status = kind == "end-of-call-report" or message.get("status") in STATUSES
         if kind not in MESSAGES or not known_status:
             return []
         raw = self.redact_text(body.decode(errors="replace"), payload)
@@ -258,7 +261,7 @@ class VapiProvider(HttpProvider):
 
     def _events(self, found: dict, **ids: str) -> list[CallEvent]:
         """A Call object (GET /call/{id} or GET /call) as events: its status, its report once ended."""
-        if found.get("status") not in CallStatus.values:
+        if found.get("status") not in STATUSES:
             return []
         events = [_event("status-update", found, raw=json.dumps(self.redact(found)), **ids)]
         if found["status"] == "ended" and (found.get("analysis") or found.get("artifact")):
@@ -458,7 +461,7 @@ def _line(message: dict, call: dict) -> list[CallEvent]:
     (partial ones are the transcriber's drafts of the same words), from a known speaker, with
     words. Not kept on the call's log (a line is its own record: services.transcripts)."""
     role, text = message.get("role"), message.get("transcript")
-    if message.get("transcriptType") != "final" or role not in TranscriptRole.values:
+    if message.get("transcriptType") != "final" or role not in ROLES:
         return []
     if not isinstance(text, str) or not (text := text.strip()[: TranscriptLine.TEXT_LIMIT]):
         return []

@@ -183,7 +183,7 @@ class CampaignSerializer(serializers.Serializer):
         echoes = {pk: customer_echo(c) for pk, c in document.echoes.items()}
         listed = [echoes[c.id] for c in document.customers]
         if campaign.uses_dial_plan:
-            # Ids are text on PostgreSQL and UUIDs elsewhere (selectors._document_rows).
+            # Ids are text on PostgreSQL and UUIDs elsewhere (selectors.documents._document_rows).
             by_entry = defaultdict(list)
             for c in document.customers:
                 by_entry[str(c.dial_plan_entry_id)].append(echoes[c.id])
