@@ -22,8 +22,8 @@ from django.db.models.functions import Cast
 from campaigns.models import Call, Campaign, Customer, DialPlanEntry
 
 DOCUMENT_LIMIT = 10_000
-# Plain rows, not model instances: a 10,000-customer document reads 20,000 rows, and model
-# instantiation would cost more than the queries.
+# The rows are plain tuples, not model instances: a 10,000-customer document reads 20,000 rows,
+# and model instantiation would cost more than the queries.
 # A customer as the document echoes it: what Vapi's CreateCustomerDTO holds, squadOverrides included.
 EchoRow = namedtuple(
     "EchoRow",
@@ -81,8 +81,8 @@ def campaign_documents(campaigns: list[Campaign]) -> list[Campaign]:
     """Attach `.document` (a Document) to each campaign; returns `campaigns`.
 
     Campaigns of up to DOCUMENT_LIMIT customers are read together, in three queries for any
-    number of them (customers, calls, dial plan entries); each larger one in three queries of
-    its own (its first customers, its latest calls, the customers of those calls not listed).
+    number of them (customers, calls, dial plan entries); each larger one in two queries of its
+    own (its first customers; its latest calls, each with its customer).
     """
     small = [c for c in campaigns if c.customers_total <= DOCUMENT_LIMIT]
     customers: dict[str, list[Any]] = defaultdict(list)

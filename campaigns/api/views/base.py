@@ -70,7 +70,7 @@ def _release_data(response: Response) -> None:
 
 def campaign_documents(campaigns: list[Campaign]) -> list[dict[str, Any]]:
     """Vapi's Campaign documents of `campaigns` (one page of a list), in a fixed number of queries
-    (and three more per campaign beyond 10,000 customers)."""
+    (and two more per campaign beyond 10,000 customers)."""
     return CampaignSerializer(selectors.campaign_documents(campaigns), many=True).data
 
 
