@@ -43,6 +43,8 @@ EchoRow = namedtuple(
         "squad_overrides",
     ),
 )
+# A call's customer, read with the call: the echo alone (its id is the call's customer_id).
+CallEchoRow = namedtuple("CallEchoRow", EchoRow._fields[3:])
 # An entry of the `calls` map, its customer aside.
 CallRow = namedtuple(
     "CallRow",
@@ -128,12 +130,12 @@ def _truncated(campaign: Campaign, dial_plan: list[DialPlanEntry]) -> Document:
     # and reading the calls twice, once for themselves and once for their customers, cost a
     # second scan and its rows.
     latest = Call.objects.filter(campaign_id=campaign.pk).order_by("-created_at", "-id")[: DOCUMENT_LIMIT + 1]
-    rows = list(_document_rows(latest, CallRow, EchoRow))
+    rows = list(_document_rows(latest, CallRow, CallEchoRow))
     calls_truncated = len(rows) > DOCUMENT_LIMIT
     recent = []
     for call, customer in reversed(rows[:DOCUMENT_LIMIT]):
         recent.append(call)
-        echoes.setdefault(customer.id, customer)
+        echoes.setdefault(call.customer_id, customer)
     return Document(
         listed, recent, dial_plan, echoes, customers_truncated=True, calls_truncated=calls_truncated
     )
