@@ -210,8 +210,9 @@ class Workers(_Process):
         ]
 
     def ready(self, timeout: float = 60) -> None:
-        """Return once every worker process has run a no-op task (bench.tasks.noop), so nothing
-        measured afterwards shares the machine with the worker's start (its imports, its pool)."""
+        """Return once the worker has run `concurrency` no-op tasks (bench.tasks.noop): its pool
+        is up, so nothing measured afterwards shares the machine with its start (its imports,
+        its processes). Which process ran each task is the pool's choice."""
         from bench.tasks import noop
 
         path = self.log.parent / "ready.count"

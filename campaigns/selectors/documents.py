@@ -24,27 +24,24 @@ from campaigns.models import Call, Campaign, Customer, DialPlanEntry
 DOCUMENT_LIMIT = 10_000
 # The rows are plain tuples, not model instances: a 10,000-customer document reads 20,000 rows,
 # and model instantiation would cost more than the queries.
-# A customer as the document echoes it: what Vapi's CreateCustomerDTO holds, squadOverrides included.
-EchoRow = namedtuple(
-    "EchoRow",
-    (
-        "id",
-        "campaign_id",
-        "dial_plan_entry_id",
-        "number",
-        "number_submitted",
-        "sip_uri",
-        "extension",
-        "name",
-        "email",
-        "external_id",
-        "number_e164_check_enabled",
-        "assistant_overrides",
-        "squad_overrides",
-    ),
+# What the document echoes of a customer: what Vapi's CreateCustomerDTO holds, squadOverrides
+# included (api.serializers.customer.customer_echo builds the echo from these).
+_ECHO_FIELDS = (
+    "number",
+    "number_submitted",
+    "sip_uri",
+    "extension",
+    "name",
+    "email",
+    "external_id",
+    "number_e164_check_enabled",
+    "assistant_overrides",
+    "squad_overrides",
 )
+# A listed customer: its echo, and where it belongs (its campaign, its dial plan entry).
+EchoRow = namedtuple("EchoRow", ("id", "campaign_id", "dial_plan_entry_id", *_ECHO_FIELDS))
 # A call's customer, read with the call: the echo alone (its id is the call's customer_id).
-CallEchoRow = namedtuple("CallEchoRow", EchoRow._fields[3:])
+CallEchoRow = namedtuple("CallEchoRow", _ECHO_FIELDS)
 # An entry of the `calls` map, its customer aside.
 CallRow = namedtuple(
     "CallRow",
