@@ -24,7 +24,10 @@ def required(table: str) -> set[str]:
     return {
         f.column
         for f in model._meta.concrete_fields
-        if not f.null and f.db_default is NOT_PROVIDED and not getattr(f, "auto_created", False)
+        if not f.null
+        and f.db_default is NOT_PROVIDED
+        and not getattr(f, "auto_created", False)
+        and not f.generated  # the database writes it (Customer.echo); no INSERT may name it
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.db import models
-from django.db.models import Q
+from django.db import NotSupportedError, models
+from django.db.models import F, Func, Q
 
 from campaigns.models.campaign import Campaign, DialPlanEntry
 from campaigns.models.telephony import PhoneNumber
@@ -27,6 +27,59 @@ class CustomerState(models.TextChoices):
 # A customer with a number (one reached at a SIP URI has none): numbers are unique per campaign
 # among those alone.
 HAS_NUMBER = ~Q(number="")
+
+
+class SubmittedEcho(Func):
+    """The customer as submitted, in Vapi's CreateCustomerDTO, without its overrides: compact
+    JSON text, unset keys absent (`{"number":"+4930...","name":"Ada","numberE164CheckEnabled":false}`).
+
+    The database computes it whenever the row is written (`Customer.echo`, a stored generated
+    column), so every writer (imports by COPY, a segment's snapshot, the API, the admin) keeps it
+    true, and a campaign document splices it in instead of building 20,000 objects
+    (selectors.documents, api.serializers.customer.document_echo). It is the one statement of what
+    the document echoes of those fields: `number` as submitted (`number_submitted`, else the
+    canonical number), the other strings when not empty, `numberE164CheckEnabled` only when off.
+    Built only from immutable functions, as a generated column must be, on PostgreSQL
+    (json_object escapes the strings, json_strip_nulls drops the unset ones and writes the object
+    compactly) and on SQLite (json_quote).
+    """
+
+    output_field = models.TextField()
+    KEYS = ("number", "sipUri", "extension", "name", "email", "externalId")
+    FIELDS = ("number", "number_submitted", "sip_uri", "extension", "name", "email", "external_id")
+
+    def __init__(self) -> None:
+        super().__init__(*(F(field) for field in (*self.FIELDS, "number_e164_check_enabled")))
+
+    def _columns(self, compiler, connection) -> tuple[list[str], str]:
+        """The SQL of the echoed values, in KEYS' order, and of number_e164_check_enabled."""
+        sql = [compiler.compile(expression)[0] for expression in self.get_source_expressions()]
+        number, submitted, *rest, e164 = sql
+        return [f"COALESCE(NULLIF({submitted}, ''), {number})", *rest], e164
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(f"SubmittedEcho has no SQL for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra_context) -> tuple[str, list]:
+        values, e164 = self._columns(compiler, connection)
+        keys = ", ".join(f"'{key}'" for key in self.KEYS)
+        nullable = ", ".join(f"NULLIF({value}, '')" for value in values)
+        # json_object's text less its closing brace, the flag appended, then normalised.
+        sql = (
+            f"json_strip_nulls((left(json_object(ARRAY[{keys}], ARRAY[{nullable}]::text[])::text, -1)"
+            f" || CASE WHEN {e164} THEN '}}' ELSE ', \"numberE164CheckEnabled\": false}}' END)::json)::text"
+        )
+        return sql, []
+
+    def as_sqlite(self, compiler, connection, **extra_context) -> tuple[str, list]:
+        values, e164 = self._columns(compiler, connection)
+        # Each member with a leading comma; the first comma dropped.
+        members = [
+            f"CASE WHEN {value} <> '' THEN ',\"{key}\":' || json_quote({value}) ELSE '' END"
+            for key, value in zip(self.KEYS, values, strict=True)
+        ]
+        members.append(f"CASE WHEN {e164} THEN '' ELSE ',\"numberE164CheckEnabled\":false' END")
+        return f"('{{' || substr({' || '.join(members)}, 2) || '}}')", []
 
 
 class Customer(models.Model):
@@ -61,6 +114,10 @@ class Customer(models.Model):
     external_id = models.CharField(max_length=40, blank=True)
     assistant_overrides = models.JSONField(null=True, blank=True)
     squad_overrides = models.JSONField(null=True, blank=True)  # Vapi 2026, for squad campaigns
+    # What the campaign document echoes of the fields above but the overrides, kept by the
+    # database (SubmittedEcho). A saved instance's is read back on insert, not on update: read it
+    # from the database, as the documents do.
+    echo = models.GeneratedField(expression=SubmittedEcho(), output_field=models.TextField(), db_persist=True)
     # Facts derived once at import: the callee's IANA zones ("America/Chicago,America/Denver").
     time_zones = models.CharField(max_length=200, blank=True)
     # The callee's own zone when one was given (our `timeZone`, or a list contact's): then it is

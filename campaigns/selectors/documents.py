@@ -25,19 +25,9 @@ DOCUMENT_LIMIT = 10_000
 # The rows are plain tuples, not model instances: a 10,000-customer document reads 20,000 rows,
 # and model instantiation would cost more than the queries.
 # What the document echoes of a customer: what Vapi's CreateCustomerDTO holds, squadOverrides
-# included (api.serializers.customer.customer_echo builds the echo from these).
-_ECHO_FIELDS = (
-    "number",
-    "number_submitted",
-    "sip_uri",
-    "extension",
-    "name",
-    "email",
-    "external_id",
-    "number_e164_check_enabled",
-    "assistant_overrides",
-    "squad_overrides",
-)
+# included. `echo` holds all of it but the overrides, as JSON text the database keeps
+# (models.customer.SubmittedEcho; api.serializers.customer.document_echo adds the overrides).
+_ECHO_FIELDS = ("echo", "assistant_overrides", "squad_overrides")
 # A listed customer: its echo, and where it belongs (its campaign, its dial plan entry).
 EchoRow = namedtuple("EchoRow", ("id", "campaign_id", "dial_plan_entry_id", *_ECHO_FIELDS))
 # A call's customer, read with the call: the echo alone (its id is the call's customer_id).

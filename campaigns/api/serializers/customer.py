@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -27,34 +28,27 @@ MAX_CUSTOMERS = 10_000
 BULK_BODY = "request body must be an array of customers, or a multipart/form-data CSV upload"
 
 
-def customer_echo(customer: Customer) -> dict[str, Any]:
-    """The customer as it was submitted (Vapi's CreateCustomerDTO); unset keys absent."""
-    echo: dict[str, Any] = {}
-    for key, value in (
-        ("number", customer.number_submitted or customer.number),  # as sent; `number` is canonical
-        ("sipUri", customer.sip_uri),
-        ("extension", customer.extension),
-        ("name", customer.name),
-        ("email", customer.email),
-        ("externalId", customer.external_id),
-    ):
-        if value:
-            echo[key] = value
-    if not customer.number_e164_check_enabled:
-        echo["numberE164CheckEnabled"] = False
+def customer_echo(customer: Any) -> dict[str, Any]:
+    """The customer as it was submitted (Vapi's CreateCustomerDTO); unset keys absent.
+
+    `customer` is a Customer read from the database, or a row of selectors.documents: its stored
+    `echo` (models.customer.SubmittedEcho, what every field but the overrides echoes), then its
+    overrides when it has any."""
+    echo = orjson.loads(customer.echo)
     if customer.assistant_overrides is not None:
         echo["assistantOverrides"] = customer.assistant_overrides
-    if getattr(customer, "time_zone", ""):  # ours, echoed when given
-        echo["timeZone"] = customer.time_zone
-    if getattr(customer, "region", ""):  # ours, canonical (filled in from a US ZIP)
-        echo["region"] = customer.region
-    if getattr(customer, "postal_code", ""):
-        echo["postalCode"] = customer.postal_code
-    if getattr(customer, "squad_overrides", None) is not None:  # rows read without it have none
+    if customer.squad_overrides is not None:
         echo["squadOverrides"] = customer.squad_overrides
-    if getattr(customer, "metadata", None) is not None:  # ours, echoed when given
-        echo["metadata"] = customer.metadata
     return echo
+
+
+def document_echo(customer: Any) -> orjson.Fragment | dict[str, Any]:
+    """customer_echo for a campaign document, which orjson writes (api.renderers): a customer
+    without overrides (nearly all) is its stored echo spliced in as it is, so a 10,000-customer
+    document builds no object per customer."""
+    if customer.assistant_overrides is None and customer.squad_overrides is None:
+        return orjson.Fragment(customer.echo)
+    return customer_echo(customer)
 
 
 def named(rows: list[CustomerInput], path: str) -> list[CustomerInput]:

@@ -19,7 +19,7 @@ from campaigns.api.serializers.call import CampaignCallSerializer, call_entry
 from campaigns.api.serializers.caller_ids import POOL_DOC, CallerIdPoolSerializer, pool_out
 from campaigns.api.serializers.campaign import DialPlanEntrySerializer, SchedulePlanSerializer
 from campaigns.api.serializers.common import iso, paginated
-from campaigns.api.serializers.customer import CustomerSerializer, customer_echo
+from campaigns.api.serializers.customer import CustomerSerializer, document_echo
 from campaigns.api.serializers.outcomes import outcomes_out, with_outcome_settings
 from campaigns.api.serializers.query import MAX_LIMIT
 from campaigns.api.serializers.series import LINK_FIELDS, links_out
@@ -180,7 +180,7 @@ class CampaignSerializer(serializers.Serializer):
         data.update(schedule_fields(campaign))
         document = campaign.document
         # Each customer's echo is built once and shared by `customers` and the `calls` map.
-        echoes = {pk: customer_echo(c) for pk, c in document.echoes.items()}
+        echoes = {pk: document_echo(c) for pk, c in document.echoes.items()}
         listed = [echoes[c.id] for c in document.customers]
         if campaign.uses_dial_plan:
             # Ids are text on PostgreSQL and UUIDs elsewhere (selectors.documents._document_rows).
