@@ -63,8 +63,9 @@ class ApiView(APIView):
 def _release_data(response: Response) -> None:
     """Drop the rendered data. DRF keeps the view and its response in a reference cycle
     (view.response, response.renderer_context["view"]), so the data (for a campaign
-    document, ~100,000 objects) would otherwise wait for the cyclic collector, which then
-    spends >100 ms walking it: the bytes to send are all that is needed after rendering."""
+    document, tens of thousands of objects: its calls' entries) would otherwise wait for the
+    cyclic collector, which then walks it: the bytes to send are all that is needed after
+    rendering."""
     response.data = None
 
 
@@ -74,7 +75,8 @@ def campaign_documents(campaigns: list[Campaign]) -> list[dict[str, Any]]:
     return CampaignSerializer(selectors.campaign_documents(campaigns), many=True).data
 
 
-def campaign_document(campaign: Campaign) -> dict[str, Any]:
-    """The campaign as Vapi's Campaign document, re-read so counters are current."""
-    fresh = Campaign.objects.get(pk=campaign.pk)
+def campaign_document(campaign: Campaign, *, read_again: bool = True) -> dict[str, Any]:
+    """The campaign as Vapi's Campaign document, re-read so counters are current after a write;
+    `read_again=False` for a campaign the request has only just read (GET)."""
+    fresh = Campaign.objects.get(pk=campaign.pk) if read_again else campaign
     return CampaignSerializer(selectors.campaign_documents([fresh])[0]).data

@@ -145,7 +145,7 @@ class CampaignApi(ApiView):
     )
     def get(self, request, id):
         """The campaign document; 404 for another organization's or a deleted campaign."""
-        return Response(campaign_document(self.get_campaign(request, id)))
+        return Response(campaign_document(self.get_campaign(request, id), read_again=False))
 
     @extend_schema(
         operation_id="CampaignController_update",
