@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns import selectors, services
+from campaigns import services
 from campaigns.models import Campaign, Customer
 from campaigns.services.inputs import CallEvent
 from dialer.dispatch import dispatch_campaign, tick
@@ -138,19 +138,3 @@ def test_the_tick_reads_one_index_entry_per_campaign_however_many_customers_wait
     assert "customer_campaign_state" not in str(plan)
     read = plan["Plan"]["Shared Hit Blocks"] + plan["Plan"]["Shared Read Blocks"]
     assert read < 5 * len(campaigns), read  # a few index pages per campaign, not its waiting rows
-
-
-def test_the_organizations_live_calls_are_counted_from_their_partial_index_alone(
-    make_campaign, org, owner
-) -> None:
-    """Every claim counts each organization's live calls (its cap). COUNT(id) needed the calls'
-    rows, and with the statistics of an emptier table (a campaign's first minutes) the planner
-    took the index of all the organization's calls, ended ones included: each pass counted every
-    call the organization ever made. COUNT(*) is answered by call_org_live alone."""
-    running = services.campaign_start(campaign=make_campaign(3, strategy=ANY_TIME), by=owner)
-    dispatch_campaign(running, enqueue=lambda ids: None)
-    with CaptureQueriesContext(connection) as seen:
-        assert selectors.live_calls_counts([org.pk]) == {org.pk: 3}
-    [count] = [q["sql"] for q in seen.captured_queries]
-
-    assert "Index Only Scan using call_org_live" in plan_of(count)
