@@ -348,7 +348,7 @@ class Sampler(threading.Thread):
             Call.objects.filter(organization_id__in=self.org_ids)
             .exclude(status="ended")
             .values("organization_id")
-            .annotate(n=Count("*"))  # as selectors.live_calls_counts: from call_org_live alone
+            .annotate(n=Count("*"))  # as selectors.live_calls_counts counts
             .values_list("n", flat=True)
         )
         try:  # on this thread's own connection (Django opens one per thread)

@@ -40,8 +40,8 @@ HOSTILE = [
 ]
 
 
-def document(api, campaign_id: str, **headers: str) -> dict:
-    response = api.get(f"/campaign/{campaign_id}", **headers)
+def document(api, campaign_id: str) -> dict:
+    response = api.get(f"/campaign/{campaign_id}")
     assert response.status_code == 200, response.content[:300]
     return response.json()
 
@@ -112,6 +112,6 @@ def test_customers_imported_from_a_csv_are_echoed_as_the_file_has_them(api, crea
 
     response = api.post(f"/campaign/{created['id']}/customers", {"file": upload}, format="multipart")
 
-    assert response.status_code in (200, 201), response.json()
+    assert response.status_code == 201, response.json()
     echoed = document(api, created["id"])["customers"][1:]
     assert echoed == [{k: v for k, v in row.items() if v} for row in rows]
