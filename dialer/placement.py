@@ -13,8 +13,9 @@ Placing a batch (numbered; each step is safe to repeat), one path for every prov
    do-not-call, attempt budget, calling hours, every callee zone), and then by its pre-dial
    answer; refused calls are withdrawn with their reason, and the others are confirmed and
    their requests logged (after the pre-dial exchange), if this worker still owns them;
-5. send the confirmed requests (HTTP providers from threads that touch no database, several
-   at a time), then store the answers and provider ids in one commit (dialer.claims);
+5. send the confirmed requests (HTTP providers: all at once through the providers' transport,
+   dialer.providers.transport, which touches no database), then store the answers and
+   provider ids in one commit (dialer.claims);
 6. after a provider error: hand the call back for a later try (retryable errors, with
    backoff; it passes the gate again), or end it with the provider's reason; when the request
    may have reached the provider (read timeout), do neither: its callbacks (which carry our
@@ -23,12 +24,9 @@ Placing a batch (numbered; each step is safe to repeat), one path for every prov
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import random
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -39,15 +37,12 @@ from campaigns import clock, services
 from campaigns.models import Call, CallLog, CallLogKind, CallStatus
 from dialer import claims, predial
 from dialer.models import SimulatedEvent
-from dialer.providers.base import HttpProvider, Provider, ProviderError, provider_for
+from dialer.providers.base import HttpProvider, Provider, ProviderError, provider_for, send_all
 from dialer.webhooks import record_stored_events
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
-# Calls of one batch sent to their providers at once: a provider answers in tens of
-# milliseconds, and the worker would otherwise spend them waiting.
-PLACEMENT_THREADS = 8
 MAX_TRIES = 5
 REAPED_REASON = "call.dialdeck.no-outcome-from-provider"
 MIN_RING_PLUS_DURATION = 15 + 10  # the smallest max_ring_seconds + max_duration_seconds allowed
@@ -110,7 +105,7 @@ def _place(turn: predial.Turn, providers: dict[object, Provider], exchanges: dic
         for call in confirmed
         if call.pk in exchanges
     ]
-    list(_threads(os.getpid()).map(lambda pair: pair[0].send(pair[1]), sending))  # 5.
+    send_all(sending)  # 5.
     placed, failed, answers = [], [], []
     for provider, exchange in sending:
         try:
@@ -130,12 +125,6 @@ def _place(turn: predial.Turn, providers: dict[object, Provider], exchanges: dic
         services.call_release(call, retry_in=UNASKED_RETRY_SECONDS, unconfirmed=True)
         retry[str(call.pk)] = UNASKED_RETRY_SECONDS
     return retry
-
-
-@functools.cache
-def _threads(pid: int) -> ThreadPoolExecutor:
-    """The placement threads of this process (keyed by pid: a forked worker makes its own)."""
-    return ThreadPoolExecutor(PLACEMENT_THREADS, thread_name_prefix="place")
 
 
 def _after_error(call: Call, exc: ProviderError) -> float | None:

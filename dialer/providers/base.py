@@ -22,8 +22,10 @@ Every HTTP request and answer is handed to `record` so users see why a call fail
 
 An HTTP provider (`HttpProvider`) places a call in three steps that the dialer can run for a
 whole batch at once: `prepare_call` builds the request (recorded, and the call's ownership
-confirmed, before it leaves), `send` performs it (no database, safe in threads) and
-`accepted` reads the provider's call id from the answer or raises ProviderError.
+confirmed, before it leaves), `send_all` performs a batch's requests together through the one
+transport (dialer.providers.transport; no database) and `accepted` reads the provider's call id
+from the answer or raises ProviderError. A provider says only how its request is written
+(`request_of`) and how its answer is read (`read_answer`).
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from django.conf import settings
 
+from campaigns import egress
 from campaigns.connections import ConnectionCheck
 from campaigns.services.inputs import CallEvent
+from dialer.providers import transport
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -52,6 +57,12 @@ REDACTED = "[redacted]"
 # "a" or "12" inside every string would mangle the log, and match by chance.
 LONG_SECRET = 8
 TOO_DEEP = "[nested too deep to log]"
+# Why a request never left, as a call's ended reason: its target's name did not resolve (retried),
+# or its target is not a place Dialdeck sends requests to (campaigns.egress).
+FAILED = "call.start.error-provider-request-failed"
+URL_REFUSED = "call.dialdeck.provider-url-refused"
+# A decision about a provider host is reused this long: one lookup per batch, not per request.
+RECHECK_SECONDS = 5.0
 
 
 class ProviderError(Exception):
@@ -226,9 +237,44 @@ class HttpProvider(Provider):
     def prepare_call(self, call: Call) -> Exchange:
         """The request that asks the provider to dial `call`, not sent yet."""
 
+    def send(self, exchange: Exchange, *, poll: bool = False) -> None:
+        """Perform the request and complete `exchange` (see `send_all`)."""
+        send_all([(self, exchange)], poll=poll)
+
     @abstractmethod
-    def send(self, exchange: Exchange) -> None:
-        """Perform the request and complete `exchange`; touches no database (runs in threads)."""
+    def request_of(self, exchange: Exchange) -> transport.Request | None:
+        """The HTTP request of `exchange`, or None with `exchange.error` set when it may not
+        leave (see `target_allowed`)."""
+
+    @abstractmethod
+    def read_answer(self, exchange: Exchange, answer: transport.Answer) -> None:
+        """Complete `exchange` with the provider's answer: status, summary, redacted text, the
+        JSON it held, and `error` for a refusal."""
+
+    def no_answer(self, exchange: Exchange, exc: transport.NoAnswer, *, poll: bool) -> None:
+        """Complete `exchange` when no answer came: retried later, unless the request went out
+        (a read timeout: the provider may have created the call, and posting again could ring
+        the person twice, so the call waits for its callbacks or the reaper instead)."""
+        exchange.summary = f"{exchange.method} {exchange.path}: {exc.reason}"[:200]
+        exchange.error = ProviderError(
+            exchange.summary, retryable=not exc.went_out, outcome_unknown=exc.went_out and not poll
+        )
+
+    def target_allowed(self, exchange: Exchange, url: str) -> bool:
+        """Whether `url` may be sent to now (campaigns.egress, checked again before each request,
+        even through a proxy). If not, nothing leaves and `exchange.error` says why: a name that
+        does not resolve may later (retried, like a refused connection); a private target will
+        stay private."""
+        try:
+            egress.check_provider_url(url, max_age=RECHECK_SECONDS)
+            return True
+        except egress.ProviderUrlRefused as exc:
+            exchange.summary = f"{exchange.method} {exchange.path}: not sent: {exc.reason}"
+            unresolved = isinstance(exc, egress.ProviderUrlUnresolvable)
+            exchange.error = ProviderError(
+                exchange.summary, retryable=unresolved, ended_reason=FAILED if unresolved else URL_REFUSED
+            )
+            return False
 
     @abstractmethod
     def accepted(self, exchange: Exchange) -> str:
@@ -239,7 +285,7 @@ class HttpProvider(Provider):
 
     def check_connection(self) -> ConnectionCheck:
         exchange = Exchange(call=None, method="GET", path=self.check_path)
-        self.send(exchange, poll=True)  # type: ignore[call-arg]  # every HttpProvider's send takes it
+        self.send(exchange, poll=True)
         if exchange.error is not None:
             return ConnectionCheck(False, str(exchange.error)[:300], exchange.status)
         return ConnectionCheck(True, exchange.summary, exchange.status)
@@ -260,6 +306,22 @@ _REGISTRY = {
     "bland": "dialer.providers.bland.BlandProvider",
     "elevenlabs": "dialer.providers.elevenlabs.ElevenLabsProvider",
 }
+
+
+def send_all(pairs: list[tuple[HttpProvider, Exchange]], *, poll: bool = False) -> None:
+    """Complete each (provider, exchange) with the provider's answer, the requests in flight
+    together (dialer.providers.transport). Touches no database. An exchange whose `error` is
+    already set is not sent. `poll`: not a placement (a read timeout leaves no outcome unknown)."""
+    ready = []
+    for provider, exchange in pairs:
+        if exchange.error is None and (request := provider.request_of(exchange)) is not None:
+            ready.append((provider, exchange, request))
+    answers = transport.fetch_all([r for _, _, r in ready], timeout=settings.PROVIDER_HTTP_TIMEOUT)
+    for (provider, exchange, _), answer in zip(ready, answers, strict=True):
+        if isinstance(answer, transport.NoAnswer):
+            provider.no_answer(exchange, answer, poll=poll)
+        else:
+            provider.read_answer(exchange, answer)
 
 
 def check_connection(account: ProviderAccount) -> ConnectionCheck:

@@ -17,48 +17,30 @@ and how it reads a refusal (`refusal`). Everything else is here, once:
 from __future__ import annotations
 
 import json
-import os
 from abc import abstractmethod
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
-from urllib.request import getproxies, proxy_bypass
 
 import orjson
-import urllib3
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from campaigns import egress
 from campaigns.models import Call
 from campaigns.services.inputs import CallEvent
-from dialer.providers.base import Exchange, HttpProvider, ProviderError, WebhookRejected
+from dialer.providers import transport
+from dialer.providers.base import (
+    FAILED,
+    URL_REFUSED,
+    Exchange,
+    HttpProvider,
+    ProviderError,
+    WebhookRejected,
+)
 
-FAILED = "call.start.error-provider-request-failed"
+__all__ = ["FAILED", "NOT_FOUND", "REJECTED", "URL_REFUSED", "RestProvider"]
+
 REJECTED = "call.start.error-provider-rejected-request"
 NOT_FOUND = "call.dialdeck.not-found-at-provider"
-URL_REFUSED = "call.dialdeck.provider-url-refused"
-RECHECK_SECONDS = 5.0
-
-
-def _new_pools() -> dict[str, urllib3.PoolManager]:
-    """Keep-alive pools of this process: one direct, one per proxy (NO_PROXY honoured)."""
-    pools: dict[str, urllib3.PoolManager] = {"": urllib3.PoolManager(num_pools=8, maxsize=32)}
-    for scheme, proxy in getproxies().items():
-        if scheme in ("http", "https"):
-            pools[scheme] = urllib3.ProxyManager(proxy, num_pools=8, maxsize=32)
-    return pools
-
-
-_pools = _new_pools()
-os.register_at_fork(after_in_child=lambda: globals().update(_pools=_new_pools()))
-
-
-def _pool(url: str) -> urllib3.PoolManager:
-    parts = urlsplit(url)
-    if parts.scheme in _pools and not proxy_bypass(parts.hostname or ""):
-        return _pools[parts.scheme]
-    return _pools[""]
 
 
 class RestProvider(HttpProvider):
@@ -120,48 +102,19 @@ class RestProvider(HttpProvider):
         logged = json.dumps(self.redact(body)) if body else ""
         return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
 
-    def send(self, exchange: Exchange, *, poll: bool = False) -> None:
-        """Perform one exchange; its answer, or a ProviderError in `exchange.error`. No database."""
-        if exchange.error is not None:
-            return
-        method, path, url = exchange.method, exchange.path, self.base_url + exchange.path
-        try:
-            egress.check_provider_url(url, max_age=RECHECK_SECONDS)
-        except egress.ProviderUrlRefused as exc:
-            exchange.summary = f"{method} {path}: not sent: {exc.reason}"
-            unresolved = isinstance(exc, egress.ProviderUrlUnresolvable)
-            exchange.error = ProviderError(
-                exchange.summary, retryable=unresolved, ended_reason=FAILED if unresolved else URL_REFUSED
-            )
-            return
+    def request_of(self, exchange: Exchange) -> transport.Request | None:
+        url = self.base_url + exchange.path
+        if not self.target_allowed(exchange, url):
+            return None
         headers, data = self.auth_headers(), None
         if exchange.body is not None:
             data, headers["Content-Type"] = self.encode(exchange.body)
-        timeout = settings.PROVIDER_HTTP_TIMEOUT
-        try:
-            answer = _pool(url).request(
-                method,
-                url,
-                body=data,
-                headers=headers,
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-                redirect=False,
-                retries=False,
-            )
-        except urllib3.exceptions.ReadTimeoutError:
-            exchange.summary = f"{method} {path}: no answer within {timeout:g} s (ReadTimeout)"
-            exchange.error = ProviderError(exchange.summary, retryable=False, outcome_unknown=not poll)
-            return
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            exchange.summary = f"{method} {path}: {type(exc).__name__}: {exc}"[:200]
-            exchange.error = ProviderError(exchange.summary, retryable=True)
-            return
-        code, text = answer.status, answer.data.decode(errors="replace")
-        exchange.status, exchange.summary, exchange.headers = (
-            code,
-            f"{method} {path} -> {code}",
-            answer.headers,
-        )
+        return transport.Request(exchange.method, url, headers, data)
+
+    def read_answer(self, exchange: Exchange, answer: transport.Answer) -> None:
+        method, path, code, text = exchange.method, exchange.path, answer.status, answer.text
+        exchange.status, exchange.summary = code, f"{method} {path} -> {code}"
+        exchange.headers = answer.headers
         try:
             parsed = orjson.loads(text)
         except orjson.JSONDecodeError:

@@ -29,33 +29,36 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import getproxies, proxy_bypass
+from urllib.parse import quote, urlencode
 
 import orjson
-import urllib3
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from campaigns import egress
 from campaigns.models import Call, CallStatus, Campaign, Customer, TranscriptLine, TranscriptRole
 from campaigns.services.inbound import InboundResult
 from campaigns.services.inputs import TRANSCRIPT, CallEvent
-from dialer.providers.base import Exchange, HttpProvider, InboundCall, ProviderError, WebhookRejected
+from dialer.providers import transport
+from dialer.providers.base import (
+    FAILED,
+    URL_REFUSED,
+    Exchange,
+    HttpProvider,
+    InboundCall,
+    ProviderError,
+    WebhookRejected,
+)
 
-FAILED = "call.start.error-provider-request-failed"
+__all__ = ["FAILED", "NOT_FOUND", "OVERRIDES_CONFLICT", "REJECTED", "URL_REFUSED", "VapiProvider"]
+
 REJECTED = "call.start.error-provider-rejected-request"
 NOT_FOUND = "call.dialdeck.not-found-at-provider"
-URL_REFUSED = "call.dialdeck.provider-url-refused"
 OVERRIDES_CONFLICT = "call.dialdeck.overrides-server-conflict"
-# A decision about a provider host is reused this long: one lookup per batch, not per request.
-RECHECK_SECONDS = 5.0
 # find_call: calls per GET /call (Vapi's default; Call objects carry transcripts, so pages stay
 # small) and requests per search.
 FIND_PAGE = 100
@@ -74,27 +77,6 @@ OVERRIDES = dict(assistantId="assistantOverrides", squadId="squadOverrides", wor
 CUSTOMER_DTO = {"number": "number", "name": "name", "email": "email", "sipUri": "sip_uri"}
 CUSTOMER_DTO |= {"externalId": "external_id", "extension": "extension"}
 WEB = ("https://", "http://")
-
-
-def _new_pools() -> dict[str, urllib3.PoolManager]:
-    """Keep-alive pools of this process, big enough for the placement threads (dialer.placement):
-    one direct, and one per proxy named by HTTP_PROXY / HTTPS_PROXY (NO_PROXY honoured)."""
-    pools: dict[str, urllib3.PoolManager] = {"": urllib3.PoolManager(num_pools=8, maxsize=32)}
-    for scheme, proxy in getproxies().items():
-        if scheme in ("http", "https"):
-            pools[scheme] = urllib3.ProxyManager(proxy, num_pools=8, maxsize=32)
-    return pools
-
-
-def _pool(url: str) -> urllib3.PoolManager:
-    parts = urlsplit(url)
-    if parts.scheme in _pools and not proxy_bypass(parts.hostname or ""):
-        return _pools[parts.scheme]
-    return _pools[""]
-
-
-_pools = _new_pools()  # a forked child starts its own
-os.register_at_fork(after_in_child=lambda: globals().update(_pools=_new_pools()))
 
 
 class VapiProvider(HttpProvider):
@@ -329,47 +311,19 @@ class VapiProvider(HttpProvider):
         logged = json.dumps(self.redact(body)) if body else ""
         return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
 
-    def send(self, exchange: Exchange, *, poll: bool = False) -> None:
-        """One exchange: the answer, or a ProviderError in `exchange.error` (already set: not sent)."""
-        if exchange.error is not None:
-            return
-        method, path = exchange.method, exchange.path
-        url, timeout = self.account.base_url.rstrip("/") + path, settings.PROVIDER_HTTP_TIMEOUT
-        try:
-            egress.check_provider_url(url, max_age=RECHECK_SECONDS)  # the target, even via a proxy
-        except egress.ProviderUrlRefused as exc:
-            # Nothing left: no answer to record. A name that does not resolve may later (retried,
-            # like a refused connection); a private target will stay private.
-            exchange.summary = f"{method} {path}: not sent: {exc.reason}"
-            unresolved = isinstance(exc, egress.ProviderUrlUnresolvable)
-            exchange.error = ProviderError(
-                exchange.summary, retryable=unresolved, ended_reason=FAILED if unresolved else URL_REFUSED
-            )
-            return
+    def request_of(self, exchange: Exchange) -> transport.Request | None:
+        url = self.account.base_url.rstrip("/") + exchange.path
+        if not self.target_allowed(exchange, url):
+            return None
         headers = {"Authorization": f"Bearer {self.account.api_key}"}
-        if exchange.body is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            answer = _pool(url).request(
-                method,
-                url,
-                body=None if exchange.body is None else orjson.dumps(exchange.body),
-                headers=headers,
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-                redirect=False,
-                retries=False,
-            )
-        except urllib3.exceptions.ReadTimeoutError as exc:
-            # The request went out; the provider may have created the call. Posting again could
-            # ring the person twice, so the call waits for its callbacks or the reaper instead.
-            exchange.summary = f"{method} {path}: {_describe(exc)}"
-            exchange.error = ProviderError(exchange.summary, retryable=False, outcome_unknown=not poll)
-            return
-        except (urllib3.exceptions.HTTPError, OSError) as exc:  # refused, reset, closed, bad URL
-            exchange.summary = f"{method} {path}: {_describe(exc)}"
-            exchange.error = ProviderError(exchange.summary, retryable=True)
-            return
-        code, text = answer.status, answer.data.decode(errors="replace")
+        if exchange.body is None:
+            return transport.Request(exchange.method, url, headers)
+        headers["Content-Type"] = "application/json"
+        return transport.Request(exchange.method, url, headers, orjson.dumps(exchange.body))
+
+    def read_answer(self, exchange: Exchange, answer: transport.Answer) -> None:
+        """The answer; a refusal in `exchange.error` (see the module docstring)."""
+        method, path, code, text = exchange.method, exchange.path, answer.status, answer.text
         exchange.status, exchange.summary = code, f"{method} {path} -> {code}"
         try:
             parsed = orjson.loads(text)
@@ -560,20 +514,3 @@ def _cost(value: Any) -> Decimal | None:
         return cost.quantize(Decimal("0.0001")) if 0 <= cost < 10**6 else None
     except InvalidOperation:
         return None
-
-
-def _describe(exc: Exception) -> str:
-    """Why no answer came, in a line: the timeout, or the root error (refused, reset, closed)."""
-    timeout = settings.PROVIDER_HTTP_TIMEOUT
-    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
-        return f"no answer within {timeout:g} s (ReadTimeout)"
-    if type(exc) is urllib3.exceptions.ConnectTimeoutError:
-        return f"no connection within {timeout:g} s (ConnectTimeout)"
-    root: BaseException = exc
-    while True:
-        inner = root.__cause__ or root.__context__
-        inner = inner or next((a for a in getattr(root, "args", ()) if isinstance(a, BaseException)), None)
-        if inner is None:
-            break
-        root = inner
-    return f"{type(root).__name__}: {root}"[:160]
