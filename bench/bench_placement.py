@@ -537,6 +537,13 @@ def main() -> None:
     if not embedded():
         os.environ.setdefault("DATABASE_URL", f"{DEFAULT_DATABASE_URL}_dialer")
     setup_django()
+    # The claim loop is beat's tick, which runs in a Celery worker process: readied as one is
+    # (config.celery: the callee regions' data loaded before the fork, the collector settled).
+    from campaigns import phone
+    from config import collector
+
+    phone.load_region_data()
+    collector.settle()
 
     with (
         tempfile.TemporaryDirectory() as tmp,

@@ -129,8 +129,10 @@ def check_provider_url(url: str, *, max_age: float = 0.0) -> None:
 _decided: dict[tuple, tuple[float, str]] = {}
 
 
+@lru_cache(maxsize=1024)
 def _target(url: str) -> tuple[str, int]:
-    """The host (lower case, no trailing dot, IPv6 without brackets) and port `url` would reach."""
+    """The host (lower case, no trailing dot, IPv6 without brackets) and port `url` would reach
+    (kept per URL: a batch's requests share theirs; a refusal is raised again, not kept)."""
     if not isinstance(url, str) or not url:
         raise ProviderUrlRefused("is empty")
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 from kombu.transport import TRANSPORT_ALIASES
 
 # filesystem:// uses our atomic-write subclass of kombu's transport (see config/broker.py).
@@ -30,6 +30,15 @@ def _close_old_connections(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_init.connect
+def _load_region_data(**kwargs) -> None:
+    """The worker, before it forks its processes: the callee regions' data loaded once, shared by
+    every process (each would otherwise load it, 0.7 s, at its first dispatch or gate)."""
+    from campaigns import phone
+
+    phone.load_region_data()
 
 
 @worker_process_init.connect

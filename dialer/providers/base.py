@@ -30,6 +30,7 @@ from the answer or raises ProviderError. A provider says only how its request is
 
 from __future__ import annotations
 
+import functools
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -122,6 +123,15 @@ class InboundCall:
 class Provider(ABC):
     account: ProviderAccount
     record: Recorder = field(default=lambda *args, **kwargs: None)
+
+    @functools.cached_property
+    def webhook_address(self) -> str:
+        """Our address for this account's callbacks (its kind's path and its token), worked out
+        once per provider object (a batch's calls share it)."""
+        from django.urls import reverse
+
+        kwargs = {"kind": self.account.kind, "token": self.account.webhook_token}
+        return f"{settings.SITE_URL}{reverse('provider-webhook', kwargs=kwargs)}"
 
     @abstractmethod
     def place_call(self, call: Call) -> str:

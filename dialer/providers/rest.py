@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 import orjson
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
 
 from campaigns.models import Call
 from campaigns.services.inputs import CallEvent
@@ -78,8 +77,7 @@ class RestProvider(HttpProvider):
     def webhook_url(self, **query: str) -> str:
         """Our address for this account's callbacks, with `query` (signed by providers that sign
         the URL, so our call id in it cannot be forged)."""
-        kwargs = {"kind": self.account.kind, "token": self.account.webhook_token}
-        url = f"{settings.SITE_URL}{reverse('provider-webhook', kwargs=kwargs)}"
+        url = self.webhook_address
         return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
     def prepare_call(self, call: Call) -> Exchange:

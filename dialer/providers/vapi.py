@@ -38,7 +38,6 @@ from urllib.parse import quote, urlencode
 import orjson
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
 
 from campaigns.models import Call, CallStatus, Campaign, Customer, TranscriptLine, TranscriptRole
 from campaigns.services.inbound import InboundResult
@@ -138,10 +137,7 @@ class VapiProvider(HttpProvider):
         if target_key == "workflowId":
             overrides = {"variableValues": overrides["variableValues"]}
         else:
-            webhook = reverse(
-                "provider-webhook", kwargs={"kind": self.account.kind, "token": self.account.webhook_token}
-            )
-            server = {"url": f"{settings.SITE_URL}{webhook}", "timeoutSeconds": 20}
+            server = {"url": self.webhook_address, "timeoutSeconds": 20}
             server["headers"] = {"X-Vapi-Secret": self.account.webhook_secret}
             metadata = {k: result.context[k] for k in ("callId", "campaignId", "customerId")}
             overrides |= {"server": server, "serverMessages": _messages(overrides.get("serverMessages"))}
@@ -265,8 +261,7 @@ class VapiProvider(HttpProvider):
                 ended_reason=OVERRIDES_CONFLICT,
             )
         theirs = merge_overrides(merge_overrides(_outcome_overrides(campaign), campaign_level), own)
-        webhook = reverse("provider-webhook", kwargs={"kind": account.kind, "token": account.webhook_token})
-        server = {"url": f"{settings.SITE_URL}{webhook}", "timeoutSeconds": 20}
+        server = {"url": self.webhook_address, "timeoutSeconds": 20}
         server["headers"] = {"X-Vapi-Secret": account.webhook_secret}
         metadata = {"campaignId": str(campaign.pk), "customerId": str(customer.pk), "callId": str(call.pk)}
         metadata |= {"customerIndex": customer.position, "attempt": call.attempt}
