@@ -58,9 +58,12 @@ class CallDirection(models.TextChoices):
 
 class Call(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="calls")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="calls")
+    # No index of their own: each leads a composite one (call_org_created, call_campaign_created,
+    # call_attempt_unique) that answers the same lookups, and every index is written again on
+    # each of a call's four or five updates (placing, confirmed, placed, ringing, ended).
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="calls", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="calls", db_index=False)
     phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="+")
     provider_account = models.ForeignKey(ProviderAccount, on_delete=models.PROTECT, related_name="+")
     # The attempt (outbound); for an inbound call, which of the customer's inbound calls it is
