@@ -134,9 +134,10 @@ async def _all(
 
 def _root(exc: BaseException) -> str:
     """The root of an error, in a line (ConnectionRefusedError: ..., not the wrapper's words)."""
-    root = exc
-    while (inner := root.__cause__ or root.__context__) is not None:
+    root, seen = exc, {id(exc)}
+    while (inner := root.__cause__ or root.__context__) is not None and id(inner) not in seen:
         root = inner
+        seen.add(id(root))
     return f"{type(root).__name__}: {root}"[:160]
 
 
