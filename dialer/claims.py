@@ -94,14 +94,20 @@ def _stamp_taken(call_ids: list, stamp: datetime) -> list[uuid.UUID]:
     deleting the same calls: it leaves them to it."""
     pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
     ids = [pk.get_db_prep_value(pk.to_python(i), connection) for i in call_ids]
-    table, marks = Call._meta.db_table, ", ".join(["%s"] * len(ids))
-    free = f"id IN ({marks}) AND status = %s AND placing_at IS NULL AND confirmed_at IS NULL"
+    table, untaken = Call._meta.db_table, "status = %s AND placing_at IS NULL AND confirmed_at IS NULL"
     if connection.vendor == "postgresql":
-        free = f"id IN (SELECT id FROM {table} WHERE {free} FOR UPDATE SKIP LOCKED)"
+        # The ids as one array: the primary key is the plan whatever the statistics say (with an
+        # IN list and the statistics of an empty table, the planner once nested the subquery in
+        # a loop over the queued calls: 1.1 s for 50 calls).
+        free = f"id IN (SELECT id FROM {table} WHERE id = ANY(%s) AND {untaken} FOR UPDATE SKIP LOCKED)"
+        params = [ids, CallStatus.QUEUED]
+    else:
+        free = f"id IN ({', '.join(['%s'] * len(ids))}) AND {untaken}"
+        params = [*ids, CallStatus.QUEUED]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET placing_at = %s WHERE {free} RETURNING id",
-            [placing_at.get_db_prep_value(stamp, connection), *ids, CallStatus.QUEUED],
+            [placing_at.get_db_prep_value(stamp, connection), *params],
         )
         return [pk.to_python(row[0]) for row in cursor.fetchall()]
 
