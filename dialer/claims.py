@@ -94,16 +94,11 @@ def _stamp_taken(call_ids: list, stamp: datetime) -> list[uuid.UUID]:
     deleting the same calls: it leaves them to it."""
     pk, placing_at = Call._meta.pk, Call._meta.get_field("placing_at")
     ids = [pk.get_db_prep_value(pk.to_python(i), connection) for i in call_ids]
-    table, untaken = Call._meta.db_table, "status = %s AND placing_at IS NULL AND confirmed_at IS NULL"
+    table, (named, params) = Call._meta.db_table, _ids_in(ids)
+    free = f"{named} AND status = %s AND placing_at IS NULL AND confirmed_at IS NULL"
+    params = [*params, CallStatus.QUEUED]
     if connection.vendor == "postgresql":
-        # The ids as one array: the primary key is the plan whatever the statistics say (with an
-        # IN list and the statistics of an empty table, the planner once nested the subquery in
-        # a loop over the queued calls: 1.1 s for 50 calls).
-        free = f"id IN (SELECT id FROM {table} WHERE id = ANY(%s) AND {untaken} FOR UPDATE SKIP LOCKED)"
-        params = [ids, CallStatus.QUEUED]
-    else:
-        free = f"id IN ({', '.join(['%s'] * len(ids))}) AND {untaken}"
-        params = [*ids, CallStatus.QUEUED]
+        free = f"id IN (SELECT id FROM {table} WHERE {free} FOR UPDATE SKIP LOCKED)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET placing_at = %s WHERE {free} RETURNING id",
@@ -243,12 +238,9 @@ def _stamp_confirmed(calls: list[Call], stamp: datetime) -> list[uuid.UUID]:
         by_stamp.setdefault(call.placing_at, []).append(pk.get_db_prep_value(call.pk, connection))
     owned, params = [], []
     for taken, ids in by_stamp.items():
-        if connection.vendor == "postgresql":
-            owned.append("(id = ANY(%s) AND placing_at = %s)")
-            params += [ids, at.get_db_prep_value(taken, connection)]
-        else:
-            owned.append(f"(id IN ({', '.join(['%s'] * len(ids))}) AND placing_at = %s)")
-            params += [*ids, at.get_db_prep_value(taken, connection)]
+        named, values = _ids_in(ids)
+        owned.append(f"({named} AND placing_at = %s)")
+        params += [*values, at.get_db_prep_value(taken, connection)]
     now = at.get_db_prep_value(stamp, connection)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -257,6 +249,16 @@ def _stamp_confirmed(calls: list[Call], stamp: datetime) -> list[uuid.UUID]:
             [now, now, *params, CallStatus.QUEUED],
         )
         return [pk.to_python(row[0]) for row in cursor.fetchall()]
+
+
+def _ids_in(ids: list) -> tuple[str, list]:
+    """`id` among `ids` (database values), as SQL and its parameters. On PostgreSQL one array
+    (`id = ANY(%s)`): the same statement text for any number of ids, and the primary key is the
+    plan whatever the statistics say (with an IN list and the statistics of an empty table, the
+    planner once nested the take's subquery in a loop over the queued calls: 1.1 s for 50)."""
+    if connection.vendor == "postgresql":
+        return "id = ANY(%s)", [ids]
+    return f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def store_answers(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -256,10 +257,32 @@ class HttpProvider(Provider):
         """The HTTP request of `exchange`, or None with `exchange.error` set when it may not
         leave (see `target_allowed`)."""
 
-    @abstractmethod
+    def exchange(self, call: Call | None, method: str, path: str, body: dict | None = None) -> Exchange:
+        """A request not sent yet, its body as it will be logged (secrets redacted)."""
+        logged = json.dumps(self.redact(body)) if body else ""
+        return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
+
     def read_answer(self, exchange: Exchange, answer: transport.Answer) -> None:
         """Complete `exchange` with the provider's answer: status, summary, redacted text, the
-        JSON it held, and `error` for a refusal."""
+        JSON it held, and `error` for a refusal (anything but 2xx, as `refused` reads it)."""
+        code, text = answer.status, answer.text
+        exchange.status, exchange.summary = code, f"{exchange.method} {exchange.path} -> {code}"
+        exchange.headers = answer.headers
+        try:
+            parsed = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            parsed = None
+        exchange.answer_text = self.redact_text(text, parsed)
+        exchange.answer = parsed if isinstance(parsed, dict) else {}
+        exchange.listed = parsed if isinstance(parsed, list) else []
+        if not 200 <= code < 300:
+            after = answer.headers.get("Retry-After", "")
+            exchange.error = self.refused(exchange, min(300, int(after)) if after.isdigit() else None)
+
+    @abstractmethod
+    def refused(self, exchange: Exchange, retry_after: int | None) -> ProviderError:
+        """The error of an answer that is not 2xx (its status and JSON are on `exchange`), with
+        the Retry-After it asked for, in seconds (at most 300)."""
 
     def no_answer(self, exchange: Exchange, exc: transport.NoAnswer, *, poll: bool) -> None:
         """Complete `exchange` when no answer came: retried later, unless the request went out

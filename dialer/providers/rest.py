@@ -16,7 +16,6 @@ and how it reads a refusal (`refusal`). Everything else is here, once:
 
 from __future__ import annotations
 
-import json
 from abc import abstractmethod
 from typing import Any, ClassVar
 
@@ -96,10 +95,6 @@ class RestProvider(HttpProvider):
             raise ProviderError("answered without a call id", retryable=False, ended_reason=REJECTED)
         return found
 
-    def exchange(self, call: Call | None, method: str, path: str, body: dict | None = None) -> Exchange:
-        logged = json.dumps(self.redact(body)) if body else ""
-        return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
-
     def request_of(self, exchange: Exchange) -> transport.Request | None:
         url = self.base_url + exchange.path
         if not self.target_allowed(exchange, url):
@@ -109,26 +104,14 @@ class RestProvider(HttpProvider):
             data, headers["Content-Type"] = self.encode(exchange.body)
         return transport.Request(exchange.method, url, headers, data)
 
-    def read_answer(self, exchange: Exchange, answer: transport.Answer) -> None:
-        method, path, code, text = exchange.method, exchange.path, answer.status, answer.text
-        exchange.status, exchange.summary = code, f"{method} {path} -> {code}"
-        exchange.headers = answer.headers
-        try:
-            parsed = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            parsed = None
-        exchange.answer_text = self.redact_text(text, parsed)
-        exchange.answer = parsed if isinstance(parsed, dict) else {}
-        exchange.listed = parsed if isinstance(parsed, list) else []
-        if 200 <= code < 300:
-            return
+    def refused(self, exchange: Exchange, retry_after: int | None) -> ProviderError:
+        code = exchange.status or 0
         retryable, said = self.refusal(code, exchange.answer)
-        wait = min(300, int(after)) if (after := answer.headers.get("Retry-After", "")).isdigit() else None
-        text = f"{method} {path}: the provider answered {code} {self.redact(said)}".strip()
-        exchange.error = ProviderError(
-            text,
+        text = f"{exchange.method} {exchange.path}: the provider answered {code} {self.redact(said)}"
+        return ProviderError(
+            text.strip(),
             retryable=retryable,
-            retry_after=wait,
+            retry_after=retry_after,
             ended_reason=FAILED if retryable else REJECTED,
             http_status=code,
         )

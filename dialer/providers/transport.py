@@ -2,7 +2,7 @@
 
 A placement, a status poll, a listing, a follow-up, a connection check: each provider module
 builds its request (`Request`) and reads the answer (`Answer`, or `NoAnswer` when none came);
-this module only carries them, and carries a batch's requests at once (`fetch_all`).
+this module only carries them, a batch's requests at once (`fetch_all`).
 
 - Requests go out from an asyncio loop of the process's own (aiohttp, in a thread started on
   first use, and again in a forked child such as a Celery worker), on keep-alive connections.
@@ -62,14 +62,6 @@ class NoAnswer(Exception):
     def __init__(self, reason: str, *, went_out: bool = False) -> None:
         super().__init__(reason)
         self.reason, self.went_out = reason, went_out
-
-
-def fetch(request: Request, *, timeout: float) -> Answer:
-    """One request's answer; raises NoAnswer."""
-    [answer] = fetch_all([request], timeout=timeout)
-    if isinstance(answer, NoAnswer):
-        raise answer
-    return answer
 
 
 def fetch_all(requests: Sequence[Request], *, timeout: float) -> list[Answer | NoAnswer]:

@@ -288,9 +288,9 @@ class VapiProvider(HttpProvider):
     def prepare_call(self, call: Call) -> Exchange:
         """POST /call, or an exchange that is never sent, its `error` set, when the body cannot be."""
         try:
-            return self._exchange(call, "POST", "/call", self._body(call))
+            return self.exchange(call, "POST", "/call", self._body(call))
         except ProviderError as exc:
-            exchange = self._exchange(call, "POST", "/call")
+            exchange = self.exchange(call, "POST", "/call")
             exchange.summary, exchange.error = str(exc)[:200], exc
             return exchange
 
@@ -302,10 +302,6 @@ class VapiProvider(HttpProvider):
             raise ProviderError("answered without a call id", retryable=False, ended_reason=REJECTED)
         return exchange.answer["id"]
 
-    def _exchange(self, call: Call | None, method: str, path: str, body: dict | None = None) -> Exchange:
-        logged = json.dumps(self.redact(body)) if body else ""
-        return Exchange(call=call, method=method, path=path, body=body, logged_body=logged)
-
     def request_of(self, exchange: Exchange) -> transport.Request | None:
         url = self.account.base_url.rstrip("/") + exchange.path
         if not self.target_allowed(exchange, url):
@@ -316,32 +312,24 @@ class VapiProvider(HttpProvider):
         headers["Content-Type"] = "application/json"
         return transport.Request(exchange.method, url, headers, orjson.dumps(exchange.body))
 
-    def read_answer(self, exchange: Exchange, answer: transport.Answer) -> None:
-        """The answer; a refusal in `exchange.error` (see the module docstring)."""
-        method, path, code, text = exchange.method, exchange.path, answer.status, answer.text
-        exchange.status, exchange.summary = code, f"{method} {path} -> {code}"
-        try:
-            parsed = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            parsed = None
-        exchange.answer_text = self.redact_text(text, parsed)
-        data = _obj(parsed)
-        exchange.answer, exchange.headers = data, answer.headers
-        exchange.listed = parsed if isinstance(parsed, list) else []
-        if 200 <= code < 300:
-            return
+    def refused(self, exchange: Exchange, retry_after: int | None) -> ProviderError:
+        """A refusal (see the module docstring): retryable for 5xx, 408, 429 and Vapi's
+        concurrency limit; ended with Vapi's endedReason when it gives one."""
+        code, data = exchange.status or 0, exchange.answer
         reason, said = _text(data.get("endedReason"), 200), str(self.redact(data.get("message") or ""))[:120]
         retryable = code >= 500 or code in (408, 429) or reason in RETRYABLE_REASONS
-        ended = reason or (FAILED if retryable else REJECTED)
-        wait = min(300, int(after)) if (after := answer.headers.get("Retry-After", "")).isdigit() else None
-        text = f"{method} {path}: the provider answered {code} {said}".strip()
-        exchange.error = ProviderError(
-            text, retryable=retryable, retry_after=wait, ended_reason=ended, http_status=code
+        text = f"{exchange.method} {exchange.path}: the provider answered {code} {said}".strip()
+        return ProviderError(
+            text,
+            retryable=retryable,
+            retry_after=retry_after,
+            ended_reason=reason or (FAILED if retryable else REJECTED),
+            http_status=code,
         )
 
     def _get(self, path: str) -> Exchange:
         """GET `path`, both halves recorded on the call's log. Returns the exchange; raises its error."""
-        exchange = self._exchange(None, "GET", path)
+        exchange = self.exchange(None, "GET", path)
         self.record("poll", exchange.request_summary)
         self.send(exchange, poll=True)
         self.record("poll", exchange.summary, http_status=exchange.status, body=exchange.answer_text)

@@ -12,7 +12,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from dialer.providers import transport
-from dialer.providers.transport import NoAnswer, Request
+from dialer.providers.transport import Answer, NoAnswer, Request
+
+
+def fetch(request: Request, *, timeout: float) -> Answer:
+    """One request through the transport; raises its NoAnswer."""
+    [answer] = transport.fetch_all([request], timeout=timeout)
+    if isinstance(answer, NoAnswer):
+        raise answer
+    return answer
 
 
 class Server:
@@ -100,21 +108,21 @@ def test_a_batch_is_answered_in_its_order_and_never_more_than_at_once_in_flight(
 
 def test_no_cookie_a_provider_set_is_sent_back(server) -> None:
     # Two organizations' accounts may share a provider host: nothing of one may reach the other.
-    transport.fetch(Request("GET", f"{server.url}/cookie"), timeout=5)
-    transport.fetch(Request("GET", f"{server.url}/other"), timeout=5)
+    fetch(Request("GET", f"{server.url}/cookie"), timeout=5)
+    fetch(Request("GET", f"{server.url}/other"), timeout=5)
 
     assert server.cookies == ["", ""]
 
 
 def test_a_redirect_is_answered_not_followed(server) -> None:
-    answer = transport.fetch(Request("POST", f"{server.url}/redirect", body=b"{}"), timeout=5)
+    answer = fetch(Request("POST", f"{server.url}/redirect", body=b"{}"), timeout=5)
 
     assert (answer.status, answer.headers["location"]) == (302, "/elsewhere")
     assert len(server.cookies) == 1  # one request: /elsewhere was never asked
 
 
 def test_headers_are_read_whatever_their_case(server) -> None:
-    answer = transport.fetch(Request("GET", f"{server.url}/busy"), timeout=5)
+    answer = fetch(Request("GET", f"{server.url}/busy"), timeout=5)
 
     assert (answer.status, answer.headers.get("retry-after"), answer.headers.get("Retry-After")) == (
         429,
@@ -125,7 +133,7 @@ def test_headers_are_read_whatever_their_case(server) -> None:
 
 def test_an_answer_that_does_not_come_in_time_may_have_gone_out(server) -> None:
     with pytest.raises(NoAnswer) as raised:
-        transport.fetch(Request("POST", f"{server.url}/slow/1", body=b"{}"), timeout=0.2)
+        fetch(Request("POST", f"{server.url}/slow/1", body=b"{}"), timeout=0.2)
 
     assert raised.value.went_out
     assert raised.value.reason == "no answer within 0.2 s (ReadTimeout)"
@@ -134,7 +142,7 @@ def test_an_answer_that_does_not_come_in_time_may_have_gone_out(server) -> None:
 def test_an_answer_trickled_byte_by_byte_cannot_hold_the_worker(server) -> None:
     started = time.monotonic()
     with pytest.raises(NoAnswer) as raised:
-        transport.fetch(Request("POST", f"{server.url}/trickle", body=b"{}"), timeout=0.3)
+        fetch(Request("POST", f"{server.url}/trickle", body=b"{}"), timeout=0.3)
 
     assert time.monotonic() - started < 2.5  # the whole exchange is bounded (0.9 s), not each byte
     assert raised.value.went_out
@@ -168,12 +176,12 @@ def test_one_failure_does_not_take_the_batch_with_it(server) -> None:
 
 
 def _fetch_in_child(url: str, out) -> None:
-    out.send(transport.fetch(Request("POST", url, body=b"child"), timeout=5).text)
+    out.send(fetch(Request("POST", url, body=b"child"), timeout=5).text)
 
 
 def test_a_forked_worker_sends_through_a_loop_of_its_own(server) -> None:
     # Celery's workers are forked: the parent's loop thread does not come along.
-    transport.fetch(Request("GET", f"{server.url}/parent"), timeout=5)  # the parent's loop runs
+    fetch(Request("GET", f"{server.url}/parent"), timeout=5)  # the parent's loop runs
     ctx = multiprocessing.get_context("fork")
     mine, theirs = ctx.Pipe()
     child = ctx.Process(target=_fetch_in_child, args=(f"{server.url}/child", theirs))
