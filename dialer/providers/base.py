@@ -25,7 +25,7 @@ whole batch at once: `prepare_call` builds the request (recorded, and the call's
 confirmed, before it leaves), `send_all` performs a batch's requests together through the one
 transport (dialer.providers.transport; no database) and `accepted` reads the provider's call id
 from the answer or raises ProviderError. A provider says only how its request is written
-(`request_of`) and how its answer is read (`read_answer`).
+(`request_of`) and how it reads a refusal (`refused`); the rest of an answer is read once here.
 """
 
 from __future__ import annotations
