@@ -221,6 +221,30 @@ def _due_many(wanted: dict[object, int], now: datetime) -> dict[object, list[Cus
     return due
 
 
+Gates = dict[object, tuple[engine.CampaignPolicy, engine.Decision]]
+
+
+def _gates(campaigns: list[Campaign], now: datetime, *, isolated: bool = False) -> Gates:
+    """Step 1 for each campaign: its policy and the engine's campaign gate at `now`, by campaign
+    id (the organizations' quotas read in one statement). `isolated` (the tick's): a campaign
+    whose policy cannot be read (bad data) is logged and left out, tried again on the next beat,
+    rather than failing the others."""
+    organizations = {campaign.organization_id: campaign.organization for campaign in campaigns}
+    spent = selectors.quota_refuses_calls(list(organizations.values()), now) if organizations else set()
+    gates: Gates = {}
+    for campaign in campaigns:
+        try:
+            policy = campaign_policy(campaign, quota_spent=campaign.organization_id in spent)
+            gates[campaign.pk] = (policy, engine.campaign_gate(policy, now))
+        except Exception:  # noqa: BLE001 - one campaign must never stop the dialing of the others
+            if not isolated:
+                raise
+            log.exception(
+                "tick: the gate of campaign %s failed; it is tried again on the next beat", campaign.pk
+            )
+    return gates
+
+
 def _caller_id(campaign: Campaign, customer: Customer, entries: dict) -> object:
     if customer.dial_plan_entry_id:
         return entries[customer.dial_plan_entry_id]
@@ -488,6 +512,7 @@ def dispatch_campaigns(
     now: datetime | None = None,
     enqueue: Callable[[list[str]], None],
     done: Counter | None = None,
+    gates: Gates | None = None,
 ) -> Counter:
     """One claim pass over running campaigns of one organization or several, each up to its
     share of lines (None: its own limits alone), in the order given (the tick's: higher priority
@@ -496,20 +521,20 @@ def dispatch_campaigns(
 
     A round is one transaction for all of them (their organizations' locks in id order, then their
     rows in id order, their due customers in one statement): the work of a pass grows with its
-    rounds, not with the organizations or the campaigns that have something to dial.
+    rounds, not with the organizations or the campaigns that have something to dial. `gates`:
+    step 1 as the caller already decided it at `now` (the tick's, `_gates`), by campaign id.
     """
     now = now or clock.now()
     queued: Counter = Counter() if done is None else done
     if not shares:
         return queued
-    organizations = {campaign.organization_id: campaign.organization for campaign, _ in shares}
-    spent = selectors.quota_refuses_calls(list(organizations.values()), now)
+    gates = gates or {}
+    gates = {**_gates([campaign for campaign, _ in shares if campaign.pk not in gates], now), **gates}
     claims: list[_Claim] = []
     lineless: list[Campaign] = []
     waiting = _Waiting()
     for campaign, limit in shares:
-        policy = campaign_policy(campaign, quota_spent=campaign.organization_id in spent)
-        gate = engine.campaign_gate(policy, now)  # 1.
+        policy, gate = gates[campaign.pk]  # 1.
         if gate.action != engine.Action.DIAL:
             waiting.set(campaign, gate.reason or "", gate.until, gate.detail)
         elif limit == 0:  # no line for it this pass: nothing to claim, only why it waits
@@ -633,9 +658,10 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
 
     1. start scheduled campaigns whose time has come (auto-start only);
     2. finish running campaigns past latestAt (customers left are skipped as schedule_expired);
-    3. dispatch the running campaigns that have a customer due, sharing each organization's free
-       lines between them (`share_lines`: higher priority first, then evenly); placement gets
-       the calls of every campaign together, in full batches;
+    3. dispatch the running campaigns that have a customer due and whose gate lets them dial
+       (the others are told why they wait), sharing each organization's free lines between them
+       (`share_lines`: higher priority first, then evenly, each up to its own room); placement
+       gets the calls of every campaign together, in full batches;
     4. finish running campaigns with nothing left to dial and no call in flight;
     5. hand again to placement the queued calls whose task was lost (a broker restart, a
        killed worker): taking a call for placement is conditional, so a duplicate is harmless;
@@ -673,8 +699,20 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
     # a counter: a counter that drifted could at worst keep a campaign open, never skip a customer.
     dialing = dialing.alias(first_due=_first_due())
     candidates = _running(dialing.filter(first_due__lte=now))
-    for shares in _claim_groups(_per_organization(share_lines(candidates))):  # 3.
-        _dispatch_isolated(shares, now, queued.extend)
+    # The gate first, so that only campaigns that may dial now are given lines: one outside its
+    # hours would be first in line every pass (it has no live call) and leave its share unused.
+    gates = _gates(candidates, now, isolated=True)
+    closed = _Waiting()
+    dialable = []
+    for campaign in [campaign for campaign in candidates if campaign.pk in gates]:
+        gate = gates[campaign.pk][1]
+        if gate.action == engine.Action.DIAL:
+            dialable.append(campaign)
+        else:
+            closed.set(campaign, gate.reason or "", gate.until, gate.detail)
+    closed.write()
+    for shares in _claim_groups(_per_organization(share_lines(dialable, now))):  # 3.
+        _dispatch_isolated(shares, now, queued.extend, gates)
     # Campaigns with nobody due are not dialing for want of a line: say nothing on their behalf.
     nobody_due = Q(first_due__isnull=True) | Q(first_due__gt=now)
     dialing.exclude(waiting_reason="").filter(nobody_due).update(
@@ -728,14 +766,15 @@ def _first_due() -> Subquery:
     return Subquery(pending.order_by("next_attempt_at").values("next_attempt_at")[:1])
 
 
-def share_lines(campaigns: list[Campaign]) -> list[tuple[Campaign, int]]:
+def share_lines(campaigns: list[Campaign], now: datetime) -> list[tuple[Campaign, int]]:
     """How many calls each campaign may queue this pass: each organization's free lines (its cap
     less its live calls) go to its campaigns of the highest priority first and, within a priority,
     evenly by lines in use (water-filling: the campaign with the fewest live calls gets the next
-    line), each up to its own cap. Campaigns come back highest priority first.
+    line), each up to its own room at `now` (its cap less its live calls, and what its pacing
+    allows). Campaigns come back highest priority first.
 
-    A campaign's pacing or its due customers may leave part of its share unused; those lines are
-    free again on the next pass, a second later.
+    A campaign's due customers may leave part of its share unused (deferred by their own hours,
+    say); those lines are free again on the next pass, a second later.
     """
     shares: list[tuple[Campaign, int]] = []
     by_org: dict[object, list[Campaign]] = {}
@@ -750,22 +789,26 @@ def share_lines(campaigns: list[Campaign]) -> list[tuple[Campaign, int]]:
             group = [c for c in org_campaigns if c.priority == priority]
             given = {c.pk: 0 for c in group}
             live = {c.pk: c.calls_scheduled + c.calls_queued + c.calls_in_progress for c in group}
-            heap = [
-                (live[c.pk], c.created_at, i)
-                for i, c in enumerate(group)
-                if live[c.pk] < c.max_concurrent_calls
-            ]
+            room = {c.pk: _own_room(c, now) for c in group}
+            heap = [(live[c.pk], c.created_at, i) for i, c in enumerate(group) if room[c.pk] > 0]
             heapq.heapify(heap)
             while free > 0 and heap:
                 lines, created, i = heapq.heappop(heap)
                 campaign = group[i]
                 given[campaign.pk] += 1
                 free -= 1
-                if lines + 1 < campaign.max_concurrent_calls:
+                if given[campaign.pk] < room[campaign.pk]:
                     heapq.heappush(heap, (lines + 1, created, i))
             shares += [(c, given[c.pk]) for c in sorted(group, key=lambda c: c.created_at)]
     shares.sort(key=lambda pair: -pair[0].priority)
     return shares
+
+
+def _own_room(campaign: Campaign, now: datetime) -> int:
+    """How many calls the campaign's own limits let it start at `now` (its lines, its pacing),
+    whatever its organization's lines."""
+    limits = selectors.dialing_limits(campaign, now, org_live=0)
+    return engine.headroom(**{**limits, "org_cap": None})
 
 
 def _per_organization(shares: list[tuple[Campaign, int]]) -> list[list[tuple[Campaign, int]]]:
@@ -790,20 +833,22 @@ def _claim_groups(by_org: list[list[tuple[Campaign, int]]]) -> list[list[tuple[C
     return [group for group in groups if group]
 
 
-def _dispatch_isolated(shares: list[tuple[Campaign, int]], now: datetime, enqueue: Callable) -> None:
+def _dispatch_isolated(
+    shares: list[tuple[Campaign, int]], now: datetime, enqueue: Callable, gates: Gates | None = None
+) -> None:
     """dispatch_campaigns, its failure isolated: when several organizations' claim fails, each
     organization is claimed on its own, and when one organization's fails, each of its campaigns
     (_isolated); each for the lines the failed claim did not use."""
     done: Counter = Counter()
     try:
-        dispatch_campaigns(shares, now=now, enqueue=enqueue, done=done)
+        dispatch_campaigns(shares, now=now, enqueue=enqueue, done=done, gates=gates)
         return
     except Exception:  # noqa: BLE001 - then smaller: a bad one holds up no other
         log.warning("tick: dispatching %d campaigns together failed; apart", len(shares), exc_info=True)
     left = [(campaign, lines - done[campaign.pk]) for campaign, lines in shares]
     if len(by_org := _per_organization(left)) > 1:
         for group in by_org:
-            _dispatch_isolated(group, now, enqueue)
+            _dispatch_isolated(group, now, enqueue, gates)
         return
     for campaign, lines in left:
         _isolated(
