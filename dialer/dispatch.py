@@ -52,7 +52,7 @@ from campaigns.models import (
 from campaigns.rules import caller_ids, contacts, engine, pacing
 from campaigns.rules.policy import CAMPAIGN_FIELDS, campaign_policy, customer_facts
 from campaigns.rules.reasons import ALL_LINES_BUSY, ORGANIZATION_LINES_BUSY, PACING
-from campaigns.services.tx import lock_campaigns, lock_organizations
+from campaigns.services.tx import insert_rows, lock_campaigns, lock_organizations
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,10 @@ MAX_ROUNDS = 4
 CLAIM_LINES = 1000
 # How often a pool campaign's caller IDs are checked for a collapsed answer rate (and rested).
 REST_CHECK_SECONDS = 60
+# The minute whose wallboard snapshots this process's tick took: the step looks once a minute, not
+# on every beat (its search over every running campaign was 3% of a pass over a thousand). A
+# campaign started later in that minute has its first point at the next one.
+_snapshots_taken: dict[str, datetime] = {}
 
 
 # What a claim round reads of a campaign after locking its row: the fields its limits, caller IDs
@@ -174,14 +178,15 @@ def _wait_for_lines(waiting: _Waiting, campaign: Campaign, now: datetime, limits
         )
 
 
-def _spend_tokens(campaign: Campaign, now: datetime, started: int) -> None:
-    """Take a pacing token per call queued, in the claim's transaction (under the campaign's lock)."""
+def _spend_tokens(campaign: Campaign, now: datetime, started: int) -> dict:
+    """A pacing token taken per call queued: the campaign's bucket after it, as fields to write in
+    the round's statement (under the campaign's lock), and on the campaign as it is held."""
     if not campaign.calls_per_minute:
-        return
+        return {}
     bucket = pacing.Bucket(campaign.pacing_tokens, campaign.pacing_at)
     after = pacing.take(bucket, campaign.calls_per_minute, now, started)
-    Campaign.objects.filter(pk=campaign.pk).update(pacing_tokens=after.tokens, pacing_at=after.at)
     campaign.pacing_tokens, campaign.pacing_at = after.tokens, after.at
+    return {"pacing_tokens": after.tokens, "pacing_at": after.at}
 
 
 def _due(campaign_id: object, now: datetime, limit: int) -> list[Customer]:
@@ -292,10 +297,11 @@ def _decide(
     return dial, finals, moves
 
 
-def _claim_round(claims: list[_Claim], rooms: dict, now: datetime) -> tuple[list[str], dict]:
+def _claim_round(claims: list[_Claim], rooms: dict, now: datetime) -> tuple[list[str], dict, dict]:
     """Steps 3-5 for up to rooms[pk] calls of each campaign (in the order the lines were shared,
     their organizations' and their own rows locked). Returns (call ids created, customers examined
-    by campaign id)."""
+    by campaign id, counter moves by campaign id: the caller writes them with the rest of the
+    round's changes to each campaign row)."""
     due = _due_many(rooms, now)
     numbers = {c.number for rows in due.values() for c in rows if c.number}
     organizations = {claim.campaign.organization_id for claim in claims}
@@ -350,12 +356,11 @@ def _claim_round(claims: list[_Claim], rooms: dict, now: datetime) -> tuple[list
     )
     if won != len(dialing):
         raise ClaimConflict(f"{len(dialing) - won} customers changed while being claimed")
-    Call.objects.bulk_create(calls)
-    services.move_counters_many(deltas)
+    insert_rows(Call, calls)
     made_by: Counter = Counter(call.campaign_id for call in calls)
     for claim in claims:
         claim.queued += made_by[claim.campaign.pk]
-    return [str(c.pk) for c in calls], {pk: len(rows) for pk, rows in due.items()}
+    return [str(c.pk) for c in calls], {pk: len(rows) for pk, rows in due.items()}, deltas
 
 
 class _Usage:
@@ -572,12 +577,23 @@ def dispatch_campaigns(
                 # Held for it until the round is done: the organization's cap holds.
                 org_live[campaign.organization_id] += room
             before = {claim.campaign.pk: claim.queued for claim in claims}
-            call_ids, examined = _claim_round(claims, rooms, now) if rooms else ([], {})  # 3.-5.
+            call_ids, examined, deltas = _claim_round(claims, rooms, now) if rooms else ([], {}, {})  # 3.-5.
+            # Each claimed campaign's row written once: its counters, its pacing bucket, and
+            # that it is dialing (its waiting reason cleared) when the row said otherwise.
+            sets = {}
             for claim in claims:
-                made = claim.queued - before[claim.campaign.pk]
-                if claim.campaign.pk in rooms:
-                    _spend_tokens(claim.campaign, now, made)
+                pk = claim.campaign.pk
+                if pk in rooms:
+                    sets[pk] = _spend_tokens(claim.campaign, now, claim.queued - before[pk])
                     waiting.set(claim.campaign)
+                    if pk in waiting.changes:
+                        reason, until, detail = waiting.changes.pop(pk)
+                        sets[pk] |= {
+                            "waiting_reason": reason,
+                            "waiting_until": until,
+                            "waiting_detail": detail,
+                        }
+            services.move_counters_many(deltas, set_values=sets)
             waiting.write(held=True)
             if call_ids:
                 transaction.on_commit(lambda ids=call_ids: enqueue(ids))
@@ -737,7 +753,10 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
         # one re-send per call per interval, not one per tick.
         Call.objects.filter(pk__in=orphan_ids, placing_at__isnull=True).update(not_before=now)
         enqueue(orphan_ids)
-    services.campaign_snapshots_take(now=now)  # 6.
+    minute = now.replace(second=0, microsecond=0)
+    if _snapshots_taken.get("minute") != minute:  # 6.
+        services.campaign_snapshots_take(now=now)
+        _snapshots_taken["minute"] = minute
 
 
 def _each(campaigns: QuerySet) -> list[Campaign]:

@@ -89,20 +89,37 @@ def move_counters(campaign_id: object, *, set_values: dict[str, Any] | None = No
         Campaign.objects.filter(pk=campaign_id).update(**changes)
 
 
-def move_counters_many(deltas: dict[object, dict[str, int]]) -> None:
-    """`move_counters` for several campaigns in one statement (the dispatch of an organization's
-    campaigns in one round), in the caller's transaction, which holds their rows already."""
+def move_counters_many(
+    deltas: dict[object, dict[str, int]], *, set_values: dict[object, dict[str, Any]] | None = None
+) -> None:
+    """`move_counters` for several campaigns (the dispatch of many campaigns in one round), in the
+    caller's transaction, which holds their rows already: one statement for all of them, and
+    `set_values` (fields set, not added: why a campaign waits, its pacing bucket) written in it
+    too, so a round writes each campaign row once (one per distinct set of fields set)."""
     deltas = {pk: {f: d for f, d in moves.items() if d} for pk, moves in deltas.items()}
-    deltas = {pk: moves for pk, moves in sorted(deltas.items(), key=lambda item: str(item[0])) if moves}
-    if len(deltas) <= 1:
-        for pk, moves in deltas.items():
-            move_counters(pk, **moves)
+    deltas = {pk: moves for pk, moves in deltas.items() if moves}
+    sets = {pk: values for pk, values in (set_values or {}).items() if values}
+    pks = sorted({*deltas, *sets}, key=str)
+    if len(pks) <= 1:
+        for pk in pks:
+            move_counters(pk, set_values=sets.get(pk), **deltas.get(pk, {}))
         return
-    fields = sorted({f for moves in deltas.values() for f in moves})
-    # update_rows reads .pk and each field of a row: plain objects, not models (building a
-    # thousand Campaign instances of a hundred fields each was a tenth of a dispatch pass).
-    rows = [SimpleNamespace(pk=pk, **{f: moves.get(f, 0) for f in fields}) for pk, moves in deltas.items()]
-    update_rows(Campaign, rows, fields, add=True)
+    added = sorted({f for moves in deltas.values() for f in moves})
+    groups: dict[tuple[str, ...], list[object]] = {}
+    for pk in pks:
+        groups.setdefault(tuple(sorted(sets.get(pk, {}))), []).append(pk)
+    for named, ids in groups.items():
+        # update_rows reads .pk and each field of a row: plain objects, not models (building a
+        # thousand Campaign instances of a hundred fields each was a tenth of a dispatch pass).
+        rows = [
+            SimpleNamespace(
+                pk=pk,
+                **{f: deltas.get(pk, {}).get(f, 0) for f in added},
+                **{f: sets[pk][f] for f in named},
+            )
+            for pk in ids
+        ]
+        update_rows(Campaign, rows, [*added, *named], add=added)
 
 
 def call_log(
