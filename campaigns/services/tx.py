@@ -212,9 +212,10 @@ def update_rows(
 
     row = "(" + ", ".join(slot(field) for field in (meta.pk, *columns)) + ")"
     params: list[object] = []
+    prepare = [_preparer(field) for field in columns]
     for obj in objs:
         params.append(meta.pk.get_db_prep_value(obj.pk, connection))
-        params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+        params += [prep(getattr(obj, field.attname)) for prep, field in zip(prepare, columns, strict=True)]
     table = quote(meta.db_table)
     added = set(fields) if add is True else set(add or ())
     plus = [
@@ -232,6 +233,23 @@ def update_rows(
             params,
         )
         return cursor.rowcount
+
+
+def _preparer(field: Field) -> Callable[[Any], Any]:
+    """field.get_db_prep_save, once per distinct value (counters moved by 0 or 1, the same status
+    on every row: most values of a batch repeat); a value that cannot be a key (JSON) each time."""
+    prepared: dict = {}
+
+    def prepare(value: Any) -> Any:
+        try:
+            return prepared[type(value), value]
+        except KeyError:
+            prepared[type(value), value] = result = field.get_db_prep_save(value, connection)
+            return result
+        except TypeError:
+            return field.get_db_prep_save(value, connection)
+
+    return prepare
 
 
 def _cast(field: Field) -> str:
