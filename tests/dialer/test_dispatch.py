@@ -626,6 +626,23 @@ def test_a_batch_of_many_campaigns_reads_them_whole_once_and_only_their_rules_ag
     assert len([sql for sql in reads if sql.split(" FROM ")[1].startswith('"campaigns_organization"')]) == 2
 
 
+def _held_and_free(make_campaign, owner, org, held: dict) -> tuple[Campaign, Campaign]:
+    """Two started campaigns of an organization of 10 lines, 20 customers each: one with the
+    `held` strategy, one that may dial at once (15 lines of its own); then three beats of the tick."""
+    org.max_concurrent_calls = 10
+    org.save()
+    pair = [
+        started(make_campaign(customers=customers(20, start=start), strategy=strategy, name=name), owner)
+        for start, strategy, name in (
+            (100, held, "Held"),
+            (300, {**ANY_TIME, "max_concurrent_calls": 15}, "Free"),
+        )
+    ]
+    for _ in range(3):
+        tick(enqueue=lambda ids: None)
+    return Campaign.objects.get(pk=pair[0].pk), Campaign.objects.get(pk=pair[1].pk)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_campaign_outside_its_hours_takes_no_share_of_the_organizations_lines(
     make_campaign, owner, org
@@ -635,36 +652,13 @@ def test_a_campaign_outside_its_hours_takes_no_share_of_the_organizations_lines(
     lines, could not use them, and its open sister campaign was held at half the lines, told they
     went to the organization's other campaigns. The gate is asked first now: only campaigns that
     may dial are given lines, and the closed one says why it waits."""
-    org.max_concurrent_calls = 10
-    org.save()
-    now = timezone.now()
-    later = (now + timedelta(hours=3)).astimezone(UTC)  # a window that starts hours from now
+    later = (timezone.now() + timedelta(hours=3)).astimezone(UTC)  # a window hours from now
     window = {"day": WEEKDAYS[later.weekday()], "start": f"{later:%H}:00", "end": f"{later:%H}:30"}
-    closed = started(
-        make_campaign(
-            customers=customers(20, start=100),
-            strategy={"calling_hours": [window], "time_zone": "UTC", "max_concurrent_calls": 10},
-            name="Closed",
-        ),
-        owner,
-    )
-    open_ = started(
-        make_campaign(
-            customers=customers(20, start=300),
-            strategy={**ANY_TIME, "max_concurrent_calls": 15},
-            name="Open",
-        ),
-        owner,
-    )
-    sent, enqueue = enqueued()
-    for _ in range(3):
-        tick(enqueue=enqueue)
-    closed.refresh_from_db()
-    open_.refresh_from_db()
-    assert (closed.calls_queued, open_.calls_queued) == (0, 10)  # every line the organization has
-    assert len(sent) == 10
+    hours = {"calling_hours": [window], "time_zone": "UTC", "max_concurrent_calls": 10}
+    closed, free = _held_and_free(make_campaign, owner, org, hours)
+    assert (closed.calls_queued, free.calls_queued) == (0, 10)  # every line the organization has
     assert closed.waiting_reason == "outside_calling_hours"
-    assert open_.waiting_reason == "organization_lines_busy"  # the organization's 10 are in use
+    assert free.waiting_reason == "organization_lines_busy"  # the organization's 10 are in use
 
 
 @pytest.mark.django_db(transaction=True)
@@ -674,28 +668,7 @@ def test_a_paced_campaign_takes_no_more_of_the_organizations_lines_than_its_paci
     """The same class as a closed campaign's share: a campaign paced to a few calls a minute, with
     few live calls, was first in line every pass and held lines its pacing would not let it use.
     Each campaign is now given at most what its own limits (lines and pacing) let it start."""
-    org.max_concurrent_calls = 10
-    org.save()
-    paced = started(
-        make_campaign(
-            customers=customers(20, start=100),
-            strategy={**ANY_TIME, "max_concurrent_calls": 10, "calls_per_minute": 1},
-            name="Paced",
-        ),
-        owner,
-    )
-    free = started(
-        make_campaign(
-            customers=customers(20, start=300),
-            strategy={**ANY_TIME, "max_concurrent_calls": 10},
-            name="Free",
-        ),
-        owner,
-    )
-    sent, enqueue = enqueued()
-    for _ in range(3):
-        tick(enqueue=enqueue)
-    paced.refresh_from_db()
-    free.refresh_from_db()
-    assert paced.calls_queued <= 1  # its one call a minute
-    assert paced.calls_queued + free.calls_queued == 10  # and every other line is used
+    pacing = {**ANY_TIME, "max_concurrent_calls": 10, "calls_per_minute": 1}
+    paced, free = _held_and_free(make_campaign, owner, org, pacing)
+    assert paced.calls_queued == 1  # its one call a minute
+    assert free.calls_queued == 9  # and every other line of the organization
