@@ -488,18 +488,25 @@ def test_an_organization_whose_claim_fails_holds_up_no_other_claimed_with_it(
     make_campaign, owner, org, other_org, other_caller_id
 ) -> None:
     """Issue 18: organizations claimed together fail together; the tick then claims each on its
-    own, and within the failing one each campaign on its own: only the broken campaign waits."""
+    own, and within the failing one each campaign on its own: only the broken campaigns wait.
+    One fails its gate (asked before the lines are shared), one its claim."""
     broken = started(make_campaign(2, strategy=ANY_TIME, name="Broken"), owner)
+    zoneless = started(
+        make_campaign(customers=customers(2, start=30), strategy={"max_concurrent_calls": 5}, name="Z"),
+        owner,
+    )
     healthy = started(
         make_campaign(customers=customers(2, start=50), strategy=ANY_TIME, name="Healthy"), owner
     )
     theirs = their_campaign(other_org, other_caller_id, customers(2, start=90), ANY_TIME)
-    # Broken data in one campaign (a zone the tz database no longer has) makes its policy raise.
+    # Broken data (a zone the tz database no longer has) in one campaign makes its policy raise,
+    # in another's customers (their callee-local hours are checked) its claim.
     Campaign.objects.filter(pk=broken.pk).update(time_zone="Mars/Olympus_Mons")
+    Customer.objects.filter(campaign=zoneless).update(time_zones="Mars/Olympus_Mons")
     tick(enqueue=lambda ids: None)
     assert Call.objects.filter(campaign=healthy).count() == 2
     assert Call.objects.filter(campaign=theirs).count() == 2
-    assert not Call.objects.filter(campaign=broken).exists()
+    assert not Call.objects.filter(campaign__in=[broken, zoneless]).exists()
 
 
 @pytest.mark.django_db(transaction=True)
