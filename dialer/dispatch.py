@@ -147,6 +147,18 @@ class _Waiting:
         else:  # as the row says already (a later round's fresh row): nothing to write
             self.changes.pop(campaign.pk, None)
 
+    def closed(self, campaign: Campaign, gate: engine.Decision) -> None:
+        """The campaign's gate does not let it dial: it waits for what the gate says."""
+        self.set(campaign, gate.reason or "", gate.until, gate.detail)
+
+    def fields(self, campaign: Campaign) -> dict:
+        """The campaign's change, as fields its caller writes with the row's other changes
+        (and no longer here); none when the row says so already."""
+        if campaign.pk not in self.changes:
+            return {}
+        reason, until, detail = self.changes.pop(campaign.pk)
+        return {"waiting_reason": reason, "waiting_until": until, "waiting_detail": detail}
+
     def write(self, *, held: bool = False) -> None:
         """`held`: in a claim round, whose transaction holds the campaign rows already."""
         services.campaigns_set_waiting(self.changes, held=held)
@@ -541,7 +553,7 @@ def dispatch_campaigns(
     for campaign, limit in shares:
         policy, gate = gates[campaign.pk]  # 1.
         if gate.action != engine.Action.DIAL:
-            waiting.set(campaign, gate.reason or "", gate.until, gate.detail)
+            waiting.closed(campaign, gate)
         elif limit == 0:  # no line for it this pass: nothing to claim, only why it waits
             lineless.append(campaign)
         else:
@@ -584,15 +596,9 @@ def dispatch_campaigns(
             for claim in claims:
                 pk = claim.campaign.pk
                 if pk in rooms:
-                    sets[pk] = _spend_tokens(claim.campaign, now, claim.queued - before[pk])
                     waiting.set(claim.campaign)
-                    if pk in waiting.changes:
-                        reason, until, detail = waiting.changes.pop(pk)
-                        sets[pk] |= {
-                            "waiting_reason": reason,
-                            "waiting_until": until,
-                            "waiting_detail": detail,
-                        }
+                    sets[pk] = _spend_tokens(claim.campaign, now, claim.queued - before[pk])
+                    sets[pk] |= waiting.fields(claim.campaign)
             services.move_counters_many(deltas, set_values=sets)
             waiting.write(held=True)
             if call_ids:
@@ -725,7 +731,7 @@ def tick(*, enqueue: Callable[[list[str]], None], now: datetime | None = None) -
         if gate.action == engine.Action.DIAL:
             dialable.append(campaign)
         else:
-            closed.set(campaign, gate.reason or "", gate.until, gate.detail)
+            closed.closed(campaign, gate)
     closed.write()
     for shares in _claim_groups(_per_organization(share_lines(dialable, now))):  # 3.
         _dispatch_isolated(shares, now, queued.extend, gates)
