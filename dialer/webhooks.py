@@ -149,8 +149,10 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
     connection.ensure_connection()
     # A server-side binding cursor of psycopg's own, so the statement is prepared once per
     # connection (settings: DATABASE_PREPARED_STATEMENTS): Django's cursors bind parameters
-    # client-side, and the server would parse and plan the insert on every callback.
-    with psycopg.Cursor(connection.connection) as cursor:
+    # client-side, and the server would parse and plan the insert on every callback. Its errors
+    # go through Django's wrapper as a cursor's would: they are Django's, and one that broke the
+    # connection has it dropped when the request ends, not kept for the next callbacks.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at)"
             " SELECT event.account_id, event.payload, now()"

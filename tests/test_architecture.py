@@ -4,6 +4,8 @@
   contracts in pyproject.toml: `lint-imports` runs here, in `make lint` and in .ci/run.
 - Adapters (the API, the dashboard's views and forms, the admin, template tags, Celery tasks)
   never write a model themselves: every write goes through campaigns/services/.
+- The database driver's own cursors (psycopg's, for a prepared statement) are opened only inside
+  Django's error wrapper, so a broken connection is dropped at the end of the request.
 """
 
 from __future__ import annotations
@@ -68,3 +70,39 @@ def test_the_import_contracts_hold() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+PRODUCT = [p for folder in ("campaigns", "dialer", "config") for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
+def raw_cursors_in(path: Path) -> list[str]:
+    """`psycopg.Cursor(...)` opened anywhere but in a `with` that also holds
+    `connection.wrap_database_errors`."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    wrapped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With | ast.AsyncWith):
+            items = [ast.unparse(item.context_expr) for item in node.items]
+            if any(item.endswith("wrap_database_errors") for item in items):
+                wrapped.update(id(item.context_expr) for item in node.items)
+    return [
+        f"{path.name}:{node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) in ("psycopg.Cursor", "psycopg.ClientCursor", "psycopg.ServerCursor")
+        and id(node) not in wrapped
+    ]
+
+
+def test_the_drivers_own_cursors_are_opened_inside_djangos_error_wrapper() -> None:
+    found = [cursor for path in PRODUCT for cursor in raw_cursors_in(path)]
+    assert not found, "open it in `with connection.wrap_database_errors, ...`:\n" + "\n".join(found)
+
+
+def test_the_raw_cursor_checker_sees_an_unwrapped_one(tmp_path) -> None:
+    sample = tmp_path / "store.py"
+    sample.write_text(
+        "with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as c:\n    pass\n"
+        "with psycopg.Cursor(connection.connection) as c:\n    pass\n"
+    )
+    assert [c.split(": ", 1)[1] for c in raw_cursors_in(sample)] == ["psycopg.Cursor(connection.connection)"]

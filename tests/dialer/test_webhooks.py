@@ -436,6 +436,59 @@ def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_web_process_whose_database_connection_died_answers_again_from_the_next_callback(
+    client, account, placed
+) -> None:
+    """The inbox insert runs on psycopg's own cursor (to be prepared): its errors must still reach
+    Django as database errors, so the connection it broke is dropped when the request ends and
+    the next callback opens a new one. Before, the dead connection was kept (CONN_MAX_AGE, 60 s)
+    and every callback to that web process answered 500 until it expired."""
+    from django.core.signals import request_finished
+    from django.db import OperationalError, close_old_connections, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the raw cursor is PostgreSQL's")
+    hook = f"/webhooks/vapi/{account.webhook_token}"
+
+    def deliver(step: str):
+        return client.post(
+            hook,
+            data=json.dumps(message(placed[0], step)),
+            content_type="application/json",
+            HTTP_X_VAPI_SECRET=account.webhook_secret,
+        )
+
+    def request_ends() -> None:  # what Django's WSGI handler does after each answer
+        request_finished.send(sender=None)  # the test client disconnects close_old_connections
+        close_old_connections()
+
+    assert deliver(RINGING).status_code == 200
+    request_ends()
+    pid = connection.connection.info.backend_pid
+    with psycopg_connection() as other:  # the server ends the web process's session (a restart, a kill)
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(OperationalError):
+        deliver(IN_PROGRESS)
+    request_ends()
+    assert deliver(ENDED).json() == {"received": 1}
+    assert connection.connection.info.backend_pid != pid
+    assert record_received_events() == 2  # ringing and ended; the refused one was never stored
+    placed[0].refresh_from_db()
+    assert placed[0].status == "ended"
+
+
+def psycopg_connection():
+    """A connection of its own to the test database, beside Django's."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_event_that_meets_a_passing_lock_wait_stays_in_the_inbox_for_the_next_run(
     client, account, placed
 ) -> None:
