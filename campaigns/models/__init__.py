@@ -5,6 +5,7 @@ from __future__ import annotations
 from campaigns.models.audience import CampaignAudience, ContactList, ListContact, Segment
 from campaigns.models.audit import AuditEvent
 from campaigns.models.call import (
+    CALL_TYPES,
     STATUS_COUNTER,
     STATUS_RANK,
     Call,
@@ -48,6 +49,7 @@ from campaigns.models.telephony import (
 )
 
 __all__ = [
+    "CALL_TYPES",
     "COUNTER_FIELDS",
     "CUSTOMER_COUNTER_FIELDS",
     "OUTCOME_COUNTER_FIELDS",

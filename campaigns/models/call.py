@@ -56,6 +56,10 @@ class CallDirection(models.TextChoices):
     INBOUND = "inbound", "Inbound"
 
 
+# Vapi's Call.type for each direction.
+CALL_TYPES = {CallDirection.OUTBOUND: "outboundPhoneCall", CallDirection.INBOUND: "inboundPhoneCall"}
+
+
 class Call(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of their own: each leads a composite one (call_org_created, call_campaign_created,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
+import orjson
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -115,3 +116,83 @@ def test_customers_imported_from_a_csv_are_echoed_as_the_file_has_them(api, crea
     assert response.status_code == 201, response.json()
     echoed = document(api, created["id"])["customers"][1:]
     assert echoed == [{k: v for k, v in row.items() if v} for row in rows]
+
+
+# What a call can hold that its entry writes, or leaves out: every value Python holds false, and
+# JSON and text a hand-written writer gets wrong.
+ANALYSES = [
+    None,
+    {},
+    [],
+    0,
+    0.0,
+    "",
+    False,
+    {"summary": 'said "no" \\ then\u2028hung up 😀', "structuredData": {"n": None, "list": [1, 2.5]}},
+    [1, "two"],
+    "a plain string",
+    1.5,
+    True,
+]
+
+
+@pytest.mark.django_db
+def test_a_truncated_documents_calls_are_written_by_the_database_as_python_writes_them(
+    api, create, monkeypatch
+) -> None:
+    """On PostgreSQL a truncated document's `calls` entries are written by the database
+    (selectors.documents.CallEntry), not by api.serializers.call.call_entry: the two must say the
+    same, key for key and in the same order, for every kind of call and customer."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.db import connection
+
+    from campaigns.api.serializers.call import call_entry
+    from campaigns.api.serializers.customer import document_echo
+    from campaigns.models import Call
+    from campaigns.selectors import documents
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database writes the entries on PostgreSQL only")
+    created = create(0, customers=HOSTILE)
+    campaign = Campaign.objects.get(pk=created["id"])
+    calls = [  # one call for every customer: each echo in an entry, overrides and all
+        Call.objects.create(
+            organization_id=campaign.organization_id,
+            campaign=campaign,
+            customer=customer,
+            phone_number_id=campaign.phone_number_id,
+            provider_account_id=campaign.phone_number.provider_account_id,
+            attempt=1,
+        )
+        for customer in Customer.objects.filter(campaign=campaign).order_by("position")
+    ]
+    assert len(calls) == len(HOSTILE)
+    moment = datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=UTC)  # milliseconds cut, not rounded
+    for i, call in enumerate(sorted(calls, key=lambda c: c.pk)):
+        reason = ["", "customer-busy", 'odd "reason" \\ é'][i % 3]
+        Call.objects.filter(pk=call.pk).update(
+            status="ended" if reason else ["queued", "in-progress"][i % 2],
+            analysis=ANALYSES[i % len(ANALYSES)],
+            ended_reason=reason,
+            started_at=None if i % 4 == 0 else moment + timedelta(hours=i),
+            ended_at=None if i % 2 else moment + timedelta(days=i, microseconds=1),
+            caller_id_choice=["", "local match: +1415", "rotated ✓"][i % 3],
+            direction="inbound" if i % 3 == 1 else "outbound",
+        )
+    for i, analysis in enumerate(ANALYSES):  # each analysis at least once, whatever the call count
+        Call.objects.filter(pk=calls[i % len(calls)].pk).update(analysis=analysis)
+        monkeypatch.setattr(documents, "DOCUMENT_LIMIT", 2)  # truncated: the database writes them
+        written = document(api, created["id"])["calls"]
+        latest = Call.objects.filter(campaign_id=created["id"]).order_by("-created_at", "-id")[:2]
+        rows = list(documents._document_rows(latest, documents.CallRow, documents.CallEchoRow))
+        assert len(rows) == len(written) == 2
+        for call, customer in rows:  # what Python writes of the same rows
+            expected = orjson.loads(orjson.dumps(call_entry(call, document_echo(customer))))
+            assert list(written[call.id].items()) == list(expected.items()), analysis
+    monkeypatch.setattr(documents, "DOCUMENT_LIMIT", 1_000)
+    everything = Call.objects.filter(campaign_id=created["id"]).order_by("-created_at", "-id")
+    every = {str(pk): entry for pk, entry in everything.values_list("pk", documents.CallEntry())}
+    for call, customer in documents._document_rows(everything, documents.CallRow, documents.CallEchoRow):
+        expected = orjson.loads(orjson.dumps(call_entry(call, document_echo(customer))))
+        assert list(orjson.loads(every[call.id]).items()) == list(expected.items())

@@ -9,10 +9,7 @@ from rest_framework import serializers
 
 from campaigns.api.serializers.common import OpaqueObjectField, iso
 from campaigns.api.serializers.customer import CustomerSerializer
-from campaigns.models import Call, CallDirection, CallLogKind, CallStatus
-
-# Vapi's Call.type for each direction.
-CALL_TYPES = {CallDirection.OUTBOUND: "outboundPhoneCall", CallDirection.INBOUND: "inboundPhoneCall"}
+from campaigns.models import CALL_TYPES, Call, CallDirection, CallLogKind, CallStatus
 
 
 @extend_schema_field(
@@ -60,7 +57,10 @@ class CampaignCallSerializer(serializers.Serializer):
 
 
 def call_entry(call: Call, echo: dict[str, Any]) -> dict[str, Any]:
-    """One entry of the campaign's `calls` map; `echo` is the customer as submitted (customer_echo)."""
+    """One entry of the campaign's `calls` map; `echo` is the customer as submitted (customer_echo).
+
+    On PostgreSQL a truncated document's entries are written by the database instead
+    (selectors.documents.CallEntry): a change here is a change there."""
     entry: dict[str, Any] = {"id": str(call.id), "customer": echo, "status": call.status}
     if call.direction == CallDirection.INBOUND:
         entry["type"] = CALL_TYPES[call.direction]

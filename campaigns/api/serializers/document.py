@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import orjson
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -32,7 +33,7 @@ from campaigns.api.serializers.server import (
 )
 from campaigns.api.serializers.strategy import DialingStrategySerializer, strategy_out
 from campaigns.models import Campaign, CampaignEndedReason, CampaignStatus
-from campaigns.selectors.documents import DOCUMENT_LIMIT
+from campaigns.selectors.documents import DOCUMENT_LIMIT, WrittenCall
 
 # Vapi's campaign statuses; a paused campaign reads in-progress.
 VAPI_STATUSES = tuple(s for s in CampaignStatus.values if s != CampaignStatus.PAUSED)
@@ -194,7 +195,12 @@ class CampaignSerializer(serializers.Serializer):
         else:
             data["customers"] = listed
         data.update(settings_fields(campaign))
-        data["calls"] = {str(call.id): call_entry(call, echoes[call.customer_id]) for call in document.calls}
+        data["calls"] = {
+            str(call.id): orjson.Fragment(call.entry)  # written by the database (selectors.documents)
+            if isinstance(call, WrittenCall)
+            else call_entry(call, echoes[call.customer_id])
+            for call in document.calls
+        }
         data.update(
             callsCounterScheduled=campaign.calls_scheduled,
             callsCounterQueued=campaign.calls_queued,
