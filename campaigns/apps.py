@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+
+from config.timestamps import use_compiled_loader
 
 
 def _create_cache_table(sender: AppConfig, **kwargs: object) -> None:
@@ -18,3 +21,5 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_create_cache_table, sender=self)
+        # Every PostgreSQL connection reads its timestamps through psycopg's compiled loader.
+        connection_created.connect(use_compiled_loader, dispatch_uid="dialdeck-compiled-timestamptz")
