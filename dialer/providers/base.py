@@ -404,9 +404,9 @@ def scrub_written_json(written: str, secrets: tuple[str, ...]) -> str | None:
     found is inside a string value (an odd count of unescaped `"` before it; not a key, as two
     keys could become one), is not the letter of an escape, and overlaps no other; and no secret
     has `"`, `\\`, `[`, `]` or a control character in it, or is part of REDACTED (so no
-    replacement makes or unmakes another). A provider's callback
-    that echoes our webhook secret then costs a few searches of its text, not a copy of its every
-    value (about 40 µs of a callback's 450)."""
+    replacement makes or unmakes another). A provider's callback that echoes our webhook secret
+    then costs a few searches of its text, not a copy of its every value (a Vapi callback: 8.7 µs
+    with the text written, against 18.5 µs walked)."""
     if "\\\\" in written or "\\u" in written:
         return None
     if any(not s.isprintable() or any(c in s for c in '"\\[]') or s in REDACTED for s in secrets):
