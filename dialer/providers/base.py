@@ -232,17 +232,18 @@ class HttpProvider(Provider):
             return TOO_DEEP
 
     def redact_text(self, text: str, parsed: Any = None) -> str:
-        """A body as logged. JSON (`parsed`, what `text` parses to) is redacted value by value and
-        written again only when a secret was in it; other text, and JSON nested deeper than
-        Python recurses, lose only their long secrets."""
+        """A body as logged. JSON (`parsed`, what `text` parses to) is redacted as `scrub` redacts
+        its value (read off the text orjson writes of it where `scrub_written_json` can, else
+        walked) and written again only when a secret was in it; other text, and JSON nested
+        deeper than Python recurses, lose only their long secrets."""
         secrets = self.secrets()
         if parsed is not None:
             try:
                 written = orjson.dumps(parsed).decode()
-            except TypeError:  # deeper than orjson writes
-                written = ""
-            if written and (redacted := scrub_written_json(written, secrets)) is not None:
-                return text if redacted == written else redacted
+                if (redacted := scrub_written_json(written, secrets)) is not None:
+                    return text if redacted == written else redacted
+            except TypeError:  # deeper than orjson writes: the walk decides
+                pass
             try:
                 redacted = scrub(parsed, secrets)
                 return text if redacted == parsed else orjson.dumps(redacted).decode()

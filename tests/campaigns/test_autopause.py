@@ -80,6 +80,8 @@ def test_failures_that_end_first_among_calls_still_ringing_are_no_run(running):
     for i, call in enumerate(calls):
         call.created_at = calls[0].created_at + timedelta(milliseconds=i)
         Call.objects.filter(pk=call.pk).update(created_at=call.created_at)
+    placed = list(Call.objects.filter(campaign=campaign).order_by("created_at"))
+    assert placed == calls and len({call.created_at for call in placed}) == len(calls)  # one after another
 
     def fail(*positions: int) -> str:
         for position in positions:
