@@ -122,7 +122,7 @@ def providers_failing(now: datetime) -> list[Condition]:
                 provider_account=account,
                 status=CallStatus.ENDED,
             )
-            .order_by("-created_at")
+            .order_by("-created_at", "-id")  # the order placed (ties within a claim: autopause._decide)
             .values_list("ended_reason", flat=True)[: alerts.PROVIDER_PLAN.looks_at]
         )
         why = alerts.provider_failing(latest)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from campaigns.models import Call, CallStatus, Campaign, CampaignStatus
 from campaigns.rules.autopause import AutoPause, is_provider_failure, pause_reason
@@ -78,20 +78,25 @@ def _decide(calls: QuerySet[Call], plan: AutoPause) -> str | None:
     """rules.autopause's decision over the latest of `calls` in the order they were placed, from
     the newest ended one, each still in flight among them read as None. The calls in flight are
     asked for only when the ended ones alone would pause (they can only lift a pause), so the
-    decision costs one query a failure, and two when it is close."""
+    decision costs one query a failure, and two when it is close.
+
+    The order is (created_at, id), total: one claim writes many calls, and two can share a
+    microsecond; a call in flight tied with the oldest or newest failure is still among them."""
     ended = list(
         calls.filter(status=CallStatus.ENDED)
-        .order_by("-created_at")
-        .values_list("created_at", "ended_reason")[: plan.looks_at]
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "id", "ended_reason")[: plan.looks_at]
     )
-    if pause_reason([reason for _, reason in ended], plan) is None:
+    if pause_reason([reason for *_, reason in ended], plan) is None:
         return None
+    (oldest_at, oldest), (newest_at, newest) = ended[-1][:2], ended[0][:2]
     between = calls.exclude(status=CallStatus.ENDED).filter(
-        created_at__gt=ended[-1][0], created_at__lt=ended[0][0]
+        Q(created_at__gt=oldest_at) | Q(created_at=oldest_at, id__gt=oldest),
+        Q(created_at__lt=newest_at) | Q(created_at=newest_at, id__lt=newest),
     )
-    in_flight = [(at, None) for at in between.values_list("created_at", flat=True)]
-    latest = sorted(ended + in_flight, key=lambda row: row[0], reverse=True)
-    return pause_reason([reason for _, reason in latest], plan)
+    in_flight = [(at, pk, None) for at, pk in between.values_list("created_at", "id")]
+    latest = sorted(ended + in_flight, key=lambda row: row[:2], reverse=True)
+    return pause_reason([reason for *_, reason in latest], plan)
 
 
 def auto_pause_report(campaign: Campaign, reason: str, now: datetime) -> None:

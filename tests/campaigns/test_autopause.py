@@ -68,20 +68,26 @@ def test_a_run_of_provider_failures_pauses_the_campaign_with_why(running, client
     assert (resumed.status, resumed.auto_paused_reason) == ("in-progress", "")
 
 
-def test_failures_that_end_first_among_calls_still_ringing_are_no_run(running):
+@pytest.mark.parametrize(
+    "apart", [timedelta(milliseconds=1), timedelta(0)], ids=["a-ms-apart", "same-instant"]
+)
+def test_failures_that_end_first_among_calls_still_ringing_are_no_run(running, apart):
     """Regression (a 500-customer campaign paused itself under load): a provider's refusal ends in
     a second, an answered call in minutes, so the first calls of a burst to end are its failures.
-    Failures placed apart, with calls still in flight between them, are no run."""
+    Failures placed apart, with calls still in flight between them, are no run.
+
+    Regression (same-instant): one claim writes its calls in one statement, each stamped by the
+    clock as it is built, and two can share a microsecond. Calls placed at one instant are read
+    in one order all the same, (created_at, id): a call in flight tied with the oldest or the
+    newest failure is among them, and the failures are no run."""
     campaign = running(10, auto_pause_consecutive=3)
-    calls = list(Call.objects.filter(campaign=campaign).order_by("customer__position"))
-    # Placed one after another, a millisecond apart. (One claim writes its calls in one statement,
-    # each stamped by the clock as it is built: two can share a microsecond, and this test once
-    # failed on that, not on what it checks.)
+    calls = sorted(Call.objects.filter(campaign=campaign), key=lambda call: call.pk)
     for i, call in enumerate(calls):
-        call.created_at = calls[0].created_at + timedelta(milliseconds=i)
+        call.created_at = calls[0].created_at + apart * i
         Call.objects.filter(pk=call.pk).update(created_at=call.created_at)
-    placed = list(Call.objects.filter(campaign=campaign).order_by("created_at"))
-    assert placed == calls and len({call.created_at for call in placed}) == len(calls)  # one after another
+    placed = list(Call.objects.filter(campaign=campaign).order_by("created_at", "id"))
+    assert placed == calls  # placed one after another, in this order
+    assert len({call.created_at for call in placed}) == (1 if not apart else len(calls))
 
     def fail(*positions: int) -> str:
         for position in positions:
