@@ -28,7 +28,7 @@ from campaigns.models.campaign import (
     DialingOrder,
     DialPlanEntry,
 )
-from campaigns.models.customer import Customer, CustomerState
+from campaigns.models.customer import Customer, CustomerState, customer_id
 from campaigns.models.events import (
     ALWAYS_SENT,
     SERVER_MESSAGES,
@@ -80,6 +80,7 @@ __all__ = [
     "ContactList",
     "Customer",
     "CustomerState",
+    "customer_id",
     "DialPlanEntry",
     "DialingOrder",
     "DoNotCall",

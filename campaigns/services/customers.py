@@ -8,7 +8,6 @@ number as submitted is kept beside it when it differs.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from campaigns.models import (
     DialingOrder,
     DialPlanEntry,
     DoNotCall,
+    customer_id,
 )
 from campaigns.rules.reasons import Reason
 from campaigns.rules.schemas import Checker
@@ -152,7 +152,7 @@ class _Prepared:
         # Values in the form the driver takes: psycopg adapts UUIDs and datetimes itself;
         # SQLite stores Django's UUIDs as hex and datetimes as text.
         ops, native = connection.ops, connection.vendor == "postgresql"
-        self.new_id = uuid.uuid4 if native else (lambda: uuid.uuid4().hex)
+        self.new_id = customer_id if native else (lambda: customer_id().hex)
         self.campaign_id = campaign.pk if native else campaign.pk.hex
         self.entry_id = (entry.pk if native else entry.pk.hex) if entry else None
         self.order = campaign.dialing_order
