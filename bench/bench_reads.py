@@ -52,8 +52,8 @@ INSERT INTO campaigns_customer (id, campaign_id, dial_plan_entry_id, position, s
     number_submitted, number_e164_check_enabled, sip_uri, extension, name, email, external_id,
     assistant_overrides, time_zones, time_zone, region, postal_code,
     state, attempts, next_attempt_at, last_outcome, reason, reason_detail, updated_at)
-SELECT (lpad(to_hex(%(ms)s + g / 16), 12, '0') || '7' || to_hex(g %% 16) || substr(md5(g::text), 1, 2)
-        || '8' || substr(md5(g::text), 3, 15))::uuid,
+SELECT (lpad(to_hex(floor(extract(epoch FROM now()) * 1000)::bigint - %(size)s / 16 + g / 16), 12, '0')
+        || '7' || to_hex(g %% 16) || substr(md5(g::text), 1, 2) || '8' || substr(md5(g::text), 3, 15))::uuid,
     %(campaign)s, NULL, g, g, '+1' || (2122000000 + g)::text, '', true, '', '',
     'Customer ' || g, 'c' || g || '@example.com', 'crm-' || g, NULL, 'America/New_York', '', '', '',
     CASE WHEN g %% 100 < 2 THEN 'queued' WHEN g %% 100 < 5 THEN 'dialing'
@@ -171,7 +171,6 @@ def _fill(campaign, size: int, org, account, phone) -> None:
     from django.db import connection, transaction
 
     params = {"campaign": campaign.pk, "size": size, "org": org.pk, "account": account.pk, "phone": phone.pk}
-    params["ms"] = int(time.time() * 1000) - size // 16  # customer_id's clock, the import's pace
     steps, indexes = [], []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")  # no per-row foreign-key triggers
