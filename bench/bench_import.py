@@ -24,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+from uuid_utils.compat import uuid7
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import DEFAULT_DATABASE_URL, fail, raw_dsn, report, setup_django  # noqa: E402
@@ -99,7 +101,7 @@ def baseline(path: Path) -> float:
                 seen.add(number)
                 copy.write_row(
                     (
-                        uuid.uuid4(),
+                        uuid7(),  # ids of the kind the import gives (models.customer.customer_id)
                         campaign,
                         position,
                         position,
