@@ -88,11 +88,12 @@ def customer_id() -> uuid.UUID:
 
     A campaign's customers are imported together and dialed roughly in their order, so its
     latest calls' customers sit side by side in the primary key's index when the ids follow time,
-    and scattered through all of it when they are random. At ten million customers, reading the
-    customers of the latest 10,000 calls cost 96 ms with random ids (9,000 index pages read in from
-    outside PostgreSQL's buffers) against 38 ms for the same rows side by side (none read in).
-    The string is a UUID as before (Vapi's ids are UUIDs); every writer of customers takes its ids
-    here (the model's default, services.customers' imports)."""
+    and scattered through all of it when they are random. At ten million customers, joining the
+    latest 10,000 calls to their customers read 9,000 index pages from outside PostgreSQL's
+    buffers on every request with random ids (96 ms), none with these (47 ms, README,
+    Performance). The string is a UUID as before (Vapi's ids are UUIDs); every writer of
+    customers takes its ids here (the model's default; services.customers' imports, a list
+    copied in at a start included)."""
     return uuid7()
 
 
