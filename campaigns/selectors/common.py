@@ -51,6 +51,17 @@ def _parse_key(key: str) -> tuple[datetime, uuid.UUID] | None:
         return None
 
 
+def later_than(at: datetime, pk: object) -> Q:
+    """Rows after (at, pk) in the order (created_at, id): a total order, where created_at alone
+    ties (one claim writes many calls, two can share a microsecond)."""
+    return Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk)
+
+
+def earlier_than(at: datetime, pk: object) -> Q:
+    """Rows before (at, pk) in the order (created_at, id)."""
+    return Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)
+
+
 def newest_first(rows: QuerySet, *, older_than: str = "", newer_than: str = "", size: int = 25) -> Page:
     """A page of `rows` newest first by (created_at, id), through an index on them; keys are 'time~id'.
 
@@ -60,7 +71,7 @@ def newest_first(rows: QuerySet, *, older_than: str = "", newer_than: str = "", 
     newer, older = _parse_key(newer_than), _parse_key(older_than)
     if newer is not None:
         at, pk = newer
-        after = rows.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk)).order_by("created_at", "id")
+        after = rows.filter(later_than(at, pk)).order_by("created_at", "id")
         found = list(after[: size + 1])
         more = len(found) > size
         found = list(reversed(found[:size]))
@@ -69,7 +80,7 @@ def newest_first(rows: QuerySet, *, older_than: str = "", newer_than: str = "", 
         )
     if older is not None:
         at, pk = older
-        rows = rows.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+        rows = rows.filter(earlier_than(at, pk))
     found = list(rows.order_by("-created_at", "-id")[: size + 1])
     more = len(found) > size
     found = found[:size]

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from campaigns.models import Call, CallStatus, Campaign, CampaignStatus
 from campaigns.rules.autopause import AutoPause, is_provider_failure, pause_reason
 from campaigns.rules.policy import auto_pause_plan
+from campaigns.selectors.common import earlier_than, later_than
 from campaigns.services.alerts import notify_auto_paused
 from campaigns.services.audit import audit_record
 from campaigns.services.events import event_emit
@@ -91,8 +92,7 @@ def _decide(calls: QuerySet[Call], plan: AutoPause) -> str | None:
         return None
     (oldest_at, oldest), (newest_at, newest) = ended[-1][:2], ended[0][:2]
     between = calls.exclude(status=CallStatus.ENDED).filter(
-        Q(created_at__gt=oldest_at) | Q(created_at=oldest_at, id__gt=oldest),
-        Q(created_at__lt=newest_at) | Q(created_at=newest_at, id__lt=newest),
+        later_than(oldest_at, oldest), earlier_than(newest_at, newest)
     )
     in_flight = [(at, pk, None) for at, pk in between.values_list("created_at", "id")]
     latest = sorted(ended + in_flight, key=lambda row: row[:2], reverse=True)
