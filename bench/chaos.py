@@ -15,7 +15,9 @@ Setup (numbered as it happens):
    max duration 10 s + DIALER_REAP_GRACE_SECONDS=20, so the reaper reconciles lost webhooks
    through the provider's GET within the run;
 3. gunicorn (SITE_URL points at it: webhooks come back over HTTP), Celery beat, 2 Celery workers.
-Chaos while it runs: every few seconds one worker is SIGKILLed (with its pool) and started again;
+Chaos while it runs: each worker is SIGKILLed (with its pool) a few seconds into its working life
+and started again (the seconds counted from its "ready", so a slow machine, whose workers take
+longer to start, still gives them that much time to work, and the campaign can end);
 Redis is restarted once (no persistence: its queues are lost) at ~30% progress; the web server is
 SIGKILLed and started again once at ~50%, while webhooks flow (the fake retries deliveries that
 cannot connect for up to 20 s; it never retries one that got an HTTP answer).
@@ -38,6 +40,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import sys
 import time
 import uuid
@@ -63,11 +66,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--small", action="store_true", help="CI size: fewer customers, shorter calls")
     parser.add_argument("--provider", choices=["vapi", *PROVIDERS], default="vapi", help="default vapi")
     parser.add_argument("--seed", type=int, default=20250601)
-    parser.add_argument("--kill-every", type=float, default=None, help="seconds between worker kills")
+    parser.add_argument(
+        "--kill-every",
+        type=float,
+        default=None,
+        help="seconds a worker works, once ready, before it is killed (on average; spread ±50%%)",
+    )
     parser.add_argument("--timeout", type=float, default=None, help="seconds for the campaign to end")
     args = parser.parse_args()
     args.customers = args.customers or (600 if args.small else 5000)
-    args.kill_every = args.kill_every or (3.0 if args.small else 5.0)
+    args.kill_every = args.kill_every or (4.0 if args.small else 8.0)
     args.timeout = args.timeout or max(600.0, args.customers * 0.6)
     args.talk = (0.5, 3.0) if args.small else (1.0, 6.0)
     return args
@@ -95,6 +103,7 @@ class Run:
         self.dsn = self.db_url.replace("postgres://", "postgresql://", 1)
         self.fleet, self.redis = Fleet(), Redis(self.broker)
         self.kills = 0
+        self.boots: list[float] = []  # seconds each worker start took to be ready
         self.restarts: dict[str, float] = {}  # what was restarted -> seconds it was down
         self.unexpected_exits: list[str] = []
         self.began = time.monotonic()
@@ -202,6 +211,7 @@ class Run:
                 f"worker-{n}",
                 [py, "-m", "celery", "-A", "config", "worker", "--concurrency", "2", "--loglevel", "INFO"]
                 + ["--without-gossip", "--without-mingle", "-n", f"chaos{n}-{self.id}@%h"],
+                ready_line=b" ready.\n",  # Celery's "<name>@<host> ready." once it consumes
                 **kw,
             )
             for n in (1, 2)
@@ -295,8 +305,8 @@ class Run:
     ) -> bool:
         """Kill and restart until the campaign ends. Returns whether it ended within the timeout."""
         rng = random.Random(self.args.seed)
-        next_kill = started + self.args.kill_every
-        next_print, seen_posts, victim = started, 0, 0
+        kill_at: dict[tuple[str, int], float] = {}  # (worker, its start) -> when it is killed
+        next_print, seen_posts = started, 0
         while time.monotonic() - started < self.args.timeout:
             if watcher.status == "ended":
                 return True
@@ -310,14 +320,16 @@ class Run:
                         f"!!! {proc.name} exited by itself ({proc.popen.returncode}); starting it again"
                     )
                     proc.start()
-            if now >= next_kill:
-                worker = workers[victim % 2]
-                victim += 1
-                worker.kill()
-                worker.start()
-                self.kills += 1
-                self.note(f"SIGKILLed {worker.name} (kill #{self.kills}) and started it again")
-                next_kill = now + self.args.kill_every * rng.uniform(0.7, 1.3)
+            for worker in workers:
+                life = (worker.name, worker.starts)
+                if life not in kill_at and (boot := worker.ready_after()) is not None:
+                    self.boots.append(boot)
+                    kill_at[life] = now + self.args.kill_every * rng.uniform(0.5, 1.5)
+                if now >= kill_at.get(life, float("inf")):
+                    worker.kill()
+                    worker.start()
+                    self.kills += 1
+                    self.note(f"SIGKILLed {worker.name} (kill #{self.kills}) and started it again")
             if "redis" not in self.restarts and progress >= 0.3:
                 self.restarts["redis"] = round(self.redis.restart(), 2)
                 self.note(f"restarted Redis (down {self.restarts['redis']:.2f}s, its queues lost)")
@@ -347,6 +359,10 @@ class Run:
             "duration_seconds": round(duration, 1),
             "calls_per_second": round(calls / duration, 2) if duration else None,
             "worker_kills": self.kills,
+            "worker_ready_after_seconds": {
+                "median": round(statistics.median(self.boots), 1) if self.boots else None,
+                "max": round(max(self.boots), 1) if self.boots else None,
+            },
             "restarts": self.restarts,
             "max_concurrency_seen": {
                 "cap": CAP,

@@ -44,19 +44,37 @@ def http_answers(url: str) -> bool:
 
 
 class Proc:
-    def __init__(self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path) -> None:
+    """One process of the run. `ready_line`, when given, is what the process prints once it has
+    started up (a Celery worker's "ready."): `ready_after()` says whether it has, and how long it took."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        cwd: Path,
+        log_dir: Path,
+        ready_line: bytes = b"",
+    ) -> None:
         self.name, self.argv, self.env, self.cwd = name, argv, env, cwd
         self.log_path = log_dir / f"{name}.log"
+        self.ready_line = ready_line
         self.popen: subprocess.Popen | None = None
         self.starts = 0
         self.finished = True  # no group of ours to signal (never started, or stopped and reaped)
+        self.started_at = 0.0
+        self.ready_at: float | None = None
+        self._log_from = 0  # where this start's output begins in the log
 
     def start(self) -> None:
         self.starts += 1
         self.finished = False
+        self.started_at, self.ready_at = time.monotonic(), None
         with self.log_path.open("ab") as log:
             log.write(f"\n=== chaos: start #{self.starts} of {self.name} at {time.strftime('%X')}\n".encode())
             log.flush()
+            self._log_from = log.tell()
             self.popen = subprocess.Popen(
                 self.argv,
                 env=self.env,
@@ -69,6 +87,16 @@ class Proc:
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
+
+    def ready_after(self) -> float | None:
+        """Seconds this start took to print its ready line (as first seen here), or None if it
+        has not yet (or has no ready line to print)."""
+        if self.ready_at is None and self.ready_line and self.alive():
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_from)
+                if self.ready_line in log.read():
+                    self.ready_at = time.monotonic()
+        return None if self.ready_at is None else self.ready_at - self.started_at
 
     def signal_group(self, sig: int) -> None:
         if self.popen is None or self.finished:
