@@ -230,7 +230,7 @@ def _databases() -> dict:
         db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
         db["CONN_HEALTH_CHECKS"] = True
         # Django's own cursors bind parameters client-side and never prepare; this lets the few
-        # statements that ask for it (prepare=True: the webhook inbox insert) be prepared once per
+        # statements that are prepared (the webhook inbox insert, dialer.webhooks._store) be so once per
         # connection. Off behind a pooler that cannot keep prepared statements (PgBouncer < 1.21
         # in transaction mode).
         db.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 if prepared else None

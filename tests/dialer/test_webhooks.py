@@ -400,6 +400,16 @@ def test_an_event_that_cannot_be_recorded_is_dropped_without_blocking_the_next(
     assert not WebhookEvent.objects.exists()
 
 
+def inbox_statements() -> list[str]:
+    """The inbox inserts prepared on this connection's server session."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%INSERT%"])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)  # callbacks arrive in autocommit, as in a web process
 @pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "behind-a-pooler"])
 def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
     client, account, placed, prepared
@@ -411,6 +421,8 @@ def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's")
     connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # whatever an earlier test on this connection prepared
     threshold = connection.connection.prepare_threshold
     if not prepared:
         connection.connection.prepare_threshold = None  # what DATABASE_PREPARED_STATEMENTS=false sets
@@ -425,11 +437,45 @@ def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
             assert response.json() == {"received": 1}
     finally:
         connection.connection.prepare_threshold = threshold  # the connection outlives this test
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%INSERT%"])
-        statements = [row[0] for row in cursor.fetchall()]
+    statements = inbox_statements()
     assert len(statements) == (1 if prepared else 0)
     assert all("dialer_webhookevent" in s for s in statements)
+    assert record_received_events() == 3
+    placed[0].refresh_from_db()
+    assert placed[0].status == "ended"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("forget", ["DEALLOCATE ALL", "DISCARD ALL"])
+def test_an_inbox_insert_deallocated_behind_its_back_is_prepared_again(
+    client, account, placed, forget
+) -> None:
+    """The insert is prepared once per connection and then only executed. A pooler's DISCARD
+    ALL, or psycopg's DEALLOCATE ALL after rolling back statements of its own, drops it from the
+    server while the web process still counts it as prepared: the next callback must still be
+    stored (prepared again), never answered 500."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    hook = f"/webhooks/vapi/{account.webhook_token}"
+
+    def deliver(step: str):
+        return client.post(
+            hook,
+            data=json.dumps(message(placed[0], step)),
+            content_type="application/json",
+            HTTP_X_VAPI_SECRET=account.webhook_secret,
+        )
+
+    assert deliver(RINGING).json() == {"received": 1}
+    assert len(inbox_statements()) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(forget)
+    assert inbox_statements() == []
+    assert deliver(IN_PROGRESS).json() == {"received": 1}
+    assert deliver(ENDED).json() == {"received": 1}
+    assert len(inbox_statements()) == 1
     assert record_received_events() == 3
     placed[0].refresh_from_db()
     assert placed[0].status == "ended"
