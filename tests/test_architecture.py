@@ -75,22 +75,34 @@ def test_the_import_contracts_hold() -> None:
 PRODUCT = [p for folder in ("campaigns", "dialer", "config") for p in sorted((ROOT / folder).rglob("*.py"))]
 
 
+# What libpq is asked through psycopg's PGconn (dialer.webhooks._store sends the inbox insert so).
+LIBPQ_CALLS = ("exec_", "exec_params", "exec_prepared", "prepare", "send_query", "send_query_prepared")
+
+
+def _raw(node: ast.Call) -> bool:
+    func = node.func
+    if ast.unparse(func) in ("psycopg.Cursor", "psycopg.ClientCursor", "psycopg.ServerCursor"):
+        return True
+    if not isinstance(func, ast.Attribute) or func.attr not in LIBPQ_CALLS:
+        return False
+    return ast.unparse(func.value).endswith("pgconn")
+
+
 def raw_cursors_in(path: Path) -> list[str]:
-    """`psycopg.Cursor(...)` opened anywhere but in a `with` that also holds
-    `connection.wrap_database_errors`."""
+    """`psycopg.Cursor(...)` opened, or libpq asked through a `pgconn`, anywhere but in a `with`
+    that holds `connection.wrap_database_errors` (in its items or its body)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     wrapped = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.With | ast.AsyncWith):
             items = [ast.unparse(item.context_expr) for item in node.items]
             if any(item.endswith("wrap_database_errors") for item in items):
-                wrapped.update(id(item.context_expr) for item in node.items)
+                inside = [item.context_expr for item in node.items] + node.body
+                wrapped.update(id(sub) for part in inside for sub in ast.walk(part))
     return [
         f"{path.name}:{node.lineno}: {ast.unparse(node)}"
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and ast.unparse(node.func) in ("psycopg.Cursor", "psycopg.ClientCursor", "psycopg.ServerCursor")
-        and id(node) not in wrapped
+        if isinstance(node, ast.Call) and _raw(node) and id(node) not in wrapped
     ]
 
 
@@ -104,5 +116,10 @@ def test_the_raw_cursor_checker_sees_an_unwrapped_one(tmp_path) -> None:
     sample.write_text(
         "with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as c:\n    pass\n"
         "with psycopg.Cursor(connection.connection) as c:\n    pass\n"
+        "with connection.wrap_database_errors:\n    conn.pgconn.exec_prepared(b'n', [])\n"
+        "pgconn.exec_params(b'INSERT', [])\n"
     )
-    assert [c.split(": ", 1)[1] for c in raw_cursors_in(sample)] == ["psycopg.Cursor(connection.connection)"]
+    assert sorted(c.split(": ", 1)[1] for c in raw_cursors_in(sample)) == [
+        "pgconn.exec_params(b'INSERT', [])",
+        "psycopg.Cursor(connection.connection)",
+    ]
