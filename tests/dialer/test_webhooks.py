@@ -400,6 +400,16 @@ def test_an_event_that_cannot_be_recorded_is_dropped_without_blocking_the_next(
     assert not WebhookEvent.objects.exists()
 
 
+def post_hook(client, account, call, step: str):
+    """Vapi's `step` message about `call`, posted to the account's address as Vapi posts it."""
+    return client.post(
+        f"/webhooks/vapi/{account.webhook_token}",
+        data=json.dumps(message(call, step)),
+        content_type="application/json",
+        HTTP_X_VAPI_SECRET=account.webhook_secret,
+    )
+
+
 def inbox_statements() -> list[str]:
     """The inbox inserts prepared on this connection's server session."""
     from django.db import connection
@@ -428,13 +438,7 @@ def test_the_inbox_insert_is_prepared_once_per_connection_unless_turned_off(
         connection.connection.prepare_threshold = None  # what DATABASE_PREPARED_STATEMENTS=false sets
     try:
         for step in (RINGING, IN_PROGRESS, ENDED):
-            response = client.post(
-                f"/webhooks/vapi/{account.webhook_token}",
-                data=json.dumps(message(placed[0], step)),
-                content_type="application/json",
-                HTTP_X_VAPI_SECRET=account.webhook_secret,
-            )
-            assert response.json() == {"received": 1}
+            assert post_hook(client, account, placed[0], step).json() == {"received": 1}
     finally:
         connection.connection.prepare_threshold = threshold  # the connection outlives this test
     statements = inbox_statements()
@@ -458,15 +462,9 @@ def test_an_inbox_insert_deallocated_behind_its_back_is_prepared_again(
 
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's")
-    hook = f"/webhooks/vapi/{account.webhook_token}"
 
     def deliver(step: str):
-        return client.post(
-            hook,
-            data=json.dumps(message(placed[0], step)),
-            content_type="application/json",
-            HTTP_X_VAPI_SECRET=account.webhook_secret,
-        )
+        return post_hook(client, account, placed[0], step)
 
     assert deliver(RINGING).json() == {"received": 1}
     assert len(inbox_statements()) == 1
@@ -485,24 +483,18 @@ def test_an_inbox_insert_deallocated_behind_its_back_is_prepared_again(
 def test_a_web_process_whose_database_connection_died_answers_again_from_the_next_callback(
     client, account, placed
 ) -> None:
-    """The inbox insert runs on psycopg's own cursor (to be prepared): its errors must still reach
-    Django as database errors, so the connection it broke is dropped when the request ends and
+    """The inbox insert is sent through libpq (psycopg's PGconn, to be prepared): its errors must
+    still reach Django as database errors, so the connection it broke is dropped when the request ends and
     the next callback opens a new one. Before, the dead connection was kept (CONN_MAX_AGE, 60 s)
     and every callback to that web process answered 500 until it expired."""
     from django.core.signals import request_finished
     from django.db import OperationalError, close_old_connections, connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("the raw cursor is PostgreSQL's")
-    hook = f"/webhooks/vapi/{account.webhook_token}"
+        pytest.skip("the insert through libpq is PostgreSQL's")
 
     def deliver(step: str):
-        return client.post(
-            hook,
-            data=json.dumps(message(placed[0], step)),
-            content_type="application/json",
-            HTTP_X_VAPI_SECRET=account.webhook_secret,
-        )
+        return post_hook(client, account, placed[0], step)
 
     def request_ends() -> None:  # what Django's WSGI handler does after each answer
         request_finished.send(sender=None)  # the test client disconnects close_old_connections
