@@ -753,3 +753,36 @@ def test_the_call_page_shows_the_lines_and_its_poll_brings_only_new_ones(
     for hostile in ("junk", "²", "-5", "9" * 30):  # a link edited by hand reads "from the start"
         again = client.get(f"{poll}?after={hostile}")
         assert again.status_code == 200 and "Hi, this is Ava." in again.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # in autocommit, as a web process stores callbacks
+@pytest.mark.parametrize("size", [1, 2, 8, 9, 40])
+def test_a_callback_of_any_number_of_events_is_stored_whole(account, placed, size) -> None:
+    """One statement for every event of a callback, whatever their number: prepared for up to
+    webhooks.PREPARED_SIZES (one statement kept per size), sent unprepared beyond."""
+    from django.db import connection
+
+    from dialer import webhooks
+    from dialer.models import WebhookEvent
+
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+    events = [
+        services.CallEvent(
+            kind="status-update",
+            status="ringing",
+            call_id=str(placed[n % len(placed)].pk),
+            provider_call_id=placed[n % len(placed)].provider_call_id,
+            at=datetime(2026, 12, 5, 10, 0, n % 60, tzinfo=UTC),
+        )
+        for n in range(size)
+    ]
+    webhooks._store(account, events)
+    stored = list(WebhookEvent.objects.order_by("id").values_list("account_id", "payload"))
+    assert [(account_id, json.loads(payload)) for account_id, payload in stored] == [
+        (account.pk, event.to_json()) for event in events
+    ]
+    if postgresql:
+        assert len(inbox_statements()) == (1 if size <= webhooks.PREPARED_SIZES else 0)
