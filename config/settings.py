@@ -229,10 +229,10 @@ def _databases() -> dict:
             raise ImproperlyConfigured(f"DATABASE_URL names no database: {url!r}")
         db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
         db["CONN_HEALTH_CHECKS"] = True
-        # Django's own cursors bind parameters client-side and never prepare; this lets the few
-        # statements that are prepared (the webhook inbox insert, dialer.webhooks._store) be so once per
-        # connection. Off behind a pooler that cannot keep prepared statements (PgBouncer < 1.21
-        # in transaction mode).
+        # Django's own cursors bind parameters client-side and never prepare. On, the webhook
+        # inbox insert (dialer.webhooks._store, which reads this threshold as its switch) is
+        # prepared once per connection. Off behind a pooler that cannot keep prepared statements
+        # (PgBouncer < 1.21 in transaction mode).
         db.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 if prepared else None
     else:
         raise ImproperlyConfigured(

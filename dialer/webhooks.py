@@ -54,6 +54,14 @@ ACCOUNT_CACHE_SECONDS = 10.0
 BATCH = 500
 FOLLOW_UP_TASK = "dialer.tasks.provider_follow_up"
 
+# The sizes (events per callback) whose inbox insert each connection has prepared, up to
+# PREPARED_SIZES (a callback carries one event, or a few); larger ones are sent unprepared.
+PREPARED_SIZES = 8
+IDLE = pq.TransactionStatus.IDLE
+SQLSTATE = pq.DiagnosticField.SQLSTATE
+UNDEFINED_STATEMENT = psycopg.errors.InvalidSqlStatementName.sqlstate.encode()  # 26000
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection, set[int]] = weakref.WeakKeyDictionary()
+
 
 def _account(token: str) -> ProviderAccount | None:
     cached = _ACCOUNTS.get(token)
@@ -168,27 +176,16 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
             return
         sizes = _PREPARED.setdefault(conn, set())
         name = b"dialdeck_inbox_insert_%d" % size
-        for attempt in (1, 2):
-            if size not in sizes:
-                _raise_for(pgconn.prepare(name, _inbox_insert(size)), conn)
-                sizes.add(size)
+        if size not in sizes:
+            _raise_for(pgconn.prepare(name, _inbox_insert(size)), conn)
+            sizes.add(size)
+        result = pgconn.exec_prepared(name, params)
+        if result.error_field(SQLSTATE) == UNDEFINED_STATEMENT:
+            # Deallocated behind our back (a pooler's DISCARD ALL; psycopg's DEALLOCATE ALL after
+            # a rollback of its own prepared statements): nothing ran; prepare it again, once.
+            _raise_for(pgconn.prepare(name, _inbox_insert(size)), conn)
             result = pgconn.exec_prepared(name, params)
-            if attempt == 1 and result.error_field(SQLSTATE) == UNDEFINED_STATEMENT:
-                # Deallocated behind our back (a pooler's DISCARD ALL; psycopg's DEALLOCATE ALL
-                # after a rollback of its own prepared statements): nothing ran, prepare it again.
-                sizes.discard(size)
-                continue
-            _raise_for(result, conn)
-            return
-
-
-# The sizes (events per callback) whose inbox insert each connection has prepared, up to
-# PREPARED_SIZES (a callback carries one event, or a few); larger ones are sent unprepared.
-PREPARED_SIZES = 8
-IDLE = pq.TransactionStatus.IDLE
-SQLSTATE = pq.DiagnosticField.SQLSTATE
-UNDEFINED_STATEMENT = psycopg.errors.InvalidSqlStatementName.sqlstate.encode()  # 26000
-_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection, set[int]] = weakref.WeakKeyDictionary()
+        _raise_for(result, conn)
 
 
 @functools.lru_cache(maxsize=64)
