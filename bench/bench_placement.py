@@ -44,11 +44,15 @@ from bench.common import (  # noqa: E402
     Workers,
     embedded,
     fail,
+    fresh_tables,
     report,
     setup_django,
     wait_for_file,
 )
 
+# Cleared before each run (common.fresh_tables): measured here, one campaign's placement drifted
+# from 1.23-1.28x the no-op after a rewrite to 0.84-0.98x a dozen runs later.
+TABLES = ("campaigns_call", "campaigns_calllog", "campaigns_customer", "campaigns_campaign")
 AREA_CODES = ["212", "312", "415", "303", "305", "206", "617", "702", "808", "907", "214", "404"]
 API_KEY = "bench-vapi-key"
 ENDED_REASON = "customer-ended-call"
@@ -146,26 +150,8 @@ def prepare(calls: int, cap: int, fake_url: str):
     )
     # Above what the API allows (500): the bench wants the cap high, as the brief says.
     Campaign.objects.filter(pk=campaign.pk).update(max_concurrent_calls=cap)
-    fresh_tables()
+    fresh_tables(*TABLES)
     return services.campaign_start(campaign=campaign, by=None)
-
-
-def fresh_tables() -> None:
-    """The earlier runs' rows were just deleted: the tables and their indexes rewritten without
-    them, and the planner's statistics refreshed, so a run pays for none of the runs before it.
-    VACUUM FULL, not VACUUM: a plain one leaves the indexes as large as the earlier runs made them
-    (every run updates each call four times, each update a new entry in every index), and
-    measured here one campaign's placement drifted from 1.23-1.28x the no-op after a rewrite to
-    0.84-0.98x a dozen runs later. A long-lived calls table carries such bloat: autovacuum and a
-    periodic REINDEX keep it in check (README, Performance)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            tables = "campaigns_call, campaigns_calllog, campaigns_customer, campaigns_campaign"
-            cursor.execute(f"VACUUM (FULL, ANALYZE) {tables}")
-        else:
-            cursor.execute("ANALYZE")
 
 
 def _close_placed_sqlite(campaign_id: object) -> int:
@@ -253,7 +239,7 @@ def prepare_many(calls: int, campaigns: int, orgs: int, cap: int, fake_url: str)
             )
             services.campaign_start(campaign=campaign, by=None)
         ids.append(org.pk)
-    fresh_tables()
+    fresh_tables(*TABLES)
     return ids
 
 

@@ -27,6 +27,23 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dialdeck_bench"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/9"
 
 
+def fresh_tables(*tables: str) -> None:
+    """The earlier runs' rows, just deleted, cleared: the tables and their indexes rewritten
+    without them and the planner's statistics refreshed, so a run pays for none of the runs
+    before it. VACUUM FULL, not VACUUM: a plain one leaves the indexes as large as the earlier
+    runs made them (every run updates each call four times, each update a new entry in every
+    index). PostgreSQL here runs without autovacuum (CI's configuration), so nothing else clears
+    them; a long-lived table carries such bloat only as far as autovacuum and a periodic REINDEX
+    let it (README, Performance). SQLite: statistics only."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM (FULL, ANALYZE) {', '.join(tables)}")
+        else:
+            cursor.execute("ANALYZE")
+
+
 def setup_django() -> None:
     """Configure Django for the benchmark database, creating and migrating it when needed.
 
