@@ -43,17 +43,24 @@ class WebhookEvent(models.Model):
         db_constraint=False,
     )
     received_at = models.DateTimeField(auto_now_add=True)
-    payload = models.TextField(help_text="A CallEvent as JSON (CallEvent.to_json)")
+    payload = models.TextField(help_text="A CallEvent as JSON (CallEvent.to_json), or a message as received")
+    # The payload is the provider's message as it arrived, its secrets redacted, read into events
+    # by the account's provider when recorded (Provider.stored_events): the endpoint only checks
+    # that it is one to act on, and reading it costs the recorder, not the callback. A database
+    # default, so rows inserted without it (a web process of the release before) are CallEvents.
+    as_received = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
+        if self.as_received:
+            return f"provider message received {self.received_at:%H:%M:%S}"
         event = self.event()
         return f"{event.get('kind')} {event.get('status')} received {self.received_at:%H:%M:%S}"
 
     def event(self) -> dict:
-        """The stored CallEvent's JSON object ({} if the text is not one)."""
+        """The stored JSON object ({} if the text is not one): a CallEvent's, or the message's."""
         try:
             value = orjson.loads(self.payload)
         except orjson.JSONDecodeError:

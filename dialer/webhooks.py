@@ -28,7 +28,7 @@ import weakref
 import orjson
 import psycopg
 import psycopg.errors
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -42,7 +42,7 @@ from campaigns.services.inputs import CallEvent
 from config.celery import app as celery_app
 from dialer.models import WebhookEvent
 from dialer.providers import simulated
-from dialer.providers.base import InboundCall, Provider, WebhookRejected, provider_for
+from dialer.providers.base import InboundCall, Provider, Received, WebhookRejected, provider_for
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ PREPARED_SIZES = 8
 IDLE = pq.TransactionStatus.IDLE
 SQLSTATE = pq.DiagnosticField.SQLSTATE
 UNDEFINED_STATEMENT = psycopg.errors.InvalidSqlStatementName.sqlstate.encode()  # 26000
+FLAG = {True: b"t", False: b"f"}  # a boolean parameter in PostgreSQL's text form
 _PREPARED: weakref.WeakKeyDictionary[psycopg.Connection, set[int]] = weakref.WeakKeyDictionary()
 
 
@@ -104,17 +105,17 @@ def _receive(request: HttpRequest, account: ProviderAccount) -> HttpResponse:
     try:
         if (inbound := provider.parse_inbound(request)) is not None:
             return _answer_inbound(provider, account, inbound)
-        events = provider.parse_webhook(request)
+        accepted = provider.accept_webhook(request)
     except WebhookRejected as exc:
         log.warning("webhook refused for provider account %s: %s (%s)", account.pk, exc, exc.status)
         return JsonResponse({"error": str(exc)}, status=exc.status)
-    if events:
-        _store(account, events)
-    for job in provider.follow_ups(events):
+    if accepted:
+        _store(account, accepted)
+    for job in provider.follow_ups([item for item in accepted if isinstance(item, CallEvent)]):
         # By name (tasks are the layer above), on the project's app (a web thread has no current
         # app of its own): a worker makes the request, never this web process.
         celery_app.send_task(FOLLOW_UP_TASK, args=[str(account.pk), job])
-    return HttpResponse(b'{"received": %d}' % len(events), content_type="application/json")
+    return HttpResponse(b'{"received": %d}' % len(accepted), content_type="application/json")
 
 
 def _answer_inbound(provider: Provider, account: ProviderAccount, inbound: InboundCall) -> HttpResponse:
@@ -133,8 +134,9 @@ def _answer_inbound(provider: Provider, account: ProviderAccount, inbound: Inbou
     return HttpResponse(body, content_type=content_type)
 
 
-def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
-    """Store the events in one statement (on any database).
+def _store(account: ProviderAccount, accepted: list[CallEvent | Received]) -> None:
+    """Store what a callback gave (its events, or its messages as received) in one statement, on
+    any database.
 
     On PostgreSQL that statement is its own transaction, and its commit does not wait for the
     WAL flush (asynchronous commit, set for this transaction only): only a crash of the database
@@ -142,24 +144,25 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
     those calls with the provider. One round trip instead of four (BEGIN, SET, INSERT, COMMIT),
     and no disk flush: what lets a 2-worker server take ~2,600 callbacks a second.
     """
-    payloads = [_payload(e) for e in events]
-    if connection.vendor != "postgresql":
+    rows = [(item.text, True) if isinstance(item, Received) else (_payload(item), False) for item in accepted]
+    db = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` goes through a proxy
+    if db.vendor != "postgresql":
         # SQLite: one INSERT, its own transaction in autocommit (the ORM's bulk_create compiled
         # the statement and wrapped it in BEGIN ... COMMIT each time: a third of the request).
-        at = connection.ops.adapt_datetimefield_value(timezone.now())
-        owner = WebhookEvent._meta.get_field("account").get_db_prep_value(account.pk, connection)
-        params = [value for payload in payloads for value in (owner, payload, at)]
-        with connection.cursor() as cursor:
+        at = db.ops.adapt_datetimefield_value(timezone.now())
+        owner = WebhookEvent._meta.get_field("account").get_db_prep_value(account.pk, db)
+        params = [value for payload, as_received in rows for value in (owner, payload, at, as_received)]
+        with db.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(events)),
+                f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at, as_received)"
+                " VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(rows)),
                 params,
             )
         return
     owner = str(account.pk).encode()
-    params = [value for payload in payloads for value in (owner, payload.encode())]
-    connection.ensure_connection()
-    conn = connection.connection
+    params = [value for text, as_received in rows for value in (owner, text.encode(), FLAG[as_received])]
+    db.ensure_connection()
+    conn = db.connection
     # Sent through libpq itself (psycopg's PGconn), prepared once per connection and size
     # (settings: DATABASE_PREPARED_STATEMENTS): Django's cursors bind parameters client-side, so
     # the server would parse and plan the insert on every callback, and psycopg's own cursor
@@ -167,8 +170,8 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
     # up its statement (measured through the WSGI handler). Its errors are psycopg's, raised
     # inside Django's wrapper as a cursor's would be: they are Django's, and one that broke the
     # connection has it dropped when the request ends, not kept for the next callbacks.
-    with connection.wrap_database_errors:
-        pgconn, size = conn.pgconn, len(events)
+    with db.wrap_database_errors:
+        pgconn, size = conn.pgconn, len(rows)
         if conn.prepare_threshold is None or size > PREPARED_SIZES or pgconn.transaction_status != IDLE:
             # Unprepared: behind a pooler that cannot keep prepared statements, for a rare size,
             # or inside a caller's transaction (where a failed statement could not be sent again).
@@ -190,13 +193,13 @@ def _store(account: ProviderAccount, events: list[CallEvent]) -> None:
 
 @functools.lru_cache(maxsize=64)
 def _inbox_insert(size: int) -> bytes:
-    """The insert of `size` events in libpq's terms ($n parameters, in text, typed here)."""
+    """The insert of `size` rows in libpq's terms ($n parameters, in text, typed here)."""
     owner = WebhookEvent._meta.get_field("account").target_field.db_type(connection)
-    rows = ", ".join(f"(${2 * i + 1}::{owner}, ${2 * i + 2}::text)" for i in range(size))
+    rows = ", ".join(f"(${n + 1}::{owner}, ${n + 2}::text, ${n + 3}::boolean)" for n in range(0, 3 * size, 3))
     return (
-        f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, received_at)"
-        " SELECT event.account_id, event.payload, now()"
-        f" FROM (VALUES {rows}) AS event (account_id, payload),"
+        f"INSERT INTO {WebhookEvent._meta.db_table} (account_id, payload, as_received, received_at)"
+        " SELECT event.account_id, event.payload, event.as_received, now()"
+        f" FROM (VALUES {rows}) AS event (account_id, payload, as_received),"
         " (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit"
     ).encode()
 
@@ -250,7 +253,7 @@ def record_stored_events(rows: QuerySet, *, limit: int = BATCH) -> int:
 def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    unknown, kept = 0, set()
+    unknown, kept, providers = 0, set(), {}
     with transaction.atomic():
         batch = list(rows[:limit])  # 1.
         # Each account read (and its credentials decrypted) once per batch, not once per event.
@@ -258,9 +261,10 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
         for row in batch:
             row.account = accounts[row.account_id]
         if not one_by_one:  # 2., all at once: any row that is not an event fails the batch
-            events = [_event(row) for row in batch]
-            if None in events:
+            read = [_events(row, providers) for row in batch]
+            if None in read:
                 raise ValueError("a stored row is not a provider event")
+            events = [found for row_events in read for found in row_events]
             # The simulated provider's callees calling back are inbound calls, not call events.
             callbacks = [e for e in events if e[1].kind == simulated.CALLBACK]
             events = [e for e in events if e[1].kind != simulated.CALLBACK]
@@ -269,7 +273,7 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
         for row in batch if one_by_one else ():
             try:
                 with transaction.atomic():
-                    unknown += _record(row) is None
+                    unknown += _record(row, providers)
             except OperationalError as exc:  # passing: kept for the next run, never lost
                 log.warning("kept %s %s for a later try: %s", rows.model.__name__, row.pk, type(exc).__name__)
                 kept.add(row.pk)
@@ -281,19 +285,32 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
     return len(batch) - len(kept)
 
 
-def _record(row: WebhookEvent) -> object:
-    payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)  # inbox: text
-    event = CallEvent.from_json(payload)
-    if event.kind == simulated.CALLBACK:  # the simulated provider's callee calling back
-        return simulated.simulated_callback(row.account, event)
-    return services.record_call_event(account=row.account, event=event)
+def _record(row: WebhookEvent, providers: dict) -> int:
+    """Record one stored row's events; returns how many named no call of ours."""
+    unknown = 0
+    for account, event in _read(row, providers):
+        if event.kind == simulated.CALLBACK:  # the simulated provider's callee calling back
+            unknown += simulated.simulated_callback(account, event) is None
+        else:
+            unknown += services.record_call_event(account=account, event=event) is None
+    return unknown
 
 
-def _event(row: WebhookEvent) -> tuple[ProviderAccount, CallEvent] | None:
-    """The row's (account, event), or None when its payload is not one (recorded, and dropped,
-    one by one later)."""
+def _events(row: WebhookEvent, providers: dict) -> list[tuple[ProviderAccount, CallEvent]] | None:
+    """The row's (account, event) pairs, or None when its payload is not what it says it is
+    (recorded, and dropped, one by one later)."""
     try:
-        payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)
-        return row.account, CallEvent.from_json(payload)
-    except (ValueError, TypeError, KeyError, OverflowError):
+        return _read(row, providers)
+    except (ValueError, TypeError, LookupError, AttributeError, OverflowError, RecursionError):
         return None
+
+
+def _read(row: WebhookEvent, providers: dict) -> list[tuple[ProviderAccount, CallEvent]]:
+    """A stored CallEvent (JSON text, or a dict: the simulated provider's rows), or a message
+    kept as received, read by the account's provider (one per account and batch, in `providers`)."""
+    if getattr(row, "as_received", False):
+        if (provider := providers.get(row.account_id)) is None:
+            provider = providers[row.account_id] = provider_for(row.account)
+        return [(row.account, event) for event in provider.stored_events(row.payload)]
+    payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)  # inbox: text
+    return [(row.account, CallEvent.from_json(payload))]

@@ -8,6 +8,9 @@ bottom loads them lazily by `ProviderAccount.kind`.
   backoff, others end the call with `ProviderError.ended_reason`.
 - `parse_webhook(request)` authenticates a callback and turns it into
   `CallEvent`s; it raises `WebhookRejected` for anything not from the provider.
+  `accept_webhook(request)` is what the endpoint stores of it: those events, or, for a provider
+  that reads its messages later, each message to act on kept as it arrived (`Received`, its
+  secrets redacted), read into events by `stored_events(text)` when the recorder records it.
 - `parse_inbound(request)` recognises a request asking how to answer an inbound call (Vapi's
   `assistant-request`, Twilio's incoming-call webhook) and `inbound_answer(result)` answers it,
   in the request: the provider waits (dialer.webhooks, services.inbound_call_receive).
@@ -108,6 +111,14 @@ Recorder = Callable[..., None]
 
 
 @dataclass(frozen=True)
+class Received:
+    """A provider's message to act on, kept as it arrived (its secrets redacted, so it can be
+    stored and logged): `Provider.stored_events` reads it into events when it is recorded."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class InboundCall:
     """An inbound call the provider asks us how to answer (a callee calling a caller ID back):
     the caller's and the called number as the provider wrote them, the provider's id of the
@@ -140,6 +151,22 @@ class Provider(ABC):
 
     def parse_webhook(self, request: HttpRequest) -> list[CallEvent]:
         raise WebhookRejected("this provider sends no webhooks", status=404)
+
+    def accept_webhook(self, request: HttpRequest) -> list[CallEvent | Received]:
+        """What the endpoint stores of a callback, authenticated: its events by default. A provider
+        may keep a message as it arrived instead (Received), once it knows it is one to act on,
+        and read it in `stored_events` when it is recorded: the callback is answered sooner. It
+        then has no `follow_ups` from that message. Raises WebhookRejected like parse_webhook."""
+        return self.parse_webhook(request)
+
+    def events_of(self, item: CallEvent | Received) -> list[CallEvent]:
+        """An item accept_webhook gave, as events: an event, or a message read (stored_events)."""
+        return self.stored_events(item.text) if isinstance(item, Received) else [item]
+
+    def stored_events(self, text: str) -> list[CallEvent]:
+        """The events of a message `accept_webhook` kept (Received.text). Raises ValueError, or
+        the error reading it raised, for text that is not one."""
+        raise ValueError(f"{type(self).__name__} keeps no messages as received")
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
         return []

@@ -50,6 +50,7 @@ from dialer.providers.base import (
     HttpProvider,
     InboundCall,
     ProviderError,
+    Received,
     WebhookRejected,
 )
 
@@ -149,20 +150,32 @@ class VapiProvider(HttpProvider):
 
         Raises WebhookRejected: 401 missing or wrong secret, 413 over WEBHOOK_MAX_BYTES, 400 not JSON.
         """
+        return [event for item in self.accept_webhook(request) for event in self.events_of(item)]
+
+    def accept_webhook(self, request: HttpRequest) -> list[CallEvent | Received]:
+        """A status update or an end-of-call report kept as it arrived (its secrets redacted): its
+        call, ids, times, cost and artifacts are read when it is recorded (stored_events), not in
+        the callback. A live transcript's final line is read now (only its words are kept); []
+        for what we do not act on. Raises WebhookRejected as parse_webhook does."""
         body = self._body_of(request)
         try:
-            payload = orjson.loads(body)
-            message = payload["message"]
-            call, kind = _obj(message.get("call")), message.get("type")
+            payload, message, call, kind = _read(body)
         except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
             raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
-        if isinstance(kind, str) and kind.startswith(TRANSCRIPT):  # "transcript[transcriptType=...]" too
+        if _is_line(kind):
             return _line(message, call)
-        known_status = kind == "end-of-call-report" or message.get("status") in STATUSES
-        if kind not in MESSAGES or not known_status:
+        if not _acted_on(message, kind):
             return []
-        raw = self.redact_text(body.decode(errors="replace"), payload)
-        return [_event(kind, call | message, raw=raw, at=_when(message.get("timestamp")), **_ids(call))]
+        return [Received(self.redact_text(body.decode(errors="replace"), payload))]
+
+    def stored_events(self, text: str) -> list[CallEvent]:
+        """A status update or end-of-call report accept_webhook kept, as its event (raw: the text)."""
+        _, message, call, kind = _read(text)
+        if _is_line(kind):
+            return _line(message, call)
+        if not _acted_on(message, kind):
+            return []
+        return [_event(kind, call | message, raw=text, at=_when(message.get("timestamp")), **_ids(call))]
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
         """GET /call/{id} as events: its status, and its report once ended. 404: ended with NOT_FOUND."""
@@ -355,6 +368,23 @@ def _outcome_overrides(campaign: Campaign) -> dict[str, Any]:
     if voicemail.get("action") == "leave-message":
         found["voicemailMessage"] = voicemail.get("message") or voicemail.get("recording_url")
     return found
+
+
+def _read(body: bytes | str) -> tuple[dict, dict, dict, Any]:
+    """A server message's JSON, its `message`, the message's call ({} if none) and its type.
+    Raises ValueError and the errors of reading a body that is no {"message": {...}}."""
+    payload = orjson.loads(body)
+    message = payload["message"]
+    return payload, message, _obj(message.get("call")), message.get("type")
+
+
+def _is_line(kind: Any) -> bool:
+    return isinstance(kind, str) and kind.startswith(TRANSCRIPT)  # "transcript[transcriptType=...]" too
+
+
+def _acted_on(message: dict, kind: Any) -> bool:
+    """A status update to a status we know, or an end-of-call report (the messages we record)."""
+    return kind in MESSAGES and (kind == "end-of-call-report" or message.get("status") in STATUSES)
 
 
 def _ids(call: dict) -> dict[str, str]:

@@ -400,6 +400,94 @@ def test_an_event_that_cannot_be_recorded_is_dropped_without_blocking_the_next(
     assert not WebhookEvent.objects.exists()
 
 
+def test_a_status_message_is_kept_as_received_and_read_only_when_recorded(client, account, placed) -> None:
+    """The callback stores Vapi's message, the secret it echoes redacted and nothing else changed
+    (byte for byte when it echoes none); the worker reads it into the event parse_webhook gives."""
+    from dialer.models import WebhookEvent
+
+    call, secret = placed[0], account.webhook_secret
+    body = message(call, ENDED)
+    sent = json.dumps(body, indent=1)  # as Vapi wrote it, spaces and all
+    assert post_hook_text(client, account, sent).json() == {"received": 1}
+    [row] = WebhookEvent.objects.all()
+    assert row.as_received and secret not in row.payload
+    body["message"]["call"]["assistantOverrides"]["server"]["headers"] = {"X-Vapi-Secret": "[redacted]"}
+    assert json.loads(row.payload) == body
+    assert str(row).startswith("provider message received ")
+    [event] = VapiProvider(account=account).stored_events(row.payload)
+    assert event == parse(account, sent)[0] and event.raw == row.payload
+    call.refresh_from_db()
+    assert call.status != "ended"  # read by the worker, not by the callback
+    assert record_received_events() == 1
+    call.refresh_from_db()
+    assert (call.status, call.ended_reason) == ("ended", "customer-ended-call")
+    del body["message"]["call"]["assistantOverrides"]["server"]["headers"]
+    unsecret = json.dumps(body, indent=1)
+    assert post_hook_text(client, account, unsecret).json() == {"received": 1}
+    assert WebhookEvent.objects.get().payload == unsecret
+
+
+def post_hook_text(client, account, text: str):
+    return client.post(
+        f"/webhooks/vapi/{account.webhook_token}",
+        data=text,
+        content_type="application/json",
+        HTTP_X_VAPI_SECRET=account.webhook_secret,
+    )
+
+
+def test_messages_not_acted_on_are_answered_and_never_stored(client, account, placed) -> None:
+    """An unknown status, another message type, a draft transcript line: {"received": 0}, nothing
+    kept for the worker."""
+    from dialer.models import WebhookEvent
+
+    odd = message(placed[0], RINGING)
+    odd["message"]["status"] = "teleporting"
+    draft = line(placed[0], "user", "Hel", at=T0, kind="partial")
+    for body in (odd, fixture("webhook-campaign-predial.json"), draft):
+        assert post_hook_text(client, account, json.dumps(body)).json() == {"received": 0}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_rows_of_the_release_before_and_kept_messages_are_recorded_together(account, placed, caplog) -> None:
+    """A CallEvent row inserted as a web process of the release before inserts it (no as_received
+    column named: the database's default says it is an event), then kept messages, one of them
+    text that is no message: all recorded in one run, the unreadable one dropped with a log line."""
+    from django.db import connection
+
+    from campaigns.services.inputs import CallEvent
+    from dialer.models import WebhookEvent
+
+    first, second = placed[0], placed[1]
+    old = CallEvent(kind="status-update", status="in-progress", call_id=str(first.pk), at=datetime.now(UTC))
+    table = WebhookEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (account_id, payload, received_at) VALUES (%s, %s, %s)",
+            [
+                account.pk.hex if connection.vendor == "sqlite" else account.pk,
+                json.dumps(old.to_json()),
+                datetime.now(UTC),
+            ],
+        )
+    WebhookEvent.objects.create(account=account, as_received=True, payload='{"message": ["not one"]}')
+    WebhookEvent.objects.create(account=account, as_received=True, payload=json.dumps(message(first, REPORT)))
+    WebhookEvent.objects.create(account=account, as_received=True, payload=json.dumps(message(second, ENDED)))
+    assert [row.as_received for row in WebhookEvent.objects.order_by("id")] == [False, True, True, True]
+    with caplog.at_level(logging.ERROR):
+        assert record_received_events() == 4
+    assert caplog.text.count("could not be recorded") == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.ended_reason, first.started_at is not None) == (
+        "ended",
+        "customer-ended-call",
+        True,
+    )
+    assert (second.status, second.ended_reason) == ("ended", "customer-ended-call")
+    assert not WebhookEvent.objects.exists()
+
+
 def post_hook(client, account, call, step: str):
     """Vapi's `step` message about `call`, posted to the account's address as Vapi posts it."""
     return client.post(
@@ -758,18 +846,20 @@ def test_the_call_page_shows_the_lines_and_its_poll_brings_only_new_ones(
 @pytest.mark.django_db(transaction=True)  # in autocommit, as a web process stores callbacks
 @pytest.mark.parametrize("size", [1, 2, 8, 9, 40])
 def test_a_callback_of_any_number_of_events_is_stored_whole(account, placed, size) -> None:
-    """One statement for every event of a callback, whatever their number: prepared for up to
-    webhooks.PREPARED_SIZES (one statement kept per size), sent unprepared beyond."""
+    """One statement for every event of a callback, whatever their number, events and messages
+    kept as received alike: prepared for up to webhooks.PREPARED_SIZES (one statement kept per
+    size), sent unprepared beyond."""
     from django.db import connection
 
     from dialer import webhooks
     from dialer.models import WebhookEvent
+    from dialer.providers.base import Received
 
     postgresql = connection.vendor == "postgresql"
     if postgresql:
         with connection.cursor() as cursor:
             cursor.execute("DEALLOCATE ALL")
-    events = [
+    accepted = [
         services.CallEvent(
             kind="status-update",
             status="ringing",
@@ -777,12 +867,15 @@ def test_a_callback_of_any_number_of_events_is_stored_whole(account, placed, siz
             provider_call_id=placed[n % len(placed)].provider_call_id,
             at=datetime(2026, 12, 5, 10, 0, n % 60, tzinfo=UTC),
         )
+        if n % 3
+        else Received(json.dumps(message(placed[n % len(placed)], RINGING)) + " " * n)
         for n in range(size)
     ]
-    webhooks._store(account, events)
-    stored = list(WebhookEvent.objects.order_by("id").values_list("account_id", "payload"))
-    assert [(account_id, json.loads(payload)) for account_id, payload in stored] == [
-        (account.pk, event.to_json()) for event in events
+    webhooks._store(account, accepted)
+    stored = WebhookEvent.objects.order_by("id").values_list("account_id", "payload", "as_received")
+    assert [(owner, text if kept else json.loads(text), kept) for owner, text, kept in stored] == [
+        (account.pk, item.text, True) if isinstance(item, Received) else (account.pk, item.to_json(), False)
+        for item in accepted
     ]
     if postgresql:
         assert len(inbox_statements()) == (1 if size <= webhooks.PREPARED_SIZES else 0)
