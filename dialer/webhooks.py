@@ -54,8 +54,8 @@ ACCOUNT_CACHE_SECONDS = 10.0
 BATCH = 500
 FOLLOW_UP_TASK = "dialer.tasks.provider_follow_up"
 
-# The sizes (events per callback) whose inbox insert each connection has prepared, up to
-# PREPARED_SIZES (a callback carries one event, or a few); larger ones are sent unprepared.
+# The sizes (rows per callback) whose inbox insert each connection has prepared, up to
+# PREPARED_SIZES (a callback carries one event or message, or a few); larger ones go unprepared.
 PREPARED_SIZES = 8
 IDLE = pq.TransactionStatus.IDLE
 SQLSTATE = pq.DiagnosticField.SQLSTATE
@@ -253,7 +253,7 @@ def record_stored_events(rows: QuerySet, *, limit: int = BATCH) -> int:
 def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    unknown, kept, providers = 0, set(), {}
+    unknown, kept = 0, set()
     with transaction.atomic():
         batch = list(rows[:limit])  # 1.
         # Each account read (and its credentials decrypted) once per batch, not once per event.
@@ -261,19 +261,14 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
         for row in batch:
             row.account = accounts[row.account_id]
         if not one_by_one:  # 2., all at once: any row that is not an event fails the batch
-            read = [_events(row, providers) for row in batch]
+            read = [_events(row) for row in batch]
             if None in read:
                 raise ValueError("a stored row is not a provider event")
-            events = [found for row_events in read for found in row_events]
-            # The simulated provider's callees calling back are inbound calls, not call events.
-            callbacks = [e for e in events if e[1].kind == simulated.CALLBACK]
-            events = [e for e in events if e[1].kind != simulated.CALLBACK]
-            unknown = services.record_call_events(events).count(None) if events else 0
-            unknown += sum(simulated.simulated_callback(*e) is None for e in callbacks)
+            unknown = _record([pair for pairs in read for pair in pairs])
         for row in batch if one_by_one else ():
             try:
                 with transaction.atomic():
-                    unknown += _record(row, providers)
+                    unknown += _record(_read(row))
             except OperationalError as exc:  # passing: kept for the next run, never lost
                 log.warning("kept %s %s for a later try: %s", rows.model.__name__, row.pk, type(exc).__name__)
                 kept.add(row.pk)
@@ -285,32 +280,28 @@ def _record_batch(rows: QuerySet, limit: int, *, one_by_one: bool) -> int:
     return len(batch) - len(kept)
 
 
-def _record(row: WebhookEvent, providers: dict) -> int:
-    """Record one stored row's events; returns how many named no call of ours."""
-    unknown = 0
-    for account, event in _read(row, providers):
-        if event.kind == simulated.CALLBACK:  # the simulated provider's callee calling back
-            unknown += simulated.simulated_callback(account, event) is None
-        else:
-            unknown += services.record_call_event(account=account, event=event) is None
-    return unknown
+def _record(events: list[tuple[ProviderAccount, CallEvent]]) -> int:
+    """Record (account, event) pairs, in order; returns how many named no call of ours."""
+    # The simulated provider's callees calling back are inbound calls, not call events.
+    callbacks = [e for e in events if e[1].kind == simulated.CALLBACK]
+    events = [e for e in events if e[1].kind != simulated.CALLBACK]
+    unknown = services.record_call_events(events).count(None) if events else 0
+    return unknown + sum(simulated.simulated_callback(*e) is None for e in callbacks)
 
 
-def _events(row: WebhookEvent, providers: dict) -> list[tuple[ProviderAccount, CallEvent]] | None:
+def _events(row: WebhookEvent) -> list[tuple[ProviderAccount, CallEvent]] | None:
     """The row's (account, event) pairs, or None when its payload is not what it says it is
     (recorded, and dropped, one by one later)."""
     try:
-        return _read(row, providers)
+        return _read(row)
     except (ValueError, TypeError, LookupError, AttributeError, OverflowError, RecursionError):
         return None
 
 
-def _read(row: WebhookEvent, providers: dict) -> list[tuple[ProviderAccount, CallEvent]]:
+def _read(row: WebhookEvent) -> list[tuple[ProviderAccount, CallEvent]]:
     """A stored CallEvent (JSON text, or a dict: the simulated provider's rows), or a message
-    kept as received, read by the account's provider (one per account and batch, in `providers`)."""
+    kept as received, read by the account's provider."""
     if getattr(row, "as_received", False):
-        if (provider := providers.get(row.account_id)) is None:
-            provider = providers[row.account_id] = provider_for(row.account)
-        return [(row.account, event) for event in provider.stored_events(row.payload)]
+        return [(row.account, event) for event in provider_for(row.account).stored_events(row.payload)]
     payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)  # inbox: text
     return [(row.account, CallEvent.from_json(payload))]

@@ -162,19 +162,18 @@ class VapiProvider(HttpProvider):
             payload, message, call, kind = _read(body)
         except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
             raise WebhookRejected('not a JSON {"message": {...}}', status=400) from None
-        if _is_line(kind):
+        if isinstance(kind, str) and kind.startswith(TRANSCRIPT):  # "transcript[transcriptType=...]" too
             return _line(message, call)
         if not _acted_on(message, kind):
             return []
         return [Received(self.redact_text(body.decode(errors="replace"), payload))]
 
     def stored_events(self, text: str) -> list[CallEvent]:
-        """A status update or end-of-call report accept_webhook kept, as its event (raw: the text)."""
+        """A status update or end-of-call report accept_webhook kept, as its event (raw: the text).
+        Raises ValueError for any other message, as for text that is none."""
         _, message, call, kind = _read(text)
-        if _is_line(kind):
-            return _line(message, call)
         if not _acted_on(message, kind):
-            return []
+            raise ValueError("not a status update or end-of-call report to record")
         return [_event(kind, call | message, raw=text, at=_when(message.get("timestamp")), **_ids(call))]
 
     def fetch_status(self, call: Call) -> list[CallEvent]:
@@ -376,10 +375,6 @@ def _read(body: bytes | str) -> tuple[dict, dict, dict, Any]:
     payload = orjson.loads(body)
     message = payload["message"]
     return payload, message, _obj(message.get("call")), message.get("type")
-
-
-def _is_line(kind: Any) -> bool:
-    return isinstance(kind, str) and kind.startswith(TRANSCRIPT)  # "transcript[transcriptType=...]" too
 
 
 def _acted_on(message: dict, kind: Any) -> bool:
